@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { parseModelRef } from '../../common/registry';
+import { num, printJson, table, when } from '../format';
+import { parsePositive } from './runs';
+import { withRegistry } from './registry-command';
+
+export function modelsCommand(program: Command): void {
+  const models = program.command('models').description('the model registry: versions, aliases, history');
+  models
+    .command('list')
+    .description('registered models')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) =>
+      withRegistry(({ models: store }) => {
+        const list = store.list();
+        if (flags.json) return printJson(list);
+        if (list.length === 0) return console.log('no models yet: try `mlops train`');
+        console.log(
+          table(
+            ['model', 'versions', 'latest', 'aliases', 'updated'],
+            list.map((m) => [m.name, m.versions, m.latest, Object.entries(m.aliases).map(([a, v]) => `${a}→${v}`).join(' ') || '-', when(m.updatedAt)]),
+          ),
+        );
+      }),
+    );
+  models
+    .command('show')
+    .description('a model’s versions (iris), or one version (iris@production, iris/3)')
+    .argument('<ref>', 'name, name@alias or name/version')
+    .option('--json', 'print JSON')
+    .action((text: string, flags: { json?: boolean }) =>
+      withRegistry(({ models: store }) => {
+        const ref = parseModelRef(text);
+        if (ref.selector === null) {
+          const versions = store.versions(ref.name);
+          if (flags.json) return printJson({ name: ref.name, versions, history: store.history(ref.name) });
+          console.log(
+            table(
+              ['version', 'aliases', 'accuracy', 'macro F1', 'run', 'commit', 'created'],
+              versions.map((v) => [v.version, v.aliases.join(' ') || '-', num(v.metrics.accuracy), num(v.metrics.macro_f1), v.lineage.runId ?? '-', v.lineage.git.commit?.slice(0, 10) ?? '-', when(v.createdAt)]),
+            ),
+          );
+          return;
+        }
+        const v = store.resolve(ref);
+        if (flags.json) return printJson(v);
+        console.log(`${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''} · created ${when(v.createdAt)}`);
+        console.log(`file ${v.path}\nsha256 ${v.sha256}`);
+        console.log(`input ${v.signature.inputName}: ${v.signature.features.map((f) => `${f.name} [${f.min}, ${f.max}]`).join(', ')}`);
+        console.log(`predicts ${v.signature.target}: ${v.signature.classLabels.join(', ')}`);
+        const g = v.lineage.git;
+        console.log(`lineage: run ${v.lineage.runId ?? '-'} · git ${g.branch ?? '-'} ${g.commit?.slice(0, 12) ?? '-'}${g.dirty ? ' (dirty)' : ''}`);
+        for (const f of v.lineage.dataFiles) console.log(`  data ${f.path} sha256 ${f.sha256}`);
+        console.log(table(['metric', 'value'], Object.entries(v.metrics).map(([k, m]) => [k, num(m)])));
+      }),
+    );
+  models
+    .command('promote')
+    .description('point an alias (production by default) at a version; the move is kept in the history')
+    .argument('<name>', 'model name')
+    .argument('<version>', 'version number', (v) => parsePositive(v))
+    .option('-a, --alias <alias>', 'alias to move', 'production')
+    .option('--json', 'print JSON')
+    .action((name: string, version: number, flags: { alias: string; json?: boolean }) =>
+      withRegistry(({ models: store }) => {
+        const move = store.setAlias(name, flags.alias, version, process.env.USER ? `cli:${process.env.USER}` : 'cli');
+        if (flags.json) return printJson(move);
+        console.log(`${name}@${move.alias}: ${move.fromVersion ?? '(none)'} → ${move.toVersion}`);
+      }),
+    );
+  models
+    .command('history')
+    .description('every alias move of a model, oldest first')
+    .argument('<name>', 'model name')
+    .option('--json', 'print JSON')
+    .action((name: string, flags: { json?: boolean }) =>
+      withRegistry(({ models: store }) => {
+        const moves = store.history(name);
+        if (flags.json) return printJson(moves);
+        console.log(table(['when', 'alias', 'from', 'to', 'by'], moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.toVersion, m.by])));
+      }),
+    );
+}

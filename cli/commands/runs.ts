@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import type { RunRecord } from '../../common/contract';
+import { num, printJson, seconds, table, when } from '../format';
+import { withRegistry } from './registry-command';
+
+export function runsCommand(program: Command): void {
+  const runs = program.command('runs').description('pipeline runs and their steps');
+  runs
+    .command('list')
+    .description('recent runs, newest first')
+    .option('-n, --limit <n>', 'how many', (v) => parsePositive(v), 20)
+    .option('--json', 'print JSON')
+    .action((flags: { limit: number; json?: boolean }) =>
+      withRegistry(({ runs: store }) => {
+        const list = store.list(flags.limit);
+        if (flags.json) return printJson(list);
+        if (list.length === 0) return console.log('no runs yet: try `mlops train`');
+        console.log(
+          table(
+            ['run', 'pipeline', 'status', 'started', 'duration', 'accuracy', 'registered'],
+            list.map((r) => [r.id, r.pipeline, r.status, when(r.startedAt), seconds(r.durationMs), num(r.metrics.accuracy), registered(r)]),
+          ),
+        );
+      }),
+    );
+  runs
+    .command('show')
+    .description('one run: params, steps, metrics, artifacts')
+    .argument('<id>', 'run id')
+    .option('--json', 'print JSON')
+    .action((id: string, flags: { json?: boolean }) =>
+      withRegistry(({ runs: store }) => {
+        const r = store.get(id);
+        if (flags.json) return printJson(r);
+        console.log(`run ${r.id} · ${r.pipeline} · ${r.status}${r.error ? ` · ${r.error}` : ''}`);
+        console.log(`folder ${r.runDir}`);
+        console.log(`git ${r.git.branch ?? '-'} ${r.git.commit?.slice(0, 12) ?? '-'}${r.git.dirty ? ' (dirty)' : ''}`);
+        console.log(table(['param', 'value'], Object.entries(r.params).map(([k, v]) => [k, String(v)])));
+        console.log(table(['step', 'status', 'duration', 'log'], r.steps.map((s) => [s.name, s.status, seconds(s.durationMs), s.logFile])));
+        console.log(table(['metric', 'value'], Object.entries(r.metrics).map(([k, v]) => [k, num(v)])));
+        if (r.artifacts.length) console.log(`artifacts: ${r.artifacts.join(', ')}`);
+      }),
+    );
+}
+
+function registered(r: RunRecord): string {
+  return r.registered ? `${r.registered.model} v${r.registered.version}` : '-';
+}
+
+export function parsePositive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive whole number, got '${v}'`);
+  return n;
+}

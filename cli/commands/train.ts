@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { RunEvent } from '../../common/contract';
+import { defaultPipeline } from '../../common/config';
+import { openRegistry } from '../../common/registry';
+import { parseAssignments } from '../../pipeline/sdk/params';
+import { startRun } from '../../pipeline/runner/spawn';
+import { num, printJson, seconds } from '../format';
+
+export interface TrainFlags {
+  param: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function trainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('run a pipeline in its own process: exit 0 registered, 1 failed, 2 rejected by the gate')
+    .argument('[pipeline]', 'pipeline module (.ts or .js); default: MLOPS_PIPELINE or the iris example')
+    .option('-p, --param <key=value>', 'set a pipeline param (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--json', 'print the finished run record as JSON instead of progress lines')
+    .option('-q, --quiet', 'print only the outcome')
+    .action(async (pipeline: string | undefined, flags: TrainFlags) => {
+      process.exitCode = await train(pipeline, flags, program.opts<{ verbose?: boolean }>().verbose ?? false);
+    });
+}
+
+/** Runs a pipeline with progress lines on stderr… or JSON on stdout; returns the exit code. */
+export async function train(pipeline: string | undefined, flags: TrainFlags, verbose: boolean): Promise<number> {
+  const pipelineFile = path.resolve(pipeline ?? defaultPipeline());
+  const params = parseAssignments(flags.param);
+  const say = (line: string) => {
+    if (!flags.json && !flags.quiet) process.stderr.write(line + '\n');
+  };
+  const started = startRun({
+    pipelineFile,
+    params,
+    verbose,
+    onEvent: (e) => describe(e).forEach(say),
+    onOutput: (line) => say(`  | ${line}`),
+  });
+  const { exitCode } = await started.done;
+
+  const registry = openRegistry(); // also marks the run failed if the runner died without finishing it
+  try {
+    const run = registry.runs.get(started.runId);
+    if (flags.json) {
+      printJson(run);
+    } else if (run.status === 'succeeded') {
+      const m = run.metrics;
+      const what = run.registered ? `registered ${run.registered.model} version ${run.registered.version}` : 'succeeded';
+      process.stdout.write(`${what} · accuracy ${num(m.accuracy)} · macro F1 ${num(m.macro_f1)} · ${seconds(run.durationMs)} · run ${run.id}\n`);
+    } else {
+      process.stderr.write(`mlops train: run ${run.id} ${run.status}: ${run.error ?? 'no reason recorded'}\n`);
+    }
+    return run.status === 'succeeded' ? 0 : exitCode === 0 ? 1 : exitCode;
+  } finally {
+    registry.close();
+  }
+}
+
+function describe(e: RunEvent): string[] {
+  switch (e.type) {
+    case 'run.started':
+      return [`run ${e.runId} · pipeline ${e.pipeline} · ${e.steps.length} steps`];
+    case 'step.started':
+      return [`[${e.index + 1}/${e.total}] ${e.step} …`];
+    case 'step.finished':
+      return [`[${e.index + 1}/${e.total}] ${e.step} ${e.status} in ${seconds(e.durationMs)}`];
+    case 'log':
+      // errors are said once, in the run's outcome line
+      return e.level === 'error' ? [] : [`      ${e.level === 'warn' ? 'warning: ' : ''}${e.message}`];
+    default:
+      return [];
+  }
+}

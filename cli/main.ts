@@ -1,0 +1,66 @@
+// The `mlops` command line. Each subcommand lives in commands/<name>.ts.
+import { Command, CommanderError } from 'commander';
+import { isMlopsError } from '../common/errors';
+import { modelsCommand } from './commands/models';
+import { runsCommand } from './commands/runs';
+import { startCommand } from './commands/start';
+import { trainCommand } from './commands/train';
+
+const EXIT_USAGE = 2;
+
+function program(): Command {
+  const p = new Command('mlops')
+    .description('Train, register, serve and watch ML models (data in MLOPS_DATA_DIR, default ./local_data)')
+    .option('--verbose', 'show stack traces of unexpected errors')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  trainCommand(p);
+  runsCommand(p);
+  modelsCommand(p);
+  startCommand(p);
+  for (const [name, what] of [
+    ['serve', 'serve models over HTTP (/predict, Open Inference Protocol, /metrics)'],
+    ['logs', 'export the prediction log'],
+    ['loadtest', 'load-test /predict'],
+  ] as const) {
+    p.command(name)
+      .description(`${what} — not built yet`)
+      .allowUnknownOption()
+      .action(() => {
+        process.stderr.write(`mlops ${name}: not built yet in this version\n`);
+        process.exitCode = 1;
+      });
+  }
+  // Every subcommand inherits the same strictness and exit codes.
+  for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
+  return p;
+}
+
+function allCommands(c: Command): Command[] {
+  return c.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const p = program();
+  try {
+    await p.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage mistakes with 2.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    const verbose = p.opts<{ verbose?: boolean }>().verbose;
+    if (isMlopsError(err)) {
+      process.stderr.write(`mlops: ${err.message}\n`);
+    } else {
+      process.stderr.write(`mlops: ${(err as Error).message ?? String(err)}\n`);
+      if (!verbose) process.stderr.write('(run again with --verbose for details)\n');
+    }
+    if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main(process.argv);

@@ -1,0 +1,175 @@
+// Every type that crosses a process boundary lives here: runner → server/CLI events,
+// registry records read by the server and the extension, HTTP bodies.
+// The extension imports this file for types only (it must never pull in a native module).
+
+/** A feature of a model's input, in signature order. */
+export interface FeatureSpec {
+  name: string;
+  type: 'float32';
+  /** Range observed in the training data. */
+  min: number;
+  max: number;
+}
+
+export interface ModelSignature {
+  /** Name of the ONNX input tensor (float32 [N, features.length]). */
+  inputName: string;
+  features: FeatureSpec[];
+  /** Name of the prediction target, e.g. "variety": /predict answers [{ [target]: label }]. */
+  target: string;
+  /** ONNX output holding the predicted label (int64 class index or string). */
+  labelOutput: string;
+  /** ONNX output holding class probabilities, float32 [N, classLabels.length]. */
+  probabilitiesOutput: string;
+  classLabels: string[];
+}
+
+/** Per-feature training distribution, kept with each version for drift monitoring. */
+export interface FeatureReference {
+  name: string;
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** Deciles: quantiles at 0.1 … 0.9. */
+  quantiles: number[];
+  /** Histogram bin edges (length bins + 1) and the training share of rows in each bin. */
+  binEdges: number[];
+  binShares: number[];
+}
+
+export interface TrainingReference {
+  rows: number;
+  features: FeatureReference[];
+  /** Share of training rows per class, in signature classLabels order. */
+  classShares: number[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Registry records (SQLite rows as the server API, the CLI --json and the extension see them)
+
+export interface GitInfo {
+  commit: string | null;
+  branch: string | null;
+  dirty: boolean | null;
+}
+
+export interface DataFileRef {
+  path: string;
+  sha256: string;
+}
+
+export interface Lineage {
+  runId: string | null;
+  pipeline: string | null;
+  git: GitInfo;
+  dataFiles: DataFileRef[];
+}
+
+export interface ModelVersion {
+  model: string;
+  version: number;
+  /** Path of model.onnx, absolute. */
+  path: string;
+  sha256: string;
+  signature: ModelSignature;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+  lineage: Lineage;
+  reference: TrainingReference;
+  createdAt: string;
+  /** Aliases currently pointing at this version (latest included when it is the newest). */
+  aliases: string[];
+}
+
+export interface ModelSummary {
+  name: string;
+  versions: number;
+  latest: number;
+  aliases: Record<string, number>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AliasMove {
+  id: number;
+  model: string;
+  alias: string;
+  fromVersion: number | null;
+  toVersion: number;
+  at: string;
+  /** Who or what moved it: "cli", "extension", "server", a user name… */
+  by: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'skipped';
+
+export interface StepRecord {
+  name: string;
+  index: number;
+  status: StepStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  logFile: string;
+  error: string | null;
+}
+
+export interface RunRecord {
+  id: string;
+  pipeline: string;
+  pipelineFile: string;
+  params: Record<string, unknown>;
+  status: RunStatus;
+  error: string | null;
+  runDir: string;
+  pid: number | null;
+  git: GitInfo;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  steps: StepRecord[];
+  metrics: Record<string, number>;
+  artifacts: string[];
+  registered: { model: string; version: number } | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Runner events. The runner writes one JSON object per line to file descriptor 3 when it was
+// started with MLOPS_EVENTS_FD=3 (the server and the CLI do so), and always appends the same
+// lines to <run dir>/events.jsonl. See pipeline/runner/events.ts.
+
+interface EventBase {
+  runId: string;
+  /** ISO time. */
+  at: string;
+}
+
+export type RunEvent =
+  | (EventBase & { type: 'run.started'; pipeline: string; params: Record<string, unknown>; steps: string[] })
+  | (EventBase & { type: 'step.started'; step: string; index: number; total: number })
+  | (EventBase & {
+      type: 'step.finished';
+      step: string;
+      index: number;
+      total: number;
+      status: StepStatus;
+      durationMs: number;
+      error?: string;
+    })
+  | (EventBase & { type: 'metric'; step: string; name: string; value: number })
+  | (EventBase & { type: 'log'; step: string | null; level: 'info' | 'warn' | 'error'; message: string })
+  | (EventBase & {
+      type: 'run.finished';
+      status: RunStatus;
+      durationMs: number;
+      exitCode: number;
+      error?: string;
+      registered?: { model: string; version: number };
+    });
+
+/** Runner exit codes (also `mlops train`'s). */
+export const EXIT = { ok: 0, failed: 1, rejected: 2 } as const;

@@ -1,0 +1,72 @@
+// User-facing errors, defined once with a code and a message so that the CLI, the HTTP API
+// and the extension show the same words (in the manner of fastify's lib/errors.js).
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'UNKNOWN_PARAM'
+  | 'BAD_PARAM_VALUE'
+  | 'PIPELINE_LOAD'
+  | 'PIPELINE_DEFINITION'
+  | 'DATA_FILE'
+  | 'DATA_CSV'
+  | 'DATA_SCHEMA'
+  | 'DATA_VALUE'
+  | 'STEP_FAILED'
+  | 'COMMAND_FAILED'
+  | 'COMMAND_NO_OUTPUT'
+  | 'PARITY'
+  | 'GATE_REJECTED'
+  | 'NOT_FOUND'
+  | 'BAD_NAME'
+  | 'REGISTRY'
+  | 'REGISTRY_BUSY';
+
+export class MlopsError extends Error {
+  override readonly name = 'MlopsError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** HTTP status when the error answers a request. */
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** True for errors whose message is meant for the user (also across module copies). */
+export function isMlopsError(err: unknown): err is MlopsError {
+  return err instanceof Error && err.name === 'MlopsError' && typeof (err as MlopsError).code === 'string';
+}
+
+export const errors = {
+  unknownParam: (name: string, pipeline: string, known: string[]) =>
+    new MlopsError('UNKNOWN_PARAM', `unknown param '${name}' for pipeline ${pipeline} (known: ${known.join(', ')})`),
+  badParamValue: (name: string, expected: string, got: string) =>
+    new MlopsError('BAD_PARAM_VALUE', `param '${name}' expects ${expected}, got '${got}'`),
+  pipelineLoad: (file: string, reason: string) =>
+    new MlopsError('PIPELINE_LOAD', `cannot load pipeline ${file}: ${reason}`),
+  pipelineDefinition: (file: string, reason: string) =>
+    new MlopsError('PIPELINE_DEFINITION', `pipeline ${file}: ${reason}`),
+  dataFile: (file: string, reason: string) => new MlopsError('DATA_FILE', `${file}: ${reason}`),
+  csv: (file: string, line: number, reason: string) => new MlopsError('DATA_CSV', `${file}:${line}: ${reason}`),
+  schema: (file: string, reason: string) => new MlopsError('DATA_SCHEMA', `${file}:1: ${reason}`),
+  dataValue: (file: string, line: number, column: string, reason: string) =>
+    new MlopsError('DATA_VALUE', `${file}:${line}: column '${column}': ${reason}`),
+  stepFailed: (step: string, reason: string) => new MlopsError('STEP_FAILED', `step '${step}' failed: ${reason}`),
+  commandFailed: (step: string, command: string, how: string, log: string) =>
+    new MlopsError('COMMAND_FAILED', `step '${step}': command \`${command}\` ${how} (log: ${log})`),
+  commandNoOutput: (step: string, command: string, missing: string, dir: string) =>
+    new MlopsError('COMMAND_NO_OUTPUT', `step '${step}': command \`${command}\` exited 0 but wrote no ${missing} in ${dir}`),
+  parity: (step: string, mismatches: number, rows: number, firstRow: number) =>
+    new MlopsError(
+      'PARITY',
+      `step '${step}': ONNX labels differ from the in-memory model's on ${mismatches} of ${rows} rows (first: test row ${firstRow})`,
+    ),
+  gateRejected: (reasons: string[]) => new MlopsError('GATE_REJECTED', `rejected by the gate: ${reasons.join('; ')}`),
+  notFound: (what: string) => new MlopsError('NOT_FOUND', `${what} not found`, 404),
+  badName: (kind: string, value: string, rule: string) =>
+    new MlopsError('BAD_NAME', `invalid ${kind} '${value}': ${rule}`),
+  registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
+  registryBusy: (file: string) =>
+    new MlopsError('REGISTRY_BUSY', `registry database ${file} is locked by another process; try again`, 503),
+};

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { dataDir as configuredDataDir } from '../config';
+import { openDatabase, type Db } from './database';
+import { ModelStore } from './models';
+import { RunStore } from './runs';
+
+export { parseModelRef, checkName, checkAlias, type ModelRef } from './names';
+export type { NewVersion } from './models';
+export type { NewRun } from './runs';
+
+export interface Registry {
+  dataDir: string;
+  db: Db;
+  runs: RunStore;
+  models: ModelStore;
+  /** Folder of one run: logs, artifacts, events. */
+  runDir(runId: string): string;
+  close(): void;
+}
+
+/**
+ * Opens (creating if needed) the registry under the data directory, and repairs what a crash
+ * may have left: runs still marked running whose runner is gone, model folders with no row.
+ */
+export function openRegistry(dir = configuredDataDir()): Registry {
+  const db = openDatabase(dir);
+  const runs = new RunStore(db, dir);
+  const models = new ModelStore(db, dir);
+  runs.recoverInterrupted();
+  models.sweepOrphans();
+  return {
+    dataDir: dir,
+    db,
+    runs,
+    models,
+    runDir: (runId) => path.join(dir, 'runs', runId),
+    close: () => db.close(),
+  };
+}

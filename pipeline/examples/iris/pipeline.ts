@@ -1,0 +1,55 @@
+// The embedded example: the original template's iris pipeline (ETL → train → export → evaluate →
+// gate → register). Copy this file to start a pipeline of your own; `mlops train path/to/it.ts`.
+import { definePipeline, param } from '../../sdk';
+import { etl } from '../../steps/etl';
+import { evaluate } from '../../steps/evaluate';
+import { gate } from '../../steps/gate';
+import { register } from '../../steps/register';
+import { exportOnnx, train } from '../../steps/train';
+import type { Classifier } from '../../ml/classifier';
+
+const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+
+export default definePipeline({
+  name: 'iris',
+  description: 'Classify iris flowers by their sepal and petal sizes',
+  params: {
+    data: param.path('iris_dataset.csv', 'CSV with the feature columns and the variety label'),
+    model: param.string('iris', 'registry name of the model'),
+    trainer: param.enum(['random_forest', 'logistic_regression'], 'random_forest'),
+    seed: param.int(42),
+    testSize: param.number(0.2, { min: 0.05, max: 0.9 }),
+    maxBadRowShare: param.number(0.05, { min: 0, max: 1 }),
+    nEstimators: param.int(25, { min: 1, max: 1000 }),
+    maxDepth: param.int(6, { min: 1, max: 64 }),
+    maxFeatures: param.number(0.75, { min: 0.1, max: 1 }),
+    epochs: param.int(2000, { min: 1 }),
+    learningRate: param.number(0.1, { min: 0 }),
+    l2: param.number(0.001, { min: 0 }),
+    minAccuracy: param.number(0.9, { min: 0, max: 1 }),
+    minMacroF1: param.number(0.85, { min: 0, max: 1 }),
+    maxRecallGap: param.number(0.25, { min: 0, max: 1 }),
+    maxOverfitGap: param.number(0.1, { min: 0, max: 1 }),
+  },
+  steps: {
+    etl: {
+      run: (ctx) =>
+        etl(ctx, {
+          file: ctx.params.data,
+          features: FEATURES,
+          target: 'variety',
+          testSize: ctx.params.testSize,
+          seed: ctx.params.seed,
+          maxBadRowShare: ctx.params.maxBadRowShare,
+        }),
+    },
+    train: {
+      needs: ['etl'],
+      run: (ctx) => train(ctx, ctx.params),
+    },
+    export: { needs: ['train'], run: (ctx) => exportOnnx(ctx, ctx.input<Classifier>('train')) },
+    evaluate: { needs: ['export'], run: (ctx) => evaluate(ctx) },
+    gate: { needs: ['evaluate'], run: (ctx) => gate(ctx, ctx.params) },
+    register: { needs: ['gate'], run: (ctx) => register(ctx, ctx.params.model) },
+  },
+});

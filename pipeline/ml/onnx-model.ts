@@ -1,0 +1,110 @@
+// The one place that writes ONNX protobuf: trainers describe their operator nodes, this builds the ModelProto.
+import { onnx } from 'onnx-proto';
+
+import type { OnnxNames } from './classifier';
+
+export type Attribute = onnx.IAttributeProto;
+
+export const ML_DOMAIN = 'ai.onnx.ml';
+
+const IR_VERSION = 8;
+const DEFAULT_OPSET = 17;
+const ML_OPSET = 3;
+const BATCH_DIM = 'N';
+
+const { AttributeType } = onnx.AttributeProto;
+const { DataType } = onnx.TensorProto;
+const utf8 = new TextEncoder();
+
+export function intAttr(name: string, value: number): Attribute {
+  return { name, type: AttributeType.INT, i: value };
+}
+
+export function floatAttr(name: string, value: number): Attribute {
+  return { name, type: AttributeType.FLOAT, f: value };
+}
+
+export function stringAttr(name: string, value: string): Attribute {
+  return { name, type: AttributeType.STRING, s: utf8.encode(value) };
+}
+
+export function intsAttr(name: string, values: readonly number[]): Attribute {
+  return { name, type: AttributeType.INTS, ints: [...values] };
+}
+
+export function floatsAttr(name: string, values: readonly number[]): Attribute {
+  return { name, type: AttributeType.FLOATS, floats: [...values] };
+}
+
+export function stringsAttr(name: string, values: readonly string[]): Attribute {
+  return { name, type: AttributeType.STRINGS, strings: values.map((v) => utf8.encode(v)) };
+}
+
+/** A float32 tensor attribute (e.g. the `value` of a Constant node). */
+export function floatTensorAttr(name: string, dims: readonly number[], values: readonly number[]): Attribute {
+  return { name, type: AttributeType.TENSOR, t: { dims: [...dims], dataType: DataType.FLOAT, floatData: [...values] } };
+}
+
+export interface OnnxNode {
+  opType: string;
+  /** '' (default ONNX domain) or ML_DOMAIN. */
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: Attribute[];
+}
+
+export interface ClassifierGraph {
+  /** Graph name, e.g. "random_forest". */
+  name: string;
+  names: OnnxNames;
+  nFeatures: number;
+  nClasses: number;
+  /** Nodes in topological order; together they must produce names.labelOutput and names.probabilitiesOutput. */
+  nodes: OnnxNode[];
+}
+
+function tensorValueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
+  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
+/**
+ * Serialized ModelProto of a classifier: input float32 [N, nFeatures]; outputs int64 label [N]
+ * and float32 probabilities [N, nClasses].
+ */
+export function classifierModel(graph: ClassifierGraph): Uint8Array {
+  const { names } = graph;
+  const distinct = new Set([names.inputName, names.labelOutput, names.probabilitiesOutput]);
+  if (distinct.size !== 3 || [...distinct].some((n) => n.length === 0)) {
+    throw new Error(`ONNX input/output names must be distinct and non-empty: ${JSON.stringify(names)}`);
+  }
+  const produced = graph.nodes.flatMap((n) => n.outputs);
+  const clash = produced.find((name, i) => name === names.inputName || produced.indexOf(name) !== i);
+  if (clash !== undefined) throw new Error(`ONNX tensor name "${clash}" is used twice in graph ${graph.name}`);
+  const model: onnx.IModelProto = {
+    irVersion: IR_VERSION,
+    producerName: 'mlops-template',
+    opsetImport: [
+      { domain: '', version: DEFAULT_OPSET },
+      { domain: ML_DOMAIN, version: ML_OPSET },
+    ],
+    graph: {
+      name: graph.name,
+      node: graph.nodes.map((n, i) => ({
+        name: `${n.opType}_${i}`,
+        opType: n.opType,
+        domain: n.domain,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: n.attributes,
+      })),
+      input: [tensorValueInfo(names.inputName, DataType.FLOAT, [BATCH_DIM, graph.nFeatures])],
+      output: [
+        tensorValueInfo(names.labelOutput, DataType.INT64, [BATCH_DIM]),
+        tensorValueInfo(names.probabilitiesOutput, DataType.FLOAT, [BATCH_DIM, graph.nClasses]),
+      ],
+    },
+  };
+  return onnx.ModelProto.encode(model).finish();
+}

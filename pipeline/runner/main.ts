@@ -1,0 +1,42 @@
+// Entry point of the pipeline runner process (dist/runner.js): one process runs one pipeline.
+// Started by `mlops train` and by the server through spawn.ts; events go out on MLOPS_EVENTS_FD.
+import { parseArgs } from 'node:util';
+import { isMlopsError } from '../../common/errors';
+import { parseAssignments } from '../sdk/params';
+import { executeRun } from './run';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'run-id': { type: 'string' },
+      pipeline: { type: 'string' },
+      param: { type: 'string', multiple: true, default: [] },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  if (!values['run-id'] || !values.pipeline) {
+    process.stderr.write('usage: runner --run-id ID --pipeline FILE [--param key=value ...] [--verbose]\n');
+    return 2;
+  }
+  const abort = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => abort.abort());
+  return executeRun({
+    runId: values['run-id'],
+    pipelineFile: values.pipeline,
+    params: parseAssignments(values.param ?? []),
+    verbose: values.verbose ?? false,
+    signal: abort.signal,
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Only failures before the run record exists land here (bad arguments, an unusable data folder).
+    process.stderr.write(`mlops runner: ${isMlopsError(err) ? err.message : (err as Error).message}\n`);
+    if (process.argv.includes('--verbose')) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  },
+);

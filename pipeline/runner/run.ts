@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
+import { errors, isMlopsError } from '../../common/errors';
+import { openRegistry, type Registry } from '../../common/registry';
+import { resolveParams } from '../sdk/params';
+import { isCommandStep, type FunctionStep, type StepContext } from '../sdk/pipeline';
+import { artifactFolder } from './artifacts';
+import { runCommandStep } from './command-step';
+import { EventSink } from './events';
+import { gitInfo } from './git';
+import { loadPipeline, type LoadedPipeline } from './load';
+
+export interface RunOptions {
+  runId: string;
+  pipelineFile: string;
+  /** `key=value` params as the user typed them. */
+  params: Record<string, string>;
+  /** Print stack traces of unexpected errors on stderr. */
+  verbose: boolean;
+  /** Cancels the run (SIGTERM/SIGINT in the runner process). */
+  signal: AbortSignal;
+}
+
+interface Outcome {
+  status: RunStatus;
+  error: string | null;
+  registered?: { model: string; version: number };
+}
+
+const EXIT_CODE: Record<RunStatus, number> = {
+  succeeded: EXIT.ok,
+  rejected: EXIT.rejected,
+  failed: EXIT.failed,
+  cancelled: EXIT.failed,
+  queued: EXIT.failed,
+  running: EXIT.failed,
+};
+
+/** Runs one pipeline from start to end in this process; returns the exit code. */
+export async function executeRun(opts: RunOptions): Promise<number> {
+  const registry = openRegistry();
+  try {
+    return await new RunExecution(registry, opts).execute();
+  } finally {
+    registry.close();
+  }
+}
+
+class RunExecution {
+  private readonly events: EventSink;
+  private readonly runDir: string;
+  private readonly outputs = new Map<string, unknown>();
+  private git: GitInfo = { commit: null, branch: null, dirty: null };
+  private pipelineName = '';
+  private params: Record<string, unknown> = {};
+  private registered: { model: string; version: number } | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly opts: RunOptions,
+  ) {
+    this.events = new EventSink(opts.runId);
+    this.runDir = registry.runDir(opts.runId);
+  }
+
+  async execute(): Promise<number> {
+    const { runId, pipelineFile } = this.opts;
+    fs.mkdirSync(path.join(this.runDir, 'logs'), { recursive: true });
+    this.events.attachFile(path.join(this.runDir, 'events.jsonl'));
+    this.git = gitInfo(path.dirname(path.resolve(pipelineFile)));
+    this.pipelineName = path.basename(pipelineFile).replace(/\.[cm]?[jt]s$/, '');
+    this.registry.runs.create(
+      { id: runId, pipeline: this.pipelineName, pipelineFile: path.resolve(pipelineFile), params: this.opts.params, runDir: this.runDir, pid: process.pid, git: this.git },
+      [],
+    );
+    const started = Date.now();
+    const outcome = await this.runPipeline();
+    this.registry.runs.finish(runId, outcome.status, outcome.error, outcome.registered);
+    const exitCode = EXIT_CODE[outcome.status];
+    this.events.emit({
+      type: 'run.finished',
+      status: outcome.status,
+      durationMs: Date.now() - started,
+      exitCode,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.registered ? { registered: outcome.registered } : {}),
+    });
+    this.events.close();
+    return exitCode;
+  }
+
+  private async runPipeline(): Promise<Outcome> {
+    let current: string | null = null;
+    try {
+      const loaded = loadPipeline(this.opts.pipelineFile);
+      this.pipelineName = loaded.pipeline.name;
+      this.params = resolveParams(loaded.pipeline.name, loaded.pipeline.params, this.opts.params, (value, isDefault) =>
+        path.resolve(isDefault ? loaded.dir : process.cwd(), value),
+      );
+      this.registry.runs.setPipeline(this.opts.runId, loaded.pipeline.name, this.params);
+      this.registry.runs.addSteps(this.opts.runId, loaded.order);
+      this.events.emit({ type: 'run.started', pipeline: loaded.pipeline.name, params: this.params, steps: loaded.order });
+      for (const [index, name] of loaded.order.entries()) {
+        if (this.opts.signal.aborted) return { status: 'cancelled', error: 'cancelled before step ' + name };
+        current = name;
+        await this.runStep(loaded, name, index);
+      }
+      return { status: 'succeeded', error: null, registered: this.registered };
+    } catch (err) {
+      if (this.opts.signal.aborted) return { status: 'cancelled', error: `cancelled during step '${current}'` };
+      const rejected = isMlopsError(err) && err.code === 'GATE_REJECTED';
+      if (this.opts.verbose && !isMlopsError(err)) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      return { status: rejected ? 'rejected' : 'failed', error: this.describe(err, current) };
+    }
+  }
+
+  private async runStep(loaded: LoadedPipeline, name: string, index: number): Promise<void> {
+    const { runId } = this.opts;
+    const step = loaded.pipeline.steps[name];
+    const total = loaded.order.length;
+    const logFile = path.join(this.runDir, 'logs', `${name}.log`);
+    const log = (level: 'info' | 'warn' | 'error', message: string) => {
+      fs.appendFileSync(logFile, `${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+      this.events.emit({ type: 'log', step: name, level, message });
+    };
+    const metric = (metricName: string, value: number) => {
+      this.registry.runs.recordMetric(runId, name, metricName, value);
+      this.events.emit({ type: 'metric', step: name, name: metricName, value });
+    };
+    this.registry.runs.stepStarted(runId, name);
+    this.events.emit({ type: 'step.started', step: name, index, total });
+    const started = performance.now();
+    const finished = (status: 'succeeded' | 'failed' | 'rejected', error?: string) => {
+      const durationMs = performance.now() - started;
+      this.registry.runs.stepFinished(runId, name, status, durationMs, error);
+      this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}) });
+    };
+    const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a));
+    try {
+      if (isCommandStep(step)) {
+        const metrics = await runCommandStep(step, {
+          step: name,
+          runId,
+          runDir: this.runDir,
+          artifactsDir: artifacts.dir,
+          pipelineDir: loaded.dir,
+          params: this.params,
+          logFile,
+          onLine: (line) => log('info', line),
+          signal: this.opts.signal,
+        });
+        for (const [k, v] of Object.entries(metrics)) metric(k, v);
+        for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced);
+      } else {
+        const ctx = this.context(name, artifacts, log, metric);
+        this.outputs.set(name, await (step as FunctionStep<unknown>).run(ctx));
+      }
+      finished('succeeded');
+    } catch (err) {
+      const message = this.describe(err, name);
+      if (!isMlopsError(err)) fs.appendFileSync(logFile, `${(err as Error).stack ?? String(err)}\n`);
+      log('error', message);
+      finished(isMlopsError(err) && err.code === 'GATE_REJECTED' ? 'rejected' : 'failed', message);
+      throw err;
+    }
+  }
+
+  private context(
+    step: string,
+    artifacts: StepContext['artifacts'],
+    log: (level: 'info' | 'warn' | 'error', message: string) => void,
+    metric: (name: string, value: number) => void,
+  ): StepContext<Record<string, unknown>> {
+    return {
+      params: this.params,
+      runId: this.opts.runId,
+      runDir: this.runDir,
+      step,
+      artifacts,
+      log: (m) => log('info', m),
+      warn: (m) => log('warn', m),
+      metric,
+      input: <T>(from: string): T => {
+        if (!this.outputs.has(from)) throw errors.stepFailed(step, `no output from step '${from}' (is it in this step's needs?)`);
+        return this.outputs.get(from) as T;
+      },
+      register: (req): ModelVersion => {
+        const version = this.registry.models.register({
+          ...req,
+          params: this.params,
+          lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
+        });
+        this.registered = { model: version.model, version: version.version };
+        log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
+        return version;
+      },
+      reject: (reasons): never => {
+        throw errors.gateRejected(reasons);
+      },
+    };
+  }
+
+  /** One line for the user: our own errors as they are; anything else names the step. */
+  private describe(err: unknown, step: string | null): string {
+    if (isMlopsError(err)) return err.message;
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return step ? errors.stepFailed(step, message).message : message;
+  }
+}

@@ -1,0 +1,79 @@
+import type { ModelVersion } from '../../common/contract';
+import type { NewVersion } from '../../common/registry';
+import type { ParamSpecs, ParamValues } from './params';
+
+/** Files of the run: every step reads and writes its artifacts here (<run dir>/artifacts). */
+export interface Artifacts {
+  readonly dir: string;
+  path(name: string): string;
+  exists(name: string): boolean;
+  writeJson(name: string, value: unknown): string;
+  readJson<T>(name: string): T;
+  writeText(name: string, text: string): string;
+  writeBytes(name: string, bytes: Uint8Array): string;
+}
+
+/** What the registry needs from a pipeline; lineage (run, git, params) is added by the runner. */
+export type RegisterRequest = Omit<NewVersion, 'lineage' | 'params'> & {
+  dataFiles: { path: string; sha256: string }[];
+};
+
+export interface StepContext<P = Record<string, unknown>> {
+  readonly params: P;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly step: string;
+  readonly artifacts: Artifacts;
+  /** A line in the step's log, also sent as a progress event. */
+  log(message: string): void;
+  warn(message: string): void;
+  /** A named number of the run (accuracy, rows…), stored with the run and sent as an event. */
+  metric(name: string, value: number): void;
+  /** The value an earlier function step returned (in-memory hand-off, e.g. a trained model). */
+  input<T>(step: string): T;
+  /** Registers a model version in the registry; lineage is filled in by the runner. */
+  register(req: RegisterRequest): ModelVersion;
+  /** Ends the run as rejected (exit code 2) rather than failed: a quality gate said no. */
+  reject(reasons: string[]): never;
+}
+
+export interface FunctionStep<P> {
+  needs?: string[];
+  description?: string;
+  run(ctx: StepContext<P>): unknown;
+}
+
+/**
+ * A step in any language. It gets the run through the environment: MLOPS_RUN_ID, MLOPS_RUN_DIR,
+ * MLOPS_STEP, MLOPS_ARTIFACTS_DIR, MLOPS_PARAMS (JSON), MLOPS_CONTEXT_FILE (all of that as a JSON
+ * file) and MLOPS_METRICS_FILE (write a JSON object of name → number there to record metrics).
+ */
+export interface CommandStep {
+  needs?: string[];
+  description?: string;
+  /** argv; `{pipelineDir}` in an element is replaced with the pipeline's folder. */
+  command: string[];
+  /** Artifact names the command must write; the step fails if one is missing. */
+  produces?: string[];
+}
+
+export type Step<P> = FunctionStep<P> | CommandStep;
+
+export interface PipelineDefinition<S extends ParamSpecs> {
+  name: string;
+  description?: string;
+  params: S;
+  steps: Record<string, Step<ParamValues<S>>>;
+}
+
+export interface Pipeline<S extends ParamSpecs = ParamSpecs> extends PipelineDefinition<S> {
+  readonly kind: 'mlops-pipeline';
+}
+
+export function definePipeline<S extends ParamSpecs>(def: PipelineDefinition<S>): Pipeline<S> {
+  return { ...def, kind: 'mlops-pipeline' };
+}
+
+export function isCommandStep<P>(step: Step<P>): step is CommandStep {
+  return Array.isArray((step as CommandStep).command);
+}
