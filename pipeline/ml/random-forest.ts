@@ -38,6 +38,16 @@ type TreeNode =
 /** Node ids are indexes in preorder, so the root is 0 and ids are dense, as ONNX tree ensembles require. */
 type Tree = TreeNode[];
 
+/** The smallest float32 ≥ v, so that for every float32 x: x < v exactly when x < ceilFloat32(v). */
+function ceilFloat32(v: number): number {
+  const nearest = Math.fround(v);
+  if (nearest >= v) return nearest;
+  const bits = new Int32Array(Float32Array.of(nearest).buffer);
+  // Float32 bit patterns are ordered by magnitude: one step up is +1 for positives, -1 for negatives.
+  bits[0] += nearest > 0 || Object.is(nearest, 0) ? 1 : -1;
+  return new Float32Array(bits.buffer)[0];
+}
+
 /**
  * Flattens an ml-cart tree trained on a column subset into real-column nodes, each leaf voting
  * for the argmax of its distribution (what ml-cart's own predict returns).
@@ -48,8 +58,9 @@ function flattenTree(root: CartNode, columns: readonly number[]): Tree {
     const id = nodes.length;
     // ml-cart treats a node as a branch only when it has both children, even if it recorded a split.
     if (node.left && node.right && node.splitColumn !== undefined && node.splitValue !== undefined) {
-      // Thresholds are kept in float32: the ONNX model stores and compares them that way.
-      const branch = { leaf: false as const, feature: columns[node.splitColumn], threshold: Math.fround(node.splitValue), left: -1, right: -1 };
+      // ONNX holds float32 thresholds; rounding up keeps ml-cart's double comparison exact for float32 inputs.
+      const threshold = ceilFloat32(node.splitValue);
+      const branch = { leaf: false as const, feature: columns[node.splitColumn], threshold, left: -1, right: -1 };
       nodes.push(branch);
       branch.left = visit(node.left);
       branch.right = visit(node.right);
@@ -64,7 +75,11 @@ function flattenTree(root: CartNode, columns: readonly number[]): Tree {
   return nodes;
 }
 
-/** The class a tree votes for. Inputs are rounded to float32 first, exactly as the ONNX runtime sees them. */
+/**
+ * The class a tree votes for. Inputs are rounded to float32 first, as the ONNX model receives them:
+ * a value such as 1.7 against ml-cart's split (1.6 + 1.8) / 2 = 1.7000000000000002 goes left in double
+ * but right in float32, and the served model must decide like this one.
+ */
 function treeVote(tree: Tree, row: readonly number[]): number {
   let node = tree[0];
   while (!node.leaf) {

@@ -44,9 +44,11 @@ class SoftmaxRegressionModel implements Classifier {
 
   predictProba(X: number[][]): number[][] {
     checkFeatureRows(X, this.nFeatures);
-    return X.map((row) =>
-      softmax(this.coefficients.map((w, k) => w.reduce((s, wj, j) => s + wj * row[j], this.intercepts[k]))),
-    );
+    return X.map((row) => {
+      // float32 inputs, as the ONNX model receives them.
+      const x = row.map(Math.fround);
+      return softmax(this.coefficients.map((w, k) => w.reduce((s, wj, j) => s + wj * x[j], this.intercepts[k])));
+    });
   }
 
   predict(X: number[][]): number[] {

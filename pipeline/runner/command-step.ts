@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errors } from '../../common/errors';
+import type { ParamSpecs, ParamValues } from '../sdk/params';
 import type { CommandStep } from '../sdk/pipeline';
 
 export interface CommandRun {
@@ -10,7 +11,7 @@ export interface CommandRun {
   runDir: string;
   artifactsDir: string;
   pipelineDir: string;
-  params: Record<string, unknown>;
+  params: ParamValues<ParamSpecs>;
   logFile: string;
   /** Lines the command prints (stdout and stderr), for the log and progress events. */
   onLine(line: string): void;
@@ -18,8 +19,8 @@ export interface CommandRun {
 }
 
 /** Runs a step written in any language; returns the metrics it wrote to MLOPS_METRICS_FILE. */
-export async function runCommandStep(step: CommandStep, run: CommandRun): Promise<Record<string, number>> {
-  const argv = step.command.map((a) => a.replaceAll('{pipelineDir}', run.pipelineDir));
+export async function runCommandStep(step: CommandStep<ParamValues<ParamSpecs>>, run: CommandRun): Promise<Record<string, number>> {
+  const argv = (typeof step.command === 'function' ? step.command(run.params) : step.command).map((a) => a.replaceAll('{pipelineDir}', run.pipelineDir));
   const shown = argv.join(' ');
   const stepDir = path.join(run.runDir, 'steps', run.step);
   fs.mkdirSync(stepDir, { recursive: true });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { require as tsRequire } from 'tsx/cjs/api';
 import { errors } from '../../common/errors';
-import { isCommandStep, type Pipeline, type Step } from '../sdk/pipeline';
+import { isCommandStep, type Pipeline } from '../sdk/pipeline';
 
 export interface LoadedPipeline {
   file: string;
@@ -37,7 +37,7 @@ function findPipeline(mod: unknown): Pipeline | null {
   return null;
 }
 
-function stepOrder(file: string, steps: Record<string, Step<unknown>>): string[] {
+function stepOrder(file: string, steps: Pipeline['steps']): string[] {
   const names = Object.keys(steps);
   if (names.length === 0) throw errors.pipelineDefinition(file, 'it has no steps');
   for (const [name, step] of Object.entries(steps)) {

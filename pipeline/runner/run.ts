@@ -3,8 +3,8 @@ import path from 'node:path';
 import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
 import { errors, isMlopsError } from '../../common/errors';
 import { openRegistry, type Registry } from '../../common/registry';
-import { resolveParams } from '../sdk/params';
-import { isCommandStep, type FunctionStep, type StepContext } from '../sdk/pipeline';
+import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
+import { isCommandStep, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import { runCommandStep } from './command-step';
 import { EventSink } from './events';
@@ -53,7 +53,7 @@ class RunExecution {
   private readonly outputs = new Map<string, unknown>();
   private git: GitInfo = { commit: null, branch: null, dirty: null };
   private pipelineName = '';
-  private params: Record<string, unknown> = {};
+  private params: ParamValues<ParamSpecs> = {};
   private registered: { model: string; version: number } | undefined;
 
   constructor(
@@ -154,7 +154,7 @@ class RunExecution {
         for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced);
       } else {
         const ctx = this.context(name, artifacts, log, metric);
-        this.outputs.set(name, await (step as FunctionStep<unknown>).run(ctx));
+        this.outputs.set(name, await step.run(ctx));
       }
       finished('succeeded');
     } catch (err) {
@@ -171,7 +171,7 @@ class RunExecution {
     artifacts: StepContext['artifacts'],
     log: (level: 'info' | 'warn' | 'error', message: string) => void,
     metric: (name: string, value: number) => void,
-  ): StepContext<Record<string, unknown>> {
+  ): StepContext<ParamValues<ParamSpecs>> {
     return {
       params: this.params,
       runId: this.opts.runId,

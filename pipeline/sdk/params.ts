@@ -40,12 +40,12 @@ export function resolveParams(
   specs: ParamSpecs,
   given: Record<string, string>,
   resolvePath: (value: string, isDefault: boolean) => string,
-): Record<string, unknown> {
+): ParamValues<ParamSpecs> {
   const known = Object.keys(specs);
   for (const name of Object.keys(given)) {
     if (!(name in specs)) throw errors.unknownParam(name, pipeline, known);
   }
-  const values: Record<string, unknown> = {};
+  const values: ParamValues<ParamSpecs> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const raw = given[name];
     values[name] = raw === undefined ? defaultValue(spec, resolvePath) : parseValue(name, spec, raw, resolvePath);
@@ -53,11 +53,11 @@ export function resolveParams(
   return values;
 }
 
-function defaultValue(spec: ParamSpec, resolvePath: (value: string, isDefault: boolean) => string): unknown {
+function defaultValue(spec: ParamSpec, resolvePath: (value: string, isDefault: boolean) => string): ParamSpec['default'] {
   return spec.type === 'path' ? resolvePath(spec.default, true) : spec.default;
 }
 
-function parseValue(name: string, spec: ParamSpec, raw: string, resolvePath: (value: string, isDefault: boolean) => string): unknown {
+function parseValue(name: string, spec: ParamSpec, raw: string, resolvePath: (value: string, isDefault: boolean) => string): ParamSpec['default'] {
   switch (spec.type) {
     case 'int':
     case 'number': {

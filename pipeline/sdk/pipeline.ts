@@ -48,16 +48,16 @@ export interface FunctionStep<P> {
  * MLOPS_STEP, MLOPS_ARTIFACTS_DIR, MLOPS_PARAMS (JSON), MLOPS_CONTEXT_FILE (all of that as a JSON
  * file) and MLOPS_METRICS_FILE (write a JSON object of name → number there to record metrics).
  */
-export interface CommandStep {
+export interface CommandStep<P = Record<string, unknown>> {
   needs?: string[];
   description?: string;
-  /** argv; `{pipelineDir}` in an element is replaced with the pipeline's folder. */
-  command: string[];
+  /** argv, or a function of the params giving it; `{pipelineDir}` in an element is replaced with the pipeline's folder. */
+  command: string[] | ((params: P) => string[]);
   /** Artifact names the command must write; the step fails if one is missing. */
   produces?: string[];
 }
 
-export type Step<P> = FunctionStep<P> | CommandStep;
+export type Step<P> = FunctionStep<P> | CommandStep<P>;
 
 export interface PipelineDefinition<S extends ParamSpecs> {
   name: string;
@@ -74,6 +74,7 @@ export function definePipeline<S extends ParamSpecs>(def: PipelineDefinition<S>)
   return { ...def, kind: 'mlops-pipeline' };
 }
 
-export function isCommandStep<P>(step: Step<P>): step is CommandStep {
-  return Array.isArray((step as CommandStep).command);
+export function isCommandStep<P>(step: Step<P>): step is CommandStep<P> {
+  const command = (step as CommandStep<P>).command;
+  return Array.isArray(command) || typeof command === 'function';
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RandomForestClassifier } from 'ml-random-forest';
 import * as ort from 'onnxruntime-node';
 
 import { argmax, type Classifier } from '../../pipeline/ml/classifier';
@@ -124,6 +125,35 @@ describe('random forest specifics', () => {
     for (const row of model.predictProba(iris.X)) {
       for (const p of row) assert.ok(Math.abs(p * 7 - Math.round(p * 7)) < 1e-9, `${p} is not a multiple of 1/7`);
     }
+  });
+
+  test("vote shares equal ml-random-forest's per-tree predictions on float32-rounded inputs", () => {
+    // Same options as trainRandomForest passes, so the same seed grows the same trees.
+    const opts = { nEstimators: 25, seed: 3, maxFeatures: 2 };
+    const model = trainRandomForest(iris.X, iris.y, 3, { ...opts, maxDepth: 4 });
+    const forest = new RandomForestClassifier({ ...opts, replacement: false, noOOB: true, treeOptions: { maxDepth: 4 } });
+    forest.train(iris.X, iris.y);
+    // The model decides on float32 inputs, as ONNX serves them (1.7 vs a 1.7000000000000002 split differs in double).
+    const perTree = forest.predictionValues(iris.X.map((row) => row.map(Math.fround)));
+    const proba = model.predictProba(iris.X);
+    iris.X.forEach((_, i) => {
+      const votes = perTree.getRow(i);
+      const expected = [0, 1, 2].map((k) => votes.filter((v) => v === k).length / opts.nEstimators);
+      assert.deepEqual(proba[i], expected, `row ${i}`);
+    });
+  });
+
+  test('a row exactly on a split threshold goes to the right child, in the model and in ONNX', async () => {
+    // ml-cart splits between 1 and 2 at their mean, 1.5, and sends x < 1.5 left.
+    const X = [[1], [1], [1], [1], [2], [2], [2], [2]];
+    const y = [0, 0, 0, 0, 1, 1, 1, 1];
+    const model = trainRandomForest(X, y, 2, { nEstimators: 9, maxDepth: 2, seed: 5, maxFeatures: 1 });
+    const probe = [[1], [1.5], [2], [1.4999]];
+    const proba = model.predictProba(probe);
+    assert.deepEqual(proba[1], proba[2]);
+    assert.deepEqual(proba[3], proba[0]);
+    assert.notDeepEqual(proba[0], proba[2]);
+    await assertOnnxParity(model, probe);
   });
 
   test('a different seed grows a different forest', () => {
