@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const root = path.dirname(new URL(import.meta.url).pathname);
+const root = import.meta.dirname;
 const suites = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
 const files = suites.flatMap((suite) => {
   const dir = path.join(root, suite);

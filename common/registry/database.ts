@@ -102,7 +102,7 @@ export function openDatabase(dir: string): Db {
   let db: Db;
   try {
     db = new Database(file, { timeout: 5000 });
-    db.pragma('journal_mode = WAL');
+    setWal(db);
     // NORMAL in WAL mode: a committed transaction survives a process crash (not a power cut).
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -114,12 +114,28 @@ export function openDatabase(dir: string): Db {
 }
 
 function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() >= MIGRATIONS.length) return;
+  // Read the version again under the write lock: another process may have migrated meanwhile.
+  db.transaction(() => {
+    for (let v = version(); v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+/**
+ * Switching a new file to WAL needs an exclusive lock, for which SQLite does not wait on the busy
+ * timeout: when several processes open a fresh registry at once, retry briefly.
+ */
+function setWal(db: Db): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
 import { errors, isMlopsError } from '../../common/errors';
+import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
 import { isCommandStep, type StepContext } from '../sdk/pipeline';
@@ -130,6 +131,7 @@ class RunExecution {
     };
     this.registry.runs.stepStarted(runId, name);
     this.events.emit({ type: 'step.started', step: name, index, total });
+    failpoint(`step.${name}`);
     const started = performance.now();
     const finished = (status: 'succeeded' | 'failed' | 'rejected', error?: string) => {
       const durationMs = performance.now() - started;

@@ -52,6 +52,16 @@ export function json<T>(r: CliResult): T {
   }
 }
 
+/**
+ * Skip reason for a test whose prerequisite is missing, or false to run it. Under
+ * MLOPS_TEST_STRICT=1 (set by .ci/run) a missing prerequisite fails instead of skipping.
+ */
+export function needs(ok: boolean, what: string): false | string {
+  if (ok) return false;
+  if (process.env.MLOPS_TEST_STRICT === '1') throw new Error(`missing test prerequisite: ${what}`);
+  return `skipped: needs ${what}`;
+}
+
 /** Python 3 with numpy and onnx (Debian's python3-onnx), or null. */
 export function pythonWithOnnx(): string | null {
   for (const candidate of ['/usr/bin/python3', 'python3']) {

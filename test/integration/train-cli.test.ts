@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { AliasMove, ModelVersion, RunRecord } from '../../common/contract';
-import { FIXTURES, IRIS_CSV, json, mlops, mlopsAsync, pythonWithOnnx, tempDataDir } from '../helpers/cli';
+import { FIXTURES, IRIS_CSV, json, mlops, mlopsAsync, needs, pythonWithOnnx, tempDataDir } from '../helpers/cli';
 
 const versionsOf = (dir: string) => {
   const r = mlops(dir, ['models', 'show', 'iris', '--json']);
@@ -107,7 +107,7 @@ describe('the gate', () => {
 
 describe('a step written in another language', () => {
   const python = pythonWithOnnx();
-  test('a Python command step trains a model that is evaluated, gated and registered', { skip: python ? false : 'needs python3 with numpy and onnx (apt-get install python3-numpy python3-onnx)' }, () => {
+  test('a Python command step trains a model that is evaluated, gated and registered', { skip: needs(python !== null, 'python3 with numpy and onnx (apt-get install python3-numpy python3-onnx)') }, () => {
     const dir = tempDataDir();
     const r = mlops(dir, ['train', path.join('pipeline', 'examples', 'python', 'pipeline.ts'), '--param', `python=${python}`, '--json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
