@@ -1,3 +1,4 @@
+import { param } from '../sdk/params';
 import type { StepContext } from '../sdk/pipeline';
 import { EVALUATION } from './dataset';
 import type { Evaluation } from './evaluate';
@@ -10,6 +11,14 @@ export interface GateThresholds {
   /** Over-fitting check: train accuracy minus test accuracy. */
   maxOverfitGap: number;
 }
+
+/** The gate's thresholds as pipeline params, with the defaults the examples use. */
+export const gateParams = {
+  minAccuracy: param.number(0.9, { min: 0, max: 1, help: 'lowest test accuracy accepted' }),
+  minMacroF1: param.number(0.85, { min: 0, max: 1, help: 'lowest test macro F1 accepted' }),
+  maxRecallGap: param.number(0.25, { min: 0, max: 1, help: 'largest gap between the best and worst per-class recall' }),
+  maxOverfitGap: param.number(0.1, { min: 0, max: 1, help: 'largest train accuracy minus test accuracy' }),
+};
 
 /** Acceptance tests before anything reaches the registry; a failed check rejects the run (exit 2). */
 export function gate(ctx: StepContext<unknown>, t: GateThresholds): void {

@@ -3,7 +3,7 @@
 import { definePipeline, param } from '../../sdk';
 import { etl } from '../../steps/etl';
 import { evaluate } from '../../steps/evaluate';
-import { gate } from '../../steps/gate';
+import { gate, gateParams } from '../../steps/gate';
 import { register } from '../../steps/register';
 import { exportOnnx, train } from '../../steps/train';
 import type { Classifier } from '../../ml/classifier';
@@ -26,10 +26,7 @@ export default definePipeline({
     epochs: param.int(2000, { min: 1 }),
     learningRate: param.number(0.1, { min: 0 }),
     l2: param.number(0.001, { min: 0 }),
-    minAccuracy: param.number(0.9, { min: 0, max: 1 }),
-    minMacroF1: param.number(0.85, { min: 0, max: 1 }),
-    maxRecallGap: param.number(0.25, { min: 0, max: 1 }),
-    maxOverfitGap: param.number(0.1, { min: 0, max: 1 }),
+    ...gateParams,
   },
   steps: {
     etl: {
