@@ -173,3 +173,53 @@ export type RunEvent =
 
 /** Runner exit codes (also `mlops train`'s). */
 export const EXIT = { ok: 0, failed: 1, rejected: 2 } as const;
+
+// ---------------------------------------------------------------------------------------
+// Serving: drift, prediction log, server status (server → extension, CLI)
+
+export interface FeatureDrift {
+  name: string;
+  /** Population stability index of the window against the training histogram. */
+  psi: number;
+  /** Kolmogorov–Smirnov statistic (largest CDF gap) against the training quantiles. */
+  ks: number;
+  /** Mean of the window. */
+  mean: number;
+}
+
+export interface DriftSnapshot {
+  /** Rows currently in the window (≤ windowSize). */
+  windowRows: number;
+  windowSize: number;
+  features: FeatureDrift[];
+  classes: {
+    labels: string[];
+    /** Share of each predicted class in the window. */
+    shares: number[];
+    /** PSI and Jensen–Shannon distance (base 2, 0…1) against the training class shares. */
+    psi: number;
+    jensenShannon: number;
+  };
+}
+
+/** One logged prediction (one input row). */
+export interface PredictionLogEntry {
+  /** Epoch milliseconds. */
+  at: number;
+  requestId: string;
+  model: string;
+  version: number;
+  /** Feature name → value (redacted fields are absent). */
+  inputs: Record<string, number>;
+  label: string;
+  probabilities: number[] | null;
+  latencyMs: number;
+}
+
+export interface PredictionLogStats {
+  enabled: boolean;
+  queued: number;
+  written: number;
+  dropped: number;
+  flushes: number;
+}
