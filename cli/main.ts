@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isMlopsError } from '../common/errors';
 import { modelsCommand } from './commands/models';
 import { runsCommand } from './commands/runs';
+import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
 import { trainCommand } from './commands/train';
 
@@ -19,8 +20,8 @@ function program(): Command {
   runsCommand(p);
   modelsCommand(p);
   startCommand(p);
+  serveCommand(p);
   for (const [name, what] of [
-    ['serve', 'serve models over HTTP (/predict, Open Inference Protocol, /metrics)'],
     ['logs', 'export the prediction log'],
     ['loadtest', 'load-test /predict'],
   ] as const) {

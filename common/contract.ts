@@ -223,3 +223,69 @@ export interface PredictionLogStats {
   dropped: number;
   flushes: number;
 }
+
+/** The version the server serves now. */
+export interface ServingInfo {
+  model: string;
+  version: number;
+  sha256: string;
+  /** What the server follows: an alias, "latest", or a pinned version number. */
+  selector: string | number;
+  aliases: string[];
+  loadedAt: string;
+  signature: ModelSignature;
+  metrics: Record<string, number>;
+}
+
+/** Serving figures over the last second (the event stream sends one per second). */
+export interface ServingStats {
+  at: string;
+  requestsPerSecond: number;
+  errorsPerSecond: number;
+  rowsPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  /** Predictions per class since the server started. */
+  predictionsByClass: Record<string, number>;
+  totalRequests: number;
+  totalErrors: number;
+}
+
+export interface ServerStatus {
+  version: string;
+  pid: number;
+  startedAt: string;
+  dataDir: string;
+  ready: boolean;
+  serving: ServingInfo | null;
+  /** Why the server is not serving, or why the last swap was refused. */
+  lastError: string | null;
+  predictionLog: PredictionLogStats;
+  activeRuns: string[];
+}
+
+/** Server-Sent Events on GET /api/events: the SSE `event:` field is `type`, `data:` the JSON. */
+export type ServerEvent =
+  | { type: 'run'; event: RunEvent }
+  | { type: 'registry'; at: string }
+  | { type: 'serving'; serving: ServingInfo | null; error: string | null }
+  | { type: 'stats'; stats: ServingStats };
+
+// HTTP bodies of the management API (/api)
+export interface StartRunRequest {
+  /** Pipeline module path; default: the server's default pipeline. */
+  pipeline?: string;
+  params?: Record<string, string | number | boolean>;
+}
+export interface StartRunResponse {
+  runId: string;
+}
+export interface PromoteRequest {
+  version: number;
+}
+export interface ApiError {
+  error: string;
+  code?: string;
+}
+
+/** Response header naming the model version that produced a prediction. */
+export const MODEL_VERSION_HEADER = 'x-model-version';

@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_NAME'
   | 'REGISTRY'
-  | 'REGISTRY_BUSY';
+  | 'REGISTRY_BUSY'
+  | 'BAD_INPUT'
+  | 'TOO_LARGE'
+  | 'UNAUTHORIZED'
+  | 'NOT_READY';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';

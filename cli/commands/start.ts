@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { serve } from './serve';
 import { train } from './train';
 import { withRegistry } from './registry-command';
 
@@ -6,7 +7,7 @@ import { withRegistry } from './registry-command';
 export function startCommand(program: Command): void {
   program
     .command('start')
-    .description('train and register the example when the registry has no model, then show the registry')
+    .description('train and register the example when the registry has no model, then serve it (mlops serve)')
     .action(async () => {
       const empty = withRegistry(({ models }) => models.list().length === 0);
       if (empty) {
@@ -23,7 +24,6 @@ export function startCommand(program: Command): void {
           console.log(`model ${m.name}: ${m.versions} version(s), latest ${m.latest}${aliases ? `, ${aliases}` : ''}`);
         }
       });
-      // Serving (mlops serve) is added by the prediction-server work; until then start stops here.
-      console.log('next: `mlops runs list`, `mlops models show iris` — the prediction server (mlops serve) is not built yet');
+      await serve({});
     });
 }

@@ -9,7 +9,7 @@ import { isCommandStep, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import { runCommandStep } from './command-step';
 import { EventSink } from './events';
-import { gitInfo } from './git';
+import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
 
 export interface RunOptions {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { GitInfo } from '../../common/contract';
+import type { GitInfo } from './contract';
 
 /** Commit, branch and dirty flag of the repo holding `dir`; GIT_HEAD / GIT_BRANCH win (containers without .git). */
 export function gitInfo(dir: string, env: NodeJS.ProcessEnv = process.env): GitInfo {

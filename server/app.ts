@@ -1,0 +1,106 @@
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { schemaValidation } from './plugins/schema-validation';
+import { openRegistry, type Registry } from '../common/registry';
+import type { ServerConfig } from './config';
+import { EventBus } from './event-bus';
+import { ServerMetrics } from './metrics';
+import { ModelHolder } from './model-holder';
+import { PredictionLog } from './prediction-log';
+import { Predictor } from './predictor';
+import { RunManager } from './runs';
+import { ServingStatsCollector } from './serving-stats';
+import { apiRoutes } from './plugins/api';
+import { requireAuth } from './plugins/auth';
+import { docs } from './plugins/docs';
+import { errorHandling } from './plugins/errors';
+import { eventRoutes } from './plugins/events';
+import { healthRoutes } from './plugins/health';
+import { metricsRoute } from './plugins/metrics';
+import { oipRoutes } from './plugins/oip';
+import { predictRoutes } from './plugins/predict';
+
+export const SERVER_VERSION = '0.1.0';
+
+export interface Server {
+  app: FastifyInstance;
+  registry: Registry;
+  holder: ModelHolder;
+  bus: EventBus;
+  log: PredictionLog | null;
+}
+
+/**
+ * Builds the whole server from a config object — the CLI, the extension's child process and the
+ * tests all build it here. Each concern is a plugin in plugins/; services are created once here.
+ */
+export async function buildServer(config: ServerConfig, logger: boolean | object = { level: config.logLevel }): Promise<Server> {
+  const registry = openRegistry(config.dataDir);
+  const bus = new EventBus();
+  const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
+  const stats = new ServingStatsCollector();
+  let metrics: ServerMetrics | undefined;
+  const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, driftWindow: config.driftWindow, pollMs: config.pollMs }, bus, (outcome) => metrics?.swaps.inc({ outcome }));
+  metrics = new ServerMetrics(config.git, () => holder.current(), () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 });
+  const predictor = new Predictor(holder, metrics, stats, log);
+
+  const app = Fastify({
+    logger,
+    logController: new LogController({ disableRequestLogging: !config.requestLogging }),
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    forceCloseConnections: 'idle',
+  });
+  const runs = new RunManager(bus, config.dataDir, config.defaultPipeline, () => void holder.refresh(), (line) => app.log.info({ runner: line }));
+  errorHandling(app);
+  schemaValidation(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ route, method: request.method, status_code: String(reply.statusCode) }, seconds);
+    if (route === '/predict' || route.endsWith('/infer')) stats.request(reply.elapsedTime, reply.statusCode < 400);
+  });
+  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
+
+  await app.register(docs, { version: SERVER_VERSION, signature: () => holder.current()?.version.signature ?? null });
+  const scoped = (scope: 'predict' | 'metrics' | 'api') => requireAuth(scope, config.auth[scope]);
+  await app.register(healthRoutes, { holder, version: SERVER_VERSION });
+  await app.register(metricsRoute, { metrics, auth: scoped('metrics') });
+  await app.register(async (predictScope) => {
+    const auth = scoped('predict');
+    if (auth) predictScope.addHook('onRequest', auth);
+    await predictScope.register(predictRoutes, { predictor, maxRows: config.maxRows });
+    await predictScope.register(oipRoutes, { predictor, registry, maxRows: config.maxRows });
+  });
+  await app.register(async (apiScope) => {
+    const auth = scoped('api');
+    if (auth) apiScope.addHook('onRequest', auth);
+    await apiScope.register(apiRoutes, {
+      registry,
+      holder,
+      runs,
+      log,
+      status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
+    });
+    await apiScope.register(eventRoutes, { bus });
+  });
+
+  const startedAt = new Date().toISOString();
+  const ticker = setInterval(() => bus.publish({ type: 'stats', stats: stats.tick() }), 1000);
+  ticker.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(ticker);
+    await runs.stopAll();
+    await holder.stop();
+    log?.close(); // the last flush: nothing acknowledged is lost on a clean stop
+    registry.close();
+  });
+
+  await holder.refresh();
+  holder.start();
+  return { app, registry, holder, bus, log };
+}

@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
+import { MlopsError } from '../common/errors';
+import { gitInfo } from '../common/git';
+
+/** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
+export interface ScopeAuth {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+export type Scope = 'predict' | 'metrics' | 'api';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Model to serve; null: the only model in the registry (waits for one to appear). */
+  model: string | null;
+  /** Alias to follow, or a version to pin; null: `production`, else `latest`. */
+  selector: string | number | null;
+  auth: Record<Scope, ScopeAuth>;
+  /** Allowed CORS origins; empty: same-origin only (no CORS headers). */
+  corsOrigins: string[];
+  bodyLimit: number;
+  maxRows: number;
+  logPredictions: boolean;
+  predictionLog: { flushIntervalMs: number; maxRows?: number; maxAgeDays?: number; redact: string[] };
+  driftWindow: number;
+  /** How often the registry is checked for alias moves and new versions. */
+  pollMs: number;
+  allowInsecureBind: boolean;
+  git: { branch: string; head: string };
+  logLevel: string;
+  requestLogging: boolean;
+  defaultPipeline: string;
+}
+
+export interface ServeFlags {
+  host?: string;
+  port?: number;
+  model?: string;
+  alias?: string;
+  version?: number;
+  allowInsecureBind?: boolean;
+}
+
+/** Reads the environment (and command-line flags, which win). Secrets come from env or *_FILE files only. */
+export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const git = gitInfo(process.cwd(), env);
+  const number = (name: string, fallback: number, min = 0): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new MlopsError('USAGE', `${name} must be a number >= ${min}, got '${raw}'`);
+    return n;
+  };
+  const optional = (name: string): number | undefined => (env[name] ? number(name, 0, 1) : undefined);
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes'].includes(raw)) return true;
+    if (['0', 'false', 'no'].includes(raw)) return false;
+    throw new MlopsError('USAGE', `${name} must be true or false, got '${env[name]}'`);
+  };
+  const version = flags.version ?? (env.MLOPS_MODEL_VERSION ? number('MLOPS_MODEL_VERSION', 1, 1) : undefined);
+  return {
+    host: flags.host ?? env.MLOPS_HOST ?? '127.0.0.1',
+    port: flags.port ?? number('MLOPS_PORT', 8000),
+    dataDir: defaultDataDir(env),
+    model: flags.model ?? env.MLOPS_MODEL ?? null,
+    selector: version ?? flags.alias ?? env.MLOPS_MODEL_ALIAS ?? null,
+    auth: {
+      predict: scope(env, 'PREDICT'),
+      metrics: scope(env, 'METRICS'),
+      api: scope(env, 'MLOPS_API'),
+    },
+    corsOrigins: (env.MLOPS_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    bodyLimit: number('MLOPS_BODY_LIMIT', 1024 * 1024, 1),
+    maxRows: number('MLOPS_MAX_ROWS', 10_000, 1),
+    logPredictions: bool('LOG_PREDICTIONS', true),
+    predictionLog: {
+      flushIntervalMs: number('MLOPS_LOG_FLUSH_MS', 200, 10),
+      maxRows: optional('MLOPS_LOG_MAX_ROWS'),
+      maxAgeDays: optional('MLOPS_LOG_MAX_AGE_DAYS'),
+      redact: (env.MLOPS_LOG_REDACT ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    },
+    driftWindow: number('MLOPS_DRIFT_WINDOW', 1000, 1),
+    pollMs: number('MLOPS_POLL_MS', 1000, 50),
+    allowInsecureBind: flags.allowInsecureBind ?? bool('MLOPS_ALLOW_INSECURE_BIND', false),
+    git: { branch: git.branch ?? 'unknown', head: git.commit ?? 'unknown' },
+    logLevel: env.MLOPS_LOG_LEVEL ?? 'info',
+    requestLogging: bool('MLOPS_REQUEST_LOG', true),
+    defaultPipeline: defaultPipeline(env),
+  };
+}
+
+function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
+  const secret = (name: string): string | undefined => {
+    const file = env[`${prefix}_${name}_FILE`];
+    if (file) {
+      try {
+        return fs.readFileSync(file, 'utf8').trim() || undefined;
+      } catch (err) {
+        throw new MlopsError('USAGE', `${prefix}_${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+      }
+    }
+    return env[`${prefix}_${name}`] || undefined;
+  };
+  const auth: ScopeAuth = { username: secret('USERNAME'), password: secret('PASSWORD'), token: secret('TOKEN') };
+  if ((auth.username === undefined) !== (auth.password === undefined)) {
+    throw new MlopsError('USAGE', `${prefix}_USERNAME and ${prefix}_PASSWORD must be set together`);
+  }
+  return auth;
+}
+
+export function isProtected(auth: ScopeAuth): boolean {
+  return auth.password !== undefined || auth.token !== undefined;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Binding beyond loopback with an open scope is refused unless explicitly allowed. */
+export function checkExposure(config: ServerConfig): void {
+  if (LOOPBACK.test(config.host) || config.allowInsecureBind) return;
+  const open = (Object.keys(config.auth) as Scope[]).filter((s) => !isProtected(config.auth[s]));
+  if (open.length > 0) {
+    throw new MlopsError(
+      'USAGE',
+      `refusing to listen on ${config.host} with no auth for ${open.join(', ')}: set credentials (PREDICT_*, METRICS_*, MLOPS_API_* USERNAME/PASSWORD or TOKEN), or pass --allow-insecure-bind`,
+    );
+  }
+}

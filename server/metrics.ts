@@ -1,0 +1,122 @@
+import client from 'prom-client';
+import type { ServedModel } from './model-holder';
+import type { PredictionLogStats } from '../common/contract';
+
+/**
+ * Everything /metrics reports, on a registry of its own. Names follow Prometheus conventions
+ * (base units, _total counters, _seconds histograms), prefixed mlops_ like BentoML's bentoml_.
+ */
+export class ServerMetrics {
+  readonly registry = new client.Registry();
+  readonly httpDuration: client.Histogram<'route' | 'method' | 'status_code'>;
+  readonly predictions: client.Counter<'model' | 'version' | 'class'>;
+  readonly inferenceDuration: client.Histogram<'model' | 'version'>;
+  readonly batchSize: client.Histogram<'model'>;
+  readonly swaps: client.Counter<'outcome'>;
+
+  constructor(
+    git: { branch: string; head: string },
+    served: () => ServedModel | null,
+    logStats: () => PredictionLogStats,
+  ) {
+    const registers = [this.registry];
+    client.collectDefaultMetrics({ register: this.registry });
+    this.httpDuration = new client.Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route, method and status',
+      labelNames: ['route', 'method', 'status_code'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.predictions = new client.Counter({
+      name: 'mlops_predictions_total',
+      help: 'Predicted rows by model, version and predicted class',
+      labelNames: ['model', 'version', 'class'],
+      registers,
+    });
+    this.inferenceDuration = new client.Histogram({
+      name: 'mlops_inference_duration_seconds',
+      help: 'Time in onnxruntime per session.run',
+      labelNames: ['model', 'version'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+      registers,
+    });
+    this.batchSize = new client.Histogram({
+      name: 'mlops_inference_batch_size',
+      help: 'Rows per session.run',
+      labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+      registers,
+    });
+    this.swaps = new client.Counter({ name: 'mlops_model_swaps_total', help: 'Hot swaps of the served version, by outcome', labelNames: ['outcome'], registers });
+
+    // Gauges that describe the served version are filled when Prometheus scrapes.
+    new client.Gauge({
+      name: 'mlops_model_info',
+      help: 'The served model version (value 1), with its sha256 and the git branch and head',
+      labelNames: ['model', 'version', 'sha256', 'git_branch', 'git_head'],
+      registers,
+      collect() {
+        this.reset();
+        const m = served();
+        if (m) this.set({ model: m.info.model, version: String(m.info.version), sha256: m.info.sha256, git_branch: git.branch, git_head: git.head }, 1);
+      },
+    });
+    new client.Gauge({
+      name: 'mlops_model_training_metric',
+      help: 'Training and evaluation metrics of the served version',
+      labelNames: ['model', 'version', 'metric'],
+      registers,
+      collect() {
+        this.reset();
+        const m = served();
+        if (!m) return;
+        for (const [metric, value] of Object.entries(m.info.metrics)) this.set({ model: m.info.model, version: String(m.info.version), metric }, value);
+      },
+    });
+    const drift = (name: string, help: string, labelNames: string[], fill: (g: client.Gauge<string>, m: ServedModel) => void) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          const m = served();
+          if (m) fill(this, m);
+        },
+      });
+    drift('mlops_drift_feature_psi', 'Population stability index of each input feature over the drift window vs training', ['model', 'feature'], (g, m) => {
+      for (const f of m.drift.snapshot().features) g.set({ model: m.info.model, feature: f.name }, f.psi);
+    });
+    drift('mlops_drift_feature_ks', 'Kolmogorov-Smirnov statistic of each input feature over the drift window vs training', ['model', 'feature'], (g, m) => {
+      for (const f of m.drift.snapshot().features) g.set({ model: m.info.model, feature: f.name }, f.ks);
+    });
+    drift('mlops_drift_feature_mean', 'Mean of each input feature over the drift window', ['model', 'feature'], (g, m) => {
+      for (const f of m.drift.snapshot().features) g.set({ model: m.info.model, feature: f.name }, f.mean);
+    });
+    drift('mlops_drift_class_psi', 'Population stability index of predicted classes over the drift window vs training', ['model'], (g, m) => {
+      g.set({ model: m.info.model }, m.drift.snapshot().classes.psi);
+    });
+    drift('mlops_drift_class_js_distance', 'Jensen-Shannon distance of predicted classes over the drift window vs training', ['model'], (g, m) => {
+      g.set({ model: m.info.model }, m.drift.snapshot().classes.jensenShannon);
+    });
+    drift('mlops_drift_class_share', 'Share of each predicted class over the drift window', ['model', 'class'], (g, m) => {
+      const c = m.drift.snapshot().classes;
+      c.labels.forEach((label, i) => g.set({ model: m.info.model, class: label }, c.shares[i]));
+    });
+    drift('mlops_drift_window_rows', 'Rows in the drift window', ['model'], (g, m) => g.set({ model: m.info.model }, m.drift.snapshot().windowRows));
+    new client.Gauge({
+      name: 'mlops_prediction_log_rows',
+      help: 'Prediction log rows by state (queued now; written and dropped since start)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const s = logStats();
+        this.set({ state: 'queued' }, s.queued);
+        this.set({ state: 'written' }, s.written);
+        this.set({ state: 'dropped' }, s.dropped);
+      },
+    });
+  }
+}

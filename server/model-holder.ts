@@ -1,0 +1,205 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { ModelVersion, ServingInfo } from '../common/contract';
+import { isMlopsError } from '../common/errors';
+import type { Registry } from '../common/registry';
+import { DriftMonitor } from './drift';
+import type { EventBus } from './event-bus';
+import { infer, type Prediction } from './inference';
+
+/** A loaded, verified, warmed-up version; its session is released once retired and idle. */
+export class ServedModel {
+  readonly info: ServingInfo;
+  readonly drift: DriftMonitor;
+  private inflight = 0;
+  private retired = false;
+
+  constructor(
+    readonly version: ModelVersion,
+    private readonly session: ort.InferenceSession,
+    selector: string | number,
+    driftWindow: number,
+  ) {
+    this.info = {
+      model: version.model,
+      version: version.version,
+      sha256: version.sha256,
+      selector,
+      aliases: version.aliases,
+      loadedAt: new Date().toISOString(),
+      signature: version.signature,
+      metrics: version.metrics,
+    };
+    this.drift = new DriftMonitor(version.reference, version.signature.features.map((f) => f.name), version.signature.classLabels, driftWindow);
+  }
+
+  async predict(rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {
+    this.inflight++;
+    try {
+      return await infer(this.session, this.version.signature, rows, n, withProbabilities);
+    } finally {
+      this.inflight--;
+      if (this.retired && this.inflight === 0) void this.release();
+    }
+  }
+
+  /** No new requests come here; the session goes when the last in-flight one is done. */
+  retire(): void {
+    this.retired = true;
+    if (this.inflight === 0) void this.release();
+  }
+
+  private released = false;
+  private async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
+}
+
+/**
+ * Holds the served version and follows the registry: when the alias it serves moves (or a new
+ * version appears, for `latest`), it loads the new version, checks its sha256 and signature, warms
+ * it up and swaps it in; requests already running finish on the old one. A version that fails any
+ * check is refused and the old one keeps serving.
+ */
+export class ModelHolder {
+  private served: ServedModel | null = null;
+  private lastError: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private dataVersion = -1;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly opts: { model: string | null; selector: string | number | null; driftWindow: number; pollMs: number },
+    private readonly bus: EventBus,
+    private readonly onSwap: (outcome: 'ok' | 'refused') => void = () => {},
+  ) {}
+
+  current(): ServedModel | null {
+    return this.served;
+  }
+
+  error(): string | null {
+    return this.lastError;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      // data_version moves when another connection (CLI, runner) commits: only then look.
+      const v = this.registry.db.pragma('data_version', { simple: true }) as number;
+      if (v === this.dataVersion) return;
+      this.dataVersion = v;
+      this.bus.publish({ type: 'registry', at: new Date().toISOString() });
+      void this.refresh();
+    }, this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.refreshing;
+    this.served?.retire();
+    this.served = null;
+  }
+
+  /** Brings the served version in line with the registry (serialised: one at a time). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    let target: ModelVersion | null;
+    try {
+      target = this.target();
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (!target) return;
+    const current = this.served;
+    if (current && current.version.version === target.version && current.version.model === target.model) {
+      if (current.info.aliases.join() !== target.aliases.join()) {
+        current.info.aliases = target.aliases;
+        this.publish();
+      }
+      return;
+    }
+    try {
+      const next = await this.load(target, current?.version ?? null);
+      this.served = next;
+      this.lastError = null;
+      current?.retire();
+      this.onSwap('ok');
+      this.publish();
+    } catch (err) {
+      this.onSwap('refused');
+      this.fail(err);
+    }
+  }
+
+  /** The version the configuration points at now, or null while there is nothing to serve. */
+  private target(): ModelVersion | null {
+    const name = this.opts.model ?? this.onlyModel();
+    if (!name) return null;
+    const ref = { name, selector: this.opts.selector };
+    return this.registry.models.resolve(ref);
+  }
+
+  private onlyModel(): string | null {
+    const models = this.registry.models.list();
+    if (models.length === 0) {
+      this.lastError = 'no model registered yet: train one (mlops train, or MLOps: Train in VS Code)';
+      return null;
+    }
+    if (models.length === 1) return models[0].name;
+    if (models.some((m) => m.name === 'iris')) return 'iris';
+    throw new Error(`the registry holds several models (${models.map((m) => m.name).join(', ')}): choose one with --model or MLOPS_MODEL`);
+  }
+
+  private async load(v: ModelVersion, previous: ModelVersion | null): Promise<ServedModel> {
+    const what = `${v.model} version ${v.version}`;
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(v.path);
+    } catch (err) {
+      throw new Error(`cannot read ${v.path} of ${what}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (sha256 !== v.sha256) throw new Error(`${what} is corrupt: ${v.path} has sha256 ${sha256.slice(0, 12)}…, the registry recorded ${v.sha256.slice(0, 12)}…; still serving the previous version`);
+    if (previous) {
+      const was = previous.signature.features.map((f) => f.name).join(',');
+      const now = v.signature.features.map((f) => f.name).join(',');
+      if (was !== now) throw new Error(`${what} takes features [${now}] but the server serves [${was}]: restart the server to switch`);
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
+    } catch (err) {
+      throw new Error(`onnxruntime cannot load ${what}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const s = v.signature;
+    const missing = [s.inputName].filter((n) => !session.inputNames.includes(n)).concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
+    const served = new ServedModel(v, session, this.opts.selector ?? (v.aliases.includes('production') ? 'production' : 'latest'), this.opts.driftWindow);
+    try {
+      if (missing.length > 0) throw new Error(`${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`);
+      const warm = Float32Array.from(s.features.map((f) => (f.min + f.max) / 2));
+      await served.predict(warm, 1, true); // first run allocates; do it before real traffic
+    } catch (err) {
+      served.retire();
+      throw err;
+    }
+    return served;
+  }
+
+  private fail(err: unknown): void {
+    this.lastError = isMlopsError(err) || err instanceof Error ? err.message : String(err);
+    this.bus.publish({ type: 'serving', serving: this.served?.info ?? null, error: this.lastError });
+  }
+
+  private publish(): void {
+    this.bus.publish({ type: 'serving', serving: this.served?.info ?? null, error: this.lastError });
+  }
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
+import { MlopsError } from '../../common/errors';
+import { checkName, type Registry } from '../../common/registry';
+import type { ModelHolder } from '../model-holder';
+import type { PredictionLog } from '../prediction-log';
+import type { RunManager } from '../runs';
+
+export interface ApiOptions {
+  registry: Registry;
+  holder: ModelHolder;
+  runs: RunManager;
+  log: PredictionLog | null;
+  status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
+}
+
+const limitQuery = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } } } as const;
+
+/** The management API the extension (and anyone) uses: runs, models, aliases, status, monitoring. */
+export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<void> {
+  const tags = ['management'];
+  app.get('/api/status', { schema: { tags, summary: 'Server and serving status' } }, async (): Promise<ServerStatus> => {
+    const served = o.holder.current();
+    return {
+      ...o.status(),
+      ready: served !== null,
+      serving: served?.info ?? null,
+      lastError: o.holder.error(),
+      predictionLog: o.log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 },
+      activeRuns: o.runs.ids(),
+    };
+  });
+  app.get('/api/monitoring', { schema: { tags, summary: 'Drift of the served version (JSON of the drift gauges)' } }, async () => {
+    const served = o.holder.current();
+    return { serving: served?.info ?? null, drift: served?.drift.snapshot() ?? null };
+  });
+
+  app.get('/api/runs', { schema: { tags, summary: 'Recent runs, newest first', querystring: limitQuery } }, async (req) => o.registry.runs.list((req.query as { limit: number }).limit));
+  app.get('/api/runs/:id', { schema: { tags, summary: 'One run' } }, async (req) => o.registry.runs.get((req.params as { id: string }).id));
+  app.post(
+    '/api/runs',
+    {
+      schema: {
+        tags,
+        summary: 'Start a pipeline run (progress on /api/events)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { pipeline: { type: 'string' }, params: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } },
+        },
+      },
+    },
+    async (req, reply) => reply.status(202).send({ runId: o.runs.start((req.body ?? {}) as StartRunRequest) }),
+  );
+  app.post('/api/runs/:id/cancel', { schema: { tags, summary: 'Cancel a run started here' } }, async (req) => {
+    const id = checkName('run id', (req.params as { id: string }).id);
+    if (!o.runs.cancel(id)) throw new MlopsError('NOT_FOUND', `run '${id}' is not running here`, 404);
+    return { cancelled: id };
+  });
+
+  app.get('/api/models', { schema: { tags, summary: 'Registered models' } }, async () => o.registry.models.list());
+  app.get('/api/models/:name', { schema: { tags, summary: 'A model: versions (newest first) and alias history' } }, async (req) => {
+    const { name } = req.params as { name: string };
+    return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
+  });
+  app.get('/api/models/:name/versions/:version', { schema: { tags, summary: 'One version' } }, async (req) => {
+    const { name, version } = req.params as { name: string; version: string };
+    if (!/^[1-9]\d*$/.test(version)) throw new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${version}'`, 400);
+    return o.registry.models.version(checkName('model name', name), Number(version));
+  });
+  app.put(
+    '/api/models/:name/aliases/:alias',
+    {
+      schema: {
+        tags,
+        summary: 'Point an alias at a version (promote, roll back); the server swaps if it serves that alias',
+        body: { type: 'object', required: ['version'], additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 }, by: { type: 'string', maxLength: 100 } } },
+      },
+    },
+    async (req) => {
+      const { name, alias } = req.params as { name: string; alias: string };
+      const body = req.body as PromoteRequest & { by?: string };
+      const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
+      await o.holder.refresh(); // our own commit does not move data_version for our connection
+      return move;
+    },
+  );
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '../../common/contract';
+import { MlopsError } from '../../common/errors';
+import type { Registry } from '../../common/registry';
+import type { Predictor } from '../predictor';
+import { badInput, rowsFromOipInputs } from '../validate';
+
+interface Params {
+  name: string;
+  version?: string;
+}
+
+/**
+ * Open Inference Protocol v2 (KServe, Triton, MLServer clients). The server runs one version at a
+ * time: metadata answers for any registered version, inference for the served one.
+ */
+export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predictor; registry: Registry; maxRows: number }): Promise<void> {
+  const versionOf = (p: Params): ModelVersion => {
+    if (p.version !== undefined && !/^[1-9]\d*$/.test(p.version)) throw badInput(`version must be a positive whole number, got '${p.version}'`);
+    const versions = opts.registry.models.versions(p.name); // 404 for an unknown model
+    if (p.version === undefined) return opts.registry.models.resolve({ name: p.name, selector: null });
+    const v = versions.find((x) => x.version === Number(p.version));
+    if (!v) throw new MlopsError('NOT_FOUND', `model '${p.name}' version ${p.version} not found`, 404);
+    return v;
+  };
+  const metadata = (p: Params) => {
+    const v = versionOf(p);
+    const s = v.signature;
+    return {
+      name: v.model,
+      versions: opts.registry.models.versions(v.model).map((x) => String(x.version)),
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: s.inputName, datatype: 'FP32', shape: [-1, s.features.length] }],
+      outputs: [
+        { name: s.labelOutput, datatype: 'BYTES', shape: [-1] },
+        { name: s.probabilitiesOutput, datatype: 'FP32', shape: [-1, s.classLabels.length] },
+      ],
+      parameters: { features: s.features.map((f) => f.name), target: s.target, class_labels: s.classLabels },
+    };
+  };
+  const isServed = (p: Params) => {
+    const served = opts.predictor.served();
+    return served.info.model === p.name && (p.version === undefined || String(served.info.version) === p.version);
+  };
+  const tags = ['open inference protocol'];
+  for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    app.get(prefix, { schema: { tags, summary: 'Model metadata' } }, async (req) => metadata(req.params as Params));
+    app.get(`${prefix}/ready`, { schema: { tags, summary: 'Is this model (version) being served?' } }, async (req, reply) => {
+      const p = req.params as Params;
+      versionOf(p);
+      return isServed(p) ? { name: p.name, ready: true } : reply.status(503).send({ name: p.name, ready: false });
+    });
+    app.post(`${prefix}/infer`, { schema: { tags, summary: 'Inference: one FP32 [N, F] input, or one [N] input per feature' } }, async (req, reply) => {
+      const p = req.params as Params;
+      versionOf(p);
+      const served = opts.predictor.served();
+      if (!isServed(p)) {
+        throw new MlopsError('NOT_FOUND', `model '${p.name}'${p.version ? ` version ${p.version}` : ''} is not being served (serving ${served.info.model} version ${served.info.version})`, 404);
+      }
+      const body = req.body as { id?: unknown; outputs?: { name?: unknown }[] };
+      const signature: ModelSignature = served.version.signature;
+      const wanted = requestedOutputs(body?.outputs, signature);
+      const rows = rowsFromOipInputs(req.body, signature, opts.maxRows);
+      const { served: ran, prediction } = await opts.predictor.predict(rows, wanted.includes(signature.probabilitiesOutput), req.id, () => reply.elapsedTime);
+      const outputs = [];
+      if (wanted.includes(signature.labelOutput)) {
+        outputs.push({ name: signature.labelOutput, datatype: 'BYTES', shape: [rows.n], data: Array.from(prediction.classes, (c) => signature.classLabels[c]) });
+      }
+      if (wanted.includes(signature.probabilitiesOutput) && prediction.probabilities) {
+        outputs.push({ name: signature.probabilitiesOutput, datatype: 'FP32', shape: [rows.n, signature.classLabels.length], data: Array.from(prediction.probabilities) });
+      }
+      reply.header(MODEL_VERSION_HEADER, `${ran.info.model}/${ran.info.version}`);
+      return {
+        model_name: ran.info.model,
+        model_version: String(ran.info.version),
+        id: typeof body.id === 'string' ? body.id : req.id,
+        outputs,
+      };
+    });
+  }
+}
+
+function requestedOutputs(outputs: { name?: unknown }[] | undefined, s: ModelSignature): string[] {
+  const all = [s.labelOutput, s.probabilitiesOutput];
+  if (outputs === undefined) return all;
+  if (!Array.isArray(outputs)) throw badInput('"outputs" must be a list of {"name": …}');
+  return outputs.map((o, k) => {
+    if (typeof o?.name !== 'string' || !all.includes(o.name)) throw badInput(`outputs[${k}].name must be one of ${all.join(', ')}`);
+    return o.name;
+  });
+}

@@ -1,0 +1,72 @@
+import type { ModelSignature } from '../common/contract';
+import { MlopsError } from '../common/errors';
+import type { ServerMetrics } from './metrics';
+import type { ModelHolder, ServedModel } from './model-holder';
+import type { Prediction } from './inference';
+import type { PredictionLog } from './prediction-log';
+import type { ServingStatsCollector } from './serving-stats';
+import type { Rows } from './validate';
+
+export interface Predicted {
+  served: ServedModel;
+  prediction: Prediction;
+}
+
+/**
+ * The prediction path shared by /predict and OIP infer: the served version runs the rows; beside
+ * it, without waiting on I/O, the drift window, metrics and the prediction-log queue are fed.
+ */
+export class Predictor {
+  constructor(
+    private readonly holder: ModelHolder,
+    private readonly metrics: ServerMetrics,
+    private readonly stats: ServingStatsCollector,
+    private readonly log: PredictionLog | null,
+  ) {}
+
+  /** The served signature, to validate a request against (versions swapped in keep the same features). */
+  servedSignature(): ModelSignature {
+    return this.served().version.signature;
+  }
+
+  async predict(rows: Rows, withProbabilities: boolean, requestId: string, elapsedMs: () => number): Promise<Predicted> {
+    const served = this.served();
+    const t0 = performance.now();
+    // The log keeps probabilities, so ask for them whenever it is on.
+    const prediction = await served.predict(rows.data, rows.n, withProbabilities || this.log !== null);
+    const seconds = (performance.now() - t0) / 1000;
+
+    const { model, version } = served.info;
+    const v = String(version);
+    const labels = served.version.signature.classLabels;
+    served.drift.observe(rows.data, prediction.classes);
+    this.metrics.inferenceDuration.observe({ model, version: v }, seconds);
+    this.metrics.batchSize.observe({ model }, rows.n);
+    const counts = new Array<number>(labels.length).fill(0);
+    for (const c of prediction.classes) counts[c]++;
+    counts.forEach((count, c) => {
+      if (count === 0) return;
+      this.metrics.predictions.inc({ model, version: v, class: labels[c] }, count);
+      this.stats.predicted(labels[c], count);
+    });
+    this.log?.record({
+      at: Date.now(),
+      requestId,
+      model,
+      version,
+      features: served.version.signature.features.map((f) => f.name),
+      rows: rows.data,
+      labels: Array.from(prediction.classes, (c) => labels[c]),
+      probabilities: prediction.probabilities,
+      nClasses: labels.length,
+      latencyMs: elapsedMs(),
+    });
+    return { served, prediction };
+  }
+
+  served(): ServedModel {
+    const served = this.holder.current();
+    if (!served) throw new MlopsError('NOT_READY', `no model is being served: ${this.holder.error() ?? 'loading'}`, 503);
+    return served;
+  }
+}
