@@ -39,9 +39,8 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   const bus = new EventBus();
   const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
-  let metrics: ServerMetrics | undefined;
-  const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, driftWindow: config.driftWindow, pollMs: config.pollMs }, bus, (outcome) => metrics?.swaps.inc({ outcome }));
-  metrics = new ServerMetrics(config.git, () => holder.current(), () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 });
+  const metrics = new ServerMetrics(config.git, () => holder.current(), () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 });
+  const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, driftWindow: config.driftWindow, pollMs: config.pollMs }, bus, (outcome) => metrics.swaps.inc({ outcome }));
   const predictor = new Predictor(holder, metrics, stats, log);
 
   const app = Fastify({
