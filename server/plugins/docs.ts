@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { ModelSignature } from '../../common/contract';
 
 /** The original template's sample request, used as the example when the features match. */
@@ -13,7 +14,7 @@ const IRIS_SAMPLE = [
  * /docs (Swagger UI) and /docs/json (OpenAPI 3) generated from the route schemas; the /predict
  * body and answer are filled in on each request from the served model's signature.
  */
-export async function docs(app: FastifyInstance, opts: { version: string; signature: () => ModelSignature | null }): Promise<void> {
+async function docsPlugin(app: FastifyInstance, opts: { version: string; signature: () => ModelSignature | null }): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -27,6 +28,9 @@ export async function docs(app: FastifyInstance, opts: { version: string; signat
     transformSpecification: (spec) => withSignature(spec as OpenApi, opts.signature()),
   });
 }
+
+/** Not encapsulated: swagger must see the routes every other plugin registers. */
+export const docs = fp(docsPlugin, { name: 'docs' });
 
 type OpenApi = { paths?: Record<string, Record<string, Record<string, unknown>>> };
 
