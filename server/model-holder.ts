@@ -12,6 +12,7 @@ import { infer, type Prediction } from './inference';
 export class ServedModel {
   readonly info: ServingInfo;
   readonly drift: DriftMonitor;
+  readonly featureNames: string[];
   private inflight = 0;
   private retired = false;
 
@@ -31,7 +32,8 @@ export class ServedModel {
       signature: version.signature,
       metrics: version.metrics,
     };
-    this.drift = new DriftMonitor(version.reference, version.signature.features.map((f) => f.name), version.signature.classLabels, driftWindow);
+    this.featureNames = version.signature.features.map((f) => f.name);
+    this.drift = new DriftMonitor(version.reference, this.featureNames, version.signature.classLabels, driftWindow);
   }
 
   async predict(rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {

@@ -54,7 +54,7 @@ export class Predictor {
       requestId,
       model,
       version,
-      features: served.version.signature.features.map((f) => f.name),
+      features: served.featureNames,
       rows: rows.data,
       labels: Array.from(prediction.classes, (c) => labels[c]),
       probabilities: prediction.probabilities,

@@ -1,0 +1,423 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
+import type { PredictionLogEntry } from '../../common/contract';
+import { PREDICTIONS_DB_FILE, PredictionLog, type PredictionBatch } from '../../server/prediction-log';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MODULE = path.join(ROOT, 'server', 'prediction-log.ts');
+const T0 = Date.UTC(2025, 0, 1);
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plog-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function dbRows(dir: string): number {
+  const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** A request of n rows over features a, b, c whose values encode (request i, row r). */
+function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
+  const rows: number[] = [];
+  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
+  const probabilities: number[] = [];
+  for (let r = 0; r < n; r++) probabilities.push(0.25, 0.75);
+  return {
+    at: T0 + i * 1000,
+    requestId: `req-${i}`,
+    model: 'iris',
+    version: 3,
+    features: ['a', 'b', 'c'],
+    rows,
+    labels: Array.from({ length: n }, (_, r) => `label-${i}-${r}`),
+    probabilities,
+    nClasses: 2,
+    latencyMs: 1.5 + i,
+    ...extra,
+  };
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return cond();
+}
+
+function collect(): { out: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { out, text: () => chunks.join('') };
+}
+
+test('record + flush + read back exact values, one row per input row', () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  assert.equal(log.record(request(1, 2)), true);
+  assert.equal(log.record(request(2, 1, { probabilities: null, version: 7, model: 'other' })), true);
+  assert.deepEqual(log.stats(), { enabled: true, queued: 3, written: 0, dropped: 0, flushes: 0 });
+  assert.equal(log.flush(), 3);
+  assert.equal(log.flush(), 0, 'nothing left to write');
+  assert.deepEqual(log.stats(), { enabled: true, queued: 0, written: 3, dropped: 0, flushes: 1 });
+  const expected: PredictionLogEntry[] = [
+    { at: T0 + 1000, requestId: 'req-1', model: 'iris', version: 3, inputs: { a: 1, b: -1, c: 0.5 }, label: 'label-1-0', probabilities: [0.25, 0.75], latencyMs: 2.5 },
+    { at: T0 + 1000, requestId: 'req-1', model: 'iris', version: 3, inputs: { a: 1.1, b: -1, c: 1.5 }, label: 'label-1-1', probabilities: [0.25, 0.75], latencyMs: 2.5 },
+    { at: T0 + 2000, requestId: 'req-2', model: 'other', version: 7, inputs: { a: 2, b: -2, c: 0.5 }, label: 'label-2-0', probabilities: null, latencyMs: 3.5 },
+  ];
+  assert.deepEqual(log.read(), expected);
+  assert.deepEqual(log.read({ since: T0 + 1500 }), expected.slice(2));
+  assert.deepEqual(log.read({ limit: 1 }), expected.slice(0, 1));
+  const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
+  assert.deepEqual(db.prepare('SELECT row_index FROM predictions ORDER BY id').pluck().all(), [0, 1, 0]);
+  assert.equal(db.pragma('user_version', { simple: true }), 1);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+  log.close();
+  assert.equal(fs.existsSync(path.join(dir, 'mlops.sqlite')), false, 'the registry database is not touched');
+});
+
+test('float32 tensors are stored as the decimals they came from; the caller may reuse its buffers', () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  const rows = Float32Array.from([5.1, 3.5, 1.4, 0.2]);
+  const probs = Float32Array.from([0.9, 0.07, 0.03]);
+  log.record({ at: T0, requestId: 'r', model: 'iris', version: 1, features: ['sl', 'sw', 'pl', 'pw'], rows, labels: ['setosa'], probabilities: probs, nClasses: 3, latencyMs: 0.8 });
+  rows.fill(99);
+  probs.fill(99);
+  log.flush();
+  const [entry] = log.read();
+  assert.deepEqual(entry.inputs, { sl: 5.1, sw: 3.5, pl: 1.4, pw: 0.2 });
+  assert.deepEqual(entry.probabilities, [0.9, 0.07, 0.03]);
+  assert.equal(Math.fround(entry.inputs.sl), Math.fround(5.1), 'the same float32 the model saw');
+  log.close();
+});
+
+test('nothing is written before a flush; the timer flushes on its own within 3 intervals', async () => {
+  const dir = tempDir();
+  const interval = 100;
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: interval });
+  const start = Date.now();
+  log.record(request(1, 3));
+  assert.equal(dbRows(dir), 0, 'record() does no I/O');
+  assert.equal(log.read().length, 0);
+  assert.equal(log.stats().queued, 3);
+  assert.ok(await until(() => dbRows(dir) === 3, 3 * interval), `flushed by the timer within ${3 * interval} ms`);
+  assert.ok(Date.now() - start <= 3 * interval + 50);
+  assert.deepEqual(log.stats(), { enabled: true, queued: 0, written: 3, dropped: 0, flushes: 1 });
+  log.close();
+});
+
+test('close() flushes everything, is idempotent, and later records are dropped and counted', () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  for (let i = 0; i < 250; i++) log.record(request(i, 3)); // 750 rows: several multi-row chunks + remainder
+  log.close();
+  log.close();
+  assert.equal(log.record(request(999)), false);
+  assert.equal(log.stats().dropped, 2);
+  assert.equal(dbRows(dir), 750);
+  const again = PredictionLog.open({ dataDir: dir });
+  const rows = again.read();
+  assert.equal(rows.length, 750);
+  assert.deepEqual(rows[749], { at: T0 + 249_000, requestId: 'req-249', model: 'iris', version: 3, inputs: { a: 249.2, b: -249, c: 2.5 }, label: 'label-249-2', probabilities: [0.25, 0.75], latencyMs: 250.5 });
+  again.close();
+});
+
+test('a full queue drops rows, counts them and makes record() return false', () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, maxQueue: 5, flushIntervalMs: 60_000 });
+  assert.equal(log.record(request(1, 3)), true);
+  assert.equal(log.record(request(2, 3)), false, 'only 2 of 3 rows fit');
+  assert.equal(log.record(request(3, 1)), false, 'queue full');
+  assert.deepEqual(log.stats(), { enabled: true, queued: 5, written: 0, dropped: 2, flushes: 0 });
+  assert.equal(log.flush(), 5);
+  assert.deepEqual(log.read().map((e) => [e.requestId, e.label]), [
+    ['req-1', 'label-1-0'], ['req-1', 'label-1-1'], ['req-1', 'label-1-2'], ['req-2', 'label-2-0'], ['req-2', 'label-2-1'],
+  ]);
+  assert.equal(log.record(request(4, 5)), true, 'room again after the flush');
+  assert.deepEqual(log.stats(), { enabled: true, queued: 5, written: 5, dropped: 2, flushes: 1 });
+  log.close();
+});
+
+test('a flush blocked by another writer fails fast, keeps its rows queued and succeeds on retry', async () => {
+  const dir = tempDir();
+  const errors: unknown[] = [];
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 20, onError: (err) => errors.push(err) });
+  const other = new Database(path.join(dir, PREDICTIONS_DB_FILE));
+  other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+  log.record(request(1, 2));
+  const started = Date.now();
+  assert.throws(() => log.flush(), /locked/);
+  assert.ok(Date.now() - started < 1000, 'the event loop is not held for the 5 s open timeout');
+  assert.deepEqual(log.stats(), { enabled: true, queued: 2, written: 0, dropped: 0, flushes: 0 });
+  assert.ok(await until(() => errors.length > 0, 1000), 'the timer reports its failure');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(errors.length, 1, 'reported once, not on every tick');
+  other.exec('COMMIT');
+  other.close();
+  assert.ok(await until(() => log.stats().written === 2, 1000), 'the timer retries');
+  assert.deepEqual(log.read().map((e) => e.label), ['label-1-0', 'label-1-1']);
+  log.close();
+});
+
+test('redacted fields are never stored nor exported', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, redact: ['b'], flushIntervalMs: 60_000 });
+  log.record(request(1, 2));
+  log.flush();
+  assert.deepEqual(log.read().map((e) => e.inputs), [{ a: 1, c: 0.5 }, { a: 1.1, c: 1.5 }]);
+  const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
+  const stored = db.prepare('SELECT inputs FROM predictions').pluck().all() as string[];
+  assert.ok(stored.every((s) => !s.includes('"b"')), stored.join());
+  db.close();
+  const csv = collect();
+  await log.export('csv', csv.out);
+  const header = csv.text().split('\r\n')[0];
+  assert.equal(header, 'at,request_id,model,version,a,c,label,probabilities,latency_ms');
+  const jsonl = collect();
+  await log.export('jsonl', jsonl.out);
+  assert.ok(!jsonl.text().includes('"b"'));
+  log.close();
+});
+
+test('retention by rows keeps the newest N; by age deletes old rows; the timer applies it', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, maxRows: 1000, flushIntervalMs: 60_000 });
+  // Out of time order on purpose: the oldest by time go, not the first inserted.
+  for (let i = 12_000; i > 0; i--) log.record(request(i, 1));
+  log.flush();
+  assert.equal(log.applyRetention(), 11_000, 'deleted in batches');
+  const kept = log.read().map((e) => e.requestId);
+  assert.equal(kept.length, 1000);
+  assert.deepEqual(kept, Array.from({ length: 1000 }, (_, k) => `req-${11_001 + k}`));
+  assert.equal(log.applyRetention(), 0);
+  log.close();
+
+  const dir2 = tempDir();
+  const now = T0 + 100 * 86_400_000;
+  const aged = PredictionLog.open({ dataDir: dir2, maxAgeDays: 30, flushIntervalMs: 60_000 });
+  for (const days of [90, 31, 29, 1]) aged.record({ ...request(days, 1), at: now - days * 86_400_000, requestId: `${days}d` });
+  aged.flush();
+  assert.equal(aged.applyRetention(now), 2);
+  assert.deepEqual(aged.read().map((e) => e.requestId), ['29d', '1d']);
+  aged.close();
+
+  const dir3 = tempDir();
+  const auto = PredictionLog.open({ dataDir: dir3, maxRows: 10, flushIntervalMs: 20 });
+  for (let i = 0; i < 25; i++) auto.record(request(i, 1));
+  assert.ok(await until(() => auto.stats().written === 25 && dbRows(dir3) === 10, 2000), 'flushed, then trimmed by the timer');
+  assert.deepEqual(auto.read().map((e) => e.requestId), Array.from({ length: 10 }, (_, k) => `req-${15 + k}`));
+  auto.close();
+});
+
+test('CSV export parses back, with quotes, commas and line breaks escaped', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  const tricky = 'big, "red"\nflower';
+  log.record({ ...request(1, 2), labels: [tricky, 'two\nlines'], requestId: 'id,"1"' });
+  log.record({ ...request(2, 1), probabilities: null, features: ['a', 'b', 'label'], rows: [1, 2, 3] });
+  log.flush();
+  const { out, text } = collect();
+  assert.equal(await log.export('csv', out), 3);
+  const records = parse(text(), { columns: true }) as Record<string, string>[];
+  assert.deepEqual(Object.keys(records[0]), ['at', 'request_id', 'model', 'version', 'a', 'b', 'c', 'input:label', 'label', 'probabilities', 'latency_ms']);
+  assert.deepEqual(records[0], {
+    at: new Date(T0 + 1000).toISOString(), request_id: 'id,"1"', model: 'iris', version: '3',
+    a: '1', b: '-1', c: '0.5', 'input:label': '', label: tricky, probabilities: '[0.25,0.75]', latency_ms: '2.5',
+  });
+  assert.equal(records[1].label, 'two\nlines');
+  // csv-parse takes a lone \n inside a CRLF file as data; other readers split records on it: it must be quoted.
+  assert.ok(text().includes(',"two\nlines",') && text().includes(',"big, ""red""\nflower",'), text());
+  assert.deepEqual(JSON.parse(records[1].probabilities), [0.25, 0.75]);
+  assert.deepEqual([records[2].a, records[2].b, records[2].c, records[2]['input:label'], records[2].probabilities], ['1', '2', '', '3', '']);
+  const since = collect();
+  assert.equal(await log.export('csv', since.out, { since: T0 + 1500 }), 1);
+  assert.equal((parse(since.text(), { columns: true }) as unknown[]).length, 1);
+  log.close();
+});
+
+test('JSONL export lines parse to PredictionLogEntry, equal to read()', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  log.record({ ...request(1, 2), labels: ['a "b"\n', 'c\\d'] });
+  log.record({ ...request(2, 1), probabilities: null });
+  log.flush();
+  const { out, text } = collect();
+  assert.equal(await log.export('jsonl', out), 3);
+  const lines = text().trimEnd().split('\n');
+  assert.equal(lines.length, 3);
+  const entries = lines.map((l) => JSON.parse(l) as PredictionLogEntry);
+  assert.deepEqual(entries, log.read());
+  assert.deepEqual(Object.keys(entries[0]), ['at', 'requestId', 'model', 'version', 'inputs', 'label', 'probabilities', 'latencyMs']);
+  log.close();
+});
+
+test('export honours backpressure, reads a snapshot while flushes go on, and fails when the stream closes', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  for (let i = 0; i < 5000; i++) log.record(request(i, 1));
+  log.flush();
+  const chunks: string[] = [];
+  let waits = 0;
+  const slow = new Writable({
+    highWaterMark: 1024,
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      if (chunks.length === 1) {
+        log.record(request(99_999, 1)); // flushing on the main connection while the export iterates
+        assert.equal(log.flush(), 1);
+      }
+      setTimeout(cb, 2);
+    },
+  });
+  slow.on('drain', () => waits++);
+  const heapBefore = process.memoryUsage().heapUsed;
+  assert.equal(await log.export('jsonl', slow), 5000, 'the snapshot taken when the export began');
+  assert.ok(waits >= 5, `waited for drain ${waits} times`);
+  assert.ok(process.memoryUsage().heapUsed - heapBefore < 50e6);
+  const lines = chunks.join('').trimEnd().split('\n');
+  assert.equal(lines.length, 5000);
+  assert.equal((JSON.parse(lines[4999]) as PredictionLogEntry).requestId, 'req-4999');
+
+  const broken = new Writable({
+    highWaterMark: 1024,
+    write(_chunk, _enc, _cb) {
+      setImmediate(() => this.destroy()); // the client goes away with a write pending: no 'drain' ever
+    },
+  });
+  await assert.rejects(log.export('csv', broken), /closed before the export finished|destroyed/);
+  assert.equal(log.flush(), 0, 'the main connection is still usable');
+  log.close();
+});
+
+test('crash (SIGKILL) during a flush: the database is intact and holds a prefix of whole requests', async () => {
+  // Three kills: where the kill lands in the flush varies; each run must hold the invariant.
+  for (let run = 0; run < 3; run++) await crashOnce();
+});
+
+async function crashOnce(): Promise<void> {
+  const dir = tempDir();
+  const script = path.join(dir, 'child.ts');
+  fs.writeFileSync(
+    script,
+    `import { PredictionLog } from ${JSON.stringify(MODULE)};
+const log = PredictionLog.open({ dataDir: process.argv[2], flushIntervalMs: 20 });
+const features = ['x', 'y'];
+let i = 0;
+let flushes = 0;
+// Announce each timer flush as it starts (stdout to a pipe is synchronous on Linux), so that the
+// parent's SIGKILL usually lands inside the flush transaction.
+const flush = log.flush.bind(log);
+log.flush = () => { if (log.stats().queued) process.stdout.write('flushing\\n'); return flush(); };
+function loop(): void {
+  for (let k = 0; k < 20; k++, i++) {
+    const n = (i % 5) + 1;
+    const rows = new Float64Array(n * 2);
+    for (let r = 0; r < n; r++) { rows[r * 2] = i; rows[r * 2 + 1] = r; }
+    const ok = log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features, rows,
+      labels: Array.from({ length: n }, (_, r) => 'L' + i + '.' + r), probabilities: null, nClasses: 0, latencyMs: i });
+    if (!ok) { process.stdout.write('dropped\\n'); process.exit(3); }
+  }
+  const s = log.stats();
+  if (s.flushes > flushes) { flushes = s.flushes; process.stdout.write('written ' + s.written + '\\n'); }
+  setTimeout(loop, 1);
+}
+loop();
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  let reported = 0;
+  let flushesSeen = 0;
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let deadline: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'dropped') reject(new Error('the child dropped rows'));
+        const m = /^written (\d+)$/.exec(line);
+        if (m) reported = Number(m[1]);
+        if (line === 'flushing' && ++flushesSeen === 5) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }
+    });
+    child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
+    deadline = setTimeout(() => reject(new Error(`no flush reported in 20 s: ${stderr}`)), 20_000);
+  }).finally(() => clearTimeout(deadline));
+  assert.equal(await exited, 'SIGKILL');
+  assert.ok(fs.existsSync(path.join(dir, `${PREDICTIONS_DB_FILE}-wal`)), 'killed before it could checkpoint and close');
+
+  const db = new Database(path.join(dir, PREDICTIONS_DB_FILE));
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  const rows = db.prepare('SELECT request_id, row_index, inputs, label FROM predictions ORDER BY id').all() as {
+    request_id: string; row_index: number; inputs: string; label: string;
+  }[];
+  db.close();
+  assert.ok(rows.length >= reported, `${rows.length} rows on disk, ${reported} reported written before the kill`);
+  assert.ok(rows.length > 0);
+  // Rows are exactly the first m requests, each whole and in order.
+  let k = 0;
+  let i = 0;
+  while (k < rows.length) {
+    const n = (i % 5) + 1;
+    for (let r = 0; r < n; r++, k++) {
+      assert.ok(k < rows.length, `request r${i} is partial`);
+      assert.deepEqual(rows[k], { request_id: `r${i}`, row_index: r, inputs: JSON.stringify({ x: i, y: r }), label: `L${i}.${r}` });
+    }
+    i++;
+  }
+  // Reopening through the module works on the recovered file.
+  const log = PredictionLog.open({ dataDir: dir });
+  assert.equal(log.read().length, rows.length);
+  log.close();
+}
+
+test('a process that ends without close() still writes its queue (exit hook; the timer does not keep it alive)', () => {
+  const dir = tempDir();
+  const script = path.join(dir, 'exit.ts');
+  fs.writeFileSync(
+    script,
+    `import { PredictionLog } from ${JSON.stringify(MODULE)};
+const log = PredictionLog.open({ dataDir: process.argv[2], flushIntervalMs: 60_000 });
+for (let i = 0; i < 7; i++) log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features: ['x'], rows: [i], labels: ['l'], probabilities: null, nClasses: 0, latencyMs: 1 });
+`,
+  );
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, dir], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(Date.now() - started < 20_000);
+  assert.equal(dbRows(dir), 7);
+});
