@@ -38,8 +38,9 @@ describe('hot swap', () => {
       body: JSON.stringify(SAMPLE),
       connections: 32,
       duration: 4,
-      // autocannon hands over the parser's raw header list: [name, value, name, value, …]
-      setupClient: (client) => client.on('headers', ({ headers }: { headers: string[] }) => {
+      // autocannon hands over the parser's raw header list, [name, value, …] (its typings say otherwise)
+      setupClient: (client) => client.on('headers', (h) => {
+        const headers = (h as unknown as { headers: string[] }).headers;
         const i = headers.findIndex((x, k) => k % 2 === 0 && x.toLowerCase() === 'x-model-version');
         if (i >= 0) versions.add(headers[i + 1]);
       }),
