@@ -69,8 +69,9 @@ describe('prediction server on a model trained by the pipeline', () => {
   });
 
   test('/docs/json is valid OpenAPI 3 carrying the signature; /docs serves Swagger UI', async () => {
-    const spec = (await (await fetch(`${s.url}/docs/json`)).json()) as Parameters<typeof SwaggerParser.validate>[0] & { paths: Record<string, any> };
-    await SwaggerParser.validate(structuredClone(spec));
+    type Json = { content: Record<string, { schema: { items: { required: string[]; properties: Record<string, { enum?: string[] }> } }; example: unknown }> };
+    const spec = (await (await fetch(`${s.url}/docs/json`)).json()) as { paths: Record<string, { post: { requestBody: Json; responses: Record<string, Json> } }> };
+    await SwaggerParser.validate(structuredClone(spec) as unknown as Parameters<typeof SwaggerParser.validate>[0]);
     const body = spec.paths['/predict'].post.requestBody.content['application/json'];
     assert.deepEqual(body.schema.items.required, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
     assert.deepEqual(body.example, SAMPLE);
