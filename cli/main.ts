@@ -1,6 +1,7 @@
 // The `mlops` command line. Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
 import { isMlopsError } from '../common/errors';
+import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
@@ -21,10 +22,8 @@ function program(): Command {
   modelsCommand(p);
   startCommand(p);
   serveCommand(p);
-  for (const [name, what] of [
-    ['logs', 'export the prediction log'],
-    ['loadtest', 'load-test /predict'],
-  ] as const) {
+  logsCommand(p);
+  for (const [name, what] of [['loadtest', 'load-test /predict']] as const) {
     p.command(name)
       .description(`${what} — not built yet`)
       .allowUnknownOption()

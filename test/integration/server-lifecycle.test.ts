@@ -16,10 +16,11 @@ async function freePort(): Promise<number> {
 }
 
 /** The server as its own process (dist/server.js), as the extension and the container start it. */
-async function serverProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, until: '/healthz' | '/readyz' = '/readyz') {
+async function serverProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, until: '/healthz' | '/readyz' = '/readyz', command = [path.join(ROOT, 'dist', 'server.js')]) {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js'), '--port', String(port)], {
-    env: { ...process.env, MLOPS_DATA_DIR: dataDir, ...env },
+  const child = spawn(process.execPath, command, {
+    cwd: ROOT,
+    env: { ...process.env, MLOPS_DATA_DIR: dataDir, MLOPS_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -37,6 +38,21 @@ async function serverProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, until
 }
 
 describe('server process lifecycle', () => {
+  test('npm start on an empty registry: trains the example, registers it, serves it', async () => {
+    const dir = tempDataDir();
+    const s = await serverProcess(dir, {}, '/readyz', [path.join(ROOT, 'bin', 'mlops.js'), 'start']);
+    try {
+      assert.match(s.output(), /the registry is empty: training the example pipeline first/);
+      assert.match(s.output(), /registered iris version 1/);
+      assert.match(s.output(), /serving iris version 1 on http:\/\/127\.0\.0\.1:\d+/);
+      const res = await fetch(`${s.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+      assert.deepEqual(await res.json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
+    } finally {
+      s.child.kill('SIGTERM');
+      assert.equal((await s.exited).code, 0);
+    }
+  });
+
   test('SIGTERM under load: exit 0, and every acknowledged prediction is in the log', async () => {
     const dir = tempDataDir();
     trainIris(dir);
