@@ -72,5 +72,5 @@ export const errors = {
     new MlopsError('BAD_NAME', `invalid ${kind} '${value}': ${rule}`),
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   registryBusy: (file: string) =>
-    new MlopsError('REGISTRY_BUSY', `registry database ${file} is locked by another process; try again`, 503),
+    new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
 };

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PredictionLogEntry, PredictionLogStats } from '../common/contract';
-import { translateSqliteError } from '../common/registry/database';
+import { openSqlite, translateSqliteError } from '../common/sqlite';
 
 export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
 
@@ -191,12 +191,9 @@ export class PredictionLog {
     let db: Database.Database | undefined;
     let log: PredictionLog;
     try {
-      db = new Database(file, { timeout: 5000 });
-      setWal(db);
-      // NORMAL in WAL mode: a committed flush survives a process crash (SIGKILL); only a power cut or
-      // an OS crash can lose the last commits. FULL would fsync on every flush for no gain here.
-      db.pragma('synchronous = NORMAL');
-      migrate(db);
+      // synchronous NORMAL (openSqlite): a committed flush survives a SIGKILL; FULL would fsync on
+      // every flush for no gain here.
+      db = openSqlite(file, MIGRATIONS);
       // Flushes run on the event loop: another process holding the write lock may delay one by at most
       // this much; then it fails, its rows stay queued and the next tick retries.
       db.pragma('busy_timeout = 100');
@@ -527,29 +524,6 @@ export class PredictionLog {
 
 type RawRow = [number, string, string, number, string, string, string | null, number];
 const SELECT = 'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions';
-
-function migrate(db: Database.Database): void {
-  const version = () => db.pragma('user_version', { simple: true }) as number;
-  if (version() >= MIGRATIONS.length) return;
-  // Read the version again under the write lock: another process may have migrated meanwhile.
-  db.transaction(() => {
-    for (let v = version(); v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
-}
-
-/** As in common/registry/database.ts: switching a new file to WAL does not wait on the busy timeout. */
-function setWal(db: Database.Database): void {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      db.pragma('journal_mode = WAL');
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-}
 
 function warn(err: unknown): void {
   process.emitWarning(`prediction log: ${err instanceof Error ? err.message : String(err)}`);

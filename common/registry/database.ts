@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { errors } from '../errors';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite';
 
 export type Db = Database.Database;
 
@@ -97,51 +96,5 @@ const MIGRATIONS: string[] = [
 export const DB_FILE = 'mlops.sqlite';
 
 export function openDatabase(dir: string): Db {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, DB_FILE);
-  let db: Db;
-  try {
-    db = new Database(file, { timeout: 5000 });
-    setWal(db);
-    // NORMAL in WAL mode: a committed transaction survives a process crash (not a power cut).
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  } catch (err) {
-    throw translateSqliteError(err, file);
-  }
-  return db;
-}
-
-function migrate(db: Db): void {
-  const version = () => db.pragma('user_version', { simple: true }) as number;
-  if (version() >= MIGRATIONS.length) return;
-  // Read the version again under the write lock: another process may have migrated meanwhile.
-  db.transaction(() => {
-    for (let v = version(); v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
-}
-
-/**
- * Switching a new file to WAL needs an exclusive lock, for which SQLite does not wait on the busy
- * timeout: when several processes open a fresh registry at once, retry briefly.
- */
-function setWal(db: Db): void {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      db.pragma('journal_mode = WAL');
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-}
-
-/** SQLITE_BUSY after the busy timeout becomes a clear, retryable error instead of a hang or a stack. */
-export function translateSqliteError(err: unknown, file: string): unknown {
-  const code = (err as { code?: string }).code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return errors.registryBusy(file);
-  return err;
+  return openSqlite(path.join(dir, DB_FILE), MIGRATIONS);
 }

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { buildServer, type Server } from '../../server/app';
 import { loadConfig } from '../../server/config';
-import { mlops } from './cli';
+import { after, before } from 'node:test';
+import { mlops, tempDataDir } from './cli';
 
 export interface TestServer extends Server {
   url: string;
@@ -50,4 +51,19 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * In a describe(): trains the iris example into a fresh data folder before its tests and serves it;
+ * closes the server after. Read `.server` and `.dir` inside the tests.
+ */
+export function trainedServer(env: NodeJS.ProcessEnv = {}): { server: TestServer; dir: string } {
+  const ctx = { dir: '', server: undefined as unknown as TestServer };
+  before(async () => {
+    ctx.dir = tempDataDir();
+    trainIris(ctx.dir);
+    ctx.server = await startTestServer(ctx.dir, env);
+  });
+  after(() => ctx.server.close());
+  return ctx;
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AliasMove, ModelSummary, ModelVersion, RunRecord, ServerEvent, ServerStatus, StartRunResponse } from '../../common/contract';
-import { tempDataDir } from '../helpers/cli';
-import { post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
+import { post, trainedServer, waitFor } from '../helpers/server';
 import { subscribe } from '../helpers/sse';
 
 const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
@@ -11,38 +10,32 @@ const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
 };
 
 describe('management API and event stream', () => {
-  let s: TestServer;
-  before(async () => {
-    const dir = tempDataDir();
-    trainIris(dir);
-    s = await startTestServer(dir);
-  });
-  after(() => s.close());
+  const ctx = trainedServer();
 
   test('models, versions and runs read as the CLI shows them', async () => {
-    const models = await get<ModelSummary[]>(`${s.url}/api/models`);
+    const models = await get<ModelSummary[]>(`${ctx.server.url}/api/models`);
     assert.deepEqual(models.body.map((m) => [m.name, m.versions, m.latest]), [['iris', 1, 1]]);
-    const model = await get<{ versions: ModelVersion[]; history: AliasMove[] }>(`${s.url}/api/models/iris`);
+    const model = await get<{ versions: ModelVersion[]; history: AliasMove[] }>(`${ctx.server.url}/api/models/iris`);
     assert.equal(model.body.versions[0].signature.target, 'variety');
-    assert.equal((await get<ModelVersion>(`${s.url}/api/models/iris/versions/1`)).body.version, 1);
-    assert.equal((await get(`${s.url}/api/models/iris/versions/7`)).status, 404);
-    assert.equal((await get(`${s.url}/api/models/iris/versions/x`)).status, 400);
-    assert.equal((await get(`${s.url}/api/models/nope`)).status, 404);
-    const runs = await get<RunRecord[]>(`${s.url}/api/runs?limit=5`);
+    assert.equal((await get<ModelVersion>(`${ctx.server.url}/api/models/iris/versions/1`)).body.version, 1);
+    assert.equal((await get(`${ctx.server.url}/api/models/iris/versions/7`)).status, 404);
+    assert.equal((await get(`${ctx.server.url}/api/models/iris/versions/x`)).status, 400);
+    assert.equal((await get(`${ctx.server.url}/api/models/nope`)).status, 404);
+    const runs = await get<RunRecord[]>(`${ctx.server.url}/api/runs?limit=5`);
     assert.equal(runs.body.length, 1);
-    assert.equal((await get<RunRecord>(`${s.url}/api/runs/${runs.body[0].id}`)).body.status, 'succeeded');
-    assert.equal((await get(`${s.url}/api/runs?limit=0`)).status, 400);
-    const status = await get<ServerStatus>(`${s.url}/api/status`);
+    assert.equal((await get<RunRecord>(`${ctx.server.url}/api/runs/${runs.body[0].id}`)).body.status, 'succeeded');
+    assert.equal((await get(`${ctx.server.url}/api/runs?limit=0`)).status, 400);
+    const status = await get<ServerStatus>(`${ctx.server.url}/api/status`);
     assert.equal(status.body.ready, true);
     assert.equal(status.body.serving?.selector, 'latest');
     assert.equal(status.body.predictionLog.enabled, true);
   });
 
   test('a run started through the server streams its progress, registers, and the server follows', async () => {
-    const stream = await subscribe(s.url);
+    const stream = await subscribe(ctx.server.url);
     try {
       assert.match(stream.contentType ?? '', /^text\/event-stream/);
-      const started = await post(`${s.url}/api/runs`, { params: { trainer: 'logistic_regression' } });
+      const started = await post(`${ctx.server.url}/api/runs`, { params: { trainer: 'logistic_regression' } });
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const { runId } = started.body as StartRunResponse;
       const finished = await waitFor('run.finished', () =>
@@ -55,9 +48,9 @@ describe('management API and event stream', () => {
       await waitFor('serving v2', () => stream.events.find((e) => e.type === 'serving' && e.serving?.version === 2));
       const stats = await waitFor('a stats event', () => stream.events.find((e) => e.type === 'stats'), 3000);
       assert.equal(typeof (stats.type === 'stats' && stats.stats.requestsPerSecond), 'number');
-      assert.equal((await get<RunRecord>(`${s.url}/api/runs/${runId}`)).body.registered?.version, 2);
+      assert.equal((await get<RunRecord>(`${ctx.server.url}/api/runs/${runId}`)).body.registered?.version, 2);
 
-      const promote = await fetch(`${s.url}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 1, by: 'test' }) });
+      const promote = await fetch(`${ctx.server.url}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 1, by: 'test' }) });
       assert.equal(promote.status, 200);
       const move = (await promote.json()) as AliasMove;
       assert.deepEqual([move.alias, move.fromVersion, move.toVersion, move.by], ['production', null, 1, 'test']);
@@ -77,7 +70,7 @@ describe('management API and event stream', () => {
       ['POST', '/api/runs/nope/cancel', {}, 404, /run 'nope' is not running here/],
     ];
     for (const [method, path, body, status, error] of cases) {
-      const res = await fetch(`${s.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${ctx.server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal(res.status, status, `${method} ${path}`);
       assert.match(((await res.json()) as { error: string }).error, error);
     }

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { tempDataDir } from '../helpers/cli';
-import { SAMPLE, post, startTestServer, trainIris, type TestServer } from '../helpers/server';
+import { SAMPLE, post, trainedServer } from '../helpers/server';
 
 const metricValue = async (url: string, name: string, labels: Record<string, string> = {}): Promise<number> => {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -13,16 +12,10 @@ const metricValue = async (url: string, name: string, labels: Record<string, str
 };
 
 describe('prediction server on a model trained by the pipeline', () => {
-  let s: TestServer;
-  before(async () => {
-    const dir = tempDataDir();
-    trainIris(dir);
-    s = await startTestServer(dir);
-  });
-  after(() => s.close());
+  const ctx = trainedServer();
 
   test('the original curl sample returns two iris labels', async () => {
-    const r = await post(`${s.url}/predict`, SAMPLE);
+    const r = await post(`${ctx.server.url}/predict`, SAMPLE);
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
     assert.equal(r.headers.get('x-model-version'), 'iris/1');
@@ -30,7 +23,7 @@ describe('prediction server on a model trained by the pipeline', () => {
   });
 
   test('probabilities on request', async () => {
-    const r = await post(`${s.url}/predict?probabilities=true`, SAMPLE);
+    const r = await post(`${ctx.server.url}/predict?probabilities=true`, SAMPLE);
     const rows = r.body as { variety: string; probabilities: Record<string, number> }[];
     for (const row of rows) {
       const p = row.probabilities;
@@ -41,16 +34,16 @@ describe('prediction server on a model trained by the pipeline', () => {
   });
 
   test('Open Inference Protocol: metadata, readiness, and infer agreeing with /predict in both tabular forms', async () => {
-    assert.deepEqual(await (await fetch(`${s.url}/v2/health/ready`)).json(), { ready: true });
-    const v2 = (await (await fetch(`${s.url}/v2`)).json()) as { name: string; extensions: unknown[] };
+    assert.deepEqual(await (await fetch(`${ctx.server.url}/v2/health/ready`)).json(), { ready: true });
+    const v2 = (await (await fetch(`${ctx.server.url}/v2`)).json()) as { name: string; extensions: unknown[] };
     assert.equal(v2.name, 'mlops-template');
-    const meta = (await (await fetch(`${s.url}/v2/models/iris`)).json()) as { inputs: { name: string; shape: number[]; datatype: string }[]; versions: string[] };
+    const meta = (await (await fetch(`${ctx.server.url}/v2/models/iris`)).json()) as { inputs: { name: string; shape: number[]; datatype: string }[]; versions: string[] };
     assert.deepEqual(meta.inputs, [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }]);
     assert.deepEqual(meta.versions, ['1']);
-    assert.equal((await fetch(`${s.url}/v2/models/iris/versions/1/ready`)).status, 200);
+    assert.equal((await fetch(`${ctx.server.url}/v2/models/iris/versions/1/ready`)).status, 200);
 
     const rows = SAMPLE.map((r) => [r.sepal_length, r.sepal_width, r.petal_length, r.petal_width]);
-    const tensor = await post(`${s.url}/v2/models/iris/infer`, { id: 'req-7', inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: rows }] });
+    const tensor = await post(`${ctx.server.url}/v2/models/iris/infer`, { id: 'req-7', inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: rows }] });
     assert.equal(tensor.status, 200, JSON.stringify(tensor.body));
     const out = tensor.body as { id: string; model_name: string; model_version: string; outputs: { name: string; shape: number[]; data: unknown[] }[] };
     assert.equal(out.id, 'req-7');
@@ -59,7 +52,7 @@ describe('prediction server on a model trained by the pipeline', () => {
     assert.deepEqual(out.outputs[0], { name: 'label', datatype: 'BYTES', shape: [2], data: ['Virginica', 'Versicolor'] });
     assert.deepEqual(out.outputs[1].shape, [2, 3]);
 
-    const columns = await post(`${s.url}/v2/models/iris/versions/1/infer`, {
+    const columns = await post(`${ctx.server.url}/v2/models/iris/versions/1/infer`, {
       parameters: { content_type: 'pd' },
       inputs: Object.keys(SAMPLE[0]).map((name) => ({ name, shape: [2], datatype: 'FP64', data: SAMPLE.map((r) => r[name as keyof typeof r]) })),
       outputs: [{ name: 'label' }],
@@ -70,23 +63,23 @@ describe('prediction server on a model trained by the pipeline', () => {
 
   test('/docs/json is valid OpenAPI 3 carrying the signature; /docs serves Swagger UI', async () => {
     type Json = { content: Record<string, { schema: { items: { required: string[]; properties: Record<string, { enum?: string[] }> } }; example: unknown }> };
-    const spec = (await (await fetch(`${s.url}/docs/json`)).json()) as { paths: Record<string, { post: { requestBody: Json; responses: Record<string, Json> } }> };
+    const spec = (await (await fetch(`${ctx.server.url}/docs/json`)).json()) as { paths: Record<string, { post: { requestBody: Json; responses: Record<string, Json> } }> };
     await SwaggerParser.validate(structuredClone(spec) as unknown as Parameters<typeof SwaggerParser.validate>[0]);
     const body = spec.paths['/predict'].post.requestBody.content['application/json'];
     assert.deepEqual(body.schema.items.required, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
     assert.deepEqual(body.example, SAMPLE);
     assert.deepEqual(spec.paths['/predict'].post.responses['200'].content['application/json'].schema.items.properties.variety.enum, ['Setosa', 'Versicolor', 'Virginica']);
     for (const p of ['/v2/models/{name}/infer', '/metrics', '/healthz', '/readyz', '/api/models']) assert.ok(spec.paths[p], p);
-    const ui = await fetch(`${s.url}/docs/`);
+    const ui = await fetch(`${ctx.server.url}/docs/`);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /swagger/i);
   });
 
   test('/metrics parses as Prometheus text and moves with predictions', async () => {
-    const before = await metricValue(s.url, 'mlops_predictions_total', { class: 'Virginica' });
-    await post(`${s.url}/predict`, [SAMPLE[0], SAMPLE[0], SAMPLE[0]]);
-    assert.equal(await metricValue(s.url, 'mlops_predictions_total', { class: 'Virginica' }), before + 3);
-    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const before = await metricValue(ctx.server.url, 'mlops_predictions_total', { class: 'Virginica' });
+    await post(`${ctx.server.url}/predict`, [SAMPLE[0], SAMPLE[0], SAMPLE[0]]);
+    assert.equal(await metricValue(ctx.server.url, 'mlops_predictions_total', { class: 'Virginica' }), before + 3);
+    const text = await (await fetch(`${ctx.server.url}/metrics`)).text();
     const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
     for (const name of ['process_cpu_seconds_total', 'http_request_duration_seconds', 'mlops_inference_duration_seconds', 'mlops_inference_batch_size', 'mlops_model_info', 'mlops_model_training_metric', 'mlops_drift_feature_psi', 'mlops_drift_feature_ks', 'mlops_drift_class_js_distance']) {
       assert.ok(families.has(name), `${name} exported`);
@@ -100,36 +93,30 @@ describe('prediction server on a model trained by the pipeline', () => {
     assert.equal(families.get('http_request_duration_seconds')!.type, 'HISTOGRAM');
     const count = /^http_request_duration_seconds_count\{route="\/predict",method="POST",status_code="200"\} (\d+)$/m.exec(text);
     assert.ok(Number(count?.[1]) >= 1, 'request durations by route, method and status');
-    assert.ok((await metricValue(s.url, 'mlops_model_training_metric', { metric: 'accuracy' })) >= 0.9);
+    assert.ok((await metricValue(ctx.server.url, 'mlops_model_training_metric', { metric: 'accuracy' })) >= 0.9);
   });
 
   test('drift gauges move when shifted inputs are sent', async () => {
-    const psi = () => metricValue(s.url, 'mlops_drift_feature_psi', { feature: 'petal_length' });
+    const psi = () => metricValue(ctx.server.url, 'mlops_drift_feature_psi', { feature: 'petal_length' });
     // Rows like the training data first, then the same rows with petal_length shifted far out.
     const normal = Array.from({ length: 200 }, (_, i) => ({ sepal_length: 5 + (i % 20) / 10, sepal_width: 3, petal_length: 1 + (i % 60) / 10, petal_width: 0.2 + (i % 24) / 10 }));
-    await post(`${s.url}/predict`, normal);
-    await post(`${s.url}/predict`, normal);
-    await post(`${s.url}/predict`, normal);
-    await post(`${s.url}/predict`, normal);
-    await post(`${s.url}/predict`, normal);
+    await post(`${ctx.server.url}/predict`, normal);
+    await post(`${ctx.server.url}/predict`, normal);
+    await post(`${ctx.server.url}/predict`, normal);
+    await post(`${ctx.server.url}/predict`, normal);
+    await post(`${ctx.server.url}/predict`, normal);
     const calm = await psi();
-    await post(`${s.url}/predict`, normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 })).concat(normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 }))));
+    await post(`${ctx.server.url}/predict`, normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 })).concat(normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 }))));
     const shifted = await psi();
     assert.ok(shifted > calm + 0.25 && shifted > 0.25, `PSI ${calm} → ${shifted}`);
-    const monitoring = (await (await fetch(`${s.url}/api/monitoring`)).json()) as { drift: { windowRows: number; features: { name: string; ks: number }[] } };
+    const monitoring = (await (await fetch(`${ctx.server.url}/api/monitoring`)).json()) as { drift: { windowRows: number; features: { name: string; ks: number }[] } };
     assert.equal(monitoring.drift.windowRows, 1000);
     assert.ok(monitoring.drift.features.find((f) => f.name === 'petal_length')!.ks > 0.3);
   });
 });
 
 describe('bad input gets a 4xx naming the field and the row, never a 5xx', () => {
-  let s: TestServer;
-  before(async () => {
-    const dir = tempDataDir();
-    trainIris(dir);
-    s = await startTestServer(dir, { MLOPS_MAX_ROWS: '50', MLOPS_BODY_LIMIT: '20000' });
-  });
-  after(() => s.close());
+  const ctx = trainedServer({ MLOPS_MAX_ROWS: '50', MLOPS_BODY_LIMIT: '20000' });
   const row = SAMPLE[0];
 
   const cases: { name: string; body: unknown; status: number; error: RegExp; path?: string; contentType?: string }[] = [
@@ -160,14 +147,14 @@ describe('bad input gets a 4xx naming the field and the row, never a 5xx', () =>
   ];
   for (const c of cases) {
     test(c.name, async () => {
-      const r = await post(`${s.url}${c.path ?? '/predict'}`, c.body, c.contentType ? { 'content-type': c.contentType } : {});
+      const r = await post(`${ctx.server.url}${c.path ?? '/predict'}`, c.body, c.contentType ? { 'content-type': c.contentType } : {});
       assert.equal(r.status, c.status, JSON.stringify(r.body));
       assert.match((r.body as { error: string }).error, c.error);
     });
   }
 
   test('the server is still up and predicting after all that', async () => {
-    const r = await post(`${s.url}/predict`, SAMPLE);
+    const r = await post(`${ctx.server.url}/predict`, SAMPLE);
     assert.equal(r.status, 200);
   });
 });
