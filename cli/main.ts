@@ -1,6 +1,7 @@
 // The `mlops` command line. Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
 import { isMlopsError } from '../common/errors';
+import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
 import { runsCommand } from './commands/runs';
@@ -23,15 +24,7 @@ function program(): Command {
   startCommand(p);
   serveCommand(p);
   logsCommand(p);
-  for (const [name, what] of [['loadtest', 'load-test /predict']] as const) {
-    p.command(name)
-      .description(`${what} — not built yet`)
-      .allowUnknownOption()
-      .action(() => {
-        process.stderr.write(`mlops ${name}: not built yet in this version\n`);
-        process.exitCode = 1;
-      });
-  }
+  loadtestCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
   return p;

@@ -289,3 +289,22 @@ export interface ApiError {
 
 /** Response header naming the model version that produced a prediction. */
 export const MODEL_VERSION_HEADER = 'x-model-version';
+
+/** What `mlops loadtest --json` prints and writes (and the extension charts). */
+export interface LoadTestResult {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  rowsPerRequest: number;
+  requests: number;
+  requestsPerSecond: number;
+  rowsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** Connection errors, timeouts and non-2xx answers. */
+  errors: number;
+  non2xx: number;
+  timeouts: number;
+  /** Requests per second, second by second. */
+  timeline: number[];
+  startedAt: string;
+}

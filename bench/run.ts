@@ -1,0 +1,135 @@
+// `npm run bench`: the prediction server against the HTTP ceiling, on this machine, in one run.
+//   (a) bare Fastify constant route   (b) /predict 1 row   (c) /predict 100 rows   (d) OIP infer 100 rows
+// (b)-(d) with the prediction log on and off; then promotes under load. The server runs in its own
+// process (dist/server.js), the load generator (autocannon) in this one. BENCH_SECONDS sets the
+// length of each scenario (default 5), BENCH_CONNECTIONS the connections (default 32).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IRIS_RECORD, runLoad } from '../cli/load';
+import { table } from '../cli/format';
+import type { LoadTestResult } from '../common/contract';
+
+const ROOT = path.resolve(__dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+interface Row {
+  scenario: string;
+  log: 'on' | 'off' | '-';
+  result: LoadTestResult;
+  rssMiB: number | null;
+}
+
+function mlops(dataDir: string, args: string[]): void {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'mlops.js'), ...args], { env: { ...process.env, MLOPS_DATA_DIR: dataDir }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mlops ${args.join(' ')}: ${r.stderr}`);
+}
+
+async function start(command: string[], env: NodeJS.ProcessEnv, port: number, ready: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, command, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}${ready}`, { method: ready === '/predict' ? 'POST' : 'GET', headers: { 'content-type': 'application/json' }, body: ready === '/predict' ? '[]' : undefined }).then(() => true, () => false);
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${command.join(' ')} did not start`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function rssMiB(pid: number | undefined): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+const load = (port: number, route: string, body: unknown, rows: number) =>
+  runLoad({ url: `http://127.0.0.1:${port}${route}`, connections: CONNECTIONS, durationSeconds: SECONDS, body: JSON.stringify(body), rowsPerRequest: rows });
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
+  process.stderr.write(`bench: training two iris versions in ${dataDir}\n`);
+  mlops(dataDir, ['train', '-q']);
+  mlops(dataDir, ['train', '-q', '--param', 'trainer=logistic_regression']);
+  mlops(dataDir, ['models', 'promote', 'iris', '1']);
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const rows: Row[] = [];
+  const one = [IRIS_RECORD];
+  const hundred = Array(100).fill(IRIS_RECORD);
+  const oip = { inputs: [{ name: 'input', shape: [100, 4], datatype: 'FP32', data: Array(100).fill(Object.values(IRIS_RECORD)).flat() }] };
+
+  process.stderr.write('bench: (a) bare Fastify\n');
+  const bare = await start([path.join(ROOT, 'bench', 'bare-fastify.mjs'), String(port)], {}, port, '/predict');
+  await load(port, '/predict', one, 1); // warm-up
+  rows.push({ scenario: '(a) bare Fastify, constant', log: '-', result: await load(port, '/predict', one, 1), rssMiB: rssMiB(bare.pid) });
+  await stop(bare);
+
+  let promoteFailures = 0;
+  let promotions = 0;
+  for (const log of ['on', 'off'] as const) {
+    const env = { MLOPS_DATA_DIR: dataDir, MLOPS_PORT: String(port), LOG_PREDICTIONS: log === 'on' ? 'true' : 'false', MLOPS_REQUEST_LOG: 'false' };
+    const server = await start([path.join(ROOT, 'dist', 'server.js')], env, port, '/readyz');
+    await load(port, '/predict', one, 1); // warm-up
+    for (const [scenario, route, body, n] of [
+      ['(b) /predict, 1 row', '/predict', one, 1],
+      ['(c) /predict, 100 rows', '/predict', hundred, 100],
+      ['(d) OIP infer, 100 rows', '/v2/models/iris/infer', oip, 100],
+    ] as const) {
+      process.stderr.write(`bench: ${scenario}, prediction log ${log}\n`);
+      rows.push({ scenario, log, result: await load(port, route, body, n), rssMiB: rssMiB(server.pid) });
+    }
+    if (log === 'on') {
+      process.stderr.write('bench: promotes under load\n');
+      const during = load(port, '/predict', one, 1);
+      for (let i = 0; i < 8; i++) {
+        await new Promise((r) => setTimeout(r, (SECONDS * 1000) / 10));
+        const res = await fetch(`http://127.0.0.1:${port}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: i % 2 === 0 ? 2 : 1 }) });
+        if (res.status === 200) promotions++;
+      }
+      const result = await during;
+      promoteFailures = result.errors;
+      rows.push({ scenario: `(b) during ${promotions} promotes`, log, result, rssMiB: rssMiB(server.pid) });
+    }
+    await stop(server);
+  }
+
+  const ceiling = rows[0].result.requestsPerSecond;
+  console.log(`\nnpm run bench — ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s each`);
+  console.log(
+    table(
+      ['scenario', 'log', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', '× (a)', 'errors', 'RSS MiB'],
+      rows.map((r) => [
+        r.scenario,
+        r.log,
+        Math.round(r.result.requestsPerSecond),
+        Math.round(r.result.rowsPerSecond),
+        r.result.latencyMs.p50,
+        r.result.latencyMs.p99,
+        (r.result.requestsPerSecond / ceiling).toFixed(2),
+        r.result.errors,
+        r.rssMiB ?? '-',
+      ]),
+    ),
+  );
+  console.log(`failed requests during ${promotions} promotes under load: ${promoteFailures}`);
+  const out = path.join(ROOT, 'local_data', 'bench', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, connections: CONNECTIONS, seconds: SECONDS, rows, promotions, promoteFailures }, null, 2));
+  console.log(`results: ${out}`);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exit(1);
+});
