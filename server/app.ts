@@ -5,7 +5,7 @@ import { openRegistry, type Registry } from '../common/registry';
 import type { ServerConfig } from './config';
 import { EventBus } from './event-bus';
 import { ServerMetrics } from './metrics';
-import { ModelHolder } from './model-holder';
+import { ModelHolder, type ServingOptions } from './model-holder';
 import { PredictionLog } from './prediction-log';
 import { Predictor } from './predictor';
 import { RunManager } from './runs';
@@ -40,7 +40,15 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
   const metrics = new ServerMetrics(config.git, () => holder.current(), () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 });
-  const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, driftWindow: config.driftWindow, pollMs: config.pollMs }, bus, (outcome) => metrics.swaps.inc({ outcome }));
+  const serving: ServingOptions = {
+    driftWindow: config.driftWindow,
+    batch: config.batch,
+    onRun: (m, rows, seconds) => {
+      metrics.inferenceDuration.observe(m.metricLabels, seconds);
+      metrics.batchSize.observe({ model: m.info.model }, rows);
+    },
+  };
+  const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, pollMs: config.pollMs, serving }, bus, (outcome) => metrics.swaps.inc({ outcome }));
   const predictor = new Predictor(holder, metrics, stats, log);
 
   const app = Fastify({

@@ -28,6 +28,8 @@ export interface ServerConfig {
   logPredictions: boolean;
   predictionLog: { flushIntervalMs: number; maxRows?: number; maxAgeDays?: number; redact: string[] };
   driftWindow: number;
+  /** Micro-batching of concurrent requests into one session.run; null: off. */
+  batch: { maxRows: number; maxWaitMs: number } | null;
   /** How often the registry is checked for alias moves and new versions. */
   pollMs: number;
   allowInsecureBind: boolean;
@@ -87,6 +89,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       redact: (env.MLOPS_LOG_REDACT ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     },
     driftWindow: number('MLOPS_DRIFT_WINDOW', 1000, 1),
+    batch: bool('MLOPS_BATCHING', true) ? { maxRows: number('MLOPS_BATCH_MAX_ROWS', 256, 1), maxWaitMs: number('MLOPS_BATCH_WAIT_MS', 0, 0) } : null,
     pollMs: number('MLOPS_POLL_MS', 1000, 50),
     allowInsecureBind: flags.allowInsecureBind ?? bool('MLOPS_ALLOW_INSECURE_BIND', false),
     git: { branch: git.branch ?? 'unknown', head: git.commit ?? 'unknown' },

@@ -6,21 +6,32 @@ import { isMlopsError } from '../common/errors';
 import type { Registry } from '../common/registry';
 import { DriftMonitor } from './drift';
 import type { EventBus } from './event-bus';
+import { Batcher, type BatchOptions } from './batcher';
 import { infer, type Prediction } from './inference';
+
+export interface ServingOptions {
+  driftWindow: number;
+  /** Micro-batching, or null to run each request on its own. */
+  batch: BatchOptions | null;
+  /** After every session.run: rows and seconds (the batch-size and inference-time metrics). */
+  onRun(model: ServedModel, rows: number, seconds: number): void;
+}
 
 /** A loaded, verified, warmed-up version; its session is released once retired and idle. */
 export class ServedModel {
   readonly info: ServingInfo;
   readonly drift: DriftMonitor;
   readonly featureNames: string[];
+  readonly metricLabels: { model: string; version: string };
   private inflight = 0;
   private retired = false;
+  private readonly batcher: Batcher | null;
 
   constructor(
     readonly version: ModelVersion,
     private readonly session: ort.InferenceSession,
     selector: string | number,
-    driftWindow: number,
+    private readonly serving: ServingOptions,
   ) {
     this.info = {
       model: version.model,
@@ -33,17 +44,28 @@ export class ServedModel {
       metrics: version.metrics,
     };
     this.featureNames = version.signature.features.map((f) => f.name);
-    this.drift = new DriftMonitor(version.reference, this.featureNames, version.signature.classLabels, driftWindow);
+    this.metricLabels = { model: version.model, version: String(version.version) };
+    this.drift = new DriftMonitor(version.reference, this.featureNames, version.signature.classLabels, serving.driftWindow);
+    const s = version.signature;
+    this.batcher = serving.batch ? new Batcher((r, k) => this.run(r, k, true), s.features.length, s.classLabels.length, serving.batch) : null;
   }
 
+  /** Rows in, classes and probabilities out; with batching on, concurrent calls share one session.run. */
   async predict(rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {
     this.inflight++;
     try {
-      return await infer(this.session, this.version.signature, rows, n, withProbabilities);
+      return await (this.batcher ? this.batcher.submit(rows, n) : this.run(rows, n, withProbabilities));
     } finally {
       this.inflight--;
       if (this.retired && this.inflight === 0) void this.release();
     }
+  }
+
+  private async run(rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {
+    const t0 = performance.now();
+    const out = await infer(this.session, this.version.signature, rows, n, withProbabilities);
+    this.serving.onRun(this, n, (performance.now() - t0) / 1000);
+    return out;
   }
 
   /** No new requests come here; the session goes when the last in-flight one is done. */
@@ -75,7 +97,7 @@ export class ModelHolder {
 
   constructor(
     private readonly registry: Registry,
-    private readonly opts: { model: string | null; selector: string | number | null; driftWindow: number; pollMs: number },
+    private readonly opts: { model: string | null; selector: string | number | null; pollMs: number; serving: ServingOptions },
     private readonly bus: EventBus,
     private readonly onSwap: (outcome: 'ok' | 'refused') => void = () => {},
   ) {}
@@ -184,7 +206,7 @@ export class ModelHolder {
     }
     const s = v.signature;
     const missing = [s.inputName].filter((n) => !session.inputNames.includes(n)).concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
-    const served = new ServedModel(v, session, this.opts.selector ?? (v.aliases.includes('production') ? 'production' : 'latest'), this.opts.driftWindow);
+    const served = new ServedModel(v, session, this.opts.selector ?? (v.aliases.includes('production') ? 'production' : 'latest'), this.opts.serving);
     try {
       if (missing.length > 0) throw new Error(`${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`);
       const warm = Float32Array.from(s.features.map((f) => (f.min + f.max) / 2));

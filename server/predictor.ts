@@ -31,17 +31,13 @@ export class Predictor {
 
   async predict(rows: Rows, withProbabilities: boolean, requestId: string, elapsedMs: () => number): Promise<Predicted> {
     const served = this.served();
-    const t0 = performance.now();
     // The log keeps probabilities, so ask for them whenever it is on.
     const prediction = await served.predict(rows.data, rows.n, withProbabilities || this.log !== null);
-    const seconds = (performance.now() - t0) / 1000;
 
     const { model, version } = served.info;
     const v = String(version);
     const labels = served.version.signature.classLabels;
     served.drift.observe(rows.data, prediction.classes);
-    this.metrics.inferenceDuration.observe({ model, version: v }, seconds);
-    this.metrics.batchSize.observe({ model }, rows.n);
     const counts = new Array<number>(labels.length).fill(0);
     for (const c of prediction.classes) counts[c]++;
     counts.forEach((count, c) => {
