@@ -23,6 +23,8 @@ export class ServedModel {
   readonly drift: DriftMonitor;
   readonly featureNames: string[];
   readonly metricLabels: { model: string; version: string };
+  /** `{"variety":"Setosa"}` per class: /predict's answer fragments. */
+  readonly labelJson: string[];
   private inflight = 0;
   private retired = false;
   private readonly batcher: Batcher | null;
@@ -45,6 +47,7 @@ export class ServedModel {
     };
     this.featureNames = version.signature.features.map((f) => f.name);
     this.metricLabels = { model: version.model, version: String(version.version) };
+    this.labelJson = version.signature.classLabels.map((label) => JSON.stringify({ [version.signature.target]: label }));
     this.drift = new DriftMonitor(version.reference, this.featureNames, version.signature.classLabels, serving.driftWindow);
     const s = version.signature;
     this.batcher = serving.batch ? new Batcher((r, k) => this.run(r, k, true), s.features.length, s.classLabels.length, serving.batch) : null;

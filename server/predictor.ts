@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import type { ModelSignature } from '../common/contract';
 import { MlopsError } from '../common/errors';
 import type { ServerMetrics } from './metrics';
@@ -17,6 +18,8 @@ export interface Predicted {
  * it, without waiting on I/O, the drift window, metrics and the prediction-log queue are fed.
  */
 export class Predictor {
+  private readonly counters = new WeakMap<ServedModel, Counter.Internal[]>();
+
   constructor(
     private readonly holder: ModelHolder,
     private readonly metrics: ServerMetrics,
@@ -35,14 +38,14 @@ export class Predictor {
     const prediction = await served.predict(rows.data, rows.n, withProbabilities || this.log !== null);
 
     const { model, version } = served.info;
-    const v = String(version);
     const labels = served.version.signature.classLabels;
     served.drift.observe(rows.data, prediction.classes);
     const counts = new Array<number>(labels.length).fill(0);
     for (const c of prediction.classes) counts[c]++;
+    const counters = this.classCounters(served);
     counts.forEach((count, c) => {
       if (count === 0) return;
-      this.metrics.predictions.inc({ model, version: v, class: labels[c] }, count);
+      counters[c].inc(count);
       this.stats.predicted(labels[c], count);
     });
     this.log?.record({
@@ -58,6 +61,16 @@ export class Predictor {
       latencyMs: elapsedMs(),
     });
     return { served, prediction };
+  }
+
+  /** Per-class counter children, resolved once per served version instead of hashing labels per request. */
+  private classCounters(served: ServedModel): Counter.Internal[] {
+    let counters = this.counters.get(served);
+    if (!counters) {
+      counters = served.version.signature.classLabels.map((label) => this.metrics.predictions.labels({ ...served.metricLabels, class: label }));
+      this.counters.set(served, counters);
+    }
+    return counters;
   }
 
   served(): ServedModel {

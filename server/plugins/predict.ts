@@ -19,19 +19,25 @@ export async function predictRoutes(app: FastifyInstance, opts: { predictor: Pre
       const rows = rowsFromRecords(request.body, opts.predictor.servedSignature(), opts.maxRows);
       const withProbabilities = (request.query as { probabilities?: boolean }).probabilities === true;
       const { served, prediction } = await opts.predictor.predict(rows, withProbabilities, request.id, () => reply.elapsedTime);
+      reply.header(MODEL_VERSION_HEADER, `${served.info.model}/${served.info.version}`);
+      if (!withProbabilities) {
+        // The common case, serialised from per-class JSON fragments made once per version.
+        let body = '[';
+        for (let i = 0; i < rows.n; i++) body += (i ? ',' : '') + served.labelJson[prediction.classes[i]];
+        return reply.type('application/json; charset=utf-8').send(body + ']');
+      }
       const { target, classLabels } = served.version.signature;
       const c = classLabels.length;
       const out = new Array(rows.n);
       for (let i = 0; i < rows.n; i++) {
         const record: Record<string, unknown> = { [target]: classLabels[prediction.classes[i]] };
-        if (withProbabilities && prediction.probabilities) {
+        if (prediction.probabilities) {
           const p: Record<string, number> = {};
           for (let k = 0; k < c; k++) p[classLabels[k]] = prediction.probabilities[i * c + k];
           record.probabilities = p;
         }
         out[i] = record;
       }
-      reply.header(MODEL_VERSION_HEADER, `${served.info.model}/${served.info.version}`);
       return out;
     },
   );
