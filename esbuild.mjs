@@ -26,19 +26,22 @@ const builds = [
     entryPoints: {
       cli: 'cli/main.ts',
       runner: 'pipeline/runner/main.ts',
+      // The prediction log's writer thread, started by server/prediction-log.ts (in cli.js and
+      // server.js) from next to the bundle that holds it.
+      'prediction-log-worker': 'server/prediction-log-worker.ts',
     },
     outdir: 'dist',
     packages: 'external',
   },
 ];
-if (fs.existsSync('extension/main.ts')) {
-  // The extension host has its own Node ABI: everything but `vscode` is bundled, and it must
-  // never reach a native module (the server and the runner own those).
-  builds.push({ ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'] });
-}
-if (fs.existsSync('server/main.ts')) {
-  builds[0].entryPoints.server = 'server/main.ts';
-}
+builds[0].entryPoints.server = 'server/main.ts';
+// The extension host has its own Node ABI: everything but `vscode` is bundled, and it must
+// never reach a native module (the server and the runner own those).
+builds.push({ ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'] });
+// The metrics webview's script runs in the webview (a browser): one self-contained file.
+builds.push({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', entryPoints: { metrics: 'media/metrics/main.ts' }, outdir: 'media/dist' });
+fs.mkdirSync('media/dist', { recursive: true });
+fs.copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'media/dist/uPlot.min.css');
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

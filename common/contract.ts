@@ -308,3 +308,32 @@ export interface LoadTestResult {
   timeline: number[];
   startedAt: string;
 }
+
+// ---------------------------------------------------------------------------------------
+// The metrics webview's messages (extension ⇄ webview). Messages from the webview are untrusted
+// input: the extension acts only on what parseWebviewMessage accepts.
+
+export interface MonitoringSnapshot {
+  serving: ServingInfo | null;
+  drift: DriftSnapshot | null;
+}
+
+export type ToWebview =
+  | { type: 'status'; status: ServerStatus | null; error: string | null }
+  | { type: 'monitoring'; monitoring: MonitoringSnapshot }
+  | { type: 'stats'; stats: ServingStats }
+  | { type: 'loadtest'; result: LoadTestResult };
+
+export type FromWebview = { type: 'ready' } | { type: 'command'; command: 'sendTestPrediction' | 'openDocs' | 'runLoadTest' | 'startServer' };
+
+const WEBVIEW_COMMANDS = ['sendTestPrediction', 'openDocs', 'runLoadTest', 'startServer'] as const;
+
+export function parseWebviewMessage(message: unknown): FromWebview | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const m = message as Record<string, unknown>;
+  if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
+  if (m.type === 'command' && Object.keys(m).length === 2 && WEBVIEW_COMMANDS.includes(m.command as (typeof WEBVIEW_COMMANDS)[number])) {
+    return { type: 'command', command: m.command as (typeof WEBVIEW_COMMANDS)[number] };
+  }
+  return null;
+}

@@ -1,26 +1,61 @@
 // The prediction log: every input row the server answers, with its prediction, kept in its own
 // SQLite file (<data dir>/predictions.sqlite) so that it can be wiped alone and never contends with
-// registry writes. This is the only code that writes SQL for it.
+// registry writes. This module and its writer thread (prediction-log-worker.ts) are the only code
+// that writes SQL for it.
 //
-// The request path only appends to an in-memory queue (record(): copies the request's arrays, no
-// string building, no I/O). A timer flushes the queue every flushIntervalMs in one transaction, so a
-// crash (SIGKILL) loses at most the rows recorded since the last committed flush; close() flushes
-// everything, and so does process exit for logs left open.
+// The main thread does no string building and no writes. record() copies a request's numbers into
+// columnar typed arrays (and its strings into plain arrays, labels interned); every flushIntervalMs a
+// timer hands the columns over to a worker thread in one postMessage whose typed arrays are
+// transferred, not copied (~0.3 µs per request on the main thread). The worker owns its own
+// connection: it rebuilds the rows, builds their JSON, inserts them in one transaction per hand-over,
+// applies retention, answers with the counts (stats()) and sends the buffers back to be refilled.
+// While a hand-over is being written the next rows keep queuing; maxQueue bounds the rows not yet
+// committed (queued + in flight), beyond it rows are dropped and counted, a request never waits.
+//
+// Durability: close() resolves once the worker has committed everything recorded before it (the
+// server awaits it on SIGTERM). A process that ends without close() still writes its queue: an 'exit'
+// hook hands it over and blocks on a shared cell (Atomics.wait) until the worker has committed.
+// A crash (SIGKILL, OOM) loses the rows not yet committed: those recorded since the last hand-over
+// (at most one flush interval) plus the hand-over being written; what is on disk is always a prefix
+// of whole requests.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { PredictionLogEntry, PredictionLogStats } from '../common/contract';
+import { MlopsError, type ErrorCode } from '../common/errors';
 import { openSqlite, translateSqliteError } from '../common/sqlite';
+import {
+  F_PROBS_F32,
+  F_ROWS_F32,
+  M_AT,
+  M_CLASSES,
+  M_FEATURES,
+  M_FLAGS,
+  M_LATENCY,
+  M_MODEL,
+  M_ROWS,
+  M_VERSION,
+  META,
+  MIGRATIONS,
+  PREDICTIONS_DB_FILE,
+  type FromWorker,
+  type ReturnedBuffers,
+  type ToWorker,
+  type WireError,
+  type WorkerConfig,
+  type WriteMessage,
+} from './prediction-log-protocol';
 
-export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
+export { PREDICTIONS_DB_FILE };
 
 export interface PredictionLogOptions {
   dataDir: string;
-  /** Max rows waiting in memory; beyond it new rows are dropped and counted (never blocks a request). Default 100_000. */
+  /** Max rows not yet committed (queued + being written); beyond it new rows are dropped and counted (never blocks a request). Default 100_000. */
   maxQueue?: number;
-  /** Flush period in ms (default 200). A flush is one transaction with one prepared multi-row insert path. */
+  /** Hand-over period in ms (default 200): each hand-over is written in one transaction by the worker. */
   flushIntervalMs?: number;
-  /** Retention: keep at most this many rows (oldest deleted), and/or rows younger than maxAgeDays. Undefined = keep all. Applied after flushes, at most once per second, in batches. */
+  /** Retention: keep at most this many rows (oldest deleted), and/or rows younger than maxAgeDays. Undefined = keep all. Applied by the worker after writes, at most once per second, in batches. */
   maxRows?: number;
   maxAgeDays?: number;
   /** Input field names never stored (personal data): removed from `inputs` before writing. */
@@ -44,141 +79,112 @@ export interface PredictionBatch {
   latencyMs: number;
 }
 
-// Each entry moves the schema one version up; PRAGMA user_version records how far a file is.
-const MIGRATIONS: string[] = [
-  `
-  CREATE TABLE predictions (
-    id INTEGER PRIMARY KEY,
-    at INTEGER NOT NULL,
-    request_id TEXT NOT NULL,
-    model TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    row_index INTEGER NOT NULL,
-    inputs TEXT NOT NULL,
-    label TEXT NOT NULL,
-    probabilities TEXT,
-    latency_ms REAL NOT NULL
-  );
-  CREATE INDEX predictions_at ON predictions(at);
-  -- Every input field name ever stored, in order of first appearance: the CSV export's columns.
-  CREATE TABLE input_fields (
-    name TEXT PRIMARY KEY
-  );
-  `,
-];
-
-const COLUMNS = 9; // bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms
-/** Rows per multi-row INSERT (288 bound parameters; 16 to 300 measured alike, 1 is ~20% slower); the remainder goes through the one-row statement. */
-const CHUNK_ROWS = 32;
-/** Rows per DELETE statement of the retention. */
-const RETENTION_BATCH = 5_000;
-/**
- * Rows the timer's retention deletes per run (once a second) beyond the rows written since the last
- * run: a lowered limit is caught up in steps (~1.3 µs per deleted row measured: 20k ≈ 25 ms) instead
- * of one long stall of the event loop, and steady deletion still keeps up with any insert rate.
- */
-const RETENTION_BUDGET = 20_000;
-const DAY_MS = 86_400_000;
+/** Returned buffers larger than this are let go rather than refilled (a backlog's memory is given back). */
+const MAX_SPARE_BYTES = 16 << 20;
+/** How long the 'exit' hook waits for the worker's last commit (its lock wait is 5 s). */
+const EXIT_WAIT_MS = 15_000;
+/** After the worker died, the timer starts a new one no sooner than this. */
+const RESTART_DELAY_MS = 1000;
 /** Export writes are grouped into chunks of about this many characters. */
 const EXPORT_CHUNK = 64 * 1024;
 const CSV_FIXED = ['at', 'request_id', 'model', 'version', 'label', 'probabilities', 'latency_ms'];
 
 /**
- * One request's rows waiting for a flush. Its numbers are copied into the log's value pool (the caller
- * may reuse its buffers): one pool instead of a typed array per request, because allocating a typed
- * array of a few hundred values costs about 1 µs, ten times the copy.
+ * The writer thread's entry, next to this module. Bundled (dist/server.js, dist/cli.js) that is
+ * dist/prediction-log-worker.js, an esbuild entry of its own. From sources under tsx (tests) it is
+ * the .ts file, loaded through tsx's CommonJS hook: on Node 20 execArgv ['--import', 'tsx'] does not
+ * work in a worker (the ESM hooks it registers are not applied to the worker's entry, nodejs/node#47747:
+ * ERR_UNKNOWN_FILE_EXTENSION), ['--require', 'tsx/cjs'] does (this package is CommonJS).
  */
-interface QueuedBatch {
-  at: number;
-  requestId: string;
-  model: string;
-  version: number;
-  features: string[];
-  /** Offset in the pool of the row-major n × features.length inputs. */
+function workerEntry(): { file: string; execArgv?: string[] } {
+  if (__filename.endsWith('.ts')) {
+    return { file: path.join(__dirname, 'prediction-log-worker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
+  }
+  return { file: path.join(__dirname, 'prediction-log-worker.js') };
+}
+
+interface Waiter {
+  /** Settled by the first answer covering this seq. */
+  seq: number;
   rows: number;
-  labels: string[];
-  /** Offset in the pool of the row-major n × nClasses probabilities, or -1. */
-  probabilities: number;
-  nClasses: number;
-  latencyMs: number;
-  n: number;
-  /** The values came as float32 (the server's tensors): written as the shortest float32 decimal. */
-  rowsF32: boolean;
-  probsF32: boolean;
+  resolve: (rows: number) => void;
+  reject: (err: Error) => void;
 }
 
-/** How one feature list is written: kept (non-redacted) columns and their pre-escaped JSON keys. */
-interface Layout {
-  keep: number[];
-  /** `{"name":` for the first kept field, `,"name":` for the others. */
-  keys: string[];
-  names: string[];
-  /** Names committed to input_fields. */
-  registered: boolean;
-}
-
-// Logs still open when the process exits get a last synchronous flush (better-sqlite3 is synchronous,
-// so this works in an 'exit' listener): a process that ends without close() loses nothing either.
+// Logs still open when the process exits hand their queue to the worker and wait for its commit.
 const openLogs = new Set<PredictionLog>();
 let exitHook = false;
-function closeAllOnExit(): void {
-  for (const log of [...openLogs]) {
-    try {
-      log.close();
-    } catch (err) {
-      fs.writeSync(2, `prediction log: final flush failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
-  }
-}
 
 export class PredictionLog {
-  private queue: QueuedBatch[] = [];
-  private queued = 0;
-  /** Numbers of the queued batches (float64 holds float32 values exactly); reused after each flush. */
-  private pool = new Float64Array(4096);
+  // The hand-over being filled by record(), see prediction-log-protocol.ts.
+  private meta = new Float64Array(256 * META);
+  private values = new Float64Array(4096);
+  private labelIndex = new Int32Array(1024);
+  private requestIds: string[] = [];
+  private labels: string[] = [];
+  private labelIds = new Map<string, number>();
+  private lastLabel: unknown = undefined;
+  private lastLabelId = -1;
+  private requests = 0;
+  /** Rows recorded, not yet handed over. */
+  private rows = 0;
   private used = 0;
+  // Feature lists and model names, interned for the life of the log; the worker gets each once.
+  private readonly featureSets: string[][] = [];
+  private readonly featureIds = new Map<string, number>();
+  private lastFeatures: string[] | null = null;
+  private lastFeaturesId = -1;
+  private readonly models: string[] = [];
+  private readonly modelIds = new Map<string, number>();
+  private lastModel: string | null = null;
+  private lastModelId = -1;
+  private sentFeatureSets = 0;
+  private sentModels = 0;
+  // The worker and what it has not answered yet.
+  private worker: Worker | null = null;
+  private workerError: Error | null = null;
+  private diedAt = -Infinity;
+  /** Last seq posted ('write' or 'retry') and last seq answered ('committed' or 'failed'). */
+  private seq = 0;
+  private answered = 0;
+  private inFlight: { seq: number; rows: number }[] = [];
+  /** Rows handed over, not yet committed. */
+  private inFlightRows = 0;
+  private waiters: Waiter[] = [];
+  private readonly retentions = new Map<number, { resolve: (deleted: number) => void; reject: (err: Error) => void }>();
+  private retentionId = 0;
+  private readonly spares: ReturnedBuffers[] = [];
+  private closeWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private closeSent = false;
+  private closing: Promise<void> | null = null;
+  /** Int32[1] the worker sets when it has handled 'close' (1 done, 2 failed). */
+  private readonly done = new SharedArrayBuffer(4);
   private written = 0;
   private dropped = 0;
   private flushes = 0;
   private closed = false;
-  private readonly timer: NodeJS.Timeout;
-  private readonly layouts = new Map<string, Layout>();
-  private lastFeatures: string[] | null = null;
-  private lastLayout: Layout | null = null;
-  private readonly redact: Set<string>;
-  private lastRetention = 0;
-  private writtenAtRetention = 0;
   private lastErrorReport = -Infinity;
-  /** Rows in the table as far as this instance knows (exact count taken before deleting anything). */
-  private rowEstimate = -1;
-  private readonly params: unknown[] = new Array(CHUNK_ROWS * COLUMNS);
-  private readonly insertMany: Database.Statement;
-  private readonly insertOne: Database.Statement;
-  private readonly insertField: Database.Statement;
-  private readonly writeTx: (batches: QueuedBatch[]) => void;
+  private readonly timer: NodeJS.Timeout;
 
   private constructor(
+    /** Reads only (read()); the worker has its own connection for writes. */
     private readonly db: Database.Database,
     readonly file: string,
     private readonly maxQueue: number,
     private readonly maxRows: number | undefined,
     private readonly maxAgeDays: number | undefined,
-    redact: string[],
+    private readonly redact: string[],
     private readonly onError: (err: unknown) => void,
     flushIntervalMs: number,
   ) {
-    this.redact = new Set(redact);
-    const values = (k: number) => Array.from({ length: k }, () => `(${new Array(COLUMNS).fill('?').join(',')})`).join(',');
-    const insert = 'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms) VALUES ';
-    this.insertMany = db.prepare(insert + values(CHUNK_ROWS));
-    this.insertOne = db.prepare(insert + values(1));
-    this.insertField = db.prepare('INSERT OR IGNORE INTO input_fields (name) VALUES (?)');
-    this.writeTx = db.transaction((batches: QueuedBatch[]) => this.write(batches));
     this.timer = setInterval(() => this.tick(), flushIntervalMs);
     this.timer.unref();
   }
 
-  /** Creates the directory, the database and its schema, and starts the flush timer (unref'd). */
+  /**
+   * Creates the directory, the database and its schema, starts the writer thread (it is ready by the
+   * first hand-over: ~50-100 ms to start) and the hand-over timer (both unref'd).
+   */
   static open(opts: PredictionLogOptions): PredictionLog {
     const maxQueue = opts.maxQueue ?? 100_000;
     const flushIntervalMs = opts.flushIntervalMs ?? 200;
@@ -186,64 +192,77 @@ export class PredictionLog {
     if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be > 0, got ${flushIntervalMs}`);
     if (opts.maxRows !== undefined && !(opts.maxRows >= 0)) throw new RangeError(`maxRows must be ≥ 0, got ${opts.maxRows}`);
     if (opts.maxAgeDays !== undefined && !(opts.maxAgeDays > 0)) throw new RangeError(`maxAgeDays must be > 0, got ${opts.maxAgeDays}`);
+    const entry = workerEntry().file;
+    if (!fs.existsSync(entry)) throw new Error(`prediction log: its writer thread ${entry} is missing (run npm run build)`);
     fs.mkdirSync(opts.dataDir, { recursive: true });
     const file = path.join(opts.dataDir, PREDICTIONS_DB_FILE);
     let db: Database.Database | undefined;
     let log: PredictionLog;
     try {
-      // synchronous NORMAL (openSqlite): a committed flush survives a SIGKILL; FULL would fsync on
-      // every flush for no gain here.
+      // Schema and WAL here, synchronously, so that open() fails as before on a bad file; the worker's
+      // connection finds them done. synchronous NORMAL (openSqlite): a committed hand-over survives a
+      // SIGKILL; FULL would fsync on every one for no gain here.
       db = openSqlite(file, MIGRATIONS);
-      // Flushes run on the event loop: another process holding the write lock may delay one by at most
-      // this much; then it fails, its rows stay queued and the next tick retries.
-      db.pragma('busy_timeout = 100');
       log = new PredictionLog(db, file, maxQueue, opts.maxRows, opts.maxAgeDays, opts.redact ?? [], opts.onError ?? warn, flushIntervalMs);
     } catch (err) {
       db?.close();
       throw translateSqliteError(err, file);
     }
+    log.ensureWorker();
     openLogs.add(log);
     if (!exitHook) {
       exitHook = true;
-      process.on('exit', closeAllOnExit);
+      process.on('exit', () => PredictionLog.closeAllOnExit());
     }
     return log;
   }
 
-  /** Queues one request's rows; O(rows), no I/O. Returns false if (some) rows were dropped because the queue is full. */
+  /**
+   * Queues one request's rows: copies its numbers into the hand-over's typed arrays; O(rows), no
+   * string building, no I/O. The caller may reuse its buffers. Returns false if (some) rows were
+   * dropped because maxQueue rows are already waiting to be committed.
+   */
   record(batch: PredictionBatch): boolean {
     const n = batch.labels.length;
     if (n === 0) return true;
     const f = batch.features.length;
     if (batch.rows.length < n * f) throw new RangeError(`prediction log: ${batch.rows.length} input values for ${n} rows of ${f} features`);
-    if (batch.probabilities && batch.probabilities.length < n * batch.nClasses) {
-      throw new RangeError(`prediction log: ${batch.probabilities.length} probabilities for ${n} rows of ${batch.nClasses} classes`);
+    const probs = batch.probabilities;
+    if (probs && probs.length < n * batch.nClasses) {
+      throw new RangeError(`prediction log: ${probs.length} probabilities for ${n} rows of ${batch.nClasses} classes`);
     }
-    const room = this.closed ? 0 : this.maxQueue - this.queued;
+    const room = this.closed ? 0 : this.maxQueue - this.rows - this.inFlightRows;
     if (room <= 0) {
       this.dropped += n;
       return false;
     }
     // When only part fits, the first rows are kept (row_index tells which): rows are never lost silently.
     const k = n <= room ? n : room;
-    const probs = batch.probabilities;
-    const rows = this.copy(batch.rows, k * f);
-    this.queue.push({
-      at: batch.at,
-      requestId: batch.requestId,
-      model: batch.model,
-      version: batch.version,
-      features: batch.features,
-      rows,
-      labels: batch.labels.slice(0, k),
-      probabilities: probs ? this.copy(probs, k * batch.nClasses) : -1,
-      nClasses: batch.nClasses,
-      latencyMs: batch.latencyMs,
-      n: k,
-      rowsF32: batch.rows instanceof Float32Array,
-      probsF32: probs instanceof Float32Array,
-    });
-    this.queued += k;
+    const c = probs ? batch.nClasses : -1;
+    const o = this.requests * META;
+    if (o + META > this.meta.length) this.meta = grow(this.meta, o + META);
+    const m = this.meta;
+    m[o + M_AT] = batch.at;
+    m[o + M_VERSION] = batch.version;
+    m[o + M_LATENCY] = batch.latencyMs;
+    m[o + M_ROWS] = k;
+    m[o + M_FEATURES] = this.featureSetId(batch.features);
+    m[o + M_CLASSES] = c;
+    m[o + M_FLAGS] = (batch.rows instanceof Float32Array ? F_ROWS_F32 : 0) | (probs instanceof Float32Array ? F_PROBS_F32 : 0);
+    m[o + M_MODEL] = this.modelId(batch.model);
+    // Strings are checked here: anything postMessage could not clone would lose the whole hand-over.
+    this.requestIds.push(typeof batch.requestId === 'string' ? batch.requestId : String(batch.requestId));
+    this.requests++;
+    this.copy(batch.rows, k * f);
+    if (probs) this.copy(probs, k * c);
+    if (this.rows + k > this.labelIndex.length) this.labelIndex = grow(this.labelIndex, this.rows + k);
+    const li = this.labelIndex;
+    const labels = batch.labels;
+    for (let r = 0, at = this.rows; r < k; r++, at++) {
+      const label = labels[r];
+      li[at] = label === this.lastLabel ? this.lastLabelId : this.labelId(label);
+    }
+    this.rows += k;
     if (k < n) {
       this.dropped += n - k;
       return false;
@@ -251,46 +270,35 @@ export class PredictionLog {
     return true;
   }
 
-  /** Writes everything queued now (synchronously, one transaction). Returns rows written. */
-  flush(): number {
-    if (this.queued === 0 || !this.db.open) return 0;
-    const batches = this.queue;
-    try {
-      this.writeTx(batches);
-    } catch (err) {
-      // Rolled back: the rows stay queued for the next flush (the queue bound still applies).
-      throw translateSqliteError(err, this.file);
-    }
-    const rows = this.queued;
-    this.queue = [];
-    this.queued = 0;
-    this.used = 0;
-    if (this.pool.length > 1 << 20) this.pool = new Float64Array(4096); // give back a backlog's 8 MB+
-    this.written += rows;
-    this.flushes++;
-    if (this.rowEstimate >= 0) this.rowEstimate += rows;
-    return rows;
+  /**
+   * Hands everything queued now to the worker; resolves with the rows handed over once they (and
+   * everything handed over before) are committed, or rejects if that commit failed (the rows stay
+   * queued and are retried by the timer).
+   */
+  flush(): Promise<number> {
+    const rows = this.rows;
+    if (rows > 0) this.handOver();
+    else if (this.inFlightRows === 0) return Promise.resolve(0);
+    else if (this.answered === this.seq) this.post({ type: 'retry', seq: ++this.seq });
+    return new Promise<number>((resolve, reject) => this.waiters.push({ seq: this.seq, rows, resolve, reject }));
   }
 
-  /** Final flush and close; idempotent. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    openLogs.delete(this);
-    try {
-      this.flush();
-    } finally {
-      this.db.close();
-    }
+  /**
+   * Hands over what is queued, waits until the worker has committed everything (waiting up to 5 s
+   * for another writer's lock) and closes; idempotent. Rejects if the last rows could not be written.
+   * Rows recorded after close() are dropped and counted.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
   }
 
-  /** Rows are counted, not requests. `flushes` counts flushes that wrote at least one row. */
+  /** Rows are counted, not requests. `queued` is every row not yet committed; `flushes` counts transactions that wrote at least one row. */
   stats(): PredictionLogStats {
-    return { enabled: true, queued: this.queued, written: this.written, dropped: this.dropped, flushes: this.flushes };
+    return { enabled: true, queued: this.rows + this.inFlightRows, written: this.written, dropped: this.dropped, flushes: this.flushes };
   }
 
-  /** Reads committed rows back, oldest first (by time, then insertion). Queued rows are not included until flushed. */
+  /** Reads committed rows back, oldest first (by time, then insertion). Rows not yet committed are not included. */
   read(opts: { since?: number; limit?: number } = {}): PredictionLogEntry[] {
     const rows = this.db
       .prepare(`${SELECT} WHERE at >= ? ORDER BY at, id LIMIT ?`)
@@ -310,7 +318,7 @@ export class PredictionLog {
 
   /**
    * Streams the committed log (or the rows since `since`) to `out` as CSV or JSONL, from one read
-   * snapshot on a connection of its own (an open iterator would block the flushes on this one), with
+   * snapshot on a connection of its own (an open iterator would make read() fail on this one while it runs), with
    * flat memory and backpressure. Does not end `out`. Returns rows written.
    * CSV columns: at (ISO), request_id, model, version, every input field stored so far (a field named
    * like a fixed column is headed `input:<name>`; empty where a row has no such field), label,
@@ -366,160 +374,315 @@ export class PredictionLog {
     }
   }
 
-  /** Applies retention now; returns rows deleted. */
-  applyRetention(now: number = Date.now()): number {
-    return this.retain(now, Infinity);
-  }
-
-  private retain(now: number, budget: number): number {
-    if (!this.db.open) return 0;
-    let deleted = 0;
-    try {
-      if (this.maxAgeDays !== undefined) {
-        const cutoff = now - this.maxAgeDays * DAY_MS;
-        const stmt = this.db.prepare('DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE at < ? ORDER BY at LIMIT ?)');
-        while (deleted < budget) {
-          const changes = stmt.run(cutoff, Math.min(RETENTION_BATCH, budget - deleted)).changes;
-          deleted += changes;
-          if (changes < RETENTION_BATCH) break;
-        }
-        if (this.rowEstimate >= 0) this.rowEstimate -= deleted;
-      }
-      if (this.maxRows !== undefined && deleted < budget) {
-        // The estimate (count at the last check + rows written since) only decides whether to look:
-        // the exact count is taken before deleting, so that another writer's deletes are never doubled.
-        if (this.rowEstimate < 0 || this.rowEstimate > this.maxRows) {
-          this.rowEstimate = this.db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
-        }
-        const stmt = this.db.prepare('DELETE FROM predictions WHERE id IN (SELECT id FROM predictions ORDER BY at, id LIMIT ?)');
-        let excess = Math.min(this.rowEstimate - this.maxRows, budget - deleted);
-        while (excess > 0) {
-          const changes = stmt.run(Math.min(RETENTION_BATCH, excess)).changes;
-          if (changes === 0) break;
-          deleted += changes;
-          excess -= changes;
-          this.rowEstimate -= changes;
-        }
-      }
-    } catch (err) {
-      throw translateSqliteError(err, this.file);
-    }
-    return deleted;
+  /** Applies retention now (in the worker, after the hand-overs before it); resolves with rows deleted. */
+  applyRetention(now: number = Date.now()): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    const worker = this.ensureWorker();
+    const id = ++this.retentionId;
+    return new Promise<number>((resolve, reject) => {
+      this.retentions.set(id, { resolve, reject });
+      worker.postMessage({ type: 'retain', id, now } satisfies ToWorker);
+    });
   }
 
   private tick(): void {
+    // The last hand-over is still being written: rows keep queuing (bounded by maxQueue) and go
+    // together in the next one. One hand-over at a time keeps memory bounded and transactions large.
+    if (this.answered < this.seq) return;
+    if (!this.worker && Date.now() - this.diedAt < RESTART_DELAY_MS) return;
+    if (this.rows > 0) this.handOver();
+    else if (this.inFlightRows > 0) this.post({ type: 'retry', seq: ++this.seq }); // an earlier commit failed
+    else if (!this.worker && this.retention()) this.ensureWorker(); // a new one: its retention timer
+  }
+
+  /** Posts the queued rows to the worker, their buffers transferred, and starts a new hand-over. */
+  private handOver(): void {
+    const worker = this.ensureWorker();
+    const seq = ++this.seq;
+    const { meta, values, labelIndex, rows } = this;
+    const message: WriteMessage = {
+      type: 'write',
+      seq,
+      requests: this.requests,
+      rows,
+      meta,
+      values,
+      labelIndex,
+      labels: this.labels,
+      requestIds: this.requestIds,
+      featureSets: this.featureSets.slice(this.sentFeatureSets),
+      models: this.models.slice(this.sentModels),
+    };
     try {
-      this.flush();
-      const now = Date.now();
-      if ((this.maxRows !== undefined || this.maxAgeDays !== undefined) && now - this.lastRetention >= 1000) {
-        this.lastRetention = now;
-        const budget = RETENTION_BUDGET + (this.written - this.writtenAtRetention);
-        this.writtenAtRetention = this.written;
-        this.retain(now, budget);
-      }
+      worker.postMessage(message, [meta.buffer, values.buffer, labelIndex.buffer]);
+      this.sentFeatureSets = this.featureSets.length;
+      this.sentModels = this.models.length;
+      this.inFlight.push({ seq, rows });
+      this.inFlightRows += rows;
     } catch (err) {
-      const now = Date.now();
-      if (now - this.lastErrorReport >= 60_000) {
-        this.lastErrorReport = now;
-        this.onError(err);
+      // Not expected (record() passes only strings and numbers): the rows are lost, and counted.
+      this.answered = seq;
+      this.dropped += rows;
+      this.report(err);
+    }
+    const spare = this.spares.pop();
+    this.meta = spare && !meta.buffer.byteLength ? new Float64Array(spare.meta) : new Float64Array(meta.length);
+    this.values = spare && !values.buffer.byteLength ? new Float64Array(spare.values) : new Float64Array(values.length);
+    this.labelIndex = spare && !labelIndex.buffer.byteLength ? new Int32Array(spare.labelIndex) : new Int32Array(labelIndex.length);
+    this.requestIds = [];
+    this.labels = [];
+    this.labelIds.clear();
+    this.lastLabel = undefined;
+    this.requests = 0;
+    this.rows = 0;
+    this.used = 0;
+  }
+
+  private post(message: ToWorker): void {
+    this.ensureWorker().postMessage(message);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const { file, execArgv } = workerEntry();
+    const workerData: WorkerConfig = { file: this.file, redact: this.redact, maxRows: this.maxRows, maxAgeDays: this.maxAgeDays, done: this.done };
+    const worker = new Worker(file, { workerData, ...(execArgv ? { execArgv } : {}) });
+    worker.unref(); // never keeps the process alive: close() or the 'exit' hook waits for it instead
+    worker.on('message', (message: FromWorker) => {
+      if (worker === this.worker) this.onMessage(message);
+    });
+    worker.on('error', (err) => {
+      if (worker === this.worker) this.workerError = err;
+    });
+    worker.on('exit', (code) => {
+      if (worker === this.worker) this.onExit(code);
+    });
+    this.worker = worker;
+    this.workerError = null;
+    // A new worker knows no feature list nor model name yet.
+    this.sentFeatureSets = 0;
+    this.sentModels = 0;
+    return worker;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'committed': {
+        this.answered = Math.max(this.answered, m.seq);
+        this.settle(m.seq);
+        this.written += m.rows;
+        this.flushes += m.transactions;
+        for (const b of m.buffers) if (this.spares.length < 2 && b.values.byteLength <= MAX_SPARE_BYTES) this.spares.push(b);
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) {
+          if (w.seq <= m.seq) w.resolve(w.rows);
+          else this.waiters.push(w);
+        }
+        break;
+      }
+      case 'failed': {
+        this.answered = Math.max(this.answered, m.seq);
+        if (m.dropped > 0) {
+          this.settle(m.seq);
+          this.dropped += m.dropped;
+        }
+        const err = fromWire(m.error);
+        const waiters = this.waiters;
+        this.waiters = [];
+        let told = false;
+        for (const w of waiters) {
+          if (w.seq <= m.seq) {
+            w.reject(err);
+            told = true;
+          } else this.waiters.push(w);
+        }
+        if (!told) this.report(err); // a timer hand-over: nobody else hears of it
+        break;
+      }
+      case 'retained':
+        this.retentions.get(m.id)?.resolve(m.deleted);
+        this.retentions.delete(m.id);
+        break;
+      case 'retainFailed':
+        this.retentions.get(m.id)?.reject(fromWire(m.error));
+        this.retentions.delete(m.id);
+        break;
+      case 'warning':
+        this.report(fromWire(m.error));
+        break;
+      case 'closed':
+        if (m.error) {
+          this.dropped += this.inFlightRows;
+          this.settle(Infinity);
+          this.closeWaiter?.reject(fromWire(m.error));
+        } else this.closeWaiter?.resolve();
+        this.closeWaiter = null;
+        break;
+    }
+  }
+
+  /** Hand-overs up to `seq` are no longer in flight. */
+  private settle(seq: number): void {
+    let i = 0;
+    while (i < this.inFlight.length && this.inFlight[i].seq <= seq) this.inFlightRows -= this.inFlight[i++].rows;
+    if (i > 0) this.inFlight.splice(0, i);
+  }
+
+  /** The worker died (a bug, or out of memory): what it held is lost and counted; the timer starts another. */
+  private onExit(code: number): void {
+    const lost = this.inFlightRows;
+    const err =
+      this.workerError ??
+      new Error(`prediction log: the writer thread exited with code ${code}${lost ? `; ${lost} rows not written` : ''}`);
+    this.worker = null;
+    this.diedAt = Date.now();
+    this.dropped += lost;
+    this.settle(Infinity);
+    this.answered = this.seq;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+    for (const r of this.retentions.values()) r.reject(err);
+    this.retentions.clear();
+    this.spares.length = 0;
+    if (this.closeWaiter) {
+      this.closeWaiter.reject(err);
+      this.closeWaiter = null;
+    } else if (!this.closed) this.report(err);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      if (this.rows > 0) this.handOver();
+      // A worker that never wrote (a log opened to read or export) has nothing to commit nor close.
+      if (this.worker && this.wrote()) {
+        const worker = this.worker;
+        const closed = new Promise<void>((resolve, reject) => (this.closeWaiter = { resolve, reject }));
+        worker.postMessage({ type: 'close' } satisfies ToWorker);
+        this.closeSent = true;
+        await closed;
+      }
+    } finally {
+      openLogs.delete(this);
+      const worker = this.worker;
+      this.worker = null;
+      if (worker) await worker.terminate();
+      if (this.db.open) this.db.close();
+    }
+  }
+
+  /**
+   * In process 'exit' there is no event loop left to hear the worker: hand the queue over, ask it to
+   * close, and block on the shared cell until it has committed (worker threads run until the process
+   * is torn down, after the 'exit' listeners).
+   */
+  private static closeAllOnExit(): void {
+    for (const log of [...openLogs]) {
+      openLogs.delete(log);
+      log.closed = true;
+      clearInterval(log.timer);
+      try {
+        if (log.rows > 0) log.handOver();
+        if (log.worker && (log.inFlightRows > 0 || log.closeSent)) {
+          if (!log.closeSent) log.worker.postMessage({ type: 'close' } satisfies ToWorker);
+          log.closeSent = true;
+          const done = new Int32Array(log.done);
+          const waited = Atomics.wait(done, 0, 0, EXIT_WAIT_MS);
+          if (waited === 'timed-out' || Atomics.load(done, 0) !== 1) {
+            fs.writeSync(2, `prediction log: final flush ${waited === 'timed-out' ? 'timed out' : 'failed'}; up to ${log.inFlightRows} rows may be missing\n`);
+          }
+        }
+      } catch (err) {
+        fs.writeSync(2, `prediction log: final flush failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      } finally {
+        if (log.db.open) log.db.close();
       }
     }
   }
 
-  /** Runs inside the flush transaction: JSON strings are built here, off the request path. */
-  private write(batches: QueuedBatch[]): void {
-    const p = this.params;
-    let j = 0; // rows bound in p
-    const newLayouts: Layout[] = [];
-    for (const b of batches) {
-      const layout = this.layout(b.features);
-      if (!layout.registered && !newLayouts.includes(layout)) {
-        for (const name of layout.names) this.insertField.run(name);
-        newLayouts.push(layout);
-      }
-      const { keep, keys } = layout;
-      const f = b.features.length;
-      const c = b.nClasses;
-      const pool = this.pool;
-      const { rowsF32, probsF32 } = b;
-      // A bad number must not make the whole flush fail (NOT NULL): it is replaced, never refused.
-      const at = Number.isFinite(b.at) ? Math.trunc(b.at) : Date.now();
-      const requestId = String(b.requestId);
-      const model = String(b.model);
-      const version = Math.trunc(b.version) || 0;
-      const latency = Number.isFinite(b.latencyMs) ? b.latencyMs : 0;
-      for (let r = 0; r < b.n; r++) {
-        let inputs: string;
-        if (keep.length === 0) inputs = '{}';
-        else {
-          inputs = '';
-          const base = b.rows + r * f;
-          for (let k = 0; k < keep.length; k++) inputs += keys[k] + num(pool[base + keep[k]], rowsF32);
-          inputs += '}';
-        }
-        let pj: string | null = null;
-        if (b.probabilities >= 0) {
-          pj = '[';
-          const base = b.probabilities + r * c;
-          for (let k = 0; k < c; k++) pj += (k ? ',' : '') + num(pool[base + k], probsF32);
-          pj += ']';
-        }
-        const o = j * COLUMNS;
-        p[o] = at;
-        p[o + 1] = requestId;
-        p[o + 2] = model;
-        p[o + 3] = version;
-        p[o + 4] = r;
-        p[o + 5] = inputs;
-        p[o + 6] = String(b.labels[r] ?? '');
-        p[o + 7] = pj;
-        p[o + 8] = latency;
-        if (++j === CHUNK_ROWS) {
-          this.insertMany.run(p);
-          j = 0;
-        }
-      }
-    }
-    for (let r = 0; r < j; r++) this.insertOne.run(p.slice(r * COLUMNS, (r + 1) * COLUMNS));
-    // Marked only once the transaction is sure to commit (nothing after this can throw).
-    for (const layout of newLayouts) layout.registered = true;
+  private retention(): boolean {
+    return this.maxRows !== undefined || this.maxAgeDays !== undefined;
   }
 
-  /** Copies the first `length` values into the pool; returns their offset. */
-  private copy(values: ArrayLike<number>, length: number): number {
+  /** Whether the worker may have opened its connection: it wrote, or retention ran. */
+  private wrote(): boolean {
+    return this.seq > 0 || this.retentionId > 0 || this.retention();
+  }
+
+  private report(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastErrorReport >= 60_000) {
+      this.lastErrorReport = now;
+      this.onError(err);
+    }
+  }
+
+  /** Appends the first `length` values to the hand-over's numbers. */
+  private copy(values: ArrayLike<number>, length: number): void {
     const at = this.used;
-    if (at + length > this.pool.length) {
-      const grown = new Float64Array(Math.max(this.pool.length * 2, at + length));
-      grown.set(this.pool.subarray(0, at));
-      this.pool = grown;
-    }
-    if (values.length === length) this.pool.set(values, at);
-    else for (let i = 0; i < length; i++) this.pool[at + i] = values[i];
+    if (at + length > this.values.length) this.values = grow(this.values, at + length);
+    if (values.length === length) this.values.set(values, at);
+    else for (let i = 0; i < length; i++) this.values[at + i] = values[i];
     this.used = at + length;
-    return at;
   }
 
-  private layout(features: string[]): Layout {
-    if (features === this.lastFeatures && this.lastLayout) return this.lastLayout;
-    const key = features.join('\u0000');
-    let layout = this.layouts.get(key);
-    if (!layout) {
-      const keep: number[] = [];
-      const names: string[] = [];
-      features.forEach((name, i) => {
-        if (!this.redact.has(name)) {
-          keep.push(i);
-          names.push(name);
-        }
-      });
-      const keys = names.map((name, i) => (i ? ',' : '{') + JSON.stringify(name) + ':');
-      layout = { keep, keys, names, registered: false };
-      this.layouts.set(key, layout);
+  private labelId(label: unknown): number {
+    const s = typeof label === 'string' ? label : String(label ?? '');
+    let id = this.labelIds.get(s);
+    if (id === undefined) {
+      id = this.labels.length;
+      this.labels.push(s);
+      this.labelIds.set(s, id);
+    }
+    this.lastLabel = label;
+    this.lastLabelId = id;
+    return id;
+  }
+
+  private featureSetId(features: string[]): number {
+    if (features === this.lastFeatures) return this.lastFeaturesId;
+    const names = Array.from(features, (name) => String(name));
+    const key = names.join('\u0000');
+    let id = this.featureIds.get(key);
+    if (id === undefined) {
+      id = this.featureSets.length;
+      this.featureSets.push(names);
+      this.featureIds.set(key, id);
     }
     this.lastFeatures = features;
-    this.lastLayout = layout;
-    return layout;
+    this.lastFeaturesId = id;
+    return id;
   }
+
+  private modelId(model: string): number {
+    if (model === this.lastModel) return this.lastModelId;
+    const name = typeof model === 'string' ? model : String(model);
+    let id = this.modelIds.get(name);
+    if (id === undefined) {
+      id = this.models.length;
+      this.models.push(name);
+      this.modelIds.set(name, id);
+    }
+    this.lastModel = model;
+    this.lastModelId = id;
+    return id;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array>(array: T, needed: number): T {
+  const grown = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, needed));
+  grown.set(array);
+  return grown;
+}
+
+/** The worker's error as an Error again (MlopsError keeps its code and status). */
+function fromWire(e: WireError): Error {
+  if (e.name === 'MlopsError' && e.code) return new MlopsError(e.code as ErrorCode, e.message, e.status);
+  const err = new Error(e.message) as Error & { code?: string };
+  if (e.name !== 'Error') err.name = e.name;
+  if (e.code) err.code = e.code;
+  return err;
 }
 
 type RawRow = [number, string, string, number, string, string, string | null, number];
@@ -527,23 +690,6 @@ const SELECT = 'SELECT at, request_id, model, version, inputs, label, probabilit
 
 function warn(err: unknown): void {
   process.emitWarning(`prediction log: ${err instanceof Error ? err.message : String(err)}`);
-}
-
-/**
- * JSON text of a number. Float32 values (the server's tensors) are written as the shortest decimal
- * that reads back as the same float32 (5.1, not 5.099999904632568): that is the value the client sent
- * and the model saw. Non-finite values have no JSON form: null.
- */
-function num(x: number, f32: boolean): string {
-  if (!Number.isFinite(x)) return 'null';
-  if (f32 && x !== 0) {
-    for (let p = 6; p < 9; p++) {
-      const v = Number(x.toPrecision(p));
-      if (Math.fround(v) === x) return String(v);
-    }
-    return String(Number(x.toPrecision(9))); // 9 significant digits always identify a float32
-  }
-  return String(x);
 }
 
 // csv-stringify is not installed (only csv-parse is), and quoting is all the export needs: RFC 4180

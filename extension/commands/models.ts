@@ -1,0 +1,97 @@
+import * as vscode from 'vscode';
+import type { ModelVersion } from '../../common/contract';
+import type { Deps } from '../deps';
+import type { ModelNode } from '../views/models-tree';
+import { settings } from '../settings';
+
+async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | undefined> {
+  if (node?.kind === 'version') return node.version;
+  await d.models.refresh();
+  const models = d.models.getChildren().filter((n): n is Extract<ModelNode, { kind: 'model' }> => n.kind === 'model');
+  const model = node?.kind === 'model' ? node.model : models.length === 1 ? models[0].model : (await vscode.window.showQuickPick(models.map((m) => ({ label: m.model.name, m })), { title: 'Model' }))?.m.model;
+  if (!model) return undefined;
+  const picked = await vscode.window.showQuickPick(
+    d.models.versionsOf(model.name).map((v) => ({ label: `v${v.version}`, description: [v.aliases.join(' '), v.metrics.accuracy !== undefined ? `accuracy ${v.metrics.accuracy.toFixed(3)}` : ''].join(' '), v })),
+    { title: `${model.name}: version` },
+  );
+  return picked?.v;
+}
+
+async function promote(d: Deps, v: ModelVersion, alias: string): Promise<void> {
+  const move = await d.api.promote(v.model, alias, v.version);
+  await d.models.refresh();
+  void vscode.window.showInformationMessage(`${v.model}@${alias}: ${move.fromVersion ?? '(none)'} → ${move.toVersion}`);
+}
+
+export function registerModelCommands(d: Deps): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('mlops.promote', async (node?: ModelNode) => {
+      const v = await pickVersion(d, node);
+      if (!v) return;
+      const alias = await vscode.window.showQuickPick(['production', 'staging', 'Other…'], { title: `Promote ${v.model} v${v.version} to alias` });
+      const name = alias === 'Other…' ? await vscode.window.showInputBox({ prompt: 'Alias name', validateInput: (s) => (/^[A-Za-z][\w.-]{0,63}$/.test(s) && s !== 'latest' ? null : 'letters, digits, . _ -; not "latest"') }) : alias;
+      if (name) await promote(d, v, name);
+    }),
+    vscode.commands.registerCommand('mlops.serveVersion', async (node?: ModelNode) => {
+      const v = await pickVersion(d, node);
+      if (v) await promote(d, v, settings().defaultAlias);
+    }),
+    vscode.commands.registerCommand('mlops.rollback', async (node?: ModelNode) => {
+      const name = node?.kind === 'model' ? node.model.name : node?.kind === 'version' ? node.version.model : (await pickVersion(d))?.model;
+      if (!name) return;
+      const alias = settings().defaultAlias;
+      const { history } = await d.api.model(name);
+      const last = [...history].reverse().find((h) => h.alias === alias && h.fromVersion !== null);
+      if (!last) return void vscode.window.showWarningMessage(`${name}@${alias} has no earlier version to roll back to`);
+      const target = d.models.versionsOf(name).find((x) => x.version === last.fromVersion);
+      if (target) await promote(d, target, alias);
+    }),
+    vscode.commands.registerCommand('mlops.copyModelUri', async (node?: ModelNode) => {
+      const v = await pickVersion(d, node);
+      if (!v) return;
+      await vscode.env.clipboard.writeText(`models:/${v.model}/${v.version}`);
+      void vscode.window.setStatusBarMessage(`Copied models:/${v.model}/${v.version}`, 3000);
+    }),
+    vscode.commands.registerCommand('mlops.openModelCard', async (node?: ModelNode) => {
+      const v = await pickVersion(d, node);
+      if (!v) return;
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: modelCard(v) });
+      await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
+    }),
+  ];
+}
+
+export function modelCard(v: ModelVersion): string {
+  const s = v.signature;
+  const g = v.lineage.git;
+  return [
+    `# ${v.model} — version ${v.version}`,
+    `\`models:/${v.model}/${v.version}\` · aliases: ${v.aliases.join(', ') || '-'} · created ${v.createdAt}`,
+    '',
+    '## Signature',
+    `Input \`${s.inputName}\` float32 [N, ${s.features.length}] → \`${s.labelOutput}\` (${s.target}), \`${s.probabilitiesOutput}\``,
+    '',
+    '| feature | type | min seen | max seen |',
+    '|---|---|---|---|',
+    ...s.features.map((f) => `| ${f.name} | ${f.type} | ${f.min} | ${f.max} |`),
+    '',
+    `Classes: ${s.classLabels.join(', ')}`,
+    '',
+    '## Metrics',
+    '| metric | value |',
+    '|---|---|',
+    ...Object.entries(v.metrics).map(([k, x]) => `| ${k} | ${Number.isInteger(x) ? x : x.toFixed(4)} |`),
+    '',
+    '## Lineage',
+    `- run \`${v.lineage.runId ?? '-'}\` (pipeline ${v.lineage.pipeline ?? '-'})`,
+    `- git ${g.branch ?? '-'} \`${g.commit ?? '-'}\`${g.dirty ? ' — uncommitted changes at training time' : ''}`,
+    ...v.lineage.dataFiles.map((f) => `- data \`${f.path}\` sha256 \`${f.sha256}\``),
+    `- model file sha256 \`${v.sha256}\``,
+    '',
+    '## Params',
+    '| param | value |',
+    '|---|---|',
+    ...Object.entries(v.params).map(([k, x]) => `| ${k} | ${String(x)} |`),
+  ].join('\n');
+}
+

@@ -1,0 +1,81 @@
+// The extension's entry point: UI only. It talks to the server over HTTP and its event stream and
+// never loads a native module (better-sqlite3 and onnxruntime run in the server and the runner).
+import * as vscode from 'vscode';
+import { registerModelCommands } from './commands/models';
+import { registerRunCommands } from './commands/runs';
+import { registerServingCommands } from './commands/serving';
+import { train } from './commands/train';
+import type { Deps } from './deps';
+import { ApiClient } from './server/api-client';
+import { EventStream } from './server/event-stream';
+import { ServerProcess } from './server/server-process';
+import { baseUrl, settings } from './settings';
+import { MetricsPanel } from './views/metrics-panel';
+import { ModelsTree } from './views/models-tree';
+import { RunsTree } from './views/runs-tree';
+import { StatusBar } from './views/status-bar';
+
+let deps: Deps | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('MLOps Server', { log: true });
+  const api = new ApiClient(() => baseUrl());
+  const stream = new EventStream(api);
+  const server = new ServerProcess(api, log);
+  const runs = new RunsTree(api);
+  const models = new ModelsTree(api);
+  const status = new StatusBar();
+  const d: Deps = { context, api, stream, server, runs, models, log };
+  deps = d;
+
+  context.subscriptions.push(
+    log,
+    stream,
+    server,
+    status,
+    vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs }),
+    vscode.window.createTreeView('mlops.models', { treeDataProvider: models }),
+    vscode.window.registerWebviewPanelSerializer(MetricsPanel.viewType, {
+      deserializeWebviewPanel: async (panel) => MetricsPanel.revive(panel, context.extensionUri, api, stream),
+    }),
+    vscode.commands.registerCommand('mlops.train', async () => {
+      try {
+        await train(d);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`MLOps: Train: ${(err as Error).message}`);
+      }
+    }),
+    ...registerRunCommands(d),
+    ...registerModelCommands(d),
+    ...registerServingCommands(d),
+    server.onState((s) => status.setState(s)),
+    stream.onConnected((connected) => {
+      status.setConnected(connected);
+      void runs.refresh();
+      void models.refresh();
+      if (connected) void api.status().then((st) => setServing(st.serving), () => undefined);
+    }),
+    stream.onEvent((e) => {
+      if (e.type === 'stats') status.setStats(e.stats);
+      else if (e.type === 'serving') setServing(e.serving);
+      else if (e.type === 'run') runs.onRunEvent(e.event);
+      else if (e.type === 'registry') void Promise.all([runs.refresh(), models.refresh()]);
+    }),
+  );
+
+  function setServing(serving: Parameters<StatusBar['setServing']>[0]): void {
+    status.setServing(serving);
+    models.served = serving ? { model: serving.model, version: serving.version } : null;
+    void models.refresh();
+  }
+
+  // Activation stays light: connecting and (maybe) starting the server happen after it.
+  stream.start();
+  if (settings().autoStart) {
+    setTimeout(() => void server.ensure().then(() => stream.kick(), (err: Error) => log.warn(err.message)), 0);
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await deps?.server.stop();
+}

@@ -1,0 +1,71 @@
+import type {
+  AliasMove,
+  ApiError,
+  ModelSummary,
+  ModelVersion,
+  MonitoringSnapshot,
+  RunRecord,
+  ServerStatus,
+  StartRunRequest,
+  StartRunResponse,
+} from '../../common/contract';
+
+export class ApiFailure extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The server's management API, typed by the shared contract. */
+export class ApiClient {
+  constructor(
+    private readonly base: () => string,
+    private readonly token: () => string | undefined = () => process.env.MLOPS_API_TOKEN,
+  ) {}
+
+  status = () => this.get<ServerStatus>('/api/status');
+  monitoring = () => this.get<MonitoringSnapshot>('/api/monitoring');
+  runs = (limit = 30) => this.get<RunRecord[]>(`/api/runs?limit=${limit}`);
+  run = (id: string) => this.get<RunRecord>(`/api/runs/${encodeURIComponent(id)}`);
+  models = () => this.get<ModelSummary[]>('/api/models');
+  model = (name: string) => this.get<{ name: string; versions: ModelVersion[]; history: AliasMove[] }>(`/api/models/${encodeURIComponent(name)}`);
+  startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
+  cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
+  promote = (model: string, alias: string, version: number) =>
+    this.send<AliasMove>('PUT', `/api/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`, { version, by: 'extension' });
+
+  async predict(body: unknown): Promise<{ body: unknown; version: string | null }> {
+    const res = await this.fetch('/predict', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    return { body: await res.json(), version: res.headers.get('x-model-version') };
+  }
+
+  headers(): Record<string, string> {
+    const token = this.token();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  url(path: string): string {
+    return this.base() + path;
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    return (await (await this.fetch(path, {})).json()) as T;
+  }
+
+  private async send<T>(method: string, path: string, body: unknown): Promise<T> {
+    const res = await this.fetch(path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    return (await res.json()) as T;
+  }
+
+  private async fetch(path: string, init: RequestInit): Promise<Response> {
+    const res = await fetch(this.url(path), { ...init, headers: { ...this.headers(), ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({ error: res.statusText }))) as ApiError;
+      throw new ApiFailure(body.error ?? `${res.status} ${res.statusText}`, res.status);
+    }
+    return res;
+  }
+}

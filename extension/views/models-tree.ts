@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import type { ModelSummary, ModelVersion } from '../../common/contract';
+import type { ApiClient } from '../server/api-client';
+
+export type ModelNode = { kind: 'model'; model: ModelSummary } | { kind: 'version'; version: ModelVersion };
+
+/** Model Registry: models, then their versions with alias badges, key metrics, lineage in the tooltip. */
+export class ModelsTree implements vscode.TreeDataProvider<ModelNode> {
+  private readonly changed = new vscode.EventEmitter<ModelNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private models: ModelSummary[] = [];
+  private versions = new Map<string, ModelVersion[]>();
+  /** Version the server serves now, to mark it. */
+  served: { model: string; version: number } | null = null;
+
+  constructor(private readonly api: ApiClient) {}
+
+  async refresh(): Promise<void> {
+    try {
+      this.models = await this.api.models();
+      const details = await Promise.all(this.models.map((m) => this.api.model(m.name)));
+      this.versions = new Map(details.map((d) => [d.name, d.versions]));
+    } catch {
+      this.models = [];
+      this.versions.clear();
+    }
+    this.changed.fire(undefined);
+  }
+
+  versionsOf(model: string): ModelVersion[] {
+    return this.versions.get(model) ?? [];
+  }
+
+  getTreeItem(node: ModelNode): vscode.TreeItem {
+    if (node.kind === 'model') {
+      const m = node.model;
+      const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `model:${m.name}`;
+      item.iconPath = new vscode.ThemeIcon('package');
+      item.description = [`${m.versions} version${m.versions === 1 ? '' : 's'}`, ...Object.entries(m.aliases).map(([a, v]) => `${a}→v${v}`)].join(' · ');
+      item.contextValue = 'model';
+      return item;
+    }
+    const v = node.version;
+    const serving = this.served?.model === v.model && this.served.version === v.version;
+    const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `version:${v.model}/${v.version}`;
+    item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : v.aliases.includes('production') ? 'star-full' : 'circle-small-filled');
+    const badges = v.aliases.map((a) => `@${a}`).join(' ');
+    const acc = v.metrics.accuracy !== undefined ? `acc ${v.metrics.accuracy.toFixed(3)}` : '';
+    item.description = [badges, acc, serving ? 'serving' : '', v.createdAt.replace('T', ' ').slice(0, 16)].filter(Boolean).join(' · ');
+    const g = v.lineage.git;
+    item.tooltip = new vscode.MarkdownString(
+      [
+        `**${v.model}** version ${v.version} ${badges}`,
+        `\n\n\`models:/${v.model}/${v.version}\` · sha256 \`${v.sha256.slice(0, 16)}…\``,
+        `\n\n**Lineage** — run \`${v.lineage.runId ?? '-'}\` · git ${g.branch ?? '-'} \`${g.commit?.slice(0, 10) ?? '-'}\`${g.dirty ? ' (dirty)' : ''}`,
+        ...v.lineage.dataFiles.map((f) => `\n- data \`${f.path}\` sha256 \`${f.sha256.slice(0, 12)}…\``),
+        `\n\n**Metrics** — ${Object.entries(v.metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(3)}`).join(', ')}`,
+      ].join(''),
+    );
+    item.contextValue = 'version';
+    return item;
+  }
+
+  getChildren(node?: ModelNode): ModelNode[] {
+    if (!node) return this.models.map((model) => ({ kind: 'model', model }));
+    if (node.kind === 'model') return this.versionsOf(node.model.name).map((version) => ({ kind: 'version', version }));
+    return [];
+  }
+}

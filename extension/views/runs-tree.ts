@@ -1,0 +1,112 @@
+import * as vscode from 'vscode';
+import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
+import type { ApiClient } from '../server/api-client';
+
+const ICONS: Record<string, [string, string?]> = {
+  queued: ['clock'],
+  running: ['sync~spin', 'charts.blue'],
+  pending: ['circle-outline'],
+  succeeded: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  rejected: ['circle-slash', 'list.warningForeground'],
+  cancelled: ['debug-stop'],
+  skipped: ['debug-step-over', 'disabledForeground'],
+};
+
+export function statusIcon(status: string): vscode.ThemeIcon {
+  const [id, color] = ICONS[status] ?? ['question'];
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+const seconds = (ms: number | null) => (ms === null ? '' : `${(ms / 1000).toFixed(2)} s`);
+
+export type RunNode = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: RunRecord['steps'][number] } | { kind: 'metric'; name: string; value: number };
+
+/** Pipeline Runs: newest first; children are steps (live while running) and the run's metrics. */
+export class RunsTree implements vscode.TreeDataProvider<RunNode> {
+  private readonly changed = new vscode.EventEmitter<RunNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private runs: RunRecord[] = [];
+  private error: string | null = null;
+
+  constructor(private readonly api: ApiClient) {}
+
+  async refresh(): Promise<void> {
+    try {
+      this.runs = await this.api.runs();
+      this.error = null;
+    } catch (err) {
+      this.runs = [];
+      this.error = (err as Error).message;
+    }
+    void vscode.commands.executeCommand('setContext', 'mlops.serverReachable', this.error === null);
+    this.changed.fire(undefined);
+  }
+
+  /** Live progress from the runner's events, before the run's record is read again. */
+  onRunEvent(e: RunEvent): void {
+    const run = this.runs.find((r) => r.id === e.runId);
+    if (!run || e.type === 'run.started' || e.type === 'run.finished') {
+      void this.refresh();
+      return;
+    }
+    if (e.type === 'step.started' || e.type === 'step.finished') {
+      const step = run.steps.find((s) => s.name === e.step);
+      if (step) {
+        step.status = e.type === 'step.started' ? 'running' : (e.status as StepStatus);
+        if (e.type === 'step.finished') step.durationMs = e.durationMs;
+      }
+    }
+    if (e.type === 'metric') run.metrics[e.name] = e.value;
+    this.changed.fire({ kind: 'run', run });
+  }
+
+  get(id: string): RunRecord | undefined {
+    return this.runs.find((r) => r.id === id);
+  }
+
+  all(): RunRecord[] {
+    return this.runs;
+  }
+
+  getTreeItem(node: RunNode): vscode.TreeItem {
+    if (node.kind === 'run') {
+      const r = node.run;
+      const item = new vscode.TreeItem(`${r.pipeline} · ${r.id}`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = r.id;
+      item.iconPath = statusIcon(r.status);
+      const outcome = r.registered ? `${r.registered.model} v${r.registered.version}` : r.status;
+      item.description = [outcome, seconds(r.durationMs), r.metrics.accuracy !== undefined ? `acc ${r.metrics.accuracy.toFixed(3)}` : ''].filter(Boolean).join(' · ');
+      item.tooltip = new vscode.MarkdownString(
+        [`**${r.pipeline}** run \`${r.id}\` — ${r.status}`, r.error ? `\n\n${r.error}` : '', '\n\n| param | value |\n|---|---|', ...Object.entries(r.params).map(([k, v]) => `| ${k} | ${String(v)} |`)].join('\n'),
+      );
+      item.contextValue = `run.${r.status}`;
+      return item;
+    }
+    if (node.kind === 'step') {
+      const s = node.step;
+      const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+      item.id = `${node.run.id}/${s.name}`;
+      item.iconPath = statusIcon(s.status);
+      item.description = [seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
+      item.tooltip = s.error ?? `${s.name}: ${s.status}`;
+      item.contextValue = 'step';
+      item.command = { command: 'mlops.showStepLog', title: 'Show Log', arguments: [node] };
+      return item;
+    }
+    const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+    item.description = Number.isInteger(node.value) ? String(node.value) : node.value.toFixed(4);
+    item.iconPath = new vscode.ThemeIcon('graph-line');
+    return item;
+  }
+
+  getChildren(node?: RunNode): RunNode[] {
+    if (!node) return this.runs.map((run) => ({ kind: 'run', run }));
+    if (node.kind !== 'run') return [];
+    const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'onnx_parity'];
+    return [
+      ...node.run.steps.map((step): RunNode => ({ kind: 'step', run: node.run, step })),
+      ...keys.filter((k) => node.run.metrics[k] !== undefined).map((name): RunNode => ({ kind: 'metric', name, value: node.run.metrics[name] })),
+    ];
+  }
+}

@@ -1,0 +1,116 @@
+// What the prediction log's main thread (prediction-log.ts) and its writer thread
+// (prediction-log-worker.ts) share: the schema and the messages between them. Types and constants
+// only, so that neither side bundles the other's code.
+
+export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
+
+// Each entry moves the schema one version up; PRAGMA user_version records how far a file is.
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE predictions (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    row_index INTEGER NOT NULL,
+    inputs TEXT NOT NULL,
+    label TEXT NOT NULL,
+    probabilities TEXT,
+    latency_ms REAL NOT NULL
+  );
+  CREATE INDEX predictions_at ON predictions(at);
+  -- Every input field name ever stored, in order of first appearance: the CSV export's columns.
+  CREATE TABLE input_fields (
+    name TEXT PRIMARY KEY
+  );
+  `,
+];
+
+/**
+ * A hand-over's `meta` column holds META float64 per request, at these offsets. The request's
+ * numbers follow one another in `values`: its n × features inputs, then (when nClasses ≥ 0) its
+ * n × nClasses probabilities.
+ */
+export const META = 8;
+export const M_AT = 0;
+export const M_VERSION = 1;
+export const M_LATENCY = 2;
+/** Rows of the request. */
+export const M_ROWS = 3;
+/** Index of the request's feature-name list in the worker's table (WriteMessage.featureSets appends to it). */
+export const M_FEATURES = 4;
+/** Classes per row, or -1 when the request has no probabilities. */
+export const M_CLASSES = 5;
+/** F_ROWS_F32 | F_PROBS_F32: the values came as float32 (written as the shortest float32 decimal). */
+export const M_FLAGS = 6;
+/** Index of the model name in the worker's table (WriteMessage.models appends to it). */
+export const M_MODEL = 7;
+export const F_ROWS_F32 = 1;
+export const F_PROBS_F32 = 2;
+
+export interface WorkerConfig {
+  file: string;
+  redact: string[];
+  maxRows: number | undefined;
+  maxAgeDays: number | undefined;
+  /** Int32[1] set to 1 (committed and closed) or 2 (failed) once the worker has handled 'close'; Atomics.notify'd. */
+  done: SharedArrayBuffer;
+}
+
+/** One tick's rows, columnar; the typed arrays' buffers are transferred (and come back in 'committed'). */
+export interface WriteMessage {
+  type: 'write';
+  seq: number;
+  requests: number;
+  rows: number;
+  /** requests × META, see M_*. */
+  meta: Float64Array;
+  values: Float64Array;
+  /** Per row: index in `labels`. */
+  labelIndex: Int32Array;
+  /** This message's distinct labels. */
+  labels: string[];
+  /** Per request. */
+  requestIds: string[];
+  /** Feature-name lists first used since the previous message (appended to the worker's table). */
+  featureSets: string[][];
+  /** Model names first used since the previous message (appended to the worker's table). */
+  models: string[];
+}
+
+export type ToWorker =
+  | WriteMessage
+  /** Try again to commit what an earlier attempt could not (no new rows). */
+  | { type: 'retry'; seq: number }
+  | { type: 'retain'; id: number; now: number }
+  /** Commit everything (waiting longer for the lock), close the database, set `done`, answer 'closed'. */
+  | { type: 'close' };
+
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+  status?: number;
+}
+
+export interface ReturnedBuffers {
+  meta: ArrayBuffer;
+  values: ArrayBuffer;
+  labelIndex: ArrayBuffer;
+}
+
+export type FromWorker =
+  /** Everything up to `seq` is committed: `rows` rows in `transactions` transactions since the last answer. */
+  | { type: 'committed'; seq: number; rows: number; transactions: number; buffers: ReturnedBuffers[] }
+  /**
+   * The attempt to commit everything up to `seq` failed (rolled back). SQLite errors keep the rows
+   * for a retry (`dropped` 0); any other error (a bug) drops them, so that one bad message cannot
+   * stall the log for good.
+   */
+  | { type: 'failed'; seq: number; dropped: number; error: WireError }
+  | { type: 'retained'; id: number; deleted: number }
+  | { type: 'retainFailed'; id: number; error: WireError }
+  /** The worker's own retention failed (reported through onError). */
+  | { type: 'warning'; error: WireError }
+  | { type: 'closed'; error: WireError | null };
