@@ -148,8 +148,10 @@ export class ModelHolder {
     if (!target) return;
     const current = this.served;
     if (current && current.version.version === target.version && current.version.model === target.model) {
-      if (current.info.aliases.join() !== target.aliases.join()) {
+      const selector = this.selectorFor(target);
+      if (current.info.aliases.join() !== target.aliases.join() || current.info.selector !== selector) {
         current.info.aliases = target.aliases;
+        current.info.selector = selector;
         this.publish();
       }
       return;
@@ -173,6 +175,11 @@ export class ModelHolder {
     if (!name) return null;
     const ref = { name, selector: this.opts.selector };
     return this.registry.models.resolve(ref);
+  }
+
+  /** What the served version is reached by: the configured alias or version, else production or latest. */
+  private selectorFor(v: ModelVersion): string | number {
+    return this.opts.selector ?? (v.aliases.includes('production') ? 'production' : 'latest');
   }
 
   private onlyModel(): string | null {
@@ -209,7 +216,7 @@ export class ModelHolder {
     }
     const s = v.signature;
     const missing = [s.inputName].filter((n) => !session.inputNames.includes(n)).concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
-    const served = new ServedModel(v, session, this.opts.selector ?? (v.aliases.includes('production') ? 'production' : 'latest'), this.opts.serving);
+    const served = new ServedModel(v, session, this.selectorFor(v), this.opts.serving);
     try {
       if (missing.length > 0) throw new Error(`${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`);
       const warm = Float32Array.from(s.features.map((f) => (f.min + f.max) / 2));

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { ServerStatus } from '../../common/contract';
+import { ROOT, needs, tempDataDir } from '../helpers/cli';
+import { SAMPLE, waitFor } from '../helpers/server';
+import { CACHE, CHROMIUM, freePort, installed, startWorkbench, type Workbench } from './code-server';
+
+// The packaged .vsix in a real VS Code workbench (code-server) driven by headless Chromium:
+// train from the command palette, see the run and the version, promote, open the metrics, predict.
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const ready = fs.existsSync(CHROMIUM) && installed();
+const skip = needs(ready, `Chromium at ${CHROMIUM} and code-server in ${CACHE} (node --import tsx test/e2e/install-code-server.ts; apt-get install chromium)`);
+
+describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
+  let workbench: Workbench;
+  let browser: Browser;
+  let page: Page;
+  let serverUrl: string;
+  const remoteFromWebviews: string[] = [];
+
+  before(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    // Package what `npm test` just built (rebuilding dist/ here could pull it from under other tests).
+    const vsix = path.join(tempDataDir('mlops-e2e-vsix-'), 'mlops.vsix');
+    const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(pack.status, 0, pack.stdout + pack.stderr);
+    const port = await freePort();
+    serverUrl = `http://127.0.0.1:${port}`;
+    workbench = await startWorkbench(vsix, ROOT, {
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'chat.disableAIFeatures': true,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'mlops.server.port': port,
+      'mlops.dataDirectory': tempDataDir('mlops-e2e-data-'),
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      const fromWebview = r.frame().url().includes('webview');
+      // asWebviewUri addresses (*.vscode-resource.vscode-cdn.net) never leave the browser: the
+      // webview's service worker answers them from the workbench's own server.
+      const local = ['127.0.0.1', 'localhost'].includes(url.hostname) || url.hostname.endsWith('.vscode-resource.vscode-cdn.net') || ['data:', 'blob:'].includes(url.protocol);
+      if (fromWebview && !local) remoteFromWebviews.push(r.url());
+    });
+    await page.goto(workbench.url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  });
+
+  after(async () => {
+    // The server is the extension's child; stop it even if the workbench dies without deactivating.
+    const pid = await fetch(`${serverUrl}/api/status`).then((r) => r.json() as Promise<ServerStatus>).then((s) => s.pid, () => null);
+    await browser?.close();
+    await workbench?.stop();
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone with its extension host
+      }
+    }
+  });
+
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  const palette = async (command: string) => {
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type(command);
+    await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  };
+  const quickPickEnter = async () => {
+    await page.waitForSelector('.quick-input-widget', { state: 'visible' });
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+  };
+  const view = (name: string) => page.locator('.pane').filter({ has: page.locator(`.pane-header[aria-label^="${name}"]`) });
+
+  test('the MLOps activity-bar container shows both views and the welcome content', async () => {
+    await page.click('.activitybar [aria-label^="MLOps"]');
+    await view('Pipeline Runs').getByText('Train the example').first().waitFor({ timeout: 30_000 });
+    await view('Model Registry').getByText('No models registered yet').waitFor();
+    await waitFor('the extension to start the server', async () => ((await fetch(`${serverUrl}/healthz`).catch(() => null))?.ok ? true : undefined), 30_000);
+    await shot('01-sidebar');
+  });
+
+  test('MLOps: Train from the command palette: the run appears and succeeds, the version is registered', async () => {
+    await palette('MLOps: Train');
+    await quickPickEnter(); // pipeline: the default (the iris example)
+    await quickPickEnter(); // params: the defaults
+    await view('Pipeline Runs').getByText('iris v1').waitFor({ timeout: 60_000 });
+    assert.equal(await view('Pipeline Runs').locator('.codicon-pass').count(), 1, 'a succeeded run');
+    await view('Model Registry').getByText('v1', { exact: true }).waitFor({ timeout: 20_000 });
+    await view('Model Registry').getByText(/@latest/).waitFor();
+    await shot('02-trained');
+  });
+
+  test('promote the version: the registry tree shows the alias and the server follows', async () => {
+    await palette('MLOps: Promote Model Version');
+    await quickPickEnter(); // v1
+    await quickPickEnter(); // production
+    await view('Model Registry').getByText(/@production/).waitFor({ timeout: 20_000 });
+    await waitFor('serving production', async () => {
+      const s = (await (await fetch(`${serverUrl}/api/status`)).json()) as ServerStatus;
+      return s.serving?.selector === 'production' ? true : undefined;
+    });
+    await shot('03-promoted');
+  });
+
+  test('the metrics webview charts live traffic; the status bar shows the served model and its rate', async () => {
+    await palette('MLOps: Show Metrics');
+    const frame = await waitFor('the metrics webview', async () => {
+      for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
+      return undefined;
+    }, 30_000);
+    const stop = Date.now() + 6000;
+    let sent = 0;
+    while (Date.now() < stop) {
+      const res = await fetch(`${serverUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+      assert.equal(res.status, 200);
+      sent++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await palette('MLOps: Send Test Prediction');
+    await page.locator('.notifications-toasts').getByText('Prediction from iris/1: Virginica, Versicolor').waitFor({ timeout: 10_000 });
+    assert.ok(sent > 50);
+    await waitFor('the webview title', async () => ((await frame.textContent('#title'))?.includes('iris@production — version 1') ? true : undefined), 15_000);
+    await waitFor('drift data in the webview', async () => (/drift window: [1-9]\d* of 1000 rows/.test((await frame.textContent('#message')) ?? '') ? true : undefined), 15_000);
+    for (const chart of ['#chart-rate', '#chart-latency', '#chart-classes', '#chart-psi', '#chart-ks']) assert.ok(await frame.$(`${chart} canvas`), `${chart} drawn`);
+    assert.match((await frame.textContent('#training-metrics')) ?? '', /accuracy/);
+    const statusBar = page.locator('.statusbar-item').filter({ hasText: 'iris@production v1' });
+    await statusBar.waitFor({ timeout: 10_000 });
+    assert.match((await statusBar.textContent()) ?? '', /iris@production v1 · [\d.]+ req\/s/);
+    await shot('04-metrics');
+    await checkCsp(frame);
+  });
+
+  test('webviews load nothing remote', () => {
+    assert.deepEqual(remoteFromWebviews, []);
+  });
+});
+
+async function checkCsp(frame: Frame): Promise<void> {
+  const csp: string = await frame.$eval('meta[http-equiv="Content-Security-Policy"]', (m) => m.getAttribute('content') ?? '');
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  // Beyond 'self', data: and the nonce, the only source allowed is the webview's own resource
+  // origin (webview.cspSource, https://*.vscode-cdn.net): nothing remote.
+  const sources = csp.split(';').flatMap((d) => d.trim().split(/\s+/).slice(1));
+  assert.deepEqual([...new Set(sources.filter((s) => !["'none'", "'self'", 'data:', 'https://*.vscode-cdn.net'].includes(s) && !s.startsWith("'nonce-")))], []);
+  const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+  const ours = await frame.$$eval('script[src]', (s) => s.map((x) => ({ nonce: x.nonce ?? '', src: x.getAttribute('src') ?? '' })));
+  assert.ok(ours.length > 0, 'the view script is loaded from a file');
+  for (const s of ours) {
+    assert.equal(s.nonce, nonce, `${s.src} carries the CSP nonce`);
+    assert.match(s.src, /vscode-resource\.vscode-cdn\.net\/.*\/media\/dist\/metrics\.js$/);
+  }
+}
