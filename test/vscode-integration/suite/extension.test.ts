@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import Mocha from 'mocha';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'mlops-template.mlops-template';
+
+/** Contributions, commands and trees, checked inside VS Code. */
+export function registerExtensionSuite(mocha: Mocha): void {
+  const suite = Mocha.Suite.create(mocha.suite, 'MLOps extension');
+  const test = (title: string, fn: () => Promise<void>) => suite.addTest(new Mocha.Test(title, fn));
+
+  test('activates and registers every contributed command', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, 'extension installed');
+    await ext.activate();
+    const contributed = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    for (const id of contributed) assert.ok(registered.has(id), `${id} registered`);
+  });
+
+  test('contributes the MLOps container with Pipeline Runs and Model Registry, and the settings', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const views = ext.packageJSON.contributes.views.mlops as { id: string; name: string }[];
+    assert.deepEqual(views.map((v) => v.id), ['mlops.runs', 'mlops.models']);
+    const config = vscode.workspace.getConfiguration('mlops');
+    assert.equal(config.get('server.port'), 8000);
+    assert.equal(config.get('server.host'), '127.0.0.1');
+    await vscode.commands.executeCommand('workbench.view.extension.mlops');
+  });
+
+  test('starts and stops the server through the commands', async () => {
+    await vscode.commands.executeCommand('mlops.startServer');
+    const port = vscode.workspace.getConfiguration('mlops').get<number>('server.port');
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { pid: number };
+    assert.ok(status.pid > 0);
+    await vscode.commands.executeCommand('mlops.stopServer');
+  });
+}
