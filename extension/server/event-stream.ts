@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ServerEvent } from '../../common/contract';
+import { readSse } from '../../common/sse';
 import type { ApiClient } from './api-client';
 
 /**
@@ -31,7 +32,7 @@ export class EventStream implements vscode.Disposable {
         if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
         this.setConnected(true);
         this.retry = 500;
-        await this.read(res.body);
+        await readSse(res.body, (_type, data) => this.emitter.fire(data as ServerEvent));
       } catch {
         // server down or restarting: try again below
       }
@@ -41,25 +42,6 @@ export class EventStream implements vscode.Disposable {
       this.retry = Math.min(this.retry * 2, 10_000);
     }
     this.controller = null;
-  }
-
-  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const data = buffer
-          .slice(0, end)
-          .split('\n')
-          .find((l) => l.startsWith('data: '));
-        buffer = buffer.slice(end + 2);
-        if (data) this.emitter.fire(JSON.parse(data.slice(6)) as ServerEvent);
-      }
-    }
   }
 
   private setConnected(value: boolean): void {
