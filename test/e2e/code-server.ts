@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../helpers/net';
 
 // A real VS Code workbench for the end-to-end test: code-server from npm, installed on demand
 // into a cache folder (about 800 MB, never into the project's dependencies), run with Node 24
@@ -29,13 +29,6 @@ export function install(): void {
   if (r.status !== 0 || !installed()) throw new Error(`installing code-server into ${CACHE} failed`);
 }
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 export interface Workbench {
   url: string;

@@ -7,7 +7,8 @@ import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import type { ServerStatus } from '../../common/contract';
 import { ROOT, needs, tempDataDir } from '../helpers/cli';
 import { SAMPLE, waitFor } from '../helpers/server';
-import { CACHE, CHROMIUM, freePort, installed, startWorkbench, type Workbench } from './code-server';
+import { freePort } from '../helpers/net';
+import { CACHE, CHROMIUM, installed, startWorkbench, type Workbench } from './code-server';
 
 // The packaged .vsix in a real VS Code workbench (code-server) driven by headless Chromium:
 // train from the command palette, see the run and the version, promote, open the metrics, predict.
