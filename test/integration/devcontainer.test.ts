@@ -7,7 +7,7 @@ import { ROOT } from '../helpers/cli';
 
 test('the Dev Containers CLI reads .devcontainer/devcontainer.json as VS Code will', () => {
   const cli = path.join(ROOT, 'node_modules', '@devcontainers', 'cli', 'devcontainer.js');
-  const r = spawnSync(process.execPath, [cli, 'read-configuration', '--workspace-folder', ROOT, '--docker-path', '/bin/true', '--log-level', 'error'], {
+  const r = spawnSync(process.execPath, [cli, 'read-configuration', '--workspace-folder', ROOT, '--docker-path', '/bin/true'], {
     encoding: 'utf8',
     env: { ...process.env, GIT_BRANCH: 'feature-x', GIT_HEAD: 'abc123' },
   });
