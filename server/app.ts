@@ -103,7 +103,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     clearInterval(ticker);
     await runs.stopAll();
     await holder.stop();
-    log?.close(); // the last flush: nothing acknowledged is lost on a clean stop
+    await log?.close(); // the last hand-over, committed by the worker: nothing acknowledged is lost on a clean stop
     registry.close();
   });
 

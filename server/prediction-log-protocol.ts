@@ -77,12 +77,16 @@ export interface WriteMessage {
   featureSets: string[][];
   /** Model names first used since the previous message (appended to the worker's table). */
   models: string[];
+  /** Sent by the timer when retention is due (at most once a second): applied after the commit. */
+  retain: boolean;
 }
 
 export type ToWorker =
   | WriteMessage
   /** Try again to commit what an earlier attempt could not (no new rows). */
-  | { type: 'retry'; seq: number }
+  | { type: 'retry'; seq: number; retain: boolean }
+  /** The timer's retention when it had no rows to hand over. */
+  | { type: 'retention' }
   | { type: 'retain'; id: number; now: number }
   /** Commit everything (waiting longer for the lock), close the database, set `done`, answer 'closed'. */
   | { type: 'close' };
@@ -111,6 +115,6 @@ export type FromWorker =
   | { type: 'failed'; seq: number; dropped: number; error: WireError }
   | { type: 'retained'; id: number; deleted: number }
   | { type: 'retainFailed'; id: number; error: WireError }
-  /** The worker's own retention failed (reported through onError). */
+  /** The timer's retention failed (reported through onError). */
   | { type: 'warning'; error: WireError }
   | { type: 'closed'; error: WireError | null };

@@ -32,12 +32,11 @@ const CHUNK_ROWS = 32;
 /** Rows per DELETE statement of the retention. */
 const RETENTION_BATCH = 5_000;
 /**
- * Rows the periodic retention (once a second) deletes per run beyond the rows written since the last
- * run: a lowered limit is caught up in steps (~1.3 µs per deleted row: 20k ≈ 25 ms) rather than one
- * long transaction holding the write lock, and steady deletion still keeps up with any insert rate.
+ * Rows the timer's retention (at most once a second) deletes per run beyond the rows written since the
+ * last run: a lowered limit is caught up in steps (~1.3 µs per deleted row: 20k ≈ 25 ms) rather than
+ * one long transaction holding the write lock, and steady deletion still keeps up with any insert rate.
  */
 const RETENTION_BUDGET = 20_000;
-const RETENTION_PERIOD_MS = 1000;
 const DAY_MS = 86_400_000;
 /**
  * How long a write waits for another connection's write lock before it fails (the rows stay and are
@@ -76,24 +75,19 @@ class Writer {
   /** Highest seq received (write or retry). */
   private lastSeq = 0;
   private scheduled = false;
+  /** A message of the pending ones asked for the timer's retention. */
+  private retainDue = false;
   private closed = false;
   private written = 0;
-  private lastRetention = 0;
   private writtenAtRetention = 0;
   /** Rows in the table as far as this connection knows (exact count taken before deleting anything). */
   private rowEstimate = -1;
-  private readonly retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly post: (message: FromWorker, transfer?: ArrayBuffer[]) => void,
   ) {
     this.redact = new Set(config.redact);
-    if (config.maxRows !== undefined || config.maxAgeDays !== undefined) {
-      // Also when no row arrives: rows age out on their own.
-      this.retentionTimer = setInterval(() => this.periodicRetention(), RETENTION_PERIOD_MS);
-      this.retentionTimer.unref();
-    }
   }
 
   handle(message: ToWorker): void {
@@ -105,11 +99,16 @@ class Writer {
         this.pending.push(message);
         this.pendingRows += message.rows;
         this.lastSeq = message.seq;
+        this.retainDue ||= message.retain;
         this.schedule();
         break;
       case 'retry':
         this.lastSeq = message.seq;
+        this.retainDue ||= message.retain;
         this.schedule();
+        break;
+      case 'retention':
+        this.timerRetention();
         break;
       case 'retain':
         try {
@@ -143,6 +142,7 @@ class Writer {
     const rows = this.pendingRows;
     if (this.pending.length === 0) {
       this.post({ type: 'committed', seq, rows: 0, transactions: 0, buffers: [] });
+      if (this.retainDue) this.timerRetention();
       return true;
     }
     try {
@@ -167,7 +167,7 @@ class Writer {
     if (this.rowEstimate >= 0) this.rowEstimate += rows;
     // The buffers go back to the main thread, which fills them again: no allocation per tick.
     this.post({ type: 'committed', seq, rows, transactions: rows > 0 ? 1 : 0, buffers }, buffers.flatMap((b) => [b.meta, b.values, b.labelIndex]));
-    this.periodicRetention();
+    if (this.retainDue) this.timerRetention();
     return true;
   }
 
@@ -178,13 +178,13 @@ class Writer {
 
   private close(): void {
     this.closed = true;
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
     let error: WireError | null = null;
     try {
       if (this.pending.length > 0) {
+        const rows = this.pendingRows;
         this.open();
         this.db!.pragma(`busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
-        if (!this.commit()) error = { name: 'Error', message: `prediction log: ${this.pendingRows} rows could not be written before closing` };
+        if (!this.commit()) error = { name: 'Error', message: `prediction log: ${rows} rows could not be written before closing` };
       }
     } catch (err) {
       error = wire(err);
@@ -305,12 +305,12 @@ class Writer {
     return { keep, keys, names, width: features.length, registered: false };
   }
 
-  private periodicRetention(): void {
+  /** The retention the main thread's timer asks for (at most once a second), after its hand-over is committed. */
+  private timerRetention(): void {
+    this.retainDue = false;
     const { maxRows, maxAgeDays } = this.config;
     if ((maxRows === undefined && maxAgeDays === undefined) || this.closed) return;
     const now = Date.now();
-    if (now - this.lastRetention < RETENTION_PERIOD_MS) return;
-    this.lastRetention = now;
     const budget = RETENTION_BUDGET + (this.written - this.writtenAtRetention);
     this.writtenAtRetention = this.written;
     try {

@@ -83,6 +83,8 @@ export interface PredictionBatch {
 const MAX_SPARE_BYTES = 16 << 20;
 /** How long the 'exit' hook waits for the worker's last commit (its lock wait is 5 s). */
 const EXIT_WAIT_MS = 15_000;
+/** record() looks a row's label up among this many of the hand-over's first labels before its map. */
+const LABEL_SCAN = 8;
 /** After the worker died, the timer starts a new one no sooner than this. */
 const RESTART_DELAY_MS = 1000;
 /** Export writes are grouped into chunks of about this many characters. */
@@ -123,8 +125,6 @@ export class PredictionLog {
   private requestIds: string[] = [];
   private labels: string[] = [];
   private labelIds = new Map<string, number>();
-  private lastLabel: unknown = undefined;
-  private lastLabelId = -1;
   private requests = 0;
   /** Rows recorded, not yet handed over. */
   private rows = 0;
@@ -143,6 +143,7 @@ export class PredictionLog {
   // The worker and what it has not answered yet.
   private worker: Worker | null = null;
   private workerError: Error | null = null;
+  private workerRefd = false;
   private diedAt = -Infinity;
   /** Last seq posted ('write' or 'retry') and last seq answered ('committed' or 'failed'). */
   private seq = 0;
@@ -164,6 +165,7 @@ export class PredictionLog {
   private flushes = 0;
   private closed = false;
   private lastErrorReport = -Infinity;
+  private lastRetention = 0;
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
@@ -208,7 +210,13 @@ export class PredictionLog {
       db?.close();
       throw translateSqliteError(err, file);
     }
-    log.ensureWorker();
+    try {
+      log.ensureWorker();
+    } catch (err) {
+      clearInterval(log.timer);
+      db.close();
+      throw err;
+    }
     openLogs.add(log);
     if (!exitHook) {
       exitHook = true;
@@ -256,11 +264,22 @@ export class PredictionLog {
     this.copy(batch.rows, k * f);
     if (probs) this.copy(probs, k * c);
     if (this.rows + k > this.labelIndex.length) this.labelIndex = grow(this.labelIndex, this.rows + k);
+    // Labels are interned per hand-over (a scan of the first few, usually the classes: ~5 ns a row,
+    // cheaper than cloning a string per row in postMessage).
     const li = this.labelIndex;
     const labels = batch.labels;
+    const known = this.labels;
     for (let r = 0, at = this.rows; r < k; r++, at++) {
       const label = labels[r];
-      li[at] = label === this.lastLabel ? this.lastLabelId : this.labelId(label);
+      const scan = known.length < LABEL_SCAN ? known.length : LABEL_SCAN;
+      let id = -1;
+      for (let i = 0; i < scan; i++) {
+        if (known[i] === label) {
+          id = i;
+          break;
+        }
+      }
+      li[at] = id >= 0 ? id : this.labelId(label);
     }
     this.rows += k;
     if (k < n) {
@@ -279,8 +298,10 @@ export class PredictionLog {
     const rows = this.rows;
     if (rows > 0) this.handOver();
     else if (this.inFlightRows === 0) return Promise.resolve(0);
-    else if (this.answered === this.seq) this.post({ type: 'retry', seq: ++this.seq });
-    return new Promise<number>((resolve, reject) => this.waiters.push({ seq: this.seq, rows, resolve, reject }));
+    else if (this.answered === this.seq) this.post({ type: 'retry', seq: ++this.seq, retain: false });
+    const flushed = new Promise<number>((resolve, reject) => this.waiters.push({ seq: this.seq, rows, resolve, reject }));
+    this.refWorker();
+    return flushed;
   }
 
   /**
@@ -379,24 +400,30 @@ export class PredictionLog {
     if (this.closed) return Promise.resolve(0);
     const worker = this.ensureWorker();
     const id = ++this.retentionId;
-    return new Promise<number>((resolve, reject) => {
+    const retained = new Promise<number>((resolve, reject) => {
       this.retentions.set(id, { resolve, reject });
       worker.postMessage({ type: 'retain', id, now } satisfies ToWorker);
     });
+    this.refWorker();
+    return retained;
   }
 
   private tick(): void {
     // The last hand-over is still being written: rows keep queuing (bounded by maxQueue) and go
     // together in the next one. One hand-over at a time keeps memory bounded and transactions large.
     if (this.answered < this.seq) return;
-    if (!this.worker && Date.now() - this.diedAt < RESTART_DELAY_MS) return;
-    if (this.rows > 0) this.handOver();
-    else if (this.inFlightRows > 0) this.post({ type: 'retry', seq: ++this.seq }); // an earlier commit failed
-    else if (!this.worker && this.retention()) this.ensureWorker(); // a new one: its retention timer
+    const now = Date.now();
+    if (!this.worker && now - this.diedAt < RESTART_DELAY_MS) return;
+    // Retention runs after the tick's commit, at most once a second, in the worker.
+    const retain = this.retention() && now - this.lastRetention >= 1000;
+    if (retain) this.lastRetention = now;
+    if (this.rows > 0) this.handOver(retain);
+    else if (this.inFlightRows > 0) this.post({ type: 'retry', seq: ++this.seq, retain }); // an earlier commit failed
+    else if (retain) this.post({ type: 'retention' });
   }
 
   /** Posts the queued rows to the worker, their buffers transferred, and starts a new hand-over. */
-  private handOver(): void {
+  private handOver(retain = false): void {
     const worker = this.ensureWorker();
     const seq = ++this.seq;
     const { meta, values, labelIndex, rows } = this;
@@ -412,6 +439,7 @@ export class PredictionLog {
       requestIds: this.requestIds,
       featureSets: this.featureSets.slice(this.sentFeatureSets),
       models: this.models.slice(this.sentModels),
+      retain,
     };
     try {
       worker.postMessage(message, [meta.buffer, values.buffer, labelIndex.buffer]);
@@ -425,14 +453,15 @@ export class PredictionLog {
       this.dropped += rows;
       this.report(err);
     }
+    // Refill buffers the worker sent back; else new ones of the size just needed (within reason).
     const spare = this.spares.pop();
-    this.meta = spare && !meta.buffer.byteLength ? new Float64Array(spare.meta) : new Float64Array(meta.length);
-    this.values = spare && !values.buffer.byteLength ? new Float64Array(spare.values) : new Float64Array(values.length);
-    this.labelIndex = spare && !labelIndex.buffer.byteLength ? new Int32Array(spare.labelIndex) : new Int32Array(labelIndex.length);
+    const cap = MAX_SPARE_BYTES / 8;
+    this.meta = spare ? new Float64Array(spare.meta) : new Float64Array(Math.min(meta.length, cap));
+    this.values = spare ? new Float64Array(spare.values) : new Float64Array(Math.min(values.length, cap));
+    this.labelIndex = spare ? new Int32Array(spare.labelIndex) : new Int32Array(Math.min(labelIndex.length, cap));
     this.requestIds = [];
     this.labels = [];
     this.labelIds.clear();
-    this.lastLabel = undefined;
     this.requests = 0;
     this.rows = 0;
     this.used = 0;
@@ -447,7 +476,6 @@ export class PredictionLog {
     const { file, execArgv } = workerEntry();
     const workerData: WorkerConfig = { file: this.file, redact: this.redact, maxRows: this.maxRows, maxAgeDays: this.maxAgeDays, done: this.done };
     const worker = new Worker(file, { workerData, ...(execArgv ? { execArgv } : {}) });
-    worker.unref(); // never keeps the process alive: close() or the 'exit' hook waits for it instead
     worker.on('message', (message: FromWorker) => {
       if (worker === this.worker) this.onMessage(message);
     });
@@ -457,6 +485,10 @@ export class PredictionLog {
     worker.on('exit', (code) => {
       if (worker === this.worker) this.onExit(code);
     });
+    // Never keeps the process alive: close() or the 'exit' hook waits for it instead. After the
+    // listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
+    this.workerRefd = false;
     this.worker = worker;
     this.workerError = null;
     // A new worker knows no feature list nor model name yet.
@@ -465,7 +497,25 @@ export class PredictionLog {
     return worker;
   }
 
+  /**
+   * The worker is unref'd (a timer hand-over in flight never keeps the process alive: the 'exit' hook
+   * takes care of it) except while a caller awaits it: flush(), applyRetention(), close().
+   */
+  private refWorker(): void {
+    const wanted = this.waiters.length > 0 || this.retentions.size > 0 || this.closeWaiter !== null;
+    if (this.worker && wanted !== this.workerRefd) {
+      if (wanted) this.worker.ref();
+      else this.worker.unref();
+      this.workerRefd = wanted;
+    }
+  }
+
   private onMessage(m: FromWorker): void {
+    this.handle(m);
+    this.refWorker();
+  }
+
+  private handle(m: FromWorker): void {
     switch (m.type) {
       case 'committed': {
         this.answered = Math.max(this.answered, m.seq);
@@ -559,6 +609,7 @@ export class PredictionLog {
       if (this.worker && this.wrote()) {
         const worker = this.worker;
         const closed = new Promise<void>((resolve, reject) => (this.closeWaiter = { resolve, reject }));
+        this.refWorker();
         worker.postMessage({ type: 'close' } satisfies ToWorker);
         this.closeSent = true;
         await closed;
@@ -635,8 +686,6 @@ export class PredictionLog {
       this.labels.push(s);
       this.labelIds.set(s, id);
     }
-    this.lastLabel = label;
-    this.lastLabelId = id;
     return id;
   }
 

@@ -15,6 +15,9 @@ export async function runServer(flags: ServeFlags): Promise<Server> {
     if (closing) return;
     closing = true;
     server.app.log.info({ signal }, 'shutting down');
+    // In-flight requests get a grace period; then connections a client keeps alive are cut so
+    // that the log is flushed and the process exits rather than waiting on keep-alive timeouts.
+    setTimeout(() => server.app.server.closeAllConnections(), 5000).unref();
     server.app.close().then(
       () => process.exit(0),
       (err) => {

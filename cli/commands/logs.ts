@@ -22,7 +22,7 @@ export function logsCommand(program: Command): void {
         const rows = await log.export(flags.format, out, { since });
         process.stderr.write(`${rows} predictions exported${flags.out ? ` to ${flags.out}` : ''}\n`);
       } finally {
-        log.close();
+        await log.close();
         if (flags.out) await new Promise((resolve) => (out as fs.WriteStream).end(resolve));
       }
     });

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { PredictionLog } from '../../server/prediction-log';
 import { ROOT, tempDataDir } from '../helpers/cli';
+import { freePort } from '../helpers/net';
 import { SAMPLE, trainIris, waitFor } from '../helpers/server';
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** The server as its own process (dist/server.js), as the extension and the container start it. */
 async function serverProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, until: '/healthz' | '/readyz' = '/readyz', command = [path.join(ROOT, 'dist', 'server.js')]) {
@@ -92,7 +85,7 @@ describe('server process lifecycle', () => {
       assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged predictions missing`);
       assert.ok(acknowledged.length > 300, `acknowledged ${acknowledged.length} of ${sent}`);
     } finally {
-      log.close();
+      await log.close();
     }
     // Request logs are pino JSON lines carrying the request id, and carry no credential.
     const lines = s.output().split('\n').filter((l) => l.startsWith('{'));
