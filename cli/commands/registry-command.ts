@@ -1,10 +1,15 @@
+import path from 'node:path';
 import { openRegistry, type Registry } from '../../common/registry';
+import { DB_FILE } from '../../common/registry/database';
+import { translateSqliteError } from '../../common/sqlite';
 
-/** Runs `fn` with the registry open, closing it after. */
+/** Runs `fn` with the registry open, closing it after; a locked database is a clear error. */
 export function withRegistry<T>(fn: (registry: Registry) => T): T {
   const registry = openRegistry();
   try {
     return fn(registry);
+  } catch (err) {
+    throw translateSqliteError(err, path.join(registry.dataDir, DB_FILE));
   } finally {
     registry.close();
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { dataDir as configuredDataDir } from '../config';
-import { openDatabase, type Db } from './database';
+import { translateSqliteError } from '../sqlite';
+import { DB_FILE, openDatabase, type Db } from './database';
 import { ModelStore } from './models';
 import { RunStore } from './runs';
 
@@ -26,8 +27,13 @@ export function openRegistry(dir = configuredDataDir()): Registry {
   const db = openDatabase(dir);
   const runs = new RunStore(db, dir);
   const models = new ModelStore(db, dir);
-  runs.recoverInterrupted();
-  models.sweepOrphans();
+  try {
+    runs.recoverInterrupted();
+    models.sweepOrphans();
+  } catch (err) {
+    db.close();
+    throw translateSqliteError(err, path.join(dir, DB_FILE));
+  }
   return {
     dataDir: dir,
     db,

@@ -8,6 +8,9 @@ export function errorHandling(app: FastifyInstance): void {
       if (err.status >= 500) request.log.error({ err }, err.message);
       return reply.status(err.status).send({ error: err.message, code: err.code });
     }
+    if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
+      return reply.status(503).header('retry-after', '1').send({ error: 'the registry database is locked by another process; try again', code: 'REGISTRY_BUSY' });
+    }
     const status = err.statusCode ?? 500;
     if (status < 500) {
       // Fastify's own: bad JSON (400), wrong content type (415), body too large (413), …
