@@ -1,15 +1,7 @@
 import type { Command } from 'commander';
+import type { ServeFlags } from '../../server/config';
 import { runServer } from '../../server/run';
 import { parsePositive } from './runs';
-
-export interface ServeOptions {
-  host?: string;
-  port?: number;
-  model?: string;
-  alias?: string;
-  version?: number;
-  allowInsecureBind?: boolean;
-}
 
 export function serveCommand(program: Command): void {
   program
@@ -21,12 +13,12 @@ export function serveCommand(program: Command): void {
     .option('--alias <alias>', 'alias to follow (MLOPS_MODEL_ALIAS; default production, else latest)')
     .option('--version <n>', 'pin a version instead of following an alias (MLOPS_MODEL_VERSION)', (v) => parsePositive(v))
     .option('--allow-insecure-bind', 'allow a non-loopback address without auth on every scope')
-    .action(async (flags: ServeOptions) => {
+    .action(async (flags: ServeFlags) => {
       await serve(flags);
     });
 }
 
-export async function serve(flags: ServeOptions): Promise<void> {
+export async function serve(flags: ServeFlags): Promise<void> {
   const server = await runServer(flags);
   const address = server.app.server.address();
   const where = typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
