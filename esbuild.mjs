@@ -1,4 +1,5 @@
-// Bundles the three processes' entry points (plus the mlops CLI):
+// Bundles the three processes' entry points — extension, server, pipeline runner — plus the mlops
+// CLI, the prediction log's writer thread and the metrics webview's script:
 //   node esbuild.mjs              development build, with source maps
 //   node esbuild.mjs --production minified, no source maps (what `npm run package` ships)
 //   node esbuild.mjs --watch      rebuild on change
