@@ -10,15 +10,6 @@ import type {
   StartRunResponse,
 } from '../../common/contract';
 
-export class ApiFailure extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
 /** The server's management API, typed by the shared contract. */
 export class ApiClient {
   constructor(
@@ -64,7 +55,7 @@ export class ApiClient {
     const res = await fetch(this.url(path), { ...init, headers: { ...this.headers(), ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(10_000) });
     if (!res.ok) {
       const body = (await res.json().catch(() => ({ error: res.statusText }))) as ApiError;
-      throw new ApiFailure(body.error ?? `${res.status} ${res.statusText}`, res.status);
+      throw new Error(body.error ?? `${res.status} ${res.statusText}`);
     }
     return res;
   }

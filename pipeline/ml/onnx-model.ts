@@ -20,10 +20,6 @@ export function intAttr(name: string, value: number): Attribute {
   return { name, type: AttributeType.INT, i: value };
 }
 
-export function floatAttr(name: string, value: number): Attribute {
-  return { name, type: AttributeType.FLOAT, f: value };
-}
-
 export function stringAttr(name: string, value: string): Attribute {
   return { name, type: AttributeType.STRING, s: utf8.encode(value) };
 }
