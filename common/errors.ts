@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'TOO_LARGE'
   | 'UNAUTHORIZED'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'EXTENSION_PACKAGE';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -73,4 +74,6 @@ export const errors = {
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   registryBusy: (file: string) =>
     new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
+  extensionPackage: (dir: string, reason: string) =>
+    new MlopsError('EXTENSION_PACKAGE', `cannot package the extension from ${dir}: ${reason}`),
 };
