@@ -9,7 +9,7 @@ import { check, ensureBaseImage, podman, podmanAvailable } from './podman';
 
 // Builds the real .devcontainer/Dockerfile with podman from a locally made Debian base and runs it
 // in each mode. Slow (minutes, the first time): `node test/run.mjs container`, which .ci/run calls.
-const BASE = 'localhost/mlops-base:bookworm-node20';
+const BASE = 'localhost/mlops-base:bookworm-node24';
 const IMAGE = 'localhost/mlops-template:test';
 const ready = podmanAvailable() && spawnSync('debootstrap', ['--version']).status === 0;
 

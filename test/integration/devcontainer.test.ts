@@ -15,7 +15,7 @@ test('the Dev Containers CLI reads .devcontainer/devcontainer.json as VS Code wi
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's JSON, checked field by field below
   const { configuration: c } = JSON.parse(r.stdout) as { configuration: Record<string, any> };
   assert.equal(c.build.dockerfile, 'Dockerfile');
-  assert.equal(c.build.args.BASE, 'node:20-bookworm');
+  assert.equal(c.build.args.BASE, 'node:24-bookworm');
   assert.deepEqual(c.forwardPorts, [8000, 9090]);
   assert.equal(c.portsAttributes['8000'].label, 'MLOps API');
   assert.equal(c.portsAttributes['9090'].label, 'Prometheus');
@@ -25,7 +25,7 @@ test('the Dev Containers CLI reads .devcontainer/devcontainer.json as VS Code wi
   assert.ok(c.mounts.some((m: string) => /^type=tmpfs,target=.*\/local_data$/.test(m)), 'local_data on tmpfs');
   assert.match(c.postCreateCommand, /npm ci --prefer-offline .* npm run package .* --install-extension dist\/mlops\.vsix/);
   const dockerfile = fs.readFileSync(path.join(ROOT, '.devcontainer', 'Dockerfile'), 'utf8');
-  assert.match(dockerfile, /^ARG BASE=node:20-bookworm$/m);
+  assert.match(dockerfile, /^ARG BASE=node:24-bookworm$/m);
   assert.match(dockerfile, /^FROM \$\{BASE\}$/m);
   assert.match(dockerfile, /prometheus python3 .* git/);
 });
