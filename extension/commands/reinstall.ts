@@ -10,7 +10,7 @@ import { settings } from '../settings';
 // devcontainer (or code-server), where the image's /opt/mlops/mlops.vsix is what VS Code installed.
 // It packages the workspace's extension and hands the .vsix to VS Code's own "Install from VSIX"
 // command, which installs it where this window's extensions run (the container's server, not the
-// local machine) and offers the reload.
+// local machine); then it offers the reload.
 
 const INSTALL_FROM_VSIX = 'workbench.extensions.command.installFromVSIX';
 
@@ -22,6 +22,9 @@ export function registerReinstallCommand(d: Deps): vscode.Disposable {
         () => packageWorkspace(d.log),
       );
       await vscode.commands.executeCommand(INSTALL_FROM_VSIX, [vscode.Uri.file(vsix)]);
+      // VS Code asks for a reload only when the version changed; this window still runs the old code.
+      const choice = await vscode.window.showInformationMessage(`MLOps: installed ${vsix}; reload the window to run it.`, 'Reload Window');
+      if (choice) await vscode.commands.executeCommand('workbench.action.reloadWindow');
     } catch (err) {
       d.log.error((err as Error).message);
       void vscode.window.showErrorMessage(`MLOps: ${(err as Error).message}`, 'Show Logs').then((p) => p && d.log.show());
