@@ -65,7 +65,9 @@ describe('the container image (podman, no Docker engine)', { skip: needs(ready, 
     // whose certificate only the host trusts (Node's own CA list does not have it).
     const ca = ['-v', '/etc/ssl/certs/ca-certificates.crt:/tmp/host-ca.crt:ro', '--build-arg', 'npm_config_cafile=/tmp/host-ca.crt'];
     const args = ['--build-arg', `BASE=${BASE}`, '--build-arg', `CODE_SERVER_VERSION=${CODE_SERVER_VERSION}`];
-    check(podman(['build', '--network', 'host', ...ca, ...args, '-f', '.devcontainer/Dockerfile', '-t', IMAGE, ROOT], { timeoutMs: 40 * 60_000 }), 'podman build');
+    const dockerfile = ['-f', '.devcontainer/Dockerfile', '-t', IMAGE, ROOT];
+    const build = podman(['build', '--network', 'host', ...ca, ...args, ...dockerfile], { timeoutMs: 40 * 60_000 });
+    check(build, 'podman build');
   });
   after(() => NAMES.forEach(remove));
 
@@ -104,7 +106,7 @@ describe('the container image (podman, no Docker engine)', { skip: needs(ready, 
     const paths = vsixPaths(readDevcontainerConfig());
     assert.ok(paths.length > 0, 'customizations.vscode.extensions lists a package by path');
     const ours = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
-    const read = check(podman(['run', '--rm', '--network', 'none', '--entrypoint', 'python3', IMAGE, '-c', READ_VSIX, ...paths]), 'read the packages');
+    const read = check(podman(['run', '--rm', '--network', 'none', '--entrypoint', 'python3', IMAGE, '-c', READ_VSIX, ...paths]), 'read');
     const packages = JSON.parse(read) as { path: string; manifest: Manifest }[];
     assert.deepEqual(packages.map((p) => p.path), paths);
     for (const { manifest: m } of packages) {
@@ -124,15 +126,23 @@ describe('the container image (podman, no Docker engine)', { skip: needs(ready, 
     const [codePort, apiPort, promPort] = [await freePort(), await freePort(), await freePort()];
     const [codeData, data] = [tempDataDir('mlops-container-code-'), tempDataDir('mlops-container-vsc-')];
     fs.mkdirSync(path.join(codeData, 'User'));
-    const settings = { 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off', 'mlops.server.port': apiPort };
+    const settings = {
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'chat.disableAIFeatures': true,
+      'telemetry.telemetryLevel': 'off',
+      'mlops.server.port': apiPort,
+    };
     fs.writeFileSync(path.join(codeData, 'User', 'settings.json'), JSON.stringify(settings));
     const volumes = ['-v', `${data}:/opt/mlops/local_data`, '-v', `${codeData}:/root/.local/share/code-server`];
-    check(podman(['run', '-d', '--name', 'mlops-vsc-test', '--network', 'host', ...volumes, '-e', 'MODE=vsc', '-e', `PROMETHEUS_PORT=${promPort}`, IMAGE]), 'podman run vsc');
+    const env = ['-e', 'MODE=vsc', '-e', `PROMETHEUS_PORT=${promPort}`];
+    check(podman(['run', '-d', '--name', 'mlops-vsc-test', '--network', 'host', ...volumes, ...env, IMAGE]), 'podman run vsc');
     for (const vsix of vsixPaths(readDevcontainerConfig())) {
       const installed = check(podman(['exec', 'mlops-vsc-test', 'code-server', '--install-extension', vsix]), `install ${vsix}`);
       assert.match(installed, /was successfully installed/);
     }
-    const serve = ['--auth', 'none', '--bind-addr', `127.0.0.1:${codePort}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust'];
+    const serve = ['--auth', 'none', '--bind-addr', `127.0.0.1:${codePort}`, '--disable-telemetry', '--disable-update-check'];
+    serve.push('--disable-workspace-trust');
     check(podman(['exec', '-d', 'mlops-vsc-test', 'code-server', ...serve, '/opt/mlops']), 'code-server in the container');
     await waitFor('code-server', () => healthy(`http://127.0.0.1:${codePort}/healthz`), 60_000);
 
@@ -157,7 +167,8 @@ describe('the container image (podman, no Docker engine)', { skip: needs(ready, 
       // A developer's change: package the workspace and install it through VS Code's own command.
       await palette(page, 'MLOps: Reinstall Extension from Workspace');
       await page.locator('.notifications-toasts').getByText(/Completed installing extension/).waitFor({ timeout: 240_000 });
-      const toast = page.locator('.notification-toast').filter({ hasText: 'MLOps: installed /opt/mlops/dist/mlops.vsix; reload the window to run it.' });
+      const reload = 'MLOps: installed /opt/mlops/dist/mlops.vsix; reload the window to run it.';
+      const toast = page.locator('.notification-toast').filter({ hasText: reload });
       await toast.waitFor();
       await shot('03-reinstalled');
       await toast.getByRole('button', { name: 'Reload Window' }).click();

@@ -22,6 +22,14 @@ async function promQuery(port: number, query: string): Promise<number | undefine
   return v === undefined ? undefined : Number(v);
 }
 
+/** Nothing listens on the ports any more, shortly after the entry point exited. */
+async function assertClosed(...ports: number[]): Promise<void> {
+  await new Promise((r) => setTimeout(r, 300));
+  for (const p of ports) {
+    assert.equal(await fetch(`http://127.0.0.1:${p}/`).then(() => 'open', () => 'closed'), 'closed', `port ${p} closed`);
+  }
+}
+
 describe('.devcontainer/entrypoint.sh outside a container', () => {
   test('MODE=train runs the pipeline once and exits with its code; an unknown MODE exits 2', () => {
     const dir = tempDataDir();
@@ -36,8 +44,9 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
   });
 
   test('MODE=web: no default credentials beyond loopback; a password (or its file) is accepted', () => {
+    const NO_VSIX = '/nonexistent/mlops.vsix';
     const web = (env: NodeJS.ProcessEnv) =>
-      spawnSync('bash', [ENTRYPOINT], { env: { ...process.env, MODE: 'web', MLOPS_VSIX: '/nonexistent/mlops.vsix', ...env }, encoding: 'utf8' });
+      spawnSync('bash', [ENTRYPOINT], { env: { ...process.env, MODE: 'web', MLOPS_VSIX: NO_VSIX, ...env }, encoding: 'utf8' });
     const open = web({ CODE_SERVER_HOST: '0.0.0.0' });
     assert.equal(open.status, 2);
     assert.match(open.stderr, /MODE=web on 0\.0\.0\.0 needs PASSWORD, PASSWORD_FILE or HASHED_PASSWORD/);
@@ -47,7 +56,9 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
     // Past the auth check, each run stops at the missing package (before code-server starts).
     const passwordFile = path.join(tempDataDir(), 'password');
     fs.writeFileSync(passwordFile, 'web-secret', { mode: 0o600 });
-    for (const env of [{ CODE_SERVER_HOST: '0.0.0.0', PASSWORD_FILE: passwordFile }, { CODE_SERVER_HOST: '0.0.0.0', HASHED_PASSWORD: '$argon2i$v=19$m=4096,t=3,p=1$x$y' }, {}]) {
+    const hashed = '$argon2i$v=19$m=4096,t=3,p=1$x$y';
+    const anyAddress = { CODE_SERVER_HOST: '0.0.0.0' };
+    for (const env of [{ ...anyAddress, PASSWORD_FILE: passwordFile }, { ...anyAddress, HASHED_PASSWORD: hashed }, {}]) {
       const r = web(env);
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /no extension package at \/nonexistent\/mlops\.vsix/);
@@ -82,8 +93,7 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, out);
-    await new Promise((r) => setTimeout(r, 300));
-    for (const p of [port, promPort]) assert.equal(await fetch(`http://127.0.0.1:${p}/`).then(() => 'open', () => 'closed'), 'closed', `port ${p} closed`);
+    await assertClosed(port, promPort);
   });
 
   test('MODE=web: code-server installs the package and serves the project behind the password; SIGTERM stops it', {
@@ -92,7 +102,8 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
   }, async () => {
     const home = tempDataDir('mlops-web-');
     const vsix = path.join(home, 'mlops.vsix');
-    const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+    const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+    const pack = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(pack.status, 0, pack.stdout + pack.stderr);
     // A `code-server` command on the PATH, as in the image: the cached install run with its Node 24.
     const bin = path.join(home, 'bin');
@@ -127,7 +138,6 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, out);
-    await new Promise((r) => setTimeout(r, 300));
-    for (const p of [port, promPort]) assert.equal(await fetch(`http://127.0.0.1:${p}/`).then(() => 'open', () => 'closed'), 'closed', `port ${p} closed`);
+    await assertClosed(port, promPort);
   });
 });
