@@ -23,7 +23,9 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'TOO_LARGE'
   | 'UNAUTHORIZED'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'CANCELLED'
+  | 'BAD_MODEL_URI';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -73,4 +75,10 @@ export const errors = {
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   registryBusy: (file: string) =>
     new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
+  cancelled: (reason: string) => new MlopsError('CANCELLED', `run cancelled: ${reason}`, 409),
+  badModelUri: (uri: string, reason: string) =>
+    new MlopsError(
+      'BAD_MODEL_URI',
+      `invalid model URI '${uri}': ${reason} (expected models:/<name>/<version>, models:/<name>@<alias>, or <name>[@alias|/version])`,
+    ),
 };

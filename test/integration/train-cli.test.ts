@@ -92,10 +92,10 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
 });
 
 describe('the gate', () => {
-  test('a threshold that cannot be met exits 2 and registers nothing', () => {
+  test('a threshold that cannot be met exits 3 (not 2, a usage error) and registers nothing', () => {
     const dir = tempDataDir();
     const r = mlops(dir, ['train', '--param', 'minAccuracy=1', '--param', 'maxRecallGap=0']);
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /rejected by the gate: accuracy [\d.]+ is not >= 1; recall_gap [\d.]+ is not <= 0/);
     assert.equal(versionsOf(dir), null);
     const [run] = json<RunRecord[]>(mlops(dir, ['runs', 'list', '--json']));
@@ -219,6 +219,15 @@ describe('usage errors', () => {
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^error: /);
+    }
+  });
+  test('a param the pipeline does not have, a value of the wrong type or a malformed --param: exit 2, no step runs', () => {
+    for (const param of ['nope=1', 'seed=abc', 'seed']) {
+      const dir = tempDataDir();
+      const r = mlops(dir, ['train', '--param', param]);
+      assert.equal(r.code, 2, `${param}: ${r.stderr}`);
+      assert.match(r.stderr, /param '(nope|seed)'/);
+      assert.equal(versionsOf(dir), null);
     }
   });
   test('every command has --help', () => {
