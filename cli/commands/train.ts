@@ -67,9 +67,11 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     } else {
       process.stderr.write(`mlops train: run ${run.id} ${run.status}: ${run.error ?? 'no reason recorded'}\n`);
     }
+    // From the run's record, which is right even when the runner was killed (see spawn.ts).
     if (run.status === 'succeeded') return EXIT.ok;
+    if (run.status === 'rejected') return EXIT.rejected;
     if (run.status === 'cancelled') return exitCode === EXIT.interrupted ? EXIT.interrupted : EXIT.terminated;
-    return exitCode === EXIT.ok ? EXIT.failed : exitCode;
+    return exitCode === EXIT.usage ? EXIT.usage : EXIT.failed;
   } finally {
     registry.close();
   }
