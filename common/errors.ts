@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'UNAUTHORIZED'
   | 'NOT_READY'
-  | 'EXTENSION_PACKAGE';
+  | 'EXTENSION_PACKAGE'
+  | 'CANCELLED'
+  | 'BAD_MODEL_URI';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -76,4 +78,10 @@ export const errors = {
     new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
   extensionPackage: (dir: string, reason: string) =>
     new MlopsError('EXTENSION_PACKAGE', `cannot package the extension from ${dir}: ${reason}`),
+  cancelled: (reason: string) => new MlopsError('CANCELLED', `run cancelled: ${reason}`, 409),
+  badModelUri: (uri: string, reason: string) =>
+    new MlopsError(
+      'BAD_MODEL_URI',
+      `invalid model URI '${uri}': ${reason} (expected models:/<name>/<version>, models:/<name>@<alias>, or <name>[@alias|/version])`,
+    ),
 };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
 import { MlopsError } from '../../common/errors';
+import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
@@ -59,9 +60,11 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   });
 
   app.get('/api/models', { schema: { tags, summary: 'Registered models' } }, async () => o.registry.models.list());
-  app.get('/api/models/:name', { schema: { tags, summary: 'A model: versions (newest first) and alias history' } }, async (req) => {
-    const { name } = req.params as { name: string };
-    return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
+  const modelSummary = 'A model: versions (newest first) and alias history; or, for a URL-encoded model URI (models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
+  app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req) => {
+    const ref = parseModelRef((req.params as { name: string }).name);
+    if (ref.selector !== null) return o.registry.models.resolve(ref);
+    return { name: ref.name, versions: o.registry.models.versions(ref.name), history: o.registry.models.history(ref.name) };
   });
   app.get('/api/models/:name/versions/:version', { schema: { tags, summary: 'One version' } }, async (req) => {
     const { name, version } = req.params as { name: string; version: string };

@@ -37,7 +37,7 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /registered iris version 1/);
     const rejected = spawnSync('bash', [ENTRYPOINT, '--param', 'minAccuracy=1'], { env: { ...process.env, MODE: 'train', MLOPS_DATA_DIR: dir }, encoding: 'utf8' });
-    assert.equal(rejected.status, 2);
+    assert.equal(rejected.status, 3, 'rejected by the gate (EXIT.rejected)');
     const bad = spawnSync('bash', [ENTRYPOINT], { env: { ...process.env, MODE: 'jupyter', MLOPS_DATA_DIR: dir }, encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown MODE 'jupyter'/);
