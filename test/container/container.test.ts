@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ModelSummary } from '../../common/contract';
+import { EXIT, type ModelSummary } from '../../common/contract';
 import { CHROMIUM, CODE_SERVER_VERSION } from '../e2e/code-server';
 import { launchChromium, palette, quickPickEnter, view } from '../e2e/workbench';
 import { ROOT, json, mlops, needs, tempDataDir } from '../helpers/cli';
@@ -79,7 +79,7 @@ describe('the container image (podman, no Docker engine)', { skip: needs(ready, 
     const models = json<ModelSummary[]>(mlops(data, ['models', 'list', '--json']));
     assert.deepEqual(models.map((m) => [m.name, m.latest]), [['iris', 1]]);
     const rejected = run('none', ['-e', 'MODE=train'], ['--param', 'minAccuracy=1']);
-    assert.equal(rejected.status, 2);
+    assert.equal(rejected.status, EXIT.rejected, 'a gate rejection passes through MODE=train as its own exit code');
   });
 
   test('MODE=api: the server answers from the host, Prometheus inside scrapes it, podman stop ends both cleanly', async () => {
