@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'TOO_LARGE'
   | 'UNAUTHORIZED'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'FORBIDDEN_HOST'
+  | 'CROSS_ORIGIN'
+  | 'PREDICTION_LOG_BUSY';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -73,4 +76,11 @@ export const errors = {
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   registryBusy: (file: string) =>
     new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
+  unauthorized: (scope: string) => new MlopsError('UNAUTHORIZED', `authentication required for ${scope}`, 401),
+  forbiddenHost: (host: string) =>
+    new MlopsError('FORBIDDEN_HOST', `host '${host}' is not one this server answers to (add it to MLOPS_ALLOWED_HOSTS)`, 403),
+  crossOrigin: (origin: string) =>
+    new MlopsError('CROSS_ORIGIN', `requests that change state from origin '${origin}' are refused (add it to MLOPS_CORS_ORIGINS)`, 403),
+  predictionLogBusy: (file: string) =>
+    new MlopsError('PREDICTION_LOG_BUSY', `prediction log database ${file} is locked by another process; try again`, 503),
 };

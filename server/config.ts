@@ -23,6 +23,8 @@ export interface ServerConfig {
   auth: Record<Scope, ScopeAuth>;
   /** Allowed CORS origins; empty: same-origin only (no CORS headers). */
   corsOrigins: string[];
+  /** Host names answered besides loopback ones (MLOPS_ALLOWED_HOSTS), e.g. a Codespace's forwarded name. */
+  allowedHosts: string[];
   bodyLimit: number;
   maxRows: number;
   logPredictions: boolean;
@@ -78,7 +80,8 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       metrics: scope(env, 'METRICS'),
       api: scope(env, 'MLOPS_API'),
     },
-    corsOrigins: (env.MLOPS_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: list(env.MLOPS_CORS_ORIGINS),
+    allowedHosts: list(env.MLOPS_ALLOWED_HOSTS),
     bodyLimit: number('MLOPS_BODY_LIMIT', 1024 * 1024, 1),
     maxRows: number('MLOPS_MAX_ROWS', 10_000, 1),
     logPredictions: bool('LOG_PREDICTIONS', true),
@@ -86,7 +89,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       flushIntervalMs: number('MLOPS_LOG_FLUSH_MS', 200, 10),
       maxRows: optional('MLOPS_LOG_MAX_ROWS'),
       maxAgeDays: optional('MLOPS_LOG_MAX_AGE_DAYS'),
-      redact: (env.MLOPS_LOG_REDACT ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      redact: list(env.MLOPS_LOG_REDACT),
     },
     driftWindow: number('MLOPS_DRIFT_WINDOW', 1000, 1),
     batch: bool('MLOPS_BATCHING', true) ? { maxRows: number('MLOPS_BATCH_MAX_ROWS', 256, 1), maxWaitMs: number('MLOPS_BATCH_WAIT_MS', 0, 0) } : null,
@@ -97,6 +100,11 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     requestLogging: bool('MLOPS_REQUEST_LOG', true),
     defaultPipeline: defaultPipeline(env),
   };
+}
+
+/** A comma-separated setting as a list, blanks dropped. */
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
@@ -120,6 +128,10 @@ function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
 
 export function isProtected(auth: ScopeAuth): boolean {
   return auth.password !== undefined || auth.token !== undefined;
+}
+
+export function everyScopeProtected(config: ServerConfig): boolean {
+  return (Object.keys(config.auth) as Scope[]).every((s) => isProtected(config.auth[s]));
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;

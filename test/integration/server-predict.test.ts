@@ -109,7 +109,7 @@ describe('prediction server on a model trained by the pipeline', () => {
     await post(`${ctx.server.url}/predict`, normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 })).concat(normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 }))));
     const shifted = await psi();
     assert.ok(shifted > calm + 0.25 && shifted > 0.25, `PSI ${calm} → ${shifted}`);
-    const monitoring = (await (await fetch(`${ctx.server.url}/api/monitoring`)).json()) as { drift: { windowRows: number; features: { name: string; ks: number }[] } };
+    const monitoring = (await (await fetch(`${ctx.server.url}/api/monitoring`, { headers: ctx.server.apiHeaders })).json()) as { drift: { windowRows: number; features: { name: string; ks: number }[] } };
     assert.equal(monitoring.drift.windowRows, 1000);
     assert.ok(monitoring.drift.features.find((f) => f.name === 'petal_length')!.ks > 0.3);
   });
