@@ -50,7 +50,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     batch: config.batch,
     onRun: (m, rows, seconds) => {
       metrics.inferenceDuration.observe(m.metricLabels, seconds);
-      metrics.batchSize.observe({ model: m.info.model }, rows);
+      metrics.batchRows.observe({ model: m.info.model }, rows);
     },
   };
   const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, pollMs: config.pollMs, serving }, bus, (outcome) => metrics.swaps.inc({ outcome }));

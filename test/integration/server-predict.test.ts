@@ -81,7 +81,7 @@ describe('prediction server on a model trained by the pipeline', () => {
     assert.equal(await metricValue(ctx.server.url, 'mlops_predictions_total', { class: 'Virginica' }), before + 3);
     const text = await (await fetch(`${ctx.server.url}/metrics`)).text();
     const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
-    for (const name of ['process_cpu_seconds_total', 'http_request_duration_seconds', 'mlops_inference_duration_seconds', 'mlops_inference_batch_size', 'mlops_model_info', 'mlops_model_training_metric', 'mlops_drift_feature_psi', 'mlops_drift_feature_ks', 'mlops_drift_class_js_distance']) {
+    for (const name of ['process_cpu_seconds_total', 'http_request_duration_seconds', 'mlops_inference_duration_seconds', 'mlops_inference_batch_rows', 'mlops_model_info', 'mlops_model_training_metric', 'mlops_drift_feature_psi', 'mlops_drift_feature_ks', 'mlops_drift_class_js_distance']) {
       assert.ok(families.has(name), `${name} exported`);
     }
     const info = families.get('mlops_model_info')!.metrics[0].labels!;
