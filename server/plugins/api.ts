@@ -5,6 +5,7 @@ import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
 import type { RunManager } from '../runs';
+import { sampleRecords } from '../sample';
 
 export interface ApiOptions {
   registry: Registry;
@@ -63,6 +64,22 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     const { name } = req.params as { name: string };
     return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
   });
+  app.get(
+    '/api/models/:name/sample',
+    {
+      schema: {
+        tags,
+        summary: 'Example /predict records for a model, from its signature: the served version if it is this model, else production or latest',
+        querystring: { type: 'object', properties: { rows: { type: 'integer', minimum: 1, maximum: 1000, default: 2 } } },
+      },
+    },
+    async (req) => {
+      const name = checkName('model name', (req.params as { name: string }).name);
+      const served = o.holder.current();
+      const version = served?.info.model === name ? served.version : o.registry.models.resolve({ name, selector: null });
+      return sampleRecords(version.signature, (req.query as { rows: number }).rows);
+    },
+  );
   app.get('/api/models/:name/versions/:version', { schema: { tags, summary: 'One version' } }, async (req) => {
     const { name, version } = req.params as { name: string; version: string };
     if (!/^[1-9]\d*$/.test(version)) throw new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${version}'`, 400);

@@ -58,6 +58,22 @@ describe('management API and event stream', () => {
     }
   });
 
+  test('a model\'s sample records come from its signature and predict', async () => {
+    const sample = await get<Record<string, number>[]>(`${ctx.server.url}/api/models/iris/sample`);
+    assert.equal(sample.status, 200);
+    assert.equal(sample.body.length, 2);
+    const features = ctx.server.holder.current()!.version.signature.features;
+    for (const record of sample.body) {
+      assert.deepEqual(Object.keys(record), features.map((f) => f.name));
+      for (const f of features) assert.ok(record[f.name] >= f.min && record[f.name] <= f.max, `${f.name} within the training range`);
+    }
+    assert.notDeepEqual(sample.body[0], sample.body[1]);
+    assert.equal((await post(`${ctx.server.url}/predict`, sample.body)).status, 200);
+    assert.equal((await get<unknown[]>(`${ctx.server.url}/api/models/iris/sample?rows=5`)).body.length, 5);
+    assert.equal((await get(`${ctx.server.url}/api/models/nope/sample`)).status, 404);
+    assert.equal((await get(`${ctx.server.url}/api/models/iris/sample?rows=0`)).status, 400);
+  });
+
   test('bad requests to the API are 4xx with a message', async () => {
     const cases: [string, string, unknown, number, RegExp][] = [
       ['POST', '/api/runs', { pipeline: '/etc/passwd' }, 400, /pipeline must be a \.ts or \.js module inside the project/],

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import parsePrometheus from 'parse-prometheus-text-format';
+import { sampleRecords } from '../../server/sample';
 import { SAMPLE, post, trainedServer } from '../helpers/server';
 
 const metricValue = async (url: string, name: string, labels: Record<string, string> = {}): Promise<number> => {
@@ -67,7 +68,10 @@ describe('prediction server on a model trained by the pipeline', () => {
     await SwaggerParser.validate(structuredClone(spec) as unknown as Parameters<typeof SwaggerParser.validate>[0]);
     const body = spec.paths['/predict'].post.requestBody.content['application/json'];
     assert.deepEqual(body.schema.items.required, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
-    assert.deepEqual(body.example, SAMPLE);
+    // The example is built from the signature (no iris record in the server), and predicts.
+    const served = ctx.server.holder.current()!.version.signature;
+    assert.deepEqual(body.example, sampleRecords(served));
+    assert.equal((await post(`${ctx.server.url}/predict`, body.example)).status, 200);
     assert.deepEqual(spec.paths['/predict'].post.responses['200'].content['application/json'].schema.items.properties.variety.enum, ['Setosa', 'Versicolor', 'Virginica']);
     for (const p of ['/v2/models/{name}/infer', '/metrics', '/healthz', '/readyz', '/api/models']) assert.ok(spec.paths[p], p);
     const ui = await fetch(`${ctx.server.url}/docs/`);
