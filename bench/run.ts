@@ -96,7 +96,11 @@ async function main(): Promise<void> {
       const during = load(port, '/predict', one, 1);
       for (let i = 0; i < 8; i++) {
         await new Promise((r) => setTimeout(r, (SECONDS * 1000) / 10));
-        const res = await fetch(`http://127.0.0.1:${port}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json', ...apiTokenHeader(dataDir) }, body: JSON.stringify({ version: i % 2 === 0 ? 2 : 1 }) });
+        const res = await fetch(`http://127.0.0.1:${port}/api/models/iris/aliases/production`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', ...apiTokenHeader(dataDir) },
+          body: JSON.stringify({ version: i % 2 === 0 ? 2 : 1 }),
+        });
         if (res.status === 200) promotions++;
       }
       const result = await during;

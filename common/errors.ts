@@ -85,7 +85,8 @@ export const errors = {
     new MlopsError('PREDICTION_LOG_BUSY', `prediction log database ${file} is locked by another process; try again`, 503),
   notServing: (server: string, reason: string) => new MlopsError('NOT_READY', `${server} serves no model yet: ${reason}`, 503),
   badOption: (option: string, expected: string, got: string) => new MlopsError('USAGE', `${option} must be ${expected}, got '${got}'`),
-  unreachable: (url: string, reason: string) => new MlopsError('USAGE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`),
+  unreachable: (url: string, reason: string) =>
+    new MlopsError('USAGE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`),
   serverAnswered: (url: string, status: number, what: string, body: string) =>
     new MlopsError('USAGE', `${url} answered ${status} to ${what}: ${body.slice(0, 200)}`),
 };

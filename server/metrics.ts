@@ -83,7 +83,8 @@ export class ServerMetrics {
     });
     // Drift of the served version: labelled with its model and version, so that a swap starts new series.
     type Labels = Record<string, string>;
-    const drift = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, v: number) => void, m: ServedModel) => void) =>
+    type Fill = (set: (labels: Labels, v: number) => void, m: ServedModel) => void;
+    const drift = (name: string, help: string, labelNames: string[], fill: Fill) =>
       new client.Gauge({
         name,
         help,
@@ -95,19 +96,20 @@ export class ServerMetrics {
           if (m) fill((labels, v) => this.set({ ...m.metricLabels, ...labels }, v), m);
         },
       });
-    drift('mlops_drift_feature_psi', 'Population stability index of each input feature over the drift window vs training', ['feature'], (set, m) => {
+    const vsTraining = 'over the drift window vs training';
+    drift('mlops_drift_feature_psi', `Population stability index of each input feature ${vsTraining}`, ['feature'], (set, m) => {
       for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.psi);
     });
-    drift('mlops_drift_feature_ks', 'Kolmogorov-Smirnov statistic of each input feature over the drift window vs training', ['feature'], (set, m) => {
+    drift('mlops_drift_feature_ks', `Kolmogorov-Smirnov statistic of each input feature ${vsTraining}`, ['feature'], (set, m) => {
       for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.ks);
     });
     drift('mlops_drift_feature_mean', 'Mean of each input feature over the drift window', ['feature'], (set, m) => {
       for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.mean);
     });
-    drift('mlops_drift_class_psi', 'Population stability index of predicted classes over the drift window vs training', [], (set, m) => {
+    drift('mlops_drift_class_psi', `Population stability index of predicted classes ${vsTraining}`, [], (set, m) => {
       set({}, m.drift.snapshot().classes.psi);
     });
-    drift('mlops_drift_class_js_distance', 'Jensen-Shannon distance of predicted classes over the drift window vs training', [], (set, m) => {
+    drift('mlops_drift_class_js_distance', `Jensen-Shannon distance of predicted classes ${vsTraining}`, [], (set, m) => {
       set({}, m.drift.snapshot().classes.jensenShannon);
     });
     drift('mlops_drift_class_share', 'Share of each predicted class over the drift window', ['class'], (set, m) => {
@@ -136,6 +138,7 @@ export class ServerMetrics {
         },
       });
     logCounter('mlops_prediction_log_rows_written_total', 'Prediction log rows committed since the server started', (s) => s.written);
-    logCounter('mlops_prediction_log_rows_dropped_total', 'Prediction log rows dropped (queue full, or lost with a writer thread) since the server started', (s) => s.dropped);
+    const dropped = 'Prediction log rows dropped (queue full, or lost with a writer thread) since the server started';
+    logCounter('mlops_prediction_log_rows_dropped_total', dropped, (s) => s.dropped);
   }
 }

@@ -20,7 +20,8 @@ const CHUNK_ROWS = 500;
 const CSV_OPTIONS = { escape_formulas: true, record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
 
 type RawRow = [number, string, string, number, string, string, string | null, number];
-const SELECT = 'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions WHERE at >= ? ORDER BY at, id';
+const SELECT =
+  'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions WHERE at >= ? ORDER BY at, id';
 
 /**
  * Streams the committed log of `dataDir` (or the rows since `since`) to `out` as CSV or JSONL. Does
@@ -28,7 +29,12 @@ const SELECT = 'SELECT at, request_id, model, version, inputs, label, probabilit
  * field stored so far (a field named like a fixed column is headed `input:<name>`; empty where a row
  * has no such field), label, probabilities (JSON), latency_ms. JSONL lines are PredictionLogEntry.
  */
-export async function exportPredictionLog(dataDir: string, format: ExportFormat, out: NodeJS.WritableStream, opts: { since?: number } = {}): Promise<number> {
+export async function exportPredictionLog(
+  dataDir: string,
+  format: ExportFormat,
+  out: NodeJS.WritableStream,
+  opts: { since?: number } = {},
+): Promise<number> {
   const file = path.join(dataDir, PREDICTIONS_DB_FILE);
   let failure: unknown = null;
   const onError = (err: unknown) => (failure ??= err);

@@ -352,7 +352,8 @@ class Writer {
 
 /** An error as it crosses to the main thread (a cloned Error keeps neither `code` nor `status`). */
 function wire(err: unknown): WireError {
-  const e = predictionLogError(err, (workerData as WorkerConfig).file) as { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+  type Loose = { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+  const e = predictionLogError(err, (workerData as WorkerConfig).file) as Loose;
   const out: WireError = { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(err) };
   if (typeof e?.code === 'string') out.code = e.code;
   if (typeof e?.status === 'number') out.status = e.status;

@@ -219,7 +219,8 @@ export class PredictionLog {
 
   /** Rows are counted, not requests. `queued` is every row not yet committed; `flushes` counts transactions that wrote at least one row. */
   stats(): PredictionLogStats {
-    return { enabled: true, queued: this.buffer.rows + this.inFlightRows, written: this.written, dropped: this.dropped, flushes: this.flushes };
+    const queued = this.buffer.rows + this.inFlightRows;
+    return { enabled: true, queued, written: this.written, dropped: this.dropped, flushes: this.flushes };
   }
 
   private tick(): void {
@@ -242,7 +243,8 @@ export class PredictionLog {
     const seq = ++this.seq;
     const message = this.buffer.take(seq, retain, this.spares.pop());
     try {
-      worker.postMessage(message, [message.meta.buffer as ArrayBuffer, message.values.buffer as ArrayBuffer, message.labelIndex.buffer as ArrayBuffer]);
+      const transfer = [message.meta.buffer, message.values.buffer, message.labelIndex.buffer] as ArrayBuffer[];
+      worker.postMessage(message, transfer);
       this.inFlight.push({ seq, rows: message.rows });
       this.inFlightRows += message.rows;
     } catch (err) {

@@ -24,7 +24,7 @@ export function loadtestCommand(program: Command): void {
     .option('--url <url>', 'endpoint', `http://127.0.0.1:${process.env.MLOPS_PORT ?? 8000}/predict`)
     .option('-c, --connections <n>', 'concurrent connections', (v) => parsePositive(v), 32)
     .option('-d, --duration <seconds>', 'how long', (v) => parsePositive(v), 10)
-    .option('-r, --rows <n>', 'records per request, built from the served model\'s signature (ignored with --body)', (v) => parsePositive(v), 1)
+    .option('-r, --rows <n>', 'records per request, from the served model\'s signature (ignored with --body)', (v) => parsePositive(v), 1)
     .option('--body <file>', 'JSON body to send instead of the sample records')
     .option('-o, --out <file>', 'results file (default local_data/loadtests/<time>.json)')
     .option('--json', 'print the results as JSON')

@@ -15,7 +15,9 @@ export function logsCommand(program: Command): void {
     .action(async (flags: { format: string; since?: string; out?: string }) => {
       if (flags.format !== 'csv' && flags.format !== 'jsonl') throw errors.badOption('--format', 'csv or jsonl', flags.format);
       const since = flags.since === undefined ? undefined : Date.parse(flags.since);
-      if (since !== undefined && Number.isNaN(since)) throw errors.badOption('--since', 'an ISO time such as 2026-11-27T10:00:00Z', flags.since!);
+      if (since !== undefined && Number.isNaN(since)) {
+        throw errors.badOption('--since', 'an ISO time such as 2026-11-27T10:00:00Z', flags.since!);
+      }
       const out = flags.out ? fs.createWriteStream(flags.out) : process.stdout;
       try {
         const rows = await exportPredictionLog(dataDir(), flags.format, out, { since });

@@ -69,7 +69,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     {
       schema: {
         tags,
-        summary: 'Example /predict records for a model, from its signature: the served version if it is this model, else production or latest',
+        summary: 'Example /predict records from the signature of the served version (if of this model), else production or latest',
         querystring: { type: 'object', properties: { rows: { type: 'integer', minimum: 1, maximum: 1000, default: 2 } } },
       },
     },

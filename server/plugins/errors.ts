@@ -8,7 +8,8 @@ const BUSY = new Set(['REGISTRY_BUSY', 'PREDICTION_LOG_BUSY']);
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // SQLite's own busy error reaching here came from the registry: the prediction log's are translated where they occur.
-    const known = isMlopsError(err) ? err : err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED' ? errors.registryBusy('mlops.sqlite') : null;
+    const busy = err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED';
+    const known = isMlopsError(err) ? err : busy ? errors.registryBusy('mlops.sqlite') : null;
     if (known) {
       if (BUSY.has(known.code)) reply.header('retry-after', '1');
       else if (known.status >= 500) request.log.error({ err }, known.message);

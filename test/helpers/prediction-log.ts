@@ -10,7 +10,10 @@ export function readLog(dataDir: string, opts: { since?: number; limit?: number 
   const db = new Database(path.join(dataDir, PREDICTIONS_DB_FILE), { readonly: true, fileMustExist: true });
   try {
     const rows = db
-      .prepare('SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions WHERE at >= ? ORDER BY at, id LIMIT ?')
+      .prepare(
+        'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions ' +
+          'WHERE at >= ? ORDER BY at, id LIMIT ?',
+      )
       .raw(true)
       .all(opts.since ?? Number.MIN_SAFE_INTEGER, opts.limit ?? -1) as RawRow[];
     return rows.map((r) => ({

@@ -11,7 +11,8 @@ describe('mlops loadtest', () => {
 
   test('with no --body it sends records of the served model, fetched from /api with the data dir token', async () => {
     const out = `${tempDataDir()}/result.json`;
-    const run = mlopsAsync(ctx.dir, ['loadtest', '--url', `${ctx.server.url}/predict`, '-d', '1', '-c', '2', '-r', '3', '--json', '--out', out]);
+    const args = ['loadtest', '--url', `${ctx.server.url}/predict`, '-d', '1', '-c', '2', '-r', '3', '--json', '--out', out];
+    const run = mlopsAsync(ctx.dir, args);
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as LoadTestResult;

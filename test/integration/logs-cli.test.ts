@@ -60,7 +60,8 @@ describe('prediction log through the server and mlops logs export', () => {
     trainIris(dir);
     const s = await startTestServer(dir, { LOG_PREDICTIONS: 'false' });
     assert.equal((await post(`${s.url}/predict`, SAMPLE)).status, 200);
-    const status = (await (await fetch(`${s.url}/api/status`, { headers: s.apiHeaders })).json()) as { predictionLog: { enabled: boolean } };
+    const res = await fetch(`${s.url}/api/status`, { headers: s.apiHeaders });
+    const status = (await res.json()) as { predictionLog: { enabled: boolean } };
     assert.equal(status.predictionLog.enabled, false);
     await s.close();
     assert.ok(!fs.existsSync(path.join(dir, 'predictions.sqlite')));

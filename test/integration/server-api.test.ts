@@ -49,7 +49,11 @@ describe('management API and event stream', () => {
       assert.equal(typeof (stats.type === 'stats' && stats.stats.requestsPerSecond), 'number');
       assert.equal((await get<RunRecord>(`${ctx.server.url}/api/runs/${runId}`)).body.registered?.version, 2);
 
-      const promote = await fetch(`${ctx.server.url}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json', ...ctx.server.apiHeaders }, body: JSON.stringify({ version: 1, by: 'test' }) });
+      const promote = await fetch(`${ctx.server.url}/api/models/iris/aliases/production`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...ctx.server.apiHeaders },
+        body: JSON.stringify({ version: 1, by: 'test' }),
+      });
       assert.equal(promote.status, 200);
       const move = (await promote.json()) as AliasMove;
       assert.deepEqual([move.alias, move.fromVersion, move.toVersion, move.by], ['production', null, 1, 'test']);
@@ -85,7 +89,8 @@ describe('management API and event stream', () => {
       ['POST', '/api/runs/nope/cancel', {}, 404, /run 'nope' is not running here/],
     ];
     for (const [method, path, body, status, error] of cases) {
-      const res = await fetch(`${ctx.server.url}${path}`, { method, headers: { 'content-type': 'application/json', ...ctx.server.apiHeaders }, body: JSON.stringify(body) });
+      const headers = { 'content-type': 'application/json', ...ctx.server.apiHeaders };
+      const res = await fetch(`${ctx.server.url}${path}`, { method, headers, body: JSON.stringify(body) });
       assert.equal(res.status, status, `${method} ${path}`);
       assert.match(((await res.json()) as { error: string }).error, error);
     }

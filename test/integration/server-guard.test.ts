@@ -43,7 +43,8 @@ describe('DNS rebinding, cross-site requests and the data dir token', () => {
       assert.equal(alias.status, 403, `PUT alias with Host '${host}'`);
       assert.equal((await raw(`${s.url}/predict`, { method: 'POST', body: SAMPLE, headers: { host } })).status, 403);
     }
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'LOCALHOST', 'mlops.internal', `devbox.example:${port}`]) {
+    const good = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'LOCALHOST', 'mlops.internal', `devbox.example:${port}`];
+    for (const host of good) {
       assert.equal((await raw(`${s.url}/api/runs`, { headers: { host, ...s.apiHeaders } })).status, 200, `Host '${host}'`);
     }
     const history = (await raw(`${s.url}/api/models/iris`, { headers: s.apiHeaders })).body;
@@ -67,7 +68,9 @@ describe('DNS rebinding, cross-site requests and the data dir token', () => {
     assert.equal(fs.statSync(apiTokenPath(dir)).mode & 0o777, 0o600);
     const token = readApiToken(dir)!;
     assert.ok(token.length >= 40);
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` }]) {
+    const basic = `Basic ${Buffer.from(`x:${token}`).toString('base64')}`;
+    const wrong: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: basic }];
+    for (const headers of wrong) {
       const res = await raw(`${s.url}/api/runs`, { headers });
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.equal(JSON.parse(res.body).code, 'UNAUTHORIZED');
@@ -75,7 +78,9 @@ describe('DNS rebinding, cross-site requests and the data dir token', () => {
     }
     assert.equal((await raw(`${s.url}/api/runs`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
     assert.equal((await raw(`${s.url}/predict`, { method: 'POST', body: SAMPLE })).status, 200);
-    for (const open of ['/metrics', '/healthz', '/readyz', '/v2', '/v2/models/iris']) assert.equal((await raw(`${s.url}${open}`)).status, 200, open);
+    for (const open of ['/metrics', '/healthz', '/readyz', '/v2', '/v2/models/iris']) {
+      assert.equal((await raw(`${s.url}${open}`)).status, 200, open);
+    }
     const again = await startTestServer(dir);
     try {
       assert.equal(readApiToken(dir), token);
@@ -98,7 +103,8 @@ describe('DNS rebinding, cross-site requests and the data dir token', () => {
   });
 
   test('request ids: a well-formed one is kept, anything else is replaced before it reaches a header or a log', async () => {
-    assert.equal((await raw(`${s.url}/healthz`, { headers: { 'x-request-id': 'trace-42.a:b_c' } })).headers['x-request-id'], 'trace-42.a:b_c');
+    const kept = await raw(`${s.url}/healthz`, { headers: { 'x-request-id': 'trace-42.a:b_c' } });
+    assert.equal(kept.headers['x-request-id'], 'trace-42.a:b_c');
     for (const bad of ['=HYPERLINK("http://x")', '+1', '-2', '@SUM(A1)', 'a'.repeat(129), 'a b', 'é']) {
       const id = (await raw(`${s.url}/healthz`, { headers: { 'x-request-id': bad } })).headers['x-request-id'];
       assert.match(String(id), /^[0-9a-f-]{36}$/, bad);

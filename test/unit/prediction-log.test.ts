@@ -192,7 +192,8 @@ test('a flush blocked by another writer fails fast, keeps its rows queued and su
   const beat = Date.now();
   await new Promise((r) => setTimeout(r, 1));
   assert.ok(Date.now() - beat < 100, 'the event loop is not held while the worker waits for the lock');
-  await assert.rejects(flushed, { code: 'PREDICTION_LOG_BUSY', message: /^prediction log database .*predictions\.sqlite is locked by another process/ });
+  const busy = /^prediction log database .*predictions\.sqlite is locked by another process/;
+  await assert.rejects(flushed, { code: 'PREDICTION_LOG_BUSY', message: busy });
   assert.ok(Date.now() - started < 1500, 'the flush gives up on the lock long before the 5 s open timeout');
   assert.deepEqual(log.stats(), { enabled: true, queued: 2, written: 0, dropped: 0, flushes: 0 });
   assert.ok(await until(() => errors.length > 0, 1000), 'the timer reports its failure');
