@@ -63,8 +63,10 @@ export function originAllowed(request: FastifyRequest, corsOrigins: string[]): b
 
 /** Refuses (403) requests naming a foreign Host, and state-changing requests from a foreign Origin, before any route runs. */
 export function requestGuard(app: FastifyInstance, policy: HostPolicy, corsOrigins: string[]): void {
-  app.addHook('onRequest', async (request) => {
-    if (!hostAllowed(request.headers.host, policy)) throw errors.forbiddenHost(String(request.headers.host ?? '').slice(0, 100));
-    if (!originAllowed(request, corsOrigins)) throw errors.crossOrigin(String(request.headers.origin).slice(0, 100));
+  // A callback hook, not an async one: it runs on every request, /predict included, and needs no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!hostAllowed(request.headers.host, policy)) return done(errors.forbiddenHost(String(request.headers.host ?? '').slice(0, 100)));
+    if (!originAllowed(request, corsOrigins)) return done(errors.crossOrigin(String(request.headers.origin).slice(0, 100)));
+    done();
   });
 }
