@@ -85,6 +85,16 @@ export const errors = {
     new MlopsError('PREDICTION_LOG_BUSY', `prediction log database ${file} is locked by another process; try again`, 503),
   notServing: (server: string, reason: string) => new MlopsError('NOT_READY', `${server} serves no model yet: ${reason}`, 503),
   badOption: (option: string, expected: string, got: string) => new MlopsError('USAGE', `${option} must be ${expected}, got '${got}'`),
+  badSetting: (setting: string, reason: string) => new MlopsError('USAGE', `${setting}: ${reason}`),
+  halfCredentials: (prefix: string) => new MlopsError('USAGE', `${prefix}_USERNAME and ${prefix}_PASSWORD must be set together`),
+  insecureBind: (host: string, open: string[]) =>
+    new MlopsError(
+      'USAGE',
+      `refusing to listen on ${host} with no auth for ${open.join(', ')}: ` +
+        'set credentials (PREDICT_*, METRICS_*, MLOPS_API_* USERNAME/PASSWORD or TOKEN), or pass --allow-insecure-bind',
+    ),
+  notRunningHere: (runId: string) => new MlopsError('NOT_FOUND', `run '${runId}' is not running here`, 404),
+  badVersion: (got: string) => new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${got}'`, 400),
   unreachable: (url: string, reason: string) =>
     new MlopsError('USAGE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`),
   serverAnswered: (url: string, status: number, what: string, body: string) =>

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
-import { MlopsError } from '../common/errors';
+import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
@@ -57,7 +57,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new MlopsError('USAGE', `${name} must be a number >= ${min}, got '${raw}'`);
+    if (!Number.isFinite(n) || n < min) throw errors.badOption(name, `a number >= ${min}`, raw);
     return n;
   };
   const optional = (name: string): number | undefined => (env[name] ? number(name, 0, 1) : undefined);
@@ -66,7 +66,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     if (raw === undefined || raw === '') return fallback;
     if (['1', 'true', 'yes'].includes(raw)) return true;
     if (['0', 'false', 'no'].includes(raw)) return false;
-    throw new MlopsError('USAGE', `${name} must be true or false, got '${env[name]}'`);
+    throw errors.badOption(name, 'true or false', env[name]!);
   };
   const version = flags.version ?? (env.MLOPS_MODEL_VERSION ? number('MLOPS_MODEL_VERSION', 1, 1) : undefined);
   return {
@@ -114,14 +114,14 @@ function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
       try {
         return fs.readFileSync(file, 'utf8').trim() || undefined;
       } catch (err) {
-        throw new MlopsError('USAGE', `${prefix}_${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+        throw errors.badSetting(`${prefix}_${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
       }
     }
     return env[`${prefix}_${name}`] || undefined;
   };
   const auth: ScopeAuth = { username: secret('USERNAME'), password: secret('PASSWORD'), token: secret('TOKEN') };
   if ((auth.username === undefined) !== (auth.password === undefined)) {
-    throw new MlopsError('USAGE', `${prefix}_USERNAME and ${prefix}_PASSWORD must be set together`);
+    throw errors.halfCredentials(prefix);
   }
   return auth;
 }
@@ -141,9 +141,6 @@ export function checkExposure(config: ServerConfig): void {
   if (LOOPBACK.test(config.host) || config.allowInsecureBind) return;
   const open = (Object.keys(config.auth) as Scope[]).filter((s) => !isProtected(config.auth[s]));
   if (open.length > 0) {
-    throw new MlopsError(
-      'USAGE',
-      `refusing to listen on ${config.host} with no auth for ${open.join(', ')}: set credentials (PREDICT_*, METRICS_*, MLOPS_API_* USERNAME/PASSWORD or TOKEN), or pass --allow-insecure-bind`,
-    );
+    throw errors.insecureBind(config.host, open);
   }
 }

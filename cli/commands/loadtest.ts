@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { dataDir } from '../../common/config';
-import { MlopsError, errors } from '../../common/errors';
+import { errors } from '../../common/errors';
 import { num, printJson, table } from '../format';
 import { runLoad, servedSample } from '../load';
 import { parsePositive } from './runs';
@@ -67,7 +67,7 @@ function readBody(file: string): string {
     JSON.parse(text);
     return text;
   } catch (err) {
-    throw new MlopsError('USAGE', `--body ${file}: ${(err as Error).message}`);
+    throw errors.badSetting(`--body ${file}`, (err as Error).message);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
-import { MlopsError } from '../../common/errors';
+import { errors } from '../../common/errors';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
@@ -55,7 +55,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   );
   app.post('/api/runs/:id/cancel', { schema: { tags, summary: 'Cancel a run started here' } }, async (req) => {
     const id = checkName('run id', (req.params as { id: string }).id);
-    if (!o.runs.cancel(id)) throw new MlopsError('NOT_FOUND', `run '${id}' is not running here`, 404);
+    if (!o.runs.cancel(id)) throw errors.notRunningHere(id);
     return { cancelled: id };
   });
 
@@ -82,7 +82,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   );
   app.get('/api/models/:name/versions/:version', { schema: { tags, summary: 'One version' } }, async (req) => {
     const { name, version } = req.params as { name: string; version: string };
-    if (!/^[1-9]\d*$/.test(version)) throw new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${version}'`, 400);
+    if (!/^[1-9]\d*$/.test(version)) throw errors.badVersion(version);
     return o.registry.models.version(checkName('model name', name), Number(version));
   });
   app.put(
