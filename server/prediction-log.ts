@@ -114,7 +114,7 @@ export class PredictionLog {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
-    readonly file: string,
+    private readonly file: string,
     private readonly maxQueue: number,
     private readonly maxRows: number | undefined,
     private readonly maxAgeDays: number | undefined,
