@@ -7,11 +7,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IRIS_RECORD, runLoad } from '../cli/load';
+import { runLoad } from '../cli/load';
 import { table } from '../cli/format';
+import { apiTokenHeader } from '../common/api-token';
 import type { LoadTestResult } from '../common/contract';
 
 const ROOT = path.resolve(__dirname, '..');
+/** The bench trains the iris example: one of its records (the original template's sample). */
+const IRIS_RECORD = { sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2, petal_width: 2.3 };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
@@ -93,7 +96,11 @@ async function main(): Promise<void> {
       const during = load(port, '/predict', one, 1);
       for (let i = 0; i < 8; i++) {
         await new Promise((r) => setTimeout(r, (SECONDS * 1000) / 10));
-        const res = await fetch(`http://127.0.0.1:${port}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: i % 2 === 0 ? 2 : 1 }) });
+        const res = await fetch(`http://127.0.0.1:${port}/api/models/iris/aliases/production`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', ...apiTokenHeader(dataDir) },
+          body: JSON.stringify({ version: i % 2 === 0 ? 2 : 1 }),
+        });
         if (res.status === 200) promotions++;
       }
       const result = await during;

@@ -1,5 +1,7 @@
 import autocannon from 'autocannon';
-import type { LoadTestResult } from '../common/contract';
+import { apiTokenHeader } from '../common/api-token';
+import type { LoadTestResult, ServerStatus } from '../common/contract';
+import { errors } from '../common/errors';
 
 export interface LoadOptions {
   url: string;
@@ -53,4 +55,24 @@ export async function runLoad(o: LoadOptions): Promise<LoadTestResult> {
   };
 }
 
-export const IRIS_RECORD = { sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2, petal_width: 2.3 };
+/**
+ * One example record for the model a server serves, from its signature (GET /api/models/{name}/sample):
+ * nothing model-specific is written here. /api takes MLOPS_API_TOKEN, else the data dir's token.
+ */
+export async function servedSample(predictUrl: string, dataDir: string): Promise<Record<string, number>> {
+  const origin = new URL(predictUrl).origin;
+  const token = process.env.MLOPS_API_TOKEN;
+  const headers = token ? { authorization: `Bearer ${token}` } : apiTokenHeader(dataDir);
+  const get = async <T>(url: string, what: string): Promise<T> => {
+    const res = await fetch(url, { headers }).catch((err: Error) => {
+      throw errors.unreachable(url, err.message);
+    });
+    if (!res.ok) throw errors.serverAnswered(url, res.status, what, await res.text());
+    return (await res.json()) as T;
+  };
+  const status = await get<ServerStatus>(`${origin}/api/status`, 'the status request');
+  if (!status.serving) throw errors.notServing(origin, status.lastError ?? 'loading');
+  const url = `${origin}/api/models/${encodeURIComponent(status.serving.model)}/sample?rows=1`;
+  const [record] = await get<Record<string, number>[]>(url, 'the sample request');
+  return record;
+}

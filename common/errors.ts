@@ -26,7 +26,10 @@ export type ErrorCode =
   | 'NOT_READY'
   | 'EXTENSION_PACKAGE'
   | 'CANCELLED'
-  | 'BAD_MODEL_URI';
+  | 'BAD_MODEL_URI'
+  | 'FORBIDDEN_HOST'
+  | 'CROSS_ORIGIN'
+  | 'PREDICTION_LOG_BUSY';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -84,4 +87,27 @@ export const errors = {
       'BAD_MODEL_URI',
       `invalid model URI '${uri}': ${reason} (expected models:/<name>/<version>, models:/<name>@<alias>, or <name>[@alias|/version])`,
     ),
+  unauthorized: (scope: string) => new MlopsError('UNAUTHORIZED', `authentication required for ${scope}`, 401),
+  forbiddenHost: (host: string) =>
+    new MlopsError('FORBIDDEN_HOST', `host '${host}' is not one this server answers to (add it to MLOPS_ALLOWED_HOSTS)`, 403),
+  crossOrigin: (origin: string) =>
+    new MlopsError('CROSS_ORIGIN', `requests that change state from origin '${origin}' are refused (add it to MLOPS_CORS_ORIGINS)`, 403),
+  predictionLogBusy: (file: string) =>
+    new MlopsError('PREDICTION_LOG_BUSY', `prediction log database ${file} is locked by another process; try again`, 503),
+  notServing: (server: string, reason: string) => new MlopsError('NOT_READY', `${server} serves no model yet: ${reason}`, 503),
+  badOption: (option: string, expected: string, got: string) => new MlopsError('USAGE', `${option} must be ${expected}, got '${got}'`),
+  badSetting: (setting: string, reason: string) => new MlopsError('USAGE', `${setting}: ${reason}`),
+  halfCredentials: (prefix: string) => new MlopsError('USAGE', `${prefix}_USERNAME and ${prefix}_PASSWORD must be set together`),
+  insecureBind: (host: string, open: string[]) =>
+    new MlopsError(
+      'USAGE',
+      `refusing to listen on ${host} with no auth for ${open.join(', ')}: ` +
+        'set credentials (PREDICT_*, METRICS_*, MLOPS_API_* USERNAME/PASSWORD or TOKEN), or pass --allow-insecure-bind',
+    ),
+  notRunningHere: (runId: string) => new MlopsError('NOT_FOUND', `run '${runId}' is not running here`, 404),
+  badVersion: (got: string) => new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${got}'`, 400),
+  unreachable: (url: string, reason: string) =>
+    new MlopsError('USAGE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`),
+  serverAnswered: (url: string, status: number, what: string, body: string) =>
+    new MlopsError('USAGE', `${url} answered ${status} to ${what}: ${body.slice(0, 200)}`),
 };

@@ -2,7 +2,8 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { schemaValidation } from './plugins/schema-validation';
 import { openRegistry, type Registry } from '../common/registry';
-import type { ServerConfig } from './config';
+import { ensureApiToken } from '../common/api-token';
+import { everyScopeProtected, type ServerConfig } from './config';
 import { EventBus } from './event-bus';
 import { ServerMetrics } from './metrics';
 import { ModelHolder, type ServingOptions } from './model-holder';
@@ -19,6 +20,8 @@ import { healthRoutes } from './plugins/health';
 import { metricsRoute } from './plugins/metrics';
 import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
+import { hostPolicy, requestGuard } from './plugins/request-guard';
+import { requestId } from './request-id';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -36,6 +39,8 @@ export interface Server {
  */
 export async function buildServer(config: ServerConfig, logger: boolean | object = { level: config.logLevel }): Promise<Server> {
   const registry = openRegistry(config.dataDir);
+  // /api always needs a credential: the configured ones, or this data dir's token (created on first start).
+  const apiToken = ensureApiToken(config.dataDir);
   const bus = new EventBus();
   const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
@@ -45,7 +50,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     batch: config.batch,
     onRun: (m, rows, seconds) => {
       metrics.inferenceDuration.observe(m.metricLabels, seconds);
-      metrics.batchSize.observe({ model: m.info.model }, rows);
+      metrics.batchRows.observe({ model: m.info.model }, rows);
     },
   };
   const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, pollMs: config.pollMs, serving }, bus, (outcome) => metrics.swaps.inc({ outcome }));
@@ -55,13 +60,14 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     logger,
     logController: new LogController({ disableRequestLogging: !config.requestLogging }),
     bodyLimit: config.bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    genReqId: (req) => requestId(req.headers['x-request-id']),
     forceCloseConnections: 'idle',
   });
   const runs = new RunManager(bus, config.dataDir, config.defaultPipeline, () => void holder.refresh(), (line) => app.log.info({ runner: line }));
   errorHandling(app);
   schemaValidation(app);
+  requestGuard(app, hostPolicy(config.host, config.allowedHosts, everyScopeProtected(config)), config.corsOrigins);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -74,7 +80,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
   await app.register(docs, { version: SERVER_VERSION, signature: () => holder.current()?.version.signature ?? null });
-  const scoped = (scope: 'predict' | 'metrics' | 'api') => requireAuth(scope, config.auth[scope]);
+  const scoped = (scope: 'predict' | 'metrics' | 'api') => requireAuth(scope, config.auth[scope], scope === 'api' ? apiToken : undefined);
   await app.register(healthRoutes, { holder, version: SERVER_VERSION });
   await app.register(metricsRoute, { metrics, auth: scoped('metrics') });
   await app.register(async (predictScope) => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
-import { MlopsError } from '../common/errors';
+import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
@@ -23,6 +23,8 @@ export interface ServerConfig {
   auth: Record<Scope, ScopeAuth>;
   /** Allowed CORS origins; empty: same-origin only (no CORS headers). */
   corsOrigins: string[];
+  /** Host names answered besides loopback ones (MLOPS_ALLOWED_HOSTS), e.g. a Codespace's forwarded name. */
+  allowedHosts: string[];
   bodyLimit: number;
   maxRows: number;
   logPredictions: boolean;
@@ -55,7 +57,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new MlopsError('USAGE', `${name} must be a number >= ${min}, got '${raw}'`);
+    if (!Number.isFinite(n) || n < min) throw errors.badOption(name, `a number >= ${min}`, raw);
     return n;
   };
   const optional = (name: string): number | undefined => (env[name] ? number(name, 0, 1) : undefined);
@@ -64,7 +66,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     if (raw === undefined || raw === '') return fallback;
     if (['1', 'true', 'yes'].includes(raw)) return true;
     if (['0', 'false', 'no'].includes(raw)) return false;
-    throw new MlopsError('USAGE', `${name} must be true or false, got '${env[name]}'`);
+    throw errors.badOption(name, 'true or false', env[name]!);
   };
   const version = flags.version ?? (env.MLOPS_MODEL_VERSION ? number('MLOPS_MODEL_VERSION', 1, 1) : undefined);
   return {
@@ -78,7 +80,8 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       metrics: scope(env, 'METRICS'),
       api: scope(env, 'MLOPS_API'),
     },
-    corsOrigins: (env.MLOPS_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: list(env.MLOPS_CORS_ORIGINS),
+    allowedHosts: list(env.MLOPS_ALLOWED_HOSTS),
     bodyLimit: number('MLOPS_BODY_LIMIT', 1024 * 1024, 1),
     maxRows: number('MLOPS_MAX_ROWS', 10_000, 1),
     logPredictions: bool('LOG_PREDICTIONS', true),
@@ -86,7 +89,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       flushIntervalMs: number('MLOPS_LOG_FLUSH_MS', 200, 10),
       maxRows: optional('MLOPS_LOG_MAX_ROWS'),
       maxAgeDays: optional('MLOPS_LOG_MAX_AGE_DAYS'),
-      redact: (env.MLOPS_LOG_REDACT ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      redact: list(env.MLOPS_LOG_REDACT),
     },
     driftWindow: number('MLOPS_DRIFT_WINDOW', 1000, 1),
     batch: bool('MLOPS_BATCHING', true) ? { maxRows: number('MLOPS_BATCH_MAX_ROWS', 256, 1), maxWaitMs: number('MLOPS_BATCH_WAIT_MS', 0, 0) } : null,
@@ -99,6 +102,11 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
   };
 }
 
+/** A comma-separated setting as a list, blanks dropped. */
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
   const secret = (name: string): string | undefined => {
     const file = env[`${prefix}_${name}_FILE`];
@@ -106,20 +114,24 @@ function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
       try {
         return fs.readFileSync(file, 'utf8').trim() || undefined;
       } catch (err) {
-        throw new MlopsError('USAGE', `${prefix}_${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+        throw errors.badSetting(`${prefix}_${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
       }
     }
     return env[`${prefix}_${name}`] || undefined;
   };
   const auth: ScopeAuth = { username: secret('USERNAME'), password: secret('PASSWORD'), token: secret('TOKEN') };
   if ((auth.username === undefined) !== (auth.password === undefined)) {
-    throw new MlopsError('USAGE', `${prefix}_USERNAME and ${prefix}_PASSWORD must be set together`);
+    throw errors.halfCredentials(prefix);
   }
   return auth;
 }
 
 export function isProtected(auth: ScopeAuth): boolean {
   return auth.password !== undefined || auth.token !== undefined;
+}
+
+export function everyScopeProtected(config: ServerConfig): boolean {
+  return (Object.keys(config.auth) as Scope[]).every((s) => isProtected(config.auth[s]));
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -129,9 +141,6 @@ export function checkExposure(config: ServerConfig): void {
   if (LOOPBACK.test(config.host) || config.allowInsecureBind) return;
   const open = (Object.keys(config.auth) as Scope[]).filter((s) => !isProtected(config.auth[s]));
   if (open.length > 0) {
-    throw new MlopsError(
-      'USAGE',
-      `refusing to listen on ${config.host} with no auth for ${open.join(', ')}: set credentials (PREDICT_*, METRICS_*, MLOPS_API_* USERNAME/PASSWORD or TOKEN), or pass --allow-insecure-bind`,
-    );
+    throw errors.insecureBind(config.host, open);
   }
 }

@@ -3,15 +3,17 @@ import type { ServedModel } from './model-holder';
 import type { PredictionLogStats } from '../common/contract';
 
 /**
- * Everything /metrics reports, on a registry of its own. Names follow Prometheus conventions
- * (base units, _total counters, _seconds histograms), prefixed mlops_ like BentoML's bentoml_.
+ * Everything /metrics reports, on a registry of its own. Names follow Prometheus conventions, checked
+ * by `promtool check metrics` in test/integration/metrics-names.test.ts: base units in the name
+ * (_seconds, _rows), _total for counters only, prefixed mlops_ like BentoML's bentoml_. Gauges that
+ * describe the served version carry its model and version labels.
  */
 export class ServerMetrics {
   readonly registry = new client.Registry();
   readonly httpDuration: client.Histogram<'route' | 'method' | 'status_code'>;
   readonly predictions: client.Counter<'model' | 'version' | 'class'>;
   readonly inferenceDuration: client.Histogram<'model' | 'version'>;
-  readonly batchSize: client.Histogram<'model'>;
+  readonly batchRows: client.Histogram<'model'>;
   readonly swaps: client.Counter<'outcome'>;
 
   constructor(
@@ -21,6 +23,11 @@ export class ServerMetrics {
   ) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });
+    // prom-client's sums of the per-type gauges are gauges named _total, which promtool rejects: the
+    // per-type ones (nodejs_active_handles{type}, …) stay and sum() gives the same.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
     this.httpDuration = new client.Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by route, method and status',
@@ -41,8 +48,8 @@ export class ServerMetrics {
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
       registers,
     });
-    this.batchSize = new client.Histogram({
-      name: 'mlops_inference_batch_size',
+    this.batchRows = new client.Histogram({
+      name: 'mlops_inference_batch_rows',
       help: 'Rows per session.run',
       labelNames: ['model'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
@@ -74,49 +81,64 @@ export class ServerMetrics {
         for (const [metric, value] of Object.entries(m.info.metrics)) this.set({ model: m.info.model, version: String(m.info.version), metric }, value);
       },
     });
-    const drift = (name: string, help: string, labelNames: string[], fill: (g: client.Gauge<string>, m: ServedModel) => void) =>
+    // Drift of the served version: labelled with its model and version, so that a swap starts new series.
+    type Labels = Record<string, string>;
+    type Fill = (set: (labels: Labels, v: number) => void, m: ServedModel) => void;
+    const drift = (name: string, help: string, labelNames: string[], fill: Fill) =>
       new client.Gauge({
         name,
         help,
-        labelNames,
+        labelNames: ['model', 'version', ...labelNames],
         registers,
         collect() {
           this.reset();
           const m = served();
-          if (m) fill(this, m);
+          if (m) fill((labels, v) => this.set({ ...m.metricLabels, ...labels }, v), m);
         },
       });
-    drift('mlops_drift_feature_psi', 'Population stability index of each input feature over the drift window vs training', ['model', 'feature'], (g, m) => {
-      for (const f of m.drift.snapshot().features) g.set({ model: m.info.model, feature: f.name }, f.psi);
+    const vsTraining = 'over the drift window vs training';
+    drift('mlops_drift_feature_psi', `Population stability index of each input feature ${vsTraining}`, ['feature'], (set, m) => {
+      for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.psi);
     });
-    drift('mlops_drift_feature_ks', 'Kolmogorov-Smirnov statistic of each input feature over the drift window vs training', ['model', 'feature'], (g, m) => {
-      for (const f of m.drift.snapshot().features) g.set({ model: m.info.model, feature: f.name }, f.ks);
+    drift('mlops_drift_feature_ks', `Kolmogorov-Smirnov statistic of each input feature ${vsTraining}`, ['feature'], (set, m) => {
+      for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.ks);
     });
-    drift('mlops_drift_feature_mean', 'Mean of each input feature over the drift window', ['model', 'feature'], (g, m) => {
-      for (const f of m.drift.snapshot().features) g.set({ model: m.info.model, feature: f.name }, f.mean);
+    drift('mlops_drift_feature_mean', 'Mean of each input feature over the drift window', ['feature'], (set, m) => {
+      for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.mean);
     });
-    drift('mlops_drift_class_psi', 'Population stability index of predicted classes over the drift window vs training', ['model'], (g, m) => {
-      g.set({ model: m.info.model }, m.drift.snapshot().classes.psi);
+    drift('mlops_drift_class_psi', `Population stability index of predicted classes ${vsTraining}`, [], (set, m) => {
+      set({}, m.drift.snapshot().classes.psi);
     });
-    drift('mlops_drift_class_js_distance', 'Jensen-Shannon distance of predicted classes over the drift window vs training', ['model'], (g, m) => {
-      g.set({ model: m.info.model }, m.drift.snapshot().classes.jensenShannon);
+    drift('mlops_drift_class_js_distance', `Jensen-Shannon distance of predicted classes ${vsTraining}`, [], (set, m) => {
+      set({}, m.drift.snapshot().classes.jensenShannon);
     });
-    drift('mlops_drift_class_share', 'Share of each predicted class over the drift window', ['model', 'class'], (g, m) => {
+    drift('mlops_drift_class_share', 'Share of each predicted class over the drift window', ['class'], (set, m) => {
       const c = m.drift.snapshot().classes;
-      c.labels.forEach((label, i) => g.set({ model: m.info.model, class: label }, c.shares[i]));
+      c.labels.forEach((label, i) => set({ class: label }, c.shares[i]));
     });
-    drift('mlops_drift_window_rows', 'Rows in the drift window', ['model'], (g, m) => g.set({ model: m.info.model }, m.drift.snapshot().windowRows));
+    drift('mlops_drift_window_rows', 'Rows in the drift window', [], (set, m) => set({}, m.drift.snapshot().windowRows));
+
+    // The prediction log keeps its own counts (stats()); they are read at scrape time.
     new client.Gauge({
-      name: 'mlops_prediction_log_rows',
-      help: 'Prediction log rows by state (queued now; written and dropped since start)',
-      labelNames: ['state'],
+      name: 'mlops_prediction_log_rows_queued',
+      help: 'Prediction log rows not yet committed (queued or being written)',
       registers,
       collect() {
-        const s = logStats();
-        this.set({ state: 'queued' }, s.queued);
-        this.set({ state: 'written' }, s.written);
-        this.set({ state: 'dropped' }, s.dropped);
+        this.set(logStats().queued);
       },
     });
+    const logCounter = (name: string, help: string, count: (s: PredictionLogStats) => number) =>
+      new client.Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(count(logStats()));
+        },
+      });
+    logCounter('mlops_prediction_log_rows_written_total', 'Prediction log rows committed since the server started', (s) => s.written);
+    const dropped = 'Prediction log rows dropped (queue full, or lost with a writer thread) since the server started';
+    logCounter('mlops_prediction_log_rows_dropped_total', dropped, (s) => s.dropped);
   }
 }

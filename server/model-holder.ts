@@ -8,6 +8,7 @@ import { DriftMonitor } from './drift';
 import type { EventBus } from './event-bus';
 import { Batcher, type BatchOptions } from './batcher';
 import { infer, type Prediction } from './inference';
+import { sampleRecords } from './sample';
 
 export interface ServingOptions {
   driftWindow: number;
@@ -189,7 +190,6 @@ export class ModelHolder {
       return null;
     }
     if (models.length === 1) return models[0].name;
-    if (models.some((m) => m.name === 'iris')) return 'iris';
     throw new Error(`the registry holds several models (${models.map((m) => m.name).join(', ')}): choose one with --model or MLOPS_MODEL`);
   }
 
@@ -219,7 +219,8 @@ export class ModelHolder {
     const served = new ServedModel(v, session, this.selectorFor(v), this.opts.serving);
     try {
       if (missing.length > 0) throw new Error(`${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`);
-      const warm = Float32Array.from(s.features.map((f) => (f.min + f.max) / 2));
+      const [sample] = sampleRecords(s, 1);
+      const warm = Float32Array.from(s.features.map((f) => sample[f.name]));
       await served.predict(warm, 1, true); // first run allocates; do it before real traffic
     } catch (err) {
       served.retire();

@@ -1,8 +1,17 @@
-// What the prediction log's main thread (prediction-log.ts) and its writer thread
-// (prediction-log-worker.ts) share: the schema and the messages between them. Types and constants
-// only, so that neither side bundles the other's code.
+// What the prediction log's main thread (prediction-log.ts), its writer thread
+// (prediction-log-worker.ts) and its reader (prediction-log-export.ts) share: the schema, the
+// messages between the threads and the name of a busy database. Nothing more, so that no side
+// bundles another's code.
+import { errors } from '../common/errors';
 
 export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
+
+/** SQLITE_BUSY on this file (also as openSqlite translated it) names the prediction log, not the registry. */
+export function predictionLogError(err: unknown, file: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'REGISTRY_BUSY') return errors.predictionLogBusy(file);
+  return err;
+}
 
 // Each entry moves the schema one version up; PRAGMA user_version records how far a file is.
 export const MIGRATIONS: string[] = [
@@ -87,7 +96,6 @@ export type ToWorker =
   | { type: 'retry'; seq: number; retain: boolean }
   /** The timer's retention when it had no rows to hand over. */
   | { type: 'retention' }
-  | { type: 'retain'; id: number; now: number }
   /** Commit everything (waiting longer for the lock), close the database, set `done`, answer 'closed'. */
   | { type: 'close' };
 
@@ -113,8 +121,6 @@ export type FromWorker =
    * stall the log for good.
    */
   | { type: 'failed'; seq: number; dropped: number; error: WireError }
-  | { type: 'retained'; id: number; deleted: number }
-  | { type: 'retainFailed'; id: number; error: WireError }
   /** The timer's retention failed (reported through onError). */
   | { type: 'warning'; error: WireError }
   | { type: 'closed'; error: WireError | null };

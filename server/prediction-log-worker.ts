@@ -4,7 +4,7 @@
 // hand-over, or for all hand-overs waiting after a failure) and applies retention. See prediction-log.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { openSqlite, translateSqliteError } from '../common/sqlite';
+import { openSqlite } from '../common/sqlite';
 import {
   F_PROBS_F32,
   F_ROWS_F32,
@@ -18,6 +18,7 @@ import {
   M_VERSION,
   META,
   MIGRATIONS,
+  predictionLogError,
   type FromWorker,
   type ReturnedBuffers,
   type ToWorker,
@@ -109,13 +110,6 @@ class Writer {
         break;
       case 'retention':
         this.timerRetention();
-        break;
-      case 'retain':
-        try {
-          this.post({ type: 'retained', id: message.id, deleted: this.retain(message.now, Infinity) });
-        } catch (err) {
-          this.post({ type: 'retainFailed', id: message.id, error: wire(err) });
-        }
         break;
       case 'close':
         this.close();
@@ -358,7 +352,8 @@ class Writer {
 
 /** An error as it crosses to the main thread (a cloned Error keeps neither `code` nor `status`). */
 function wire(err: unknown): WireError {
-  const e = translateSqliteError(err, (workerData as WorkerConfig).file) as { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+  type Loose = { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+  const e = predictionLogError(err, (workerData as WorkerConfig).file) as Loose;
   const out: WireError = { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(err) };
   if (typeof e?.code === 'string') out.code = e.code;
   if (typeof e?.status === 'number') out.status = e.status;

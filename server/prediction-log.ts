@@ -1,10 +1,11 @@
-// The prediction log: every input row the server answers, with its prediction, kept in its own
-// SQLite file (<data dir>/predictions.sqlite) so that it can be wiped alone and never contends with
-// registry writes. This module and its writer thread (prediction-log-worker.ts) are the only code
-// that writes SQL for it.
+// The prediction log's writer-thread client: every input row the server answers, with its
+// prediction, kept in its own SQLite file (<data dir>/predictions.sqlite) so that it can be wiped
+// alone and never contends with registry writes. This module and its writer thread
+// (prediction-log-worker.ts) are the only code that writes SQL for it; prediction-log-export.ts
+// reads it (mlops logs export) without a writer thread, a timer or an exit hook.
 //
 // The main thread does no string building and no writes. record() copies a request's numbers into
-// columnar typed arrays (and its strings into plain arrays, labels interned); every flushIntervalMs a
+// the hand-over buffer (prediction-log-buffer.ts: typed arrays, strings interned); every flushIntervalMs a
 // timer hands the columns over to a worker thread in one postMessage whose typed arrays are
 // transferred, not copied (~0.3 µs per request on the main thread). The worker owns its own
 // connection: it rebuilds the rows, builds their JSON, inserts them in one transaction per hand-over,
@@ -21,33 +22,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
-import type { PredictionLogEntry, PredictionLogStats } from '../common/contract';
+import type { PredictionLogStats } from '../common/contract';
 import { MlopsError, type ErrorCode } from '../common/errors';
-import { openSqlite, translateSqliteError } from '../common/sqlite';
+import { HandOverBuffer, MAX_SPARE_BYTES, type PredictionBatch } from './prediction-log-buffer';
+import { openSqlite } from '../common/sqlite';
 import {
-  F_PROBS_F32,
-  F_ROWS_F32,
-  M_AT,
-  M_CLASSES,
-  M_FEATURES,
-  M_FLAGS,
-  M_LATENCY,
-  M_MODEL,
-  M_ROWS,
-  M_VERSION,
-  META,
   MIGRATIONS,
   PREDICTIONS_DB_FILE,
+  predictionLogError,
   type FromWorker,
   type ReturnedBuffers,
   type ToWorker,
   type WireError,
   type WorkerConfig,
-  type WriteMessage,
 } from './prediction-log-protocol';
 
-export { PREDICTIONS_DB_FILE };
+export { PREDICTIONS_DB_FILE, type PredictionBatch };
 
 export interface PredictionLogOptions {
   dataDir: string;
@@ -64,32 +54,10 @@ export interface PredictionLogOptions {
   onError?: (err: unknown) => void;
 }
 
-export interface PredictionBatch {
-  at: number;
-  requestId: string;
-  model: string;
-  version: number;
-  features: string[];
-  /** Row-major N × features.length. */
-  rows: ArrayLike<number>;
-  labels: string[];
-  /** Row-major N × nClasses, or null. */
-  probabilities: ArrayLike<number> | null;
-  nClasses: number;
-  latencyMs: number;
-}
-
-/** Returned buffers larger than this are let go rather than refilled (a backlog's memory is given back). */
-const MAX_SPARE_BYTES = 16 << 20;
 /** How long the 'exit' hook waits for the worker's last commit (its lock wait is 5 s). */
 const EXIT_WAIT_MS = 15_000;
-/** record() looks a row's label up among this many of the hand-over's first labels before its map. */
-const LABEL_SCAN = 8;
 /** After the worker died, the timer starts a new one no sooner than this. */
 const RESTART_DELAY_MS = 1000;
-/** Export writes are grouped into chunks of about this many characters. */
-const EXPORT_CHUNK = 64 * 1024;
-const CSV_FIXED = ['at', 'request_id', 'model', 'version', 'label', 'probabilities', 'latency_ms'];
 
 /**
  * The writer thread's entry, next to this module. Bundled (dist/server.js, dist/cli.js) that is
@@ -118,28 +86,7 @@ const openLogs = new Set<PredictionLog>();
 let exitHook = false;
 
 export class PredictionLog {
-  // The hand-over being filled by record(), see prediction-log-protocol.ts.
-  private meta = new Float64Array(256 * META);
-  private values = new Float64Array(4096);
-  private labelIndex = new Int32Array(1024);
-  private requestIds: string[] = [];
-  private labels: string[] = [];
-  private labelIds = new Map<string, number>();
-  private requests = 0;
-  /** Rows recorded, not yet handed over. */
-  private rows = 0;
-  private used = 0;
-  // Feature lists and model names, interned for the life of the log; the worker gets each once.
-  private readonly featureSets: string[][] = [];
-  private readonly featureIds = new Map<string, number>();
-  private lastFeatures: string[] | null = null;
-  private lastFeaturesId = -1;
-  private readonly models: string[] = [];
-  private readonly modelIds = new Map<string, number>();
-  private lastModel: string | null = null;
-  private lastModelId = -1;
-  private sentFeatureSets = 0;
-  private sentModels = 0;
+  private readonly buffer = new HandOverBuffer();
   // The worker and what it has not answered yet.
   private worker: Worker | null = null;
   private workerError: Error | null = null;
@@ -152,8 +99,6 @@ export class PredictionLog {
   /** Rows handed over, not yet committed. */
   private inFlightRows = 0;
   private waiters: Waiter[] = [];
-  private readonly retentions = new Map<number, { resolve: (deleted: number) => void; reject: (err: Error) => void }>();
-  private retentionId = 0;
   private readonly spares: ReturnedBuffers[] = [];
   private closeWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private closeSent = false;
@@ -169,9 +114,7 @@ export class PredictionLog {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
-    /** Reads only (read()); the worker has its own connection for writes. */
-    private readonly db: Database.Database,
-    readonly file: string,
+    private readonly file: string,
     private readonly maxQueue: number,
     private readonly maxRows: number | undefined,
     private readonly maxAgeDays: number | undefined,
@@ -196,25 +139,20 @@ export class PredictionLog {
     if (opts.maxAgeDays !== undefined && !(opts.maxAgeDays > 0)) throw new RangeError(`maxAgeDays must be > 0, got ${opts.maxAgeDays}`);
     const entry = workerEntry().file;
     if (!fs.existsSync(entry)) throw new Error(`prediction log: its writer thread ${entry} is missing (run npm run build)`);
-    fs.mkdirSync(opts.dataDir, { recursive: true });
     const file = path.join(opts.dataDir, PREDICTIONS_DB_FILE);
-    let db: Database.Database | undefined;
-    let log: PredictionLog;
+    // Schema and WAL here, synchronously, so that open() fails at once on a bad or locked file; the
+    // worker's connection finds them done. synchronous NORMAL (openSqlite): a committed hand-over
+    // survives a SIGKILL; FULL would fsync on every one for no gain here.
     try {
-      // Schema and WAL here, synchronously, so that open() fails as before on a bad file; the worker's
-      // connection finds them done. synchronous NORMAL (openSqlite): a committed hand-over survives a
-      // SIGKILL; FULL would fsync on every one for no gain here.
-      db = openSqlite(file, MIGRATIONS);
-      log = new PredictionLog(db, file, maxQueue, opts.maxRows, opts.maxAgeDays, opts.redact ?? [], opts.onError ?? warn, flushIntervalMs);
+      openSqlite(file, MIGRATIONS).close();
     } catch (err) {
-      db?.close();
-      throw translateSqliteError(err, file);
+      throw predictionLogError(err, file);
     }
+    const log = new PredictionLog(file, maxQueue, opts.maxRows, opts.maxAgeDays, opts.redact ?? [], opts.onError ?? warn, flushIntervalMs);
     try {
       log.ensureWorker();
     } catch (err) {
       clearInterval(log.timer);
-      db.close();
       throw err;
     }
     openLogs.add(log);
@@ -226,9 +164,9 @@ export class PredictionLog {
   }
 
   /**
-   * Queues one request's rows: copies its numbers into the hand-over's typed arrays; O(rows), no
-   * string building, no I/O. The caller may reuse its buffers. Returns false if (some) rows were
-   * dropped because maxQueue rows are already waiting to be committed.
+   * Queues one request's rows into the hand-over buffer; O(rows), no string building, no I/O. The
+   * caller may reuse its buffers. Returns false if (some) rows were dropped because maxQueue rows are
+   * already waiting to be committed.
    */
   record(batch: PredictionBatch): boolean {
     const n = batch.labels.length;
@@ -239,49 +177,14 @@ export class PredictionLog {
     if (probs && probs.length < n * batch.nClasses) {
       throw new RangeError(`prediction log: ${probs.length} probabilities for ${n} rows of ${batch.nClasses} classes`);
     }
-    const room = this.closed ? 0 : this.maxQueue - this.rows - this.inFlightRows;
+    const room = this.closed ? 0 : this.maxQueue - this.buffer.rows - this.inFlightRows;
     if (room <= 0) {
       this.dropped += n;
       return false;
     }
     // When only part fits, the first rows are kept (row_index tells which): rows are never lost silently.
     const k = n <= room ? n : room;
-    const c = probs ? batch.nClasses : -1;
-    const o = this.requests * META;
-    if (o + META > this.meta.length) this.meta = grow(this.meta, o + META);
-    const m = this.meta;
-    m[o + M_AT] = batch.at;
-    m[o + M_VERSION] = batch.version;
-    m[o + M_LATENCY] = batch.latencyMs;
-    m[o + M_ROWS] = k;
-    m[o + M_FEATURES] = this.featureSetId(batch.features);
-    m[o + M_CLASSES] = c;
-    m[o + M_FLAGS] = (batch.rows instanceof Float32Array ? F_ROWS_F32 : 0) | (probs instanceof Float32Array ? F_PROBS_F32 : 0);
-    m[o + M_MODEL] = this.modelId(batch.model);
-    // Strings are checked here: anything postMessage could not clone would lose the whole hand-over.
-    this.requestIds.push(typeof batch.requestId === 'string' ? batch.requestId : String(batch.requestId));
-    this.requests++;
-    this.copy(batch.rows, k * f);
-    if (probs) this.copy(probs, k * c);
-    if (this.rows + k > this.labelIndex.length) this.labelIndex = grow(this.labelIndex, this.rows + k);
-    // Labels are interned per hand-over (a scan of the first few, usually the classes: ~5 ns a row,
-    // cheaper than cloning a string per row in postMessage).
-    const li = this.labelIndex;
-    const labels = batch.labels;
-    const known = this.labels;
-    for (let r = 0, at = this.rows; r < k; r++, at++) {
-      const label = labels[r];
-      const scan = known.length < LABEL_SCAN ? known.length : LABEL_SCAN;
-      let id = -1;
-      for (let i = 0; i < scan; i++) {
-        if (known[i] === label) {
-          id = i;
-          break;
-        }
-      }
-      li[at] = id >= 0 ? id : this.labelId(label);
-    }
-    this.rows += k;
+    this.buffer.add(batch, k);
     if (k < n) {
       this.dropped += n - k;
       return false;
@@ -295,7 +198,7 @@ export class PredictionLog {
    * queued and are retried by the timer).
    */
   flush(): Promise<number> {
-    const rows = this.rows;
+    const rows = this.buffer.rows;
     if (rows > 0) this.handOver();
     else if (this.inFlightRows === 0) return Promise.resolve(0);
     else if (this.answered === this.seq) this.post({ type: 'retry', seq: ++this.seq, retain: false });
@@ -316,96 +219,8 @@ export class PredictionLog {
 
   /** Rows are counted, not requests. `queued` is every row not yet committed; `flushes` counts transactions that wrote at least one row. */
   stats(): PredictionLogStats {
-    return { enabled: true, queued: this.rows + this.inFlightRows, written: this.written, dropped: this.dropped, flushes: this.flushes };
-  }
-
-  /** Reads committed rows back, oldest first (by time, then insertion). Rows not yet committed are not included. */
-  read(opts: { since?: number; limit?: number } = {}): PredictionLogEntry[] {
-    const rows = this.db
-      .prepare(`${SELECT} WHERE at >= ? ORDER BY at, id LIMIT ?`)
-      .raw(true)
-      .all(opts.since ?? Number.MIN_SAFE_INTEGER, opts.limit ?? -1) as RawRow[];
-    return rows.map((r) => ({
-      at: r[0],
-      requestId: r[1],
-      model: r[2],
-      version: r[3],
-      inputs: JSON.parse(r[4]) as Record<string, number>,
-      label: r[5],
-      probabilities: r[6] === null ? null : (JSON.parse(r[6]) as number[]),
-      latencyMs: r[7],
-    }));
-  }
-
-  /**
-   * Streams the committed log (or the rows since `since`) to `out` as CSV or JSONL, from one read
-   * snapshot on a connection of its own (an open iterator would make read() fail on this one while it runs), with
-   * flat memory and backpressure. Does not end `out`. Returns rows written.
-   * CSV columns: at (ISO), request_id, model, version, every input field stored so far (a field named
-   * like a fixed column is headed `input:<name>`; empty where a row has no such field), label,
-   * probabilities (JSON), latency_ms.
-   */
-  async export(format: 'csv' | 'jsonl', out: NodeJS.WritableStream, opts: { since?: number } = {}): Promise<number> {
-    const reader = new Database(this.file, { readonly: true, fileMustExist: true, timeout: 5000 });
-    let failure: unknown = null;
-    const onError = (err: unknown) => (failure ??= err);
-    out.on('error', onError);
-    let count = 0;
-    try {
-      reader.exec('BEGIN'); // one snapshot for the header and the rows
-      const fields = (reader.prepare('SELECT name FROM input_fields ORDER BY rowid').pluck().all() as string[]);
-      const column = new Map(fields.map((name, i) => [name, i]));
-      let buf = '';
-      if (format === 'csv') {
-        const taken = new Set(CSV_FIXED);
-        const header = [...CSV_FIXED.slice(0, 4), ...fields.map((f) => (taken.has(f) ? `input:${f}` : f)), ...CSV_FIXED.slice(4)];
-        buf = header.map(csvCell).join(',') + '\r\n';
-      }
-      const cells: string[] = new Array(fields.length);
-      const stmt = reader.prepare(`${SELECT} WHERE at >= ? ORDER BY at, id`).raw(true);
-      for (const r of stmt.iterate(opts.since ?? Number.MIN_SAFE_INTEGER) as IterableIterator<RawRow>) {
-        if (format === 'jsonl') {
-          buf +=
-            `{"at":${r[0]},"requestId":${JSON.stringify(r[1])},"model":${JSON.stringify(r[2])},"version":${r[3]},` +
-            `"inputs":${r[4]},"label":${JSON.stringify(r[5])},"probabilities":${r[6] ?? 'null'},"latencyMs":${r[7]}}\n`;
-        } else {
-          cells.fill('');
-          const inputs = JSON.parse(r[4]) as Record<string, number | null>;
-          for (const name in inputs) {
-            const i = column.get(name);
-            if (i !== undefined && inputs[name] !== null) cells[i] = String(inputs[name]);
-          }
-          buf +=
-            `${new Date(r[0]).toISOString()},${csvCell(r[1])},${csvCell(r[2])},${r[3]},` +
-            (cells.length ? cells.map(csvCell).join(',') + ',' : '') +
-            `${csvCell(r[5])},${r[6] === null ? '' : csvCell(r[6])},${r[7]}\r\n`;
-        }
-        count++;
-        if (buf.length >= EXPORT_CHUNK) {
-          await writeChunk(out, buf, () => failure);
-          buf = '';
-        }
-      }
-      if (buf) await writeChunk(out, buf, () => failure);
-      if (failure) throw failure;
-      return count;
-    } finally {
-      out.off('error', onError);
-      reader.close(); // ends the read transaction
-    }
-  }
-
-  /** Applies retention now (in the worker, after the hand-overs before it); resolves with rows deleted. */
-  applyRetention(now: number = Date.now()): Promise<number> {
-    if (this.closed) return Promise.resolve(0);
-    const worker = this.ensureWorker();
-    const id = ++this.retentionId;
-    const retained = new Promise<number>((resolve, reject) => {
-      this.retentions.set(id, { resolve, reject });
-      worker.postMessage({ type: 'retain', id, now } satisfies ToWorker);
-    });
-    this.refWorker();
-    return retained;
+    const queued = this.buffer.rows + this.inFlightRows;
+    return { enabled: true, queued, written: this.written, dropped: this.dropped, flushes: this.flushes };
   }
 
   private tick(): void {
@@ -417,7 +232,7 @@ export class PredictionLog {
     // Retention runs after the tick's commit, at most once a second, in the worker.
     const retain = this.retention() && now - this.lastRetention >= 1000;
     if (retain) this.lastRetention = now;
-    if (this.rows > 0) this.handOver(retain);
+    if (this.buffer.rows > 0) this.handOver(retain);
     else if (this.inFlightRows > 0) this.post({ type: 'retry', seq: ++this.seq, retain }); // an earlier commit failed
     else if (retain) this.post({ type: 'retention' });
   }
@@ -426,45 +241,19 @@ export class PredictionLog {
   private handOver(retain = false): void {
     const worker = this.ensureWorker();
     const seq = ++this.seq;
-    const { meta, values, labelIndex, rows } = this;
-    const message: WriteMessage = {
-      type: 'write',
-      seq,
-      requests: this.requests,
-      rows,
-      meta,
-      values,
-      labelIndex,
-      labels: this.labels,
-      requestIds: this.requestIds,
-      featureSets: this.featureSets.slice(this.sentFeatureSets),
-      models: this.models.slice(this.sentModels),
-      retain,
-    };
+    const message = this.buffer.take(seq, retain, this.spares.pop());
     try {
-      worker.postMessage(message, [meta.buffer, values.buffer, labelIndex.buffer]);
-      this.sentFeatureSets = this.featureSets.length;
-      this.sentModels = this.models.length;
-      this.inFlight.push({ seq, rows });
-      this.inFlightRows += rows;
+      const transfer = [message.meta.buffer, message.values.buffer, message.labelIndex.buffer] as ArrayBuffer[];
+      worker.postMessage(message, transfer);
+      this.inFlight.push({ seq, rows: message.rows });
+      this.inFlightRows += message.rows;
     } catch (err) {
       // Not expected (record() passes only strings and numbers): the rows are lost, and counted.
+      this.buffer.unsend(message);
       this.answered = seq;
-      this.dropped += rows;
+      this.dropped += message.rows;
       this.report(err);
     }
-    // Refill buffers the worker sent back; else new ones of the size just needed (within reason).
-    const spare = this.spares.pop();
-    const cap = MAX_SPARE_BYTES / 8;
-    this.meta = spare ? new Float64Array(spare.meta) : new Float64Array(Math.min(meta.length, cap));
-    this.values = spare ? new Float64Array(spare.values) : new Float64Array(Math.min(values.length, cap));
-    this.labelIndex = spare ? new Int32Array(spare.labelIndex) : new Int32Array(Math.min(labelIndex.length, cap));
-    this.requestIds = [];
-    this.labels = [];
-    this.labelIds.clear();
-    this.requests = 0;
-    this.rows = 0;
-    this.used = 0;
   }
 
   private post(message: ToWorker): void {
@@ -491,18 +280,16 @@ export class PredictionLog {
     this.workerRefd = false;
     this.worker = worker;
     this.workerError = null;
-    // A new worker knows no feature list nor model name yet.
-    this.sentFeatureSets = 0;
-    this.sentModels = 0;
+    this.buffer.forgetSent();
     return worker;
   }
 
   /**
    * The worker is unref'd (a timer hand-over in flight never keeps the process alive: the 'exit' hook
-   * takes care of it) except while a caller awaits it: flush(), applyRetention(), close().
+   * takes care of it) except while a caller awaits it: flush(), close().
    */
   private refWorker(): void {
-    const wanted = this.waiters.length > 0 || this.retentions.size > 0 || this.closeWaiter !== null;
+    const wanted = this.waiters.length > 0 || this.closeWaiter !== null;
     if (this.worker && wanted !== this.workerRefd) {
       if (wanted) this.worker.ref();
       else this.worker.unref();
@@ -550,14 +337,6 @@ export class PredictionLog {
         if (!told) this.report(err); // a timer hand-over: nobody else hears of it
         break;
       }
-      case 'retained':
-        this.retentions.get(m.id)?.resolve(m.deleted);
-        this.retentions.delete(m.id);
-        break;
-      case 'retainFailed':
-        this.retentions.get(m.id)?.reject(fromWire(m.error));
-        this.retentions.delete(m.id);
-        break;
       case 'warning':
         this.report(fromWire(m.error));
         break;
@@ -591,8 +370,6 @@ export class PredictionLog {
     this.settle(Infinity);
     this.answered = this.seq;
     for (const w of this.waiters.splice(0)) w.reject(err);
-    for (const r of this.retentions.values()) r.reject(err);
-    this.retentions.clear();
     this.spares.length = 0;
     if (this.closeWaiter) {
       this.closeWaiter.reject(err);
@@ -604,8 +381,8 @@ export class PredictionLog {
     this.closed = true;
     clearInterval(this.timer);
     try {
-      if (this.rows > 0) this.handOver();
-      // A worker that never wrote (a log opened to read or export) has nothing to commit nor close.
+      if (this.buffer.rows > 0) this.handOver();
+      // A worker that never wrote has nothing to commit nor close.
       if (this.worker && this.wrote()) {
         const worker = this.worker;
         const closed = new Promise<void>((resolve, reject) => (this.closeWaiter = { resolve, reject }));
@@ -619,7 +396,6 @@ export class PredictionLog {
       const worker = this.worker;
       this.worker = null;
       if (worker) await worker.terminate();
-      if (this.db.open) this.db.close();
     }
   }
 
@@ -634,7 +410,7 @@ export class PredictionLog {
       log.closed = true;
       clearInterval(log.timer);
       try {
-        if (log.rows > 0) log.handOver();
+        if (log.buffer.rows > 0) log.handOver();
         if (log.worker && (log.inFlightRows > 0 || log.closeSent)) {
           if (!log.closeSent) log.worker.postMessage({ type: 'close' } satisfies ToWorker);
           log.closeSent = true;
@@ -646,8 +422,6 @@ export class PredictionLog {
         }
       } catch (err) {
         fs.writeSync(2, `prediction log: final flush failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      } finally {
-        if (log.db.open) log.db.close();
       }
     }
   }
@@ -658,7 +432,7 @@ export class PredictionLog {
 
   /** Whether the worker may have opened its connection: it wrote, or retention ran. */
   private wrote(): boolean {
-    return this.seq > 0 || this.retentionId > 0 || this.retention();
+    return this.seq > 0 || this.retention();
   }
 
   private report(err: unknown): void {
@@ -668,61 +442,6 @@ export class PredictionLog {
       this.onError(err);
     }
   }
-
-  /** Appends the first `length` values to the hand-over's numbers. */
-  private copy(values: ArrayLike<number>, length: number): void {
-    const at = this.used;
-    if (at + length > this.values.length) this.values = grow(this.values, at + length);
-    if (values.length === length) this.values.set(values, at);
-    else for (let i = 0; i < length; i++) this.values[at + i] = values[i];
-    this.used = at + length;
-  }
-
-  private labelId(label: unknown): number {
-    const s = typeof label === 'string' ? label : String(label ?? '');
-    let id = this.labelIds.get(s);
-    if (id === undefined) {
-      id = this.labels.length;
-      this.labels.push(s);
-      this.labelIds.set(s, id);
-    }
-    return id;
-  }
-
-  private featureSetId(features: string[]): number {
-    if (features === this.lastFeatures) return this.lastFeaturesId;
-    const names = Array.from(features, (name) => String(name));
-    const key = names.join('\u0000');
-    let id = this.featureIds.get(key);
-    if (id === undefined) {
-      id = this.featureSets.length;
-      this.featureSets.push(names);
-      this.featureIds.set(key, id);
-    }
-    this.lastFeatures = features;
-    this.lastFeaturesId = id;
-    return id;
-  }
-
-  private modelId(model: string): number {
-    if (model === this.lastModel) return this.lastModelId;
-    const name = typeof model === 'string' ? model : String(model);
-    let id = this.modelIds.get(name);
-    if (id === undefined) {
-      id = this.models.length;
-      this.models.push(name);
-      this.modelIds.set(name, id);
-    }
-    this.lastModel = model;
-    this.lastModelId = id;
-    return id;
-  }
-}
-
-function grow<T extends Float64Array | Int32Array>(array: T, needed: number): T {
-  const grown = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, needed));
-  grown.set(array);
-  return grown;
 }
 
 /** The worker's error as an Error again (MlopsError keeps its code and status). */
@@ -734,41 +453,6 @@ function fromWire(e: WireError): Error {
   return err;
 }
 
-type RawRow = [number, string, string, number, string, string, string | null, number];
-const SELECT = 'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions';
-
 function warn(err: unknown): void {
   process.emitWarning(`prediction log: ${err instanceof Error ? err.message : String(err)}`);
-}
-
-// csv-stringify is not installed (only csv-parse is), and quoting is all the export needs: RFC 4180
-// cells, quoted when they hold a quote, a comma or a line break, with quotes doubled.
-function csvCell(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Writes one chunk and waits for 'drain' when the stream asks for it; rejects on error or close. */
-function writeChunk(out: NodeJS.WritableStream, chunk: string, failed: () => unknown): Promise<void> {
-  const f = failed();
-  if (f) return Promise.reject(f instanceof Error ? f : new Error(String(f)));
-  const closed = () => new Error('prediction log export: the output stream closed before the export finished');
-  // A destroyed stream neither emits 'drain' nor (again) 'close': check before writing and waiting.
-  if ((out as { destroyed?: boolean }).destroyed) return Promise.reject(closed());
-  if (out.write(chunk)) return Promise.resolve();
-  if ((out as { destroyed?: boolean }).destroyed) return Promise.reject(closed());
-  return new Promise<void>((resolve, reject) => {
-    const done = (err?: unknown) => {
-      out.off('drain', onDrain);
-      out.off('error', onError);
-      out.off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onError = (err: unknown) => done(err);
-    const onClose = () => done(closed());
-    out.on('drain', onDrain);
-    out.on('error', onError);
-    out.on('close', onClose);
-  });
 }

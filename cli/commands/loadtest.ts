@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { dataDir } from '../../common/config';
-import { MlopsError } from '../../common/errors';
+import { errors } from '../../common/errors';
 import { num, printJson, table } from '../format';
-import { IRIS_RECORD, runLoad } from '../load';
+import { runLoad, servedSample } from '../load';
 import { parsePositive } from './runs';
 
 interface Flags {
@@ -24,18 +24,18 @@ export function loadtestCommand(program: Command): void {
     .option('--url <url>', 'endpoint', `http://127.0.0.1:${process.env.MLOPS_PORT ?? 8000}/predict`)
     .option('-c, --connections <n>', 'concurrent connections', (v) => parsePositive(v), 32)
     .option('-d, --duration <seconds>', 'how long', (v) => parsePositive(v), 10)
-    .option('-r, --rows <n>', 'iris records per request (ignored with --body)', (v) => parsePositive(v), 1)
-    .option('--body <file>', 'JSON body to send instead of iris records')
+    .option('-r, --rows <n>', 'records per request, from the served model\'s signature (ignored with --body)', (v) => parsePositive(v), 1)
+    .option('--body <file>', 'JSON body to send instead of the sample records')
     .option('-o, --out <file>', 'results file (default local_data/loadtests/<time>.json)')
     .option('--json', 'print the results as JSON')
     .action(async (flags: Flags) => {
-      const body = flags.body ? readBody(flags.body) : JSON.stringify(Array(flags.rows).fill(IRIS_RECORD));
+      const body = flags.body ? readBody(flags.body) : JSON.stringify(Array(flags.rows).fill(await servedSample(flags.url, dataDir())));
       const rows = flags.body ? rowsIn(body) : flags.rows;
       const headers = authHeader();
       const probe = await fetch(flags.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).catch((err: Error) => {
-        throw new MlopsError('USAGE', `cannot reach ${flags.url}: ${err.message} (is the server running? mlops serve)`);
+        throw errors.unreachable(flags.url, err.message);
       });
-      if (probe.status >= 400) throw new MlopsError('USAGE', `${flags.url} answered ${probe.status} to the test body: ${(await probe.text()).slice(0, 200)}`);
+      if (probe.status >= 400) throw errors.serverAnswered(flags.url, probe.status, 'the test body', await probe.text());
       if (!flags.json) process.stderr.write(`load-testing ${flags.url}: ${flags.connections} connections, ${flags.duration} s, ${rows} row(s) per request\n`);
       const result = await runLoad({
         url: flags.url,
@@ -67,7 +67,7 @@ function readBody(file: string): string {
     JSON.parse(text);
     return text;
   } catch (err) {
-    throw new MlopsError('USAGE', `--body ${file}: ${(err as Error).message}`);
+    throw errors.badSetting(`--body ${file}`, (err as Error).message);
   }
 }
 

@@ -9,12 +9,21 @@ import type {
   StartRunRequest,
   StartRunResponse,
 } from '../../common/contract';
+import { readApiToken } from '../../common/api-token';
+import { dataDir } from '../../common/config';
+import { settings } from '../settings';
 
-/** The server's management API, typed by the shared contract. */
+/** The data dir of the server this extension starts (server-process.ts: cwd the project, MLOPS_DATA_DIR the setting). */
+function serverDataDir(): string {
+  const s = settings();
+  return dataDir({ ...process.env, ...(s.dataDirectory ? { MLOPS_DATA_DIR: s.dataDirectory } : {}) }, s.projectDirectory ?? process.cwd());
+}
+
+/** The server's management API, typed by the shared contract; /api takes the data dir's token (common/api-token.ts). */
 export class ApiClient {
   constructor(
     private readonly base: () => string,
-    private readonly token: () => string | undefined = () => process.env.MLOPS_API_TOKEN,
+    private readonly token: () => string | undefined = () => process.env.MLOPS_API_TOKEN ?? readApiToken(serverDataDir()) ?? undefined,
   ) {}
 
   status = () => this.get<ServerStatus>('/api/status');

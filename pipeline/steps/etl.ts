@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { errors } from '../../common/errors';
 import { stratifiedSplit } from '../ml/split';
 import type { StepContext } from '../sdk/pipeline';
@@ -14,6 +15,13 @@ export interface EtlOptions {
   /** Share of rows with bad values that may be dropped before the run fails. */
   maxBadRowShare: number;
 }
+
+/**
+ * train.csv and test.csv are opened in spreadsheets as well as read by other languages' steps: a
+ * header or label starting with = + - @, a tab or a carriage return gets a leading ' (OWASP CSV
+ * injection); the feature values are numbers and are written as they are.
+ */
+const CSV_OPTIONS = { escape_formulas: true } as const;
 
 /** Parse, validate, drop bad rows (reported), split stratified with a seed; writes dataset.json, train.csv, test.csv. */
 export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
@@ -54,8 +62,8 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
   };
   ctx.artifacts.writeJson(DATASET, dataset);
   for (const part of ['train', 'test'] as const) {
-    const lines = dataset[part].X.map((r, i) => [...r, `"${classLabels[dataset[part].y[i]].replaceAll('"', '""')}"`].join(','));
-    ctx.artifacts.writeText(`${part}.csv`, [[...o.features, o.target].join(','), ...lines].join('\n') + '\n');
+    const records = dataset[part].X.map((r, i) => [...r, classLabels[dataset[part].y[i]]]);
+    ctx.artifacts.writeText(`${part}.csv`, stringify([[...o.features, o.target], ...records], CSV_OPTIONS));
   }
   ctx.metric('train_rows', split.train.length);
   ctx.metric('test_rows', split.test.length);

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
-import { MlopsError } from '../../common/errors';
+import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
 import type { RunManager } from '../runs';
+import { sampleRecords } from '../sample';
 
 export interface ApiOptions {
   registry: Registry;
@@ -55,7 +56,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   );
   app.post('/api/runs/:id/cancel', { schema: { tags, summary: 'Cancel a run started here' } }, async (req) => {
     const id = checkName('run id', (req.params as { id: string }).id);
-    if (!o.runs.cancel(id)) throw new MlopsError('NOT_FOUND', `run '${id}' is not running here`, 404);
+    if (!o.runs.cancel(id)) throw errors.notRunningHere(id);
     return { cancelled: id };
   });
 
@@ -66,9 +67,25 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     if (ref.selector !== null) return o.registry.models.resolve(ref);
     return { name: ref.name, versions: o.registry.models.versions(ref.name), history: o.registry.models.history(ref.name) };
   });
+  app.get(
+    '/api/models/:name/sample',
+    {
+      schema: {
+        tags,
+        summary: 'Example /predict records from the signature of the served version (if of this model), else production or latest',
+        querystring: { type: 'object', properties: { rows: { type: 'integer', minimum: 1, maximum: 1000, default: 2 } } },
+      },
+    },
+    async (req) => {
+      const name = checkName('model name', (req.params as { name: string }).name);
+      const served = o.holder.current();
+      const version = served?.info.model === name ? served.version : o.registry.models.resolve({ name, selector: null });
+      return sampleRecords(version.signature, (req.query as { rows: number }).rows);
+    },
+  );
   app.get('/api/models/:name/versions/:version', { schema: { tags, summary: 'One version' } }, async (req) => {
     const { name, version } = req.params as { name: string; version: string };
-    if (!/^[1-9]\d*$/.test(version)) throw new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${version}'`, 400);
+    if (!/^[1-9]\d*$/.test(version)) throw errors.badVersion(version);
     return o.registry.models.version(checkName('model name', name), Number(version));
   });
   app.put(

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MlopsError } from '../../common/errors';
+import { errors } from '../../common/errors';
 import { isProtected, type ScopeAuth } from '../config';
 
 // Digests have equal length whatever the input, so timingSafeEqual compares in constant time
@@ -8,11 +8,15 @@ import { isProtected, type ScopeAuth } from '../config';
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest();
 const same = (given: string, expected: Buffer) => crypto.timingSafeEqual(digest(given), expected);
 
-/** An onRequest hook for one scope: HTTP basic credentials or a bearer token; open when neither is set. */
-export function requireAuth(scope: string, auth: ScopeAuth) {
-  if (!isProtected(auth)) return null;
+/**
+ * An onRequest hook for one scope: HTTP basic credentials or a bearer token; open when neither is set.
+ * `dataDirToken` (the management API's per-data-dir token) is accepted as a bearer token beside the
+ * configured credentials, and protects the scope on its own.
+ */
+export function requireAuth(scope: string, auth: ScopeAuth, dataDirToken?: string) {
+  if (!isProtected(auth) && !dataDirToken) return null;
   const basic = auth.username !== undefined && auth.password !== undefined ? digest(`${auth.username}:${auth.password}`) : null;
-  const token = auth.token !== undefined ? digest(auth.token) : null;
+  const tokens = [auth.token, dataDirToken].filter((t): t is string => t !== undefined).map(digest);
   const challenge = basic ? `Basic realm="mlops ${scope}", charset="UTF-8"` : `Bearer realm="mlops ${scope}"`;
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization ?? '';
@@ -21,10 +25,11 @@ export function requireAuth(scope: string, auth: ScopeAuth) {
     const value = header.slice(space + 1).trim();
     let ok = false;
     if (kind === 'basic' && basic) ok = same(Buffer.from(value, 'base64').toString('utf8'), basic);
-    else if (kind === 'bearer' && token) ok = same(value, token);
+    // Every token is compared (no early exit), so which one matched does not show in the timing.
+    else if (kind === 'bearer') ok = tokens.reduce((matched, t) => same(value, t) || matched, false);
     if (!ok) {
       reply.header('www-authenticate', challenge);
-      throw new MlopsError('UNAUTHORIZED', `authentication required for ${scope}`, 401);
+      throw errors.unauthorized(scope);
     }
   };
 }

@@ -3,12 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ModelSignature } from '../../common/contract';
-
-/** The original template's sample request, used as the example when the features match. */
-const IRIS_SAMPLE = [
-  { sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2, petal_width: 2.3 },
-  { sepal_length: 6.6, sepal_width: 3, petal_length: 4.4, petal_width: 1.4 },
-];
+import { sampleRecords } from '../sample';
 
 /**
  * /docs (Swagger UI) and /docs/json (OpenAPI 3) generated from the route schemas; the /predict
@@ -44,9 +39,7 @@ function withSignature(spec: OpenApi, s: ModelSignature | null): OpenApi {
     additionalProperties: false,
     properties: Object.fromEntries(s.features.map((f) => [f.name, { type: 'number', format: 'float', description: `seen in training: ${f.min} … ${f.max}` }])),
   };
-  const sample = IRIS_SAMPLE.every((r) => Object.keys(r).sort().join() === [...names].sort().join())
-    ? IRIS_SAMPLE
-    : [Object.fromEntries(s.features.map((f) => [f.name, (f.min + f.max) / 2]))];
+  const sample = sampleRecords(s);
   post.requestBody = {
     required: true,
     content: { 'application/json': { schema: { type: 'array', minItems: 1, items: record }, example: sample } },

@@ -1,15 +1,19 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isMlopsError } from '../../common/errors';
+import { errors, isMlopsError } from '../../common/errors';
+
+/** Errors that mean "a database is locked by another process": the client may retry in a second. */
+const BUSY = new Set(['REGISTRY_BUSY', 'PREDICTION_LOG_BUSY']);
 
 /** One error shape for every route: `{"error": "...", "code": "..."}`, 4xx for the caller's mistakes. */
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (isMlopsError(err)) {
-      if (err.status >= 500) request.log.error({ err }, err.message);
-      return reply.status(err.status).send({ error: err.message, code: err.code });
-    }
-    if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
-      return reply.status(503).header('retry-after', '1').send({ error: 'the registry database is locked by another process; try again', code: 'REGISTRY_BUSY' });
+    // SQLite's own busy error reaching here came from the registry: the prediction log's are translated where they occur.
+    const busy = err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED';
+    const known = isMlopsError(err) ? err : busy ? errors.registryBusy('mlops.sqlite') : null;
+    if (known) {
+      if (BUSY.has(known.code)) reply.header('retry-after', '1');
+      else if (known.status >= 500) request.log.error({ err }, known.message);
+      return reply.status(known.status).send({ error: known.message, code: known.code });
     }
     const status = err.statusCode ?? 500;
     if (status < 500) {

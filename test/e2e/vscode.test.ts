@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
+import { apiTokenHeader } from '../../common/api-token';
 import type { ServerStatus } from '../../common/contract';
 import { ROOT, needs, tempDataDir } from '../helpers/cli';
 import { SAMPLE, waitFor } from '../helpers/server';
@@ -22,6 +23,9 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
   let browser: Browser;
   let page: Page;
   let serverUrl: string;
+  const dataDir = tempDataDir('mlops-e2e-data-');
+  /** The server's /api takes the token it writes into its data dir, as the extension reads it. */
+  const api = (route: string) => fetch(`${serverUrl}${route}`, { headers: apiTokenHeader(dataDir) });
   const remoteFromWebviews: string[] = [];
 
   before(async () => {
@@ -40,7 +44,7 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'mlops.server.port': port,
-      'mlops.dataDirectory': tempDataDir('mlops-e2e-data-'),
+      'mlops.dataDirectory': dataDir,
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -58,7 +62,7 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
 
   after(async () => {
     // The server is the extension's child; stop it even if the workbench dies without deactivating.
-    const pid = await fetch(`${serverUrl}/api/status`).then((r) => r.json() as Promise<ServerStatus>).then((s) => s.pid, () => null);
+    const pid = await api('/api/status').then((r) => r.json() as Promise<ServerStatus>).then((s) => s.pid, () => null);
     await browser?.close();
     await workbench?.stop();
     if (pid) {
@@ -100,7 +104,7 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     await quickPickEnter(); // production
     await view('Model Registry').getByText(/@production/).waitFor({ timeout: 20_000 });
     await waitFor('serving production', async () => {
-      const s = (await (await fetch(`${serverUrl}/api/status`)).json()) as ServerStatus;
+      const s = (await (await api('/api/status')).json()) as ServerStatus;
       return s.serving?.selector === 'production' ? true : undefined;
     });
     await shot('03-promoted');

@@ -3,9 +3,12 @@ import { buildServer, type Server } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { after, before } from 'node:test';
 import { mlops, tempDataDir } from './cli';
+import { apiTokenHeader } from '../../common/api-token';
 
 export interface TestServer extends Server {
   url: string;
+  /** The data dir's management-API token as an `authorization` header: what the CLI and the extension send. */
+  apiHeaders: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -15,7 +18,7 @@ export async function startTestServer(dataDir: string, env: NodeJS.ProcessEnv = 
   const server = await buildServer(config, false);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = server.app.server.address() as AddressInfo;
-  return { ...server, url: `http://127.0.0.1:${port}`, close: () => server.app.close() };
+  return { ...server, url: `http://127.0.0.1:${port}`, apiHeaders: apiTokenHeader(dataDir), close: () => server.app.close() };
 }
 
 /** Trains the iris example into dataDir (`extra` params per run); returns nothing, asserts success. */
@@ -30,6 +33,13 @@ export const SAMPLE = [
   { sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2, petal_width: 2.3 },
   { sepal_length: 6.6, sepal_width: 3, petal_length: 4.4, petal_width: 1.4 },
 ];
+
+/** GET of a JSON answer, with the headers given (e.g. TestServer.apiHeaders). */
+export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { headers });
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { PredictionLog } from '../../server/prediction-log';
+import { readLog } from '../helpers/prediction-log';
 import { ROOT, mlopsAsync, tempDataDir } from '../helpers/cli';
 import { freePort } from '../helpers/net';
 import { SAMPLE, trainIris, waitFor } from '../helpers/server';
@@ -56,22 +56,17 @@ describe('faults', () => {
     const db = new Database(path.join(dir, 'predictions.sqlite'), { readonly: true });
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     db.close();
-    const log = PredictionLog.open({ dataDir: dir });
-    try {
-      const rows = log.read();
-      const logged = new Set(rows.map((e) => e.requestId));
-      const missing = [...acked].filter(([id]) => !logged.has(id));
-      // A flush interval, plus the hand-over in flight and scheduling slack on a loaded machine.
-      const window = FLUSH_MS * 2 + 300;
-      const old = missing.filter(([, at]) => at < killedAt - window);
-      assert.deepEqual(old, [], `${old.length} predictions acknowledged more than ${window} ms before the kill are missing`);
-      assert.ok(logged.size >= acked.size - missing.length);
-      const perRequest = new Map<string, number>();
-      for (const r of rows) perRequest.set(r.requestId, (perRequest.get(r.requestId) ?? 0) + 1);
-      assert.ok([...perRequest.values()].every((n) => n === 2), 'every logged request has both its rows');
-    } finally {
-      await log.close();
-    }
+    const rows = readLog(dir);
+    const logged = new Set(rows.map((e) => e.requestId));
+    const missing = [...acked].filter(([id]) => !logged.has(id));
+    // A flush interval, plus the hand-over in flight and scheduling slack on a loaded machine.
+    const window = FLUSH_MS * 2 + 300;
+    const old = missing.filter(([, at]) => at < killedAt - window);
+    assert.deepEqual(old, [], `${old.length} predictions acknowledged more than ${window} ms before the kill are missing`);
+    assert.ok(logged.size >= acked.size - missing.length);
+    const perRequest = new Map<string, number>();
+    for (const r of rows) perRequest.set(r.requestId, (perRequest.get(r.requestId) ?? 0) + 1);
+    assert.ok([...perRequest.values()].every((n) => n === 2), 'every logged request has both its rows');
   });
 
   test('a registry locked by another process gets a clear error, not a hang', async () => {

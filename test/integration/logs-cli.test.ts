@@ -46,12 +46,22 @@ describe('prediction log through the server and mlops logs export', () => {
     assert.match(bad.stderr, /--since must be an ISO time/);
   });
 
+  test('export reads without writing: an empty data dir gets a header and no database file', () => {
+    const dir = tempDataDir();
+    const csv = mlops(dir, ['logs', 'export']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout, 'at,request_id,model,version,label,probabilities,latency_ms\r\n');
+    assert.match(csv.stderr, /^0 predictions exported/);
+    assert.deepEqual(fs.readdirSync(dir), [], 'no predictions.sqlite, no writer thread to have made one');
+  });
+
   test('LOG_PREDICTIONS=false keeps no prediction', async () => {
     const dir = tempDataDir();
     trainIris(dir);
     const s = await startTestServer(dir, { LOG_PREDICTIONS: 'false' });
     assert.equal((await post(`${s.url}/predict`, SAMPLE)).status, 200);
-    const status = (await (await fetch(`${s.url}/api/status`)).json()) as { predictionLog: { enabled: boolean } };
+    const res = await fetch(`${s.url}/api/status`, { headers: s.apiHeaders });
+    const status = (await res.json()) as { predictionLog: { enabled: boolean } };
     assert.equal(status.predictionLog.enabled, false);
     await s.close();
     assert.ok(!fs.existsSync(path.join(dir, 'predictions.sqlite')));

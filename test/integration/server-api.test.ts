@@ -4,13 +4,12 @@ import type { AliasMove, ModelSummary, ModelVersion, RunRecord, ServerEvent, Ser
 import { post, trainedServer, waitFor } from '../helpers/server';
 import { subscribe } from '../helpers/sse';
 
-const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
-  const res = await fetch(url);
-  return { status: res.status, body: (await res.json()) as T };
-};
-
 describe('management API and event stream', () => {
   const ctx = trainedServer();
+  const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
+    const res = await fetch(url, { headers: ctx.server.apiHeaders });
+    return { status: res.status, body: (await res.json()) as T };
+  };
 
   test('models, versions and runs read as the CLI shows them', async () => {
     const models = await get<ModelSummary[]>(`${ctx.server.url}/api/models`);
@@ -32,10 +31,10 @@ describe('management API and event stream', () => {
   });
 
   test('a run started through the server streams its progress, registers, and the server follows', async () => {
-    const stream = await subscribe(ctx.server.url);
+    const stream = await subscribe(ctx.server.url, ctx.server.apiHeaders);
     try {
       assert.match(stream.contentType ?? '', /^text\/event-stream/);
-      const started = await post(`${ctx.server.url}/api/runs`, { params: { trainer: 'logistic_regression' } });
+      const started = await post(`${ctx.server.url}/api/runs`, { params: { trainer: 'logistic_regression' } }, ctx.server.apiHeaders);
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const { runId } = started.body as StartRunResponse;
       const finished = await waitFor('run.finished', () =>
@@ -50,13 +49,33 @@ describe('management API and event stream', () => {
       assert.equal(typeof (stats.type === 'stats' && stats.stats.requestsPerSecond), 'number');
       assert.equal((await get<RunRecord>(`${ctx.server.url}/api/runs/${runId}`)).body.registered?.version, 2);
 
-      const promote = await fetch(`${ctx.server.url}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 1, by: 'test' }) });
+      const promote = await fetch(`${ctx.server.url}/api/models/iris/aliases/production`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...ctx.server.apiHeaders },
+        body: JSON.stringify({ version: 1, by: 'test' }),
+      });
       assert.equal(promote.status, 200);
       const move = (await promote.json()) as AliasMove;
       assert.deepEqual([move.alias, move.fromVersion, move.toVersion, move.by], ['production', null, 1, 'test']);
     } finally {
       await stream.close();
     }
+  });
+
+  test('a model\'s sample records come from its signature and predict', async () => {
+    const sample = await get<Record<string, number>[]>(`${ctx.server.url}/api/models/iris/sample`);
+    assert.equal(sample.status, 200);
+    assert.equal(sample.body.length, 2);
+    const features = ctx.server.holder.current()!.version.signature.features;
+    for (const record of sample.body) {
+      assert.deepEqual(Object.keys(record), features.map((f) => f.name));
+      for (const f of features) assert.ok(record[f.name] >= f.min && record[f.name] <= f.max, `${f.name} within the training range`);
+    }
+    assert.notDeepEqual(sample.body[0], sample.body[1]);
+    assert.equal((await post(`${ctx.server.url}/predict`, sample.body)).status, 200);
+    assert.equal((await get<unknown[]>(`${ctx.server.url}/api/models/iris/sample?rows=5`)).body.length, 5);
+    assert.equal((await get(`${ctx.server.url}/api/models/nope/sample`)).status, 404);
+    assert.equal((await get(`${ctx.server.url}/api/models/iris/sample?rows=0`)).status, 400);
   });
 
   test('bad requests to the API are 4xx with a message', async () => {
@@ -70,7 +89,8 @@ describe('management API and event stream', () => {
       ['POST', '/api/runs/nope/cancel', {}, 404, /run 'nope' is not running here/],
     ];
     for (const [method, path, body, status, error] of cases) {
-      const res = await fetch(`${ctx.server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const headers = { 'content-type': 'application/json', ...ctx.server.apiHeaders };
+      const res = await fetch(`${ctx.server.url}${path}`, { method, headers, body: JSON.stringify(body) });
       assert.equal(res.status, status, `${method} ${path}`);
       assert.match(((await res.json()) as { error: string }).error, error);
     }

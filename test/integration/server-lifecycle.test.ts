@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { PredictionLog } from '../../server/prediction-log';
+import { readLog } from '../helpers/prediction-log';
 import { ROOT, tempDataDir } from '../helpers/cli';
 import { freePort } from '../helpers/net';
 import { SAMPLE, trainIris, waitFor } from '../helpers/server';
@@ -78,15 +78,10 @@ describe('server process lifecycle', () => {
     assert.equal(signal, null);
     assert.equal(code, 0, s.output());
 
-    const log = PredictionLog.open({ dataDir: dir });
-    try {
-      const logged = new Set(log.read().map((e) => e.requestId));
-      const lost = acknowledged.filter((id) => !logged.has(id));
-      assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged predictions missing`);
-      assert.ok(acknowledged.length > 300, `acknowledged ${acknowledged.length} of ${sent}`);
-    } finally {
-      await log.close();
-    }
+    const logged = new Set(readLog(dir).map((e) => e.requestId));
+    const lost = acknowledged.filter((id) => !logged.has(id));
+    assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged predictions missing`);
+    assert.ok(acknowledged.length > 300, `acknowledged ${acknowledged.length} of ${sent}`);
     // Request logs are pino JSON lines carrying the request id, and carry no credential.
     const lines = s.output().split('\n').filter((l) => l.startsWith('{'));
     assert.ok(lines.some((l) => JSON.parse(l).reqId === acknowledged[0]));

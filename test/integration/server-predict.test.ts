@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import parsePrometheus from 'parse-prometheus-text-format';
+import { sampleRecords } from '../../server/sample';
 import { SAMPLE, post, trainedServer } from '../helpers/server';
 
 const metricValue = async (url: string, name: string, labels: Record<string, string> = {}): Promise<number> => {
@@ -67,7 +68,10 @@ describe('prediction server on a model trained by the pipeline', () => {
     await SwaggerParser.validate(structuredClone(spec) as unknown as Parameters<typeof SwaggerParser.validate>[0]);
     const body = spec.paths['/predict'].post.requestBody.content['application/json'];
     assert.deepEqual(body.schema.items.required, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
-    assert.deepEqual(body.example, SAMPLE);
+    // The example is built from the signature (no iris record in the server), and predicts.
+    const served = ctx.server.holder.current()!.version.signature;
+    assert.deepEqual(body.example, sampleRecords(served));
+    assert.equal((await post(`${ctx.server.url}/predict`, body.example)).status, 200);
     assert.deepEqual(spec.paths['/predict'].post.responses['200'].content['application/json'].schema.items.properties.variety.enum, ['Setosa', 'Versicolor', 'Virginica']);
     for (const p of ['/v2/models/{name}/infer', '/metrics', '/healthz', '/readyz', '/api/models']) assert.ok(spec.paths[p], p);
     const ui = await fetch(`${ctx.server.url}/docs/`);
@@ -81,7 +85,10 @@ describe('prediction server on a model trained by the pipeline', () => {
     assert.equal(await metricValue(ctx.server.url, 'mlops_predictions_total', { class: 'Virginica' }), before + 3);
     const text = await (await fetch(`${ctx.server.url}/metrics`)).text();
     const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
-    for (const name of ['process_cpu_seconds_total', 'http_request_duration_seconds', 'mlops_inference_duration_seconds', 'mlops_inference_batch_size', 'mlops_model_info', 'mlops_model_training_metric', 'mlops_drift_feature_psi', 'mlops_drift_feature_ks', 'mlops_drift_class_js_distance']) {
+    const names = ['process_cpu_seconds_total', 'http_request_duration_seconds', 'mlops_inference_duration_seconds'];
+    names.push('mlops_inference_batch_rows', 'mlops_model_info', 'mlops_model_training_metric');
+    names.push('mlops_drift_feature_psi', 'mlops_drift_feature_ks', 'mlops_drift_class_js_distance');
+    for (const name of names) {
       assert.ok(families.has(name), `${name} exported`);
     }
     const info = families.get('mlops_model_info')!.metrics[0].labels!;
@@ -109,7 +116,8 @@ describe('prediction server on a model trained by the pipeline', () => {
     await post(`${ctx.server.url}/predict`, normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 })).concat(normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 }))));
     const shifted = await psi();
     assert.ok(shifted > calm + 0.25 && shifted > 0.25, `PSI ${calm} → ${shifted}`);
-    const monitoring = (await (await fetch(`${ctx.server.url}/api/monitoring`)).json()) as { drift: { windowRows: number; features: { name: string; ks: number }[] } };
+    const res = await fetch(`${ctx.server.url}/api/monitoring`, { headers: ctx.server.apiHeaders });
+    const monitoring = (await res.json()) as { drift: { windowRows: number; features: { name: string; ks: number }[] } };
     assert.equal(monitoring.drift.windowRows, 1000);
     assert.ok(monitoring.drift.features.find((f) => f.name === 'petal_length')!.ks > 0.3);
   });

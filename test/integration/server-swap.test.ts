@@ -6,7 +6,7 @@ import type { ServerStatus } from '../../common/contract';
 import { mlops, tempDataDir } from '../helpers/cli';
 import { SAMPLE, post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 
-const served = async (s: TestServer) => ((await (await fetch(`${s.url}/api/status`)).json()) as ServerStatus);
+const served = async (s: TestServer) => ((await (await fetch(`${s.url}/api/status`, { headers: s.apiHeaders })).json()) as ServerStatus);
 
 describe('hot swap', () => {
   let s: TestServer;
@@ -49,7 +49,9 @@ describe('hot swap', () => {
     const promoter = (async () => {
       for (let i = 0; i < 6; i++) {
         await new Promise((r) => setTimeout(r, 400));
-        const res = await fetch(`${s.url}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: i % 2 === 0 ? 1 : 2 }) });
+        const headers = { 'content-type': 'application/json', ...s.apiHeaders };
+        const body = JSON.stringify({ version: i % 2 === 0 ? 1 : 2 });
+        const res = await fetch(`${s.url}/api/models/iris/aliases/production`, { method: 'PUT', headers, body });
         assert.equal(res.status, 200);
         swaps++;
       }
@@ -68,7 +70,9 @@ describe('hot swap', () => {
     trainIris(dir); // version 3
     const v3 = JSON.parse(mlops(dir, ['models', 'show', 'iris/3', '--json']).stdout) as { path: string };
     fs.truncateSync(v3.path, 100);
-    const res = await fetch(`${s.url}/api/models/iris/aliases/production`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 3 }) });
+    const headers = { 'content-type': 'application/json', ...s.apiHeaders };
+    const body = JSON.stringify({ version: 3 });
+    const res = await fetch(`${s.url}/api/models/iris/aliases/production`, { method: 'PUT', headers, body });
     assert.equal(res.status, 200, 'the alias moves: the registry is not the server');
     const status = await served(s);
     assert.equal(status.serving?.version, before);

@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import type { PredictionLogEntry } from '../../common/contract';
 import { PREDICTIONS_DB_FILE, PredictionLog, type PredictionBatch } from '../../server/prediction-log';
+import { exportPredictionLog } from '../../server/prediction-log-export';
+import { readLog } from '../helpers/prediction-log';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODULE = path.join(ROOT, 'server', 'prediction-log.ts');
@@ -90,9 +92,9 @@ test('record + flush + read back exact values, one row per input row', async () 
     { at: T0 + 1000, requestId: 'req-1', model: 'iris', version: 3, inputs: { a: 1.1, b: -1, c: 1.5 }, label: 'label-1-1', probabilities: [0.25, 0.75], latencyMs: 2.5 },
     { at: T0 + 2000, requestId: 'req-2', model: 'other', version: 7, inputs: { a: 2, b: -2, c: 0.5 }, label: 'label-2-0', probabilities: null, latencyMs: 3.5 },
   ];
-  assert.deepEqual(log.read(), expected);
-  assert.deepEqual(log.read({ since: T0 + 1500 }), expected.slice(2));
-  assert.deepEqual(log.read({ limit: 1 }), expected.slice(0, 1));
+  assert.deepEqual(readLog(dir), expected);
+  assert.deepEqual(readLog(dir, { since: T0 + 1500 }), expected.slice(2));
+  assert.deepEqual(readLog(dir, { limit: 1 }), expected.slice(0, 1));
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   assert.deepEqual(db.prepare('SELECT row_index FROM predictions ORDER BY id').pluck().all(), [0, 1, 0]);
   assert.equal(db.pragma('user_version', { simple: true }), 1);
@@ -111,7 +113,7 @@ test('float32 tensors are stored as the decimals they came from; the caller may 
   rows.fill(99);
   probs.fill(99);
   await log.flush();
-  const [entry] = log.read();
+  const [entry] = readLog(dir);
   assert.deepEqual(entry.inputs, { sl: 5.1, sw: 3.5, pl: 1.4, pw: 0.2 });
   assert.deepEqual(entry.probabilities, [0.9, 0.07, 0.03]);
   assert.equal(Math.fround(entry.inputs.sl), Math.fround(5.1), 'the same float32 the model saw');
@@ -127,7 +129,7 @@ test('nothing is written before a flush; the timer flushes on its own within 3 i
   const start = Date.now();
   log.record(request(1, 3));
   assert.equal(dbRows(dir), 1, 'record() does no I/O');
-  assert.equal(log.read().length, 1);
+  assert.equal(readLog(dir).length, 1);
   assert.equal(log.stats().queued, 3);
   assert.ok(await until(() => log.stats().written === 4, 3 * interval), `flushed by the timer within ${3 * interval} ms`);
   assert.ok(Date.now() - start <= 3 * interval + 50);
@@ -153,7 +155,7 @@ test('close() resolves once everything is committed, is idempotent, and later re
   assert.equal(log.stats().dropped, 4);
   assert.equal(dbRows(dir), 750);
   const again = PredictionLog.open({ dataDir: dir });
-  const rows = again.read();
+  const rows = readLog(dir);
   assert.equal(rows.length, 750);
   assert.deepEqual(rows[749], { at: T0 + 249_000, requestId: 'req-249', model: 'iris', version: 3, inputs: { a: 249.2, b: -249, c: 2.5 }, label: 'label-249-2', probabilities: [0.25, 0.75], latencyMs: 250.5 });
   await again.close();
@@ -170,7 +172,7 @@ test('a full queue drops rows, counts them and makes record() return false; rows
   assert.equal(log.record(request(9, 1)), false, 'handed over but not committed: still no room');
   assert.deepEqual(log.stats(), { enabled: true, queued: 5, written: 0, dropped: 3, flushes: 0 });
   assert.equal(await flushed, 5);
-  assert.deepEqual(log.read().map((e) => [e.requestId, e.label]), [
+  assert.deepEqual(readLog(dir).map((e) => [e.requestId, e.label]), [
     ['req-1', 'label-1-0'], ['req-1', 'label-1-1'], ['req-1', 'label-1-2'], ['req-2', 'label-2-0'], ['req-2', 'label-2-1'],
   ]);
   assert.equal(log.record(request(4, 5)), true, 'room again after the flush');
@@ -190,7 +192,8 @@ test('a flush blocked by another writer fails fast, keeps its rows queued and su
   const beat = Date.now();
   await new Promise((r) => setTimeout(r, 1));
   assert.ok(Date.now() - beat < 100, 'the event loop is not held while the worker waits for the lock');
-  await assert.rejects(flushed, /locked/);
+  const busy = /^prediction log database .*predictions\.sqlite is locked by another process/;
+  await assert.rejects(flushed, { code: 'PREDICTION_LOG_BUSY', message: busy });
   assert.ok(Date.now() - started < 1500, 'the flush gives up on the lock long before the 5 s open timeout');
   assert.deepEqual(log.stats(), { enabled: true, queued: 2, written: 0, dropped: 0, flushes: 0 });
   assert.ok(await until(() => errors.length > 0, 1000), 'the timer reports its failure');
@@ -199,7 +202,7 @@ test('a flush blocked by another writer fails fast, keeps its rows queued and su
   other.exec('COMMIT');
   other.close();
   assert.ok(await until(() => log.stats().written === 2, 1000), 'the timer retries');
-  assert.deepEqual(log.read().map((e) => e.label), ['label-1-0', 'label-1-1']);
+  assert.deepEqual(readLog(dir).map((e) => e.label), ['label-1-0', 'label-1-1']);
   assert.deepEqual(log.stats(), { enabled: true, queued: 0, written: 2, dropped: 0, flushes: 1 });
   await log.close();
 });
@@ -209,48 +212,43 @@ test('redacted fields are never stored nor exported', async () => {
   const log = PredictionLog.open({ dataDir: dir, redact: ['b'], flushIntervalMs: 60_000 });
   log.record(request(1, 2));
   await log.flush();
-  assert.deepEqual(log.read().map((e) => e.inputs), [{ a: 1, c: 0.5 }, { a: 1.1, c: 1.5 }]);
+  assert.deepEqual(readLog(dir).map((e) => e.inputs), [{ a: 1, c: 0.5 }, { a: 1.1, c: 1.5 }]);
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   const stored = db.prepare('SELECT inputs FROM predictions').pluck().all() as string[];
   assert.ok(stored.every((s) => !s.includes('"b"')), stored.join());
   db.close();
   const csv = collect();
-  await log.export('csv', csv.out);
+  await exportPredictionLog(dir, 'csv', csv.out);
   const header = csv.text().split('\r\n')[0];
   assert.equal(header, 'at,request_id,model,version,a,c,label,probabilities,latency_ms');
   const jsonl = collect();
-  await log.export('jsonl', jsonl.out);
+  await exportPredictionLog(dir, 'jsonl', jsonl.out);
   assert.ok(!jsonl.text().includes('"b"'));
   await log.close();
 });
 
 test('retention by rows keeps the newest N; by age deletes old rows; the timer applies it', async () => {
   const dir = tempDir();
-  const log = PredictionLog.open({ dataDir: dir, maxRows: 1000, flushIntervalMs: 60_000 });
+  const log = PredictionLog.open({ dataDir: dir, maxRows: 1000, flushIntervalMs: 20 });
   // Out of time order on purpose: the oldest by time go, not the first inserted.
   for (let i = 12_000; i > 0; i--) log.record(request(i, 1));
-  await log.flush();
-  assert.equal(await log.applyRetention(), 11_000, 'deleted in batches');
-  const kept = log.read().map((e) => e.requestId);
-  assert.equal(kept.length, 1000);
-  assert.deepEqual(kept, Array.from({ length: 1000 }, (_, k) => `req-${11_001 + k}`));
-  assert.equal(await log.applyRetention(), 0);
+  assert.ok(await until(() => log.stats().written === 12_000 && dbRows(dir) === 1000, 5000), 'written, then trimmed in batches');
+  assert.deepEqual(readLog(dir).map((e) => e.requestId), Array.from({ length: 1000 }, (_, k) => `req-${11_001 + k}`));
   await log.close();
 
   const dir2 = tempDir();
-  const now = T0 + 100 * 86_400_000;
-  const aged = PredictionLog.open({ dataDir: dir2, maxAgeDays: 30, flushIntervalMs: 60_000 });
+  const now = Date.now();
+  const aged = PredictionLog.open({ dataDir: dir2, maxAgeDays: 30, flushIntervalMs: 20 });
   for (const days of [90, 31, 29, 1]) aged.record({ ...request(days, 1), at: now - days * 86_400_000, requestId: `${days}d` });
-  await aged.flush();
-  assert.equal(await aged.applyRetention(now), 2);
-  assert.deepEqual(aged.read().map((e) => e.requestId), ['29d', '1d']);
+  assert.ok(await until(() => aged.stats().written === 4 && dbRows(dir2) === 2, 5000), 'rows older than 30 days deleted');
+  assert.deepEqual(readLog(dir2).map((e) => e.requestId), ['29d', '1d']);
   await aged.close();
 
   const dir3 = tempDir();
   const auto = PredictionLog.open({ dataDir: dir3, maxRows: 10, flushIntervalMs: 20 });
   for (let i = 0; i < 25; i++) auto.record(request(i, 1));
   assert.ok(await until(() => auto.stats().written === 25 && dbRows(dir3) === 10, 2000), 'flushed, then trimmed by the timer');
-  assert.deepEqual(auto.read().map((e) => e.requestId), Array.from({ length: 10 }, (_, k) => `req-${15 + k}`));
+  assert.deepEqual(readLog(dir3).map((e) => e.requestId), Array.from({ length: 10 }, (_, k) => `req-${15 + k}`));
   await auto.close();
 });
 
@@ -262,7 +260,7 @@ test('CSV export parses back, with quotes, commas and line breaks escaped', asyn
   log.record({ ...request(2, 1), probabilities: null, features: ['a', 'b', 'label'], rows: [1, 2, 3] });
   await log.flush();
   const { out, text } = collect();
-  assert.equal(await log.export('csv', out), 3);
+  assert.equal(await exportPredictionLog(dir, 'csv', out), 3);
   const records = parse(text(), { columns: true }) as Record<string, string>[];
   assert.deepEqual(Object.keys(records[0]), ['at', 'request_id', 'model', 'version', 'a', 'b', 'c', 'input:label', 'label', 'probabilities', 'latency_ms']);
   assert.deepEqual(records[0], {
@@ -275,9 +273,30 @@ test('CSV export parses back, with quotes, commas and line breaks escaped', asyn
   assert.deepEqual(JSON.parse(records[1].probabilities), [0.25, 0.75]);
   assert.deepEqual([records[2].a, records[2].b, records[2].c, records[2]['input:label'], records[2].probabilities], ['1', '2', '', '3', '']);
   const since = collect();
-  assert.equal(await log.export('csv', since.out, { since: T0 + 1500 }), 1);
+  assert.equal(await exportPredictionLog(dir, 'csv', since.out, { since: T0 + 1500 }), 1);
   assert.equal((parse(since.text(), { columns: true }) as unknown[]).length, 1);
   await log.close();
+});
+
+test('CSV export escapes cells a spreadsheet would run as formulas; numbers stay numbers', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  const evil = ['=HYPERLINK("http://x","y")', '+1+cmd', '-2+3', '@SUM(A1)', '\tx', '\rx', '\uFF1D1'];
+  for (const [i, label] of evil.entries()) {
+    log.record({ ...request(i, 1), labels: [label], requestId: label, model: label, features: ['a', 'b', '=c'], probabilities: null });
+  }
+  await log.flush();
+  await log.close();
+  const { out, text } = collect();
+  assert.equal(await exportPredictionLog(dir, 'csv', out), evil.length);
+  const records = parse(text(), { columns: true }) as Record<string, string>[];
+  assert.ok(Object.keys(records[0]).includes("'=c"), 'a header cell is escaped too');
+  for (const [i, label] of evil.entries()) {
+    const r = records[i];
+    for (const cell of [r.label, r.request_id, r.model]) assert.equal(cell, `'${label}`);
+    assert.equal(r.b, String(-i), 'a negative number is not escaped');
+  }
+  assert.deepEqual(readLog(dir).map((e) => e.label), evil, 'the log itself keeps the values as they came');
 });
 
 test('JSONL export lines parse to PredictionLogEntry, equal to read()', async () => {
@@ -287,11 +306,11 @@ test('JSONL export lines parse to PredictionLogEntry, equal to read()', async ()
   log.record({ ...request(2, 1), probabilities: null });
   await log.flush();
   const { out, text } = collect();
-  assert.equal(await log.export('jsonl', out), 3);
+  assert.equal(await exportPredictionLog(dir, 'jsonl', out), 3);
   const lines = text().trimEnd().split('\n');
   assert.equal(lines.length, 3);
   const entries = lines.map((l) => JSON.parse(l) as PredictionLogEntry);
-  assert.deepEqual(entries, log.read());
+  assert.deepEqual(entries, readLog(dir));
   assert.deepEqual(Object.keys(entries[0]), ['at', 'requestId', 'model', 'version', 'inputs', 'label', 'probabilities', 'latencyMs']);
   await log.close();
 });
@@ -317,7 +336,7 @@ test('export honours backpressure, reads a snapshot while flushes go on, and fai
   });
   slow.on('drain', () => waits++);
   const heapBefore = process.memoryUsage().heapUsed;
-  assert.equal(await log.export('jsonl', slow), 5000, 'the snapshot taken when the export began');
+  assert.equal(await exportPredictionLog(dir, 'jsonl', slow), 5000, 'the snapshot taken when the export began');
   assert.ok(waits >= 5, `waited for drain ${waits} times`);
   assert.ok(process.memoryUsage().heapUsed - heapBefore < 50e6);
   const lines = chunks.join('').trimEnd().split('\n');
@@ -332,8 +351,8 @@ test('export honours backpressure, reads a snapshot while flushes go on, and fai
       setImmediate(() => this.destroy()); // the client goes away with a write pending: no 'drain' ever
     },
   });
-  await assert.rejects(log.export('csv', broken), /closed before the export finished|destroyed/);
-  assert.equal(log.read().length, 5001, 'the main connection is still usable');
+  await assert.rejects(exportPredictionLog(dir, 'csv', broken), /closed before the export finished|destroyed/);
+  assert.equal(readLog(dir).length, 5001, 'the main connection is still usable');
   await log.close();
 });
 
@@ -428,8 +447,8 @@ loop();
   }
   // Reopening through the module works on the recovered file.
   const log = PredictionLog.open({ dataDir: dir });
-  assert.equal(log.read().length, rows.length);
-  log.close();
+  await log.close();
+  assert.equal(readLog(dir).length, rows.length);
 }
 
 test('a process that ends without close() still writes its queue (exit hook; neither the timer nor the worker keeps it alive)', () => {
@@ -483,7 +502,7 @@ test('a large flush does not block the main thread: the worker builds and writes
   };
   log.record({ ...request(1, 2), labels: [undefined as unknown as string, 'x'] });
   assert.equal(await log.flush(), 2, 'the worker is up');
-  assert.equal(log.read()[0].label, '', 'a missing label is stored empty');
+  assert.equal(readLog(dir)[0].label, '', 'a missing label is stored empty');
   for (let i = 0; i < 1000; i++) assert.equal(log.record(batch(i)), true); // 100k rows: ~1 s of work for the old main-thread flush
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
@@ -500,7 +519,7 @@ test('a large flush does not block the main thread: the worker builds and writes
   assert.ok(handOver < 20, `hand-over took ${handOver} ms`);
   assert.ok(max < 60, `the event loop was held up to ${max} ms`);
   assert.equal(dbRows(dir), 100_002);
-  assert.deepEqual(log.read({ since: T0 + 999, limit: 1 })[0], {
+  assert.deepEqual(readLog(dir, { since: T0 + 999, limit: 1 })[0], {
     at: T0 + 999, requestId: 'req-999', model: 'iris', version: 1, inputs: { sepal_length: 2.9, sepal_width: 3, petal_length: 3.1, petal_width: 3.2 },
     label: classes[0], probabilities: [0.9, 0, 0.1], latencyMs: 1,
   });
@@ -529,6 +548,6 @@ test('a writer thread that dies loses only its hand-over (counted, reported); a 
   assert.equal(dbRows(dir), log.stats().written);
   log.record(request(3, 1));
   assert.ok(await until(() => log.stats().queued === 0, 3000), 'a new worker writes the next rows');
-  assert.ok(log.read().some((e) => e.requestId === 'req-3'));
+  assert.ok(readLog(dir).some((e) => e.requestId === 'req-3'));
   await log.close();
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
+import { apiTokenHeader } from '../../../common/api-token';
+import { dataDir } from '../../../common/config';
 
 const EXTENSION_ID = 'mlops-template.mlops-template';
 
@@ -31,7 +33,10 @@ export function registerExtensionSuite(mocha: Mocha): void {
   test('starts and stops the server through the commands', async () => {
     await vscode.commands.executeCommand('mlops.startServer');
     const port = vscode.workspace.getConfiguration('mlops').get<number>('server.port');
-    const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { pid: number };
+    // /api takes the token the server wrote into its data dir (the workspace's local_data/ unless configured).
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    const dir = dataDir({ MLOPS_DATA_DIR: vscode.workspace.getConfiguration('mlops').get<string>('dataDirectory') || undefined }, folder);
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`, { headers: apiTokenHeader(dir) })).json()) as { pid: number };
     assert.ok(status.pid > 0);
     await vscode.commands.executeCommand('mlops.stopServer');
   });

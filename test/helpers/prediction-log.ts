@@ -1,0 +1,32 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { PredictionLogEntry } from '../../common/contract';
+import { PREDICTIONS_DB_FILE } from '../../server/prediction-log';
+
+type RawRow = [number, string, string, number, string, string, string | null, number];
+
+/** The committed prediction log of a data dir, oldest first (by time, then insertion), read with SQL of the tests' own. */
+export function readLog(dataDir: string, opts: { since?: number; limit?: number } = {}): PredictionLogEntry[] {
+  const db = new Database(path.join(dataDir, PREDICTIONS_DB_FILE), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(
+        'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions ' +
+          'WHERE at >= ? ORDER BY at, id LIMIT ?',
+      )
+      .raw(true)
+      .all(opts.since ?? Number.MIN_SAFE_INTEGER, opts.limit ?? -1) as RawRow[];
+    return rows.map((r) => ({
+      at: r[0],
+      requestId: r[1],
+      model: r[2],
+      version: r[3],
+      inputs: JSON.parse(r[4]) as Record<string, number>,
+      label: r[5],
+      probabilities: r[6] === null ? null : (JSON.parse(r[6]) as number[]),
+      latencyMs: r[7],
+    }));
+  } finally {
+    db.close();
+  }
+}
