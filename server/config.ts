@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
 import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
+import { parseModelRef } from '../common/model-uri';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
 export interface ScopeAuth {
@@ -68,13 +69,16 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     if (['0', 'false', 'no'].includes(raw)) return false;
     throw errors.badOption(name, 'true or false', env[name]!);
   };
+  // MLOPS_MODEL may be a model URI (models:/iris@production) that names the version itself; the
+  // explicit flags and the MLOPS_MODEL_ALIAS/VERSION settings still win over it.
+  const fromEnv = env.MLOPS_MODEL ? parseModelRef(env.MLOPS_MODEL) : null;
   const version = flags.version ?? (env.MLOPS_MODEL_VERSION ? number('MLOPS_MODEL_VERSION', 1, 1) : undefined);
   return {
     host: flags.host ?? env.MLOPS_HOST ?? '127.0.0.1',
     port: flags.port ?? number('MLOPS_PORT', 8000),
     dataDir: defaultDataDir(env),
-    model: flags.model ?? env.MLOPS_MODEL ?? null,
-    selector: version ?? flags.alias ?? env.MLOPS_MODEL_ALIAS ?? null,
+    model: flags.model ?? fromEnv?.name ?? null,
+    selector: version ?? flags.alias ?? env.MLOPS_MODEL_ALIAS ?? (flags.model === undefined ? fromEnv?.selector : null) ?? null,
     auth: {
       predict: scope(env, 'PREDICT'),
       metrics: scope(env, 'METRICS'),

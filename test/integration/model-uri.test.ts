@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import type { AliasMove, ModelVersion } from '../../common/contract';
 import { json, mlops, mlopsAsync, tempDataDir } from '../helpers/cli';
 import { freePort } from '../helpers/net';
+import { apiTokenHeader } from '../../common/api-token';
 
 describe('model URIs', () => {
   const dir = tempDataDir();
@@ -36,9 +37,9 @@ describe('model URIs', () => {
   });
 
   /** `mlops serve <args>` until it says what it serves; then the caller's checks; then SIGTERM. */
-  async function serving(args: string[], check: (url: string, said: string) => Promise<void>): Promise<void> {
+  async function serving(args: string[], check: (url: string, said: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
-    const server = mlopsAsync(dir, ['serve', ...args, '--port', String(port)], { MLOPS_REQUEST_LOG: 'false' });
+    const server = mlopsAsync(dir, ['serve', ...args, '--port', String(port)], { MLOPS_REQUEST_LOG: 'false', ...env });
     try {
       const end = Date.now() + 30_000;
       while (!/serving .* on http/.test(server.stderr())) {
@@ -55,6 +56,8 @@ describe('model URIs', () => {
   test('mlops serve takes one, as `mlflow models serve -m` does (positional or -m)', async () => {
     await serving(['models:/iris/1'], async (_url, said) => assert.match(said, /serving iris version 1 on/));
     await serving(['-m', 'models:/iris@staging'], async (_url, said) => assert.match(said, /serving iris version 2 on/));
+    await serving([], async (_url, said) => assert.match(said, /serving iris version 2 on/), { MLOPS_MODEL: 'models:/iris@staging' });
+    await serving([], async (_url, said) => assert.match(said, /serving iris version 1 on/), { MLOPS_MODEL: 'models:/iris/1' });
     const bad = mlops(dir, ['serve', 'models:/iris/Production']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /for an alias write models:\/iris@production/);
@@ -66,7 +69,7 @@ describe('model URIs', () => {
   test('GET /api/models/{uri} answers that version; a bad URI is a 400 naming it', async () => {
     await serving([], async (url) => {
       const get = async (ref: string) => {
-        const res = await fetch(`${url}/api/models/${encodeURIComponent(ref)}`);
+        const res = await fetch(`${url}/api/models/${encodeURIComponent(ref)}`, { headers: apiTokenHeader(dir) });
         return { status: res.status, body: (await res.json()) as ModelVersion & { code?: string; error?: string } };
       };
       assert.equal((await get('models:/iris/1')).body.version, 1);
