@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
+import type { ModelDetail, PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
 import { MlopsError } from '../../common/errors';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
@@ -59,7 +59,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   });
 
   app.get('/api/models', { schema: { tags, summary: 'Registered models' } }, async () => o.registry.models.list());
-  app.get('/api/models/:name', { schema: { tags, summary: 'A model: versions (newest first) and alias history' } }, async (req) => {
+  app.get('/api/models/:name', { schema: { tags, summary: 'A model: versions (newest first) and alias history' } }, async (req): Promise<ModelDetail> => {
     const { name } = req.params as { name: string };
     return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
   });
@@ -79,7 +79,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     },
     async (req) => {
       const { name, alias } = req.params as { name: string; alias: string };
-      const body = req.body as PromoteRequest & { by?: string };
+      const body = req.body as PromoteRequest;
       const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
       await o.holder.refresh(); // our own commit does not move data_version for our connection
       return move;
