@@ -23,7 +23,11 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'TOO_LARGE'
   | 'UNAUTHORIZED'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'NO_PROJECT'
+  | 'SERVER_START'
+  | 'SERVER_UNREACHABLE'
+  | 'BAD_SETTING';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -73,4 +77,16 @@ export const errors = {
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   registryBusy: (file: string) =>
     new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
+  // The VS Code extension's own (it starts the server and talks to it)
+  noProject: () => new MlopsError('NO_PROJECT', 'open the project folder first (or set mlops.projectDirectory)'),
+  serverMissing: (entry: string) =>
+    new MlopsError('SERVER_START', `no server to start: ${entry} is missing (run npm ci in the project)`),
+  serverNoAnswer: (seconds: number) =>
+    new MlopsError('SERVER_START', `the server did not answer within ${seconds} s (see the MLOps Server output)`),
+  serverExited: (how: string) =>
+    new MlopsError('SERVER_START', `the server exited while starting (${how}); see the MLOps Server output`),
+  serverUnreachable: (url: string) =>
+    new MlopsError('SERVER_UNREACHABLE', `the MLOps server at ${url} is not reachable: MLOps: Start Server`, 503),
+  badSetting: (name: string, expected: string, got: unknown) =>
+    new MlopsError('BAD_SETTING', `setting ${name} must be ${expected}, got ${JSON.stringify(got)}`),
 };

@@ -21,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('MLOps Server', { log: true });
   const api = new ApiClient(() => baseUrl());
   const stream = new EventStream(api);
-  const server = new ServerProcess(api, log);
+  const server = new ServerProcess(api, log, settings);
   const runs = new RunsTree(api);
   const models = new ModelsTree(api);
   const status = new StatusBar();
