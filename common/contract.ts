@@ -292,6 +292,10 @@ export interface ModelDetail {
   versions: ModelVersion[];
   history: AliasMove[];
 }
+/** GET /api/registry: every model with its versions (newest first), read at one point in time. */
+export interface RegistrySnapshot {
+  models: { model: ModelSummary; versions: ModelVersion[] }[];
+}
 export interface ApiError {
   error: string;
   code?: string;

@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const stream = new EventStream(api);
   const server = new ServerProcess(api, log, settings);
   const runs = new RunsTree(api);
-  const models = new ModelsTree(api);
+  const models = new ModelsTree(api, () => settings().defaultAlias);
   const status = new StatusBar();
   const d: Deps = { context, api, stream, server, runs, models, log };
   deps = d;
@@ -33,6 +33,8 @@ export function activate(context: vscode.ExtensionContext): void {
     stream,
     server,
     status,
+    runs,
+    models,
     vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs }),
     vscode.window.createTreeView('mlops.models', { treeDataProvider: models }),
     vscode.window.registerWebviewPanelSerializer(MetricsPanel.viewType, {

@@ -6,6 +6,7 @@ import {
   type ModelSummary,
   type MonitoringSnapshot,
   type PromoteRequest,
+  type RegistrySnapshot,
   type RunRecord,
   type ServerStatus,
   type StartRunRequest,
@@ -24,6 +25,7 @@ export class ApiClient {
   runs = (limit = 30) => this.get<RunRecord[]>(`/api/runs?limit=${limit}`);
   run = (id: string) => this.get<RunRecord>(`/api/runs/${encodeURIComponent(id)}`);
   models = () => this.get<ModelSummary[]>('/api/models');
+  registry = () => this.get<RegistrySnapshot>('/api/registry');
   model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ModelDetail, PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
+import type { ModelDetail, PromoteRequest, RegistrySnapshot, ServerStatus, StartRunRequest } from '../../common/contract';
 import { MlopsError } from '../../common/errors';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
@@ -59,6 +59,11 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   });
 
   app.get('/api/models', { schema: { tags, summary: 'Registered models' } }, async () => o.registry.models.list());
+  // One request (and one read transaction) for a whole registry view, instead of one per model.
+  app.get('/api/registry', { schema: { tags, summary: 'Every model with its versions, in one consistent read' } }, async (): Promise<RegistrySnapshot> => {
+    const models = o.registry.db.transaction(() => o.registry.models.list().map((model) => ({ model, versions: o.registry.models.versions(model.name) })))();
+    return { models };
+  });
   app.get('/api/models/:name', { schema: { tags, summary: 'A model: versions (newest first) and alias history' } }, async (req): Promise<ModelDetail> => {
     const { name } = req.params as { name: string };
     return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
