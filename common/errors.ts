@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'NO_PROJECT'
   | 'SERVER_START'
   | 'SERVER_UNREACHABLE'
-  | 'BAD_SETTING';
+  | 'BAD_SETTING'
+  | 'LOAD_TEST';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -89,4 +90,6 @@ export const errors = {
     new MlopsError('SERVER_UNREACHABLE', `the MLOps server at ${url} is not reachable: MLOps: Start Server`, 503),
   badSetting: (name: string, expected: string, got: unknown) =>
     new MlopsError('BAD_SETTING', `setting ${name} must be ${expected}, got ${JSON.stringify(got)}`),
+  nothingServed: (why: string | null) => new MlopsError('NOT_READY', `no model is being served: ${why ?? 'train one first'}`, 503),
+  loadTest: (reason: string) => new MlopsError('LOAD_TEST', `load test failed: ${reason}`),
 };

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/models';
 import { registerRunCommands } from './commands/runs';
+import { command } from './commands/register';
 import { registerServingCommands } from './commands/serving';
 import { train } from './commands/train';
 import type { Deps } from './deps';
@@ -40,13 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(MetricsPanel.viewType, {
       deserializeWebviewPanel: async (panel) => MetricsPanel.revive(panel, context.extensionUri, api, stream),
     }),
-    vscode.commands.registerCommand('mlops.train', async () => {
-      try {
-        await train(d);
-      } catch (err) {
-        void vscode.window.showErrorMessage(`MLOps: Train: ${(err as Error).message}`);
-      }
-    }),
+    command(d, 'mlops.train', () => train(d)),
     ...registerRunCommands(d),
     ...registerModelCommands(d),
     ...registerServingCommands(d),

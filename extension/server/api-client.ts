@@ -4,6 +4,7 @@ import {
   type ApiError,
   type ModelDetail,
   type ModelSummary,
+  type ModelVersion,
   type MonitoringSnapshot,
   type PromoteRequest,
   type RegistrySnapshot,
@@ -26,6 +27,7 @@ export class ApiClient {
   run = (id: string) => this.get<RunRecord>(`/api/runs/${encodeURIComponent(id)}`);
   models = () => this.get<ModelSummary[]>('/api/models');
   registry = () => this.get<RegistrySnapshot>('/api/registry');
+  version = (name: string, version: number) => this.get<ModelVersion>(`/api/models/${encodeURIComponent(name)}/versions/${version}`);
   model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
