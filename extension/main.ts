@@ -6,7 +6,9 @@ import { registerRunCommands } from './commands/runs';
 import { command } from './commands/register';
 import { registerServingCommands } from './commands/serving';
 import { train } from './commands/train';
+import { isMlopsError } from '../common/errors';
 import type { Deps } from './deps';
+import { errorMessage } from './error-message';
 import { ApiClient } from './server/api-client';
 import { EventStream } from './server/event-stream';
 import { ServerProcess } from './server/server-process';
@@ -68,8 +70,18 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // Activation stays light: connecting and (maybe) starting the server happen after it.
   stream.start();
-  if (settings().autoStart) {
-    setTimeout(() => void server.ensure().then(() => stream.kick(), (err: Error) => log.warn(err.message)), 0);
+  setTimeout(() => void autoStart(d), 0);
+}
+
+/** Connects to the server, or starts it (mlops.server.autoStart); a problem is shown, never thrown. */
+async function autoStart(d: Deps): Promise<void> {
+  try {
+    if (!settings().autoStart) return;
+    await d.server.ensure();
+    d.stream.kick();
+  } catch (err) {
+    d.log.warn(errorMessage(err, '(mlops.server settings)'));
+    if (isMlopsError(err) && err.code === 'BAD_SETTING') void vscode.window.showErrorMessage(`MLOps: ${err.message}`);
   }
 }
 

@@ -99,7 +99,10 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     await palette('MLOps: Train');
     await quickPickEnter(); // pipeline: the default (the iris example)
     await quickPickEnter(); // params: the defaults
-    await view('Pipeline Runs').getByText('iris v1').waitFor({ timeout: 60_000 });
+    await view('Pipeline Runs').getByText('iris v1').waitFor({ timeout: 60_000 }).catch(async (err: unknown) => {
+      await shot('02-train-failed'); // the notifications say why
+      throw err;
+    });
     assert.equal(await view('Pipeline Runs').locator('.codicon-pass').count(), 1, 'a succeeded run');
     await view('Model Registry').getByText('v1', { exact: true }).waitFor({ timeout: 20_000 });
     await view('Model Registry').getByText(/@latest/).waitFor();
