@@ -14,7 +14,8 @@ export function sampleRecords(signature: ModelSignature, reference?: TrainingRef
     Object.fromEntries(
       signature.features.map((f) => {
         const ref = byName.get(f.name);
-        const value = ref ? (pick === 'mean' ? ref.mean : (ref.quantiles[4] ?? ref.mean)) : f.min + (f.max - f.min) * (pick === 'mean' ? 0.5 : 0.25);
+        const fromRange = f.min + (f.max - f.min) * (pick === 'mean' ? 0.5 : 0.25);
+        const value = ref ? (pick === 'mean' ? ref.mean : (ref.quantiles[4] ?? ref.mean)) : fromRange;
         return [f.name, round(Math.min(f.max, Math.max(f.min, value)))];
       }),
     );

@@ -3,7 +3,16 @@ import { checkSettings, type Settings } from './settings-check';
 
 export type { Settings } from './settings-check';
 
-const KEYS = ['server.host', 'server.port', 'server.autoStart', 'nodePath', 'dataDirectory', 'pipeline', 'defaultAlias', 'projectDirectory'];
+const KEYS = [
+  'server.host',
+  'server.port',
+  'server.autoStart',
+  'nodePath',
+  'dataDirectory',
+  'pipeline',
+  'defaultAlias',
+  'projectDirectory',
+];
 
 /** The extension's settings (`mlops.*`), read fresh and checked each time they are needed. */
 export function settings(): Settings {

@@ -7,7 +7,11 @@ import { baseUrl } from '../settings';
  * Registers a command whose failures all read the same: "MLOps: <title>: <message>" with a Show Logs
  * button, and the stack in the MLOps log. Every command of the extension goes through here.
  */
-export function command<A extends unknown[]>(d: Pick<Deps, 'log' | 'context'>, id: string, run: (...args: A) => unknown): vscode.Disposable {
+export function command<A extends unknown[]>(
+  d: Pick<Deps, 'log' | 'context'>,
+  id: string,
+  run: (...args: A) => unknown,
+): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: A) => {
     try {
       return await run(...args);
@@ -27,6 +31,6 @@ export function command<A extends unknown[]>(d: Pick<Deps, 'log' | 'context'>, i
 }
 
 function title(d: Pick<Deps, 'context'>, id: string): string {
-  const commands = (d.context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } }).contributes?.commands;
-  return commands?.find((c) => c.command === id)?.title ?? id;
+  const manifest = d.context.extension.packageJSON as { contributes?: { commands?: { command: string; title: string }[] } };
+  return manifest.contributes?.commands?.find((c) => c.command === id)?.title ?? id;
 }

@@ -14,16 +14,19 @@ export async function train(d: Deps, preset?: { pipeline: string; params: Record
     { location: vscode.ProgressLocation.Notification, title: 'MLOps: training', cancellable: true },
     (progress, token) => {
       const cancel = new AbortController();
-      token.onCancellationRequested(() => cancel.abort());
-      return runToEnd(d.api, d.stream, { pipeline: choice.pipeline || undefined, params: choice.params }, {
+      const onCancel = token.onCancellationRequested(() => cancel.abort());
+      const ended = runToEnd(d.api, d.stream, { pipeline: choice.pipeline || undefined, params: choice.params }, {
         signal: cancel.signal,
         onStarted: (runId) => progress.report({ message: `${runId}: starting` }),
         onEvent: (ev) => {
-          if (ev.type === 'step.started') progress.report({ message: `${ev.runId}: step ${ev.index + 1} of ${ev.total}: ${ev.step}`, increment: 0 });
+          if (ev.type === 'step.started') {
+            progress.report({ message: `${ev.runId}: step ${ev.index + 1} of ${ev.total}: ${ev.step}`, increment: 0 });
+          }
           if (ev.type === 'step.finished') progress.report({ increment: 100 / ev.total });
           if (ev.type === 'run.finished' && cancel.signal.aborted) progress.report({ message: `${ev.runId}: cancelled` });
         },
       });
+      return ended.finally(() => onCancel.dispose());
     },
   );
   void d.runs.refresh();

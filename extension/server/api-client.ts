@@ -32,7 +32,10 @@ export class ApiClient {
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   promote = (model: string, alias: string, version: number) =>
-    this.send<AliasMove>('PUT', `/api/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`, { version, by: 'extension' } satisfies PromoteRequest);
+    this.send<AliasMove>('PUT', `/api/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`, {
+      version,
+      by: 'extension',
+    } satisfies PromoteRequest);
 
   async predict(body: unknown): Promise<{ body: unknown; version: string | null }> {
     const res = await this.fetch('/predict', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });

@@ -60,7 +60,8 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Di
     const serving = this.served?.model === v.model && this.served.version === v.version;
     const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${v.model}/${v.version}`;
-    item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : v.aliases.includes(this.defaultAlias()) ? 'star-full' : 'circle-small-filled');
+    const starred = v.aliases.includes(this.defaultAlias());
+    item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : starred ? 'star-full' : 'circle-small-filled');
     const badges = v.aliases.map((a) => `@${a}`).join(' ');
     const acc = v.metrics.accuracy !== undefined ? `acc ${v.metrics.accuracy.toFixed(3)}` : '';
     item.description = [badges, acc, serving ? 'serving' : '', v.createdAt.replace('T', ' ').slice(0, 16)].filter(Boolean).join(' · ');

@@ -60,11 +60,13 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
 
   app.get('/api/models', { schema: { tags, summary: 'Registered models' } }, async () => o.registry.models.list());
   // One request (and one read transaction) for a whole registry view, instead of one per model.
-  app.get('/api/registry', { schema: { tags, summary: 'Every model with its versions, in one consistent read' } }, async (): Promise<RegistrySnapshot> => {
-    const models = o.registry.db.transaction(() => o.registry.models.list().map((model) => ({ model, versions: o.registry.models.versions(model.name) })))();
-    return { models };
+  const registrySummary = 'Every model with its versions, in one consistent read';
+  app.get('/api/registry', { schema: { tags, summary: registrySummary } }, async (): Promise<RegistrySnapshot> => {
+    const { models } = o.registry;
+    return { models: o.registry.db.transaction(() => models.list().map((model) => ({ model, versions: models.versions(model.name) })))() };
   });
-  app.get('/api/models/:name', { schema: { tags, summary: 'A model: versions (newest first) and alias history' } }, async (req): Promise<ModelDetail> => {
+  const modelSummary = 'A model: versions (newest first) and alias history';
+  app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail> => {
     const { name } = req.params as { name: string };
     return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
   });

@@ -33,7 +33,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { bus: EventBus })
     unsubscribe();
     for (const res of open) res.end();
   });
-  app.get('/api/events', { schema: { tags: ['management'], summary: 'Live events (text/event-stream); resumes after Last-Event-ID' } }, (request, reply) => {
+  const summary = 'Live events (text/event-stream); resumes after Last-Event-ID';
+  app.get('/api/events', { schema: { tags: ['management'], summary } }, (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -136,7 +136,9 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await palette('MLOps: Send Test Prediction');
-    await page.locator('.notifications-toasts').getByText(/Prediction from iris\/1 \(training mean, median\): (Setosa|Versicolor|Virginica), (Setosa|Versicolor|Virginica)/).waitFor({ timeout: 10_000 });
+    const label = '(Setosa|Versicolor|Virginica)';
+    const prediction = new RegExp(`Prediction from iris/1 \\(training mean, median\\): ${label}, ${label}`);
+    await page.locator('.notifications-toasts').getByText(prediction).waitFor({ timeout: 10_000 });
     assert.ok(sent > 50);
     await waitFor('the webview title', async () => ((await frame.textContent('#title'))?.includes('iris@production — version 1') ? true : undefined), 15_000);
     await waitFor('drift data in the webview', async () => (/drift window: [1-9]\d* of 1000 rows/.test((await frame.textContent('#message')) ?? '') ? true : undefined), 15_000);

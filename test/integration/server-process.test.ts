@@ -12,7 +12,10 @@ import { startTestServer } from '../helpers/server';
 /** The extension's ServerProcess outside VS Code: real dist/server.js children, a log that keeps its lines. */
 async function harness(overrides: Partial<LaunchSettings> = {}) {
   const port = overrides.port ?? (await freePort());
-  const launch: LaunchSettings = { host: '127.0.0.1', port, nodePath: process.execPath, dataDirectory: tempDataDir(), pipeline: '', defaultAlias: 'production', projectDirectory: ROOT, ...overrides };
+  const launch: LaunchSettings = {
+    ...{ host: '127.0.0.1', port, nodePath: process.execPath, dataDirectory: tempDataDir(), pipeline: '' },
+    ...{ defaultAlias: 'production', projectDirectory: ROOT, ...overrides },
+  };
   const lines: [LogLevel, string][] = [];
   const at = (level: LogLevel) => (text: string) => void lines.push([level, text]);
   const log = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };

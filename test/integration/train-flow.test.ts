@@ -71,7 +71,10 @@ describe('the train flow always ends', () => {
   test('cancel ends the run, and the flow with it', async () => {
     const cancel = new AbortController();
     const began = Date.now();
-    const run = await runToEnd(api, stream(api), { pipeline: SLOW, params: { seconds: 60 } }, { onEvent: (e) => e.type === 'step.started' && cancel.abort(), signal: cancel.signal });
+    const run = await runToEnd(api, stream(api), { pipeline: SLOW, params: { seconds: 60 } }, {
+      onEvent: (e) => e.type === 'step.started' && cancel.abort(),
+      signal: cancel.signal,
+    });
     assert.equal(run.status, 'cancelled');
     assert.ok(Date.now() - began < 20_000, 'well before the step would have ended');
     await waitFor('the runner to exit', async () => ((await api.status()).activeRuns.length === 0 ? true : undefined));
@@ -90,10 +93,12 @@ describe('the train flow always ends', () => {
     });
     await new Promise<void>((r) => vanishing.listen(port, '127.0.0.1', r));
     const gone = new ApiClient(() => `http://127.0.0.1:${port}`);
-    await assert.rejects(runToEnd(gone, stream(gone), {}, { pollMs: 50, unreachableMs: 500 }), /the MLOps server at http:\/\/127\.0\.0\.1:\d+ is not reachable/);
+    const following = runToEnd(gone, stream(gone), {}, { pollMs: 50, unreachableMs: 500 });
+    await assert.rejects(following, /the MLOps server at http:\/\/127\.0\.0\.1:\d+ is not reachable/);
   });
 
   test('a refused start rejects at once', async () => {
-    await assert.rejects(runToEnd(api, stream(api), { pipeline: '/etc/passwd' }), /pipeline must be a \.ts or \.js module inside the project/);
+    const refused = runToEnd(api, stream(api), { pipeline: '/etc/passwd' });
+    await assert.rejects(refused, /pipeline must be a \.ts or \.js module inside the project/);
   });
 });

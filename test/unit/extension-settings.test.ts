@@ -7,12 +7,20 @@ import { errorMessage } from '../../extension/error-message';
 import { checkSettings } from '../../extension/settings-check';
 import { ROOT } from '../helpers/cli';
 
+interface Property {
+  type: string;
+  default: unknown;
+  minimum?: number;
+  maximum?: number;
+  scope?: string;
+  pattern?: string;
+}
 interface Manifest {
   activationEvents: string[];
   capabilities: { untrustedWorkspaces: { supported: boolean | string; description?: string } };
   contributes: {
     commands: { command: string }[];
-    configuration: { properties: Record<string, { type: string; default: unknown; minimum?: number; maximum?: number; scope?: string; pattern?: string }> };
+    configuration: { properties: Record<string, Property> };
     walkthroughs: { steps: { id: string; completionEvents: string[] }[] }[];
   };
 }
@@ -21,7 +29,10 @@ const props = manifest.contributes.configuration.properties;
 
 test('settings: defaults apply, values are trimmed, the workspace folder is the default project', () => {
   const s = checkSettings({ 'server.host': ' ', defaultAlias: '', nodePath: ' /opt/node/bin/node ' }, '/ws');
-  assert.deepEqual(s, { host: '127.0.0.1', port: 8000, autoStart: true, nodePath: '/opt/node/bin/node', dataDirectory: '', pipeline: '', defaultAlias: 'production', projectDirectory: '/ws' });
+  assert.deepEqual(s, {
+    ...{ host: '127.0.0.1', port: 8000, autoStart: true, nodePath: '/opt/node/bin/node' },
+    ...{ dataDirectory: '', pipeline: '', defaultAlias: 'production', projectDirectory: '/ws' },
+  });
   const defaults = Object.fromEntries(Object.entries(props).map(([k, v]) => [k.slice('mlops.'.length), v.default]));
   assert.deepEqual(checkSettings(defaults, null), { ...s, nodePath: 'node', projectDirectory: null });
 });
@@ -41,8 +52,11 @@ test('settings: a bad value is refused by name with what is expected', () => {
 });
 
 test('the settings schema matches the checks: exact types, ranges, machine scope for paths', () => {
-  assert.deepEqual([props['mlops.server.port'].type, props['mlops.server.port'].minimum, props['mlops.server.port'].maximum], ['integer', 1, 65535]);
-  for (const key of ['mlops.nodePath', 'mlops.dataDirectory', 'mlops.projectDirectory']) assert.equal(props[key].scope, 'machine-overridable', key);
+  const port = props['mlops.server.port'];
+  assert.deepEqual([port.type, port.minimum, port.maximum], ['integer', 1, 65535]);
+  for (const key of ['mlops.nodePath', 'mlops.dataDirectory', 'mlops.projectDirectory']) {
+    assert.equal(props[key].scope, 'machine-overridable', key);
+  }
   const alias = new RegExp(props['mlops.defaultAlias'].pattern!);
   for (const ok of ['production', 'staging', 'v2.1_rc-1']) assert.match(ok, alias);
   for (const bad of ['latest', '42', 'a..b', '-x', '']) assert.doesNotMatch(bad, alias);
@@ -51,7 +65,9 @@ test('the settings schema matches the checks: exact types, ranges, machine scope
 test('activation: on the project (pipelines, a registry), the views and the commands, not on every start-up', () => {
   assert.ok(!manifest.activationEvents.includes('onStartupFinished'));
   assert.ok(!manifest.activationEvents.includes('*'));
-  for (const e of ['workspaceContains:local_data/mlops.sqlite', 'workspaceContains:pipeline/**/pipeline.ts', 'onView:mlops.runs', 'onView:mlops.models']) {
+  const expected = ['workspaceContains:local_data/mlops.sqlite', 'workspaceContains:pipeline/**/pipeline.ts'];
+  expected.push('onView:mlops.runs', 'onView:mlops.models');
+  for (const e of expected) {
     assert.ok(manifest.activationEvents.includes(e), e);
   }
   assert.equal(manifest.capabilities.untrustedWorkspaces.supported, false);
@@ -60,9 +76,15 @@ test('activation: on the project (pipelines, a registry), the views and the comm
   assert.ok(serve.completionEvents.includes('onContext:mlops.serverReachable'));
 });
 
-test('every command is registered through the one wrapper, and every contributed command is registered', () => {
+/** The extension's sources: [path under extension/, text]. */
+function extensionSources(): (readonly [string, string])[] {
   const dir = path.join(ROOT, 'extension');
-  const sources = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')] as const);
+  const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  return files.map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')] as const);
+}
+
+test('every command is registered through the one wrapper, and every contributed command is registered', () => {
+  const sources = extensionSources();
   const direct = sources.filter(([f, text]) => f !== path.join('commands', 'register.ts') && text.includes('registerCommand('));
   assert.deepEqual(direct.map(([f]) => f), []);
   const registered = new Set(sources.flatMap(([, text]) => [...text.matchAll(/command\(d, '([\w.]+)'/g)].map((m) => m[1])));
@@ -70,16 +92,16 @@ test('every command is registered through the one wrapper, and every contributed
 });
 
 test("'production' is written nowhere in the extension's code: mlops.defaultAlias decides", () => {
-  const dir = path.join(ROOT, 'extension');
-  const hits = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && fs.readFileSync(path.join(dir, f), 'utf8').includes("'production'"));
-  assert.deepEqual(hits, ['settings-check.ts', path.join('server', 'server-process.ts')]); // the fallback default, and the server's own default
+  const hits = extensionSources().filter(([, text]) => text.includes("'production'")).map(([f]) => f);
+  // The fallback default, and the server's own default.
+  assert.deepEqual(hits.sort(), [path.join('server', 'server-process.ts'), 'settings-check.ts']);
 });
 
 test('command errors: catalogue messages as they are, network failures named', () => {
   const url = 'http://127.0.0.1:8000';
   assert.equal(errorMessage(errors.noProject(), url), 'open the project folder first (or set mlops.projectDirectory)');
-  assert.equal(errorMessage(new TypeError('fetch failed'), url), 'the MLOps server at http://127.0.0.1:8000 is not reachable: MLOps: Start Server');
-  assert.equal(errorMessage(new DOMException('timed out', 'TimeoutError'), url), 'the MLOps server at http://127.0.0.1:8000 did not answer in time');
+  assert.equal(errorMessage(new TypeError('fetch failed'), url), `the MLOps server at ${url} is not reachable: MLOps: Start Server`);
+  assert.equal(errorMessage(new DOMException('timed out', 'TimeoutError'), url), `the MLOps server at ${url} did not answer in time`);
   assert.equal(errorMessage(new Error("model 'x' not found"), url), "model 'x' not found");
   assert.equal(errorMessage('odd', url), 'odd');
 });

@@ -14,10 +14,14 @@ const signature: ModelSignature = {
   probabilitiesOutput: 'probabilities',
   classLabels: ['x', 'z'],
 };
-const feature = (name: string, mean: number, median: number) => ({ name, count: 10, mean, std: 1, min: 0, max: 0, quantiles: [0, 0, 0, 0, median, 0, 0, 0, 0], binEdges: [], binShares: [] });
+const feature = (name: string, mean: number, median: number) => {
+  const quantiles = [0, 0, 0, 0, median, 0, 0, 0, 0];
+  return { name, count: 10, mean, std: 1, min: 0, max: 0, quantiles, binEdges: [], binShares: [] };
+};
 
 test('test records come from the training mean and median, in signature order, rounded', () => {
-  const reference: TrainingReference = { rows: 10, features: [feature('b', 0.123456, -0.5), feature('a', 3.14159, 4)], classShares: [0.5, 0.5] };
+  const features = [feature('b', 0.123456, -0.5), feature('a', 3.14159, 4)];
+  const reference: TrainingReference = { rows: 10, features, classShares: [0.5, 0.5] };
   assert.deepEqual(sampleRecords(signature, reference), [
     { a: 3.14, b: 0.12 },
     { a: 4, b: -0.5 },
