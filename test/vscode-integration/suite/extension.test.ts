@@ -38,7 +38,7 @@ export function registerExtensionSuite(mocha: Mocha): void {
     await assert.rejects(fetch(`http://127.0.0.1:${port}/api/status`));
   });
 
-  test('declares that it needs a trusted workspace', () => {
+  test('declares that it needs a trusted workspace', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.equal(ext.packageJSON.capabilities.untrustedWorkspaces.supported, false);
   });
