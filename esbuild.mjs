@@ -5,6 +5,7 @@
 //   node esbuild.mjs --watch      rebuild on change
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
+import { noNativeModules } from './build/native-modules.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -38,7 +39,14 @@ const builds = [
 builds[0].entryPoints.server = 'server/main.ts';
 // The extension host has its own Node ABI: everything but `vscode` is bundled, and it must
 // never reach a native module (the server and the runner own those).
-builds.push({ ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'] });
+// build/native-modules.mjs fails the build if it would.
+builds.push({
+  ...common,
+  entryPoints: { extension: 'extension/main.ts' },
+  outdir: 'dist',
+  external: ['vscode'],
+  plugins: [noNativeModules('dist/extension.js')],
+});
 // The metrics webview's script runs in the webview (a browser): one self-contained file.
 builds.push({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', entryPoints: { metrics: 'media/metrics/main.ts' }, outdir: 'media/dist' });
 fs.mkdirSync('media/dist', { recursive: true });

@@ -3,6 +3,7 @@
 #   MODE=vsc   (default) keep the container up for VS Code / Codespaces, Prometheus running
 #   MODE=api   the prediction server is the main process, Prometheus beside it
 #   MODE=train run the pipeline once and exit with its exit code (scheduled retraining)
+#   MODE=web   VS Code in the browser (code-server) with the extension installed, Prometheus running
 # SIGTERM stops everything cleanly.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,21 +51,72 @@ start_prometheus() {
   pids+=($!)
 }
 
+# Runs the mode's main process beside Prometheus and exits with its code; SIGTERM stops both.
+run_main() {
+  "$@" &
+  local main=$!
+  pids+=("$main")
+  set +e
+  wait "$main"
+  local code=$?
+  set -e
+  stop
+  exit "$code"
+}
+
+is_loopback() {
+  case "$1" in
+    127.*|localhost|::1|\[::1\]) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# code-server's own password auth (PASSWORD or HASHED_PASSWORD, which it reads from the env, or
+# PASSWORD_FILE, read by the caller); without one, only a loopback address is served, --auth none.
+web_auth() {
+  if [ -n "${PASSWORD:-}" ] || [ -n "${HASHED_PASSWORD:-}" ]; then
+    echo password
+  elif is_loopback "$1"; then
+    echo none
+  else
+    echo "entrypoint: MODE=web on $1 needs PASSWORD, PASSWORD_FILE or HASHED_PASSWORD (there is no default password)" >&2
+    return 2
+  fi
+}
+
 case "$mode" in
   train)
     exec "$node" "$app/bin/mlops.js" train "$@"
     ;;
   api)
     start_prometheus
-    "$node" "$app/dist/server.js" "$@" &
-    server=$!
-    pids+=("$server")
-    set +e
-    wait "$server"
-    code=$?
-    set -e
-    stop
-    exit "$code"
+    run_main "$node" "$app/dist/server.js" "$@"
+    ;;
+  web)
+    host="${CODE_SERVER_HOST:-127.0.0.1}"
+    if [ -n "${PASSWORD_FILE:-}" ]; then
+      [ -r "$PASSWORD_FILE" ] || { echo "entrypoint: PASSWORD_FILE $PASSWORD_FILE is not readable" >&2; exit 2; }
+      PASSWORD="$(cat "$PASSWORD_FILE")"
+      export PASSWORD
+    fi
+    auth="$(web_auth "$host")" || exit 2
+    # The same package devcontainer.json lists for VS Code; a failed install stops here.
+    vsix="${MLOPS_VSIX:-$app/mlops.vsix}"
+    if [ ! -f "$vsix" ]; then
+      echo "entrypoint: no extension package at $vsix (npm run package makes dist/mlops.vsix; set MLOPS_VSIX)" >&2
+      exit 2
+    fi
+    if ! command -v code-server >/dev/null; then
+      echo "entrypoint: MODE=web needs code-server on the PATH (the image has it)" >&2
+      exit 2
+    fi
+    installed="$(code-server --install-extension "$vsix" --force 2>&1)" && grep -q 'successfully installed' <<<"$installed" || {
+      echo "entrypoint: installing $vsix into code-server failed: $installed" >&2
+      exit 1
+    }
+    echo "entrypoint: MODE=web, $vsix installed; VS Code on http://$host:${CODE_SERVER_PORT:-8080} (auth: $auth)"
+    start_prometheus
+    run_main code-server --auth "$auth" --bind-addr "$host:${CODE_SERVER_PORT:-8080}" --disable-telemetry --disable-update-check "$@" "$app"
     ;;
   vsc)
     start_prometheus
@@ -74,7 +126,7 @@ case "$mode" in
     wait
     ;;
   *)
-    echo "entrypoint: unknown MODE '$mode' (vsc, api or train)" >&2
+    echo "entrypoint: unknown MODE '$mode' (vsc, api, train or web)" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,6 @@
 // The `mlops` command line. Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
+import { EXIT } from '../common/contract';
 import { isMlopsError } from '../common/errors';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
@@ -8,8 +9,6 @@ import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
 import { trainCommand } from './commands/train';
-
-const EXIT_USAGE = 2;
 
 function program(): Command {
   const p = new Command('mlops')
@@ -30,6 +29,9 @@ function program(): Command {
   return p;
 }
 
+// Mistakes in what was typed: a bad flag value, param or model URI.
+const USAGE_ERRORS = new Set(['USAGE', 'UNKNOWN_PARAM', 'BAD_PARAM_VALUE', 'BAD_MODEL_URI']);
+
 function allCommands(c: Command): Command[] {
   return c.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
 }
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage mistakes with 2.
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
     const verbose = p.opts<{ verbose?: boolean }>().verbose;
@@ -52,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
       if (!verbose) process.stderr.write('(run again with --verbose for details)\n');
     }
     if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
-    process.exitCode = 1;
+    process.exitCode = isMlopsError(err) && USAGE_ERRORS.has(err.code) ? EXIT.usage : EXIT.failed;
   }
 }
 

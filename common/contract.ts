@@ -173,8 +173,13 @@ export type RunEvent =
       registered?: { model: string; version: number };
     });
 
-/** Runner exit codes (also `mlops train`'s). */
-export const EXIT = { ok: 0, failed: 1, rejected: 2 } as const;
+/**
+ * Exit codes of the `mlops` command and the runner, defined once (README "Exit codes"):
+ * 0 ok; 1 failed; 2 usage error (a bad flag, param or model URI: fix the command line); 3 rejected
+ * by the quality gate (the run worked, the model was not good enough); 130 and 143 cancelled by
+ * SIGINT and SIGTERM (128 + the signal's number, as shells report a death by signal).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3, interrupted: 130, terminated: 143 } as const;
 
 // ---------------------------------------------------------------------------------------
 // Serving: drift, prediction log, server status (server → extension, CLI)

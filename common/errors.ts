@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'SERVER_START'
   | 'SERVER_UNREACHABLE'
   | 'BAD_SETTING'
-  | 'LOAD_TEST';
+  | 'LOAD_TEST'
+  | 'EXTENSION_PACKAGE'
+  | 'CANCELLED'
+  | 'BAD_MODEL_URI';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -78,6 +81,14 @@ export const errors = {
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   registryBusy: (file: string) =>
     new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
+  extensionPackage: (dir: string, reason: string) =>
+    new MlopsError('EXTENSION_PACKAGE', `cannot package the extension from ${dir}: ${reason}`),
+  cancelled: (reason: string) => new MlopsError('CANCELLED', `run cancelled: ${reason}`, 409),
+  badModelUri: (uri: string, reason: string) =>
+    new MlopsError(
+      'BAD_MODEL_URI',
+      `invalid model URI '${uri}': ${reason} (expected models:/<name>/<version>, models:/<name>@<alias>, or <name>[@alias|/version])`,
+    ),
   // The VS Code extension's own (it starts the server and talks to it)
   noProject: () => new MlopsError('NO_PROJECT', 'open the project folder first (or set mlops.projectDirectory)'),
   serverMissing: (entry: string) =>

@@ -2,6 +2,7 @@
 // never loads a native module (better-sqlite3 and onnxruntime run in the server and the runner).
 import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/models';
+import { registerReinstallCommand } from './commands/reinstall';
 import { registerRunCommands } from './commands/runs';
 import { command } from './commands/register';
 import { registerServingCommands } from './commands/serving';
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerRunCommands(d),
     ...registerModelCommands(d),
     ...registerServingCommands(d),
+    registerReinstallCommand(d),
     server.onState((s) => status.setState(s)),
     stream.onConnected((connected) => {
       status.setConnected(connected);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseModelRef } from '../../common/registry';
+import { parseModelRef } from '../../common/model-uri';
 import { num, printJson, table, when } from '../format';
 import { parsePositive } from './runs';
 import { withRegistry } from './registry-command';
@@ -25,8 +25,8 @@ export function modelsCommand(program: Command): void {
     );
   models
     .command('show')
-    .description('a model’s versions (iris), or one version (iris@production, iris/3)')
-    .argument('<ref>', 'name, name@alias or name/version')
+    .description('a model’s versions (iris), or one version (models:/iris@production, models:/iris/3, iris@production, iris/3)')
+    .argument('<ref>', 'name, or a model URI: models:/name/version, models:/name@alias (or name@alias, name/version)')
     .option('--json', 'print JSON')
     .action((text: string, flags: { json?: boolean }) =>
       withRegistry(({ models: store }) => {
@@ -56,13 +56,19 @@ export function modelsCommand(program: Command): void {
     );
   models
     .command('promote')
-    .description('point an alias (production by default) at a version; the move is kept in the history')
-    .argument('<name>', 'model name')
-    .argument('<version>', 'version number', (v) => parsePositive(v))
+    .description('point an alias (production by default) at a version: `promote iris 3` or `promote models:/iris/3`; kept in the history')
+    .argument('<model>', 'model name, or a model URI naming the version (models:/iris/3, models:/iris@staging)')
+    .argument('[version]', 'version number (when <model> is a name)', (v) => parsePositive(v))
     .option('-a, --alias <alias>', 'alias to move', 'production')
     .option('--json', 'print JSON')
-    .action((name: string, version: number, flags: { alias: string; json?: boolean }) =>
+    .action((text: string, given: number | undefined, flags: { alias: string; json?: boolean }, command: Command) =>
       withRegistry(({ models: store }) => {
+        const ref = parseModelRef(text);
+        // Usage mistakes, said the way commander says its own (one line, exit 2).
+        if (ref.selector === null && given === undefined) command.error(`error: missing argument 'version' (or name it: models:/${ref.name}/<version>)`);
+        if (ref.selector !== null && given !== undefined) command.error(`error: ${text} already names a version; drop the argument '${given}'`);
+        const name = ref.name;
+        const version = given ?? store.resolve(ref).version;
         const move = store.setAlias(name, flags.alias, version, process.env.USER ? `cli:${process.env.USER}` : 'cli');
         if (flags.json) return printJson(move);
         console.log(`${name}@${move.alias}: ${move.fromVersion ?? '(none)'} → ${move.toVersion}`);
@@ -71,11 +77,11 @@ export function modelsCommand(program: Command): void {
   models
     .command('history')
     .description('every alias move of a model, oldest first')
-    .argument('<name>', 'model name')
+    .argument('<model>', 'model name (or a model URI: its model)')
     .option('--json', 'print JSON')
-    .action((name: string, flags: { json?: boolean }) =>
+    .action((text: string, flags: { json?: boolean }) =>
       withRegistry(({ models: store }) => {
-        const moves = store.history(name);
+        const moves = store.history(parseModelRef(text).name);
         if (flags.json) return printJson(moves);
         console.log(table(['when', 'alias', 'from', 'to', 'by'], moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.toVersion, m.by])));
       }),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { RunEvent } from '../../common/contract';
+import { EXIT, type RunEvent } from '../../common/contract';
 import { defaultPipeline } from '../../common/config';
 import { openRegistry } from '../../common/registry';
 import { parseAssignments } from '../../pipeline/sdk/params';
@@ -16,7 +16,7 @@ export interface TrainFlags {
 export function trainCommand(program: Command): void {
   program
     .command('train')
-    .description('run a pipeline in its own process: exit 0 registered, 1 failed, 2 rejected by the gate')
+    .description('run a pipeline in its own process: exit 0 ok, 1 failed, 2 usage error, 3 rejected by the gate, 130/143 cancelled')
     .argument('[pipeline]', 'pipeline module (.ts or .js); default: MLOPS_PIPELINE or the iris example')
     .option('-p, --param <key=value>', 'set a pipeline param (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .option('--json', 'print the finished run record as JSON instead of progress lines')
@@ -40,7 +40,20 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     onEvent: (e) => describe(e).forEach(say),
     onOutput: (line) => say(`  | ${line}`),
   });
-  const { exitCode } = await started.done;
+  // Ctrl-C or a SIGTERM to the CLI cancels the run: the runner is told, given its grace period,
+  // killed if need be, and waited for, so that no runner outlives the command.
+  const forward = (signal: 'SIGINT' | 'SIGTERM') => {
+    say(`mlops train: ${signal}: cancelling run ${started.runId} …`);
+    started.cancel(signal, `mlops train received ${signal}`);
+  };
+  const onSigint = () => forward('SIGINT');
+  const onSigterm = () => forward('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const { exitCode } = await started.done.finally(() => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+  });
 
   const registry = openRegistry(); // also marks the run failed if the runner died without finishing it
   try {
@@ -54,7 +67,11 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     } else {
       process.stderr.write(`mlops train: run ${run.id} ${run.status}: ${run.error ?? 'no reason recorded'}\n`);
     }
-    return run.status === 'succeeded' ? 0 : exitCode === 0 ? 1 : exitCode;
+    // From the run's record, which is right even when the runner was killed (see spawn.ts).
+    if (run.status === 'succeeded') return EXIT.ok;
+    if (run.status === 'rejected') return EXIT.rejected;
+    if (run.status === 'cancelled') return exitCode === EXIT.interrupted ? EXIT.interrupted : EXIT.terminated;
+    return exitCode === EXIT.usage ? EXIT.usage : EXIT.failed;
   } finally {
     registry.close();
   }

@@ -5,7 +5,8 @@ import { DB_FILE, openDatabase, type Db } from './database';
 import { ModelStore } from './models';
 import { RunStore } from './runs';
 
-export { parseModelRef, checkName, checkAlias, type ModelRef } from './names';
+export { checkName, checkAlias } from './names';
+export { parseModelRef, type ModelRef } from '../model-uri';
 export type { NewVersion } from './models';
 export type { NewRun } from './runs';
 

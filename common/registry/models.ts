@@ -5,7 +5,8 @@ import type { AliasMove, Lineage, ModelSignature, ModelSummary, ModelVersion, Tr
 import { errors } from '../errors';
 import { failpoint } from '../failpoint';
 import type { Db } from './database';
-import { checkAlias, checkName, type ModelRef } from './names';
+import type { ModelRef } from '../model-uri';
+import { checkAlias, checkName } from './names';
 
 export interface NewVersion {
   model: string;

@@ -16,22 +16,3 @@ export function checkAlias(value: string): string {
   if (value === 'latest') throw errors.badName('alias', value, '"latest" always means the newest version and cannot be moved');
   return value;
 }
-
-/** A model reference as users type it: `iris`, `iris@production`, `iris/3`, `iris@latest`. */
-export interface ModelRef {
-  name: string;
-  /** Version number, alias name, or null for "not said". */
-  selector: number | string | null;
-}
-
-export function parseModelRef(text: string): ModelRef {
-  const at = text.indexOf('@');
-  const slash = text.indexOf('/');
-  if (at >= 0) return { name: checkName('model name', text.slice(0, at)), selector: checkName('alias', text.slice(at + 1)) };
-  if (slash >= 0) {
-    const v = text.slice(slash + 1);
-    if (!/^[1-9]\d*$/.test(v)) throw errors.badName('version', v, 'a version is a positive whole number');
-    return { name: checkName('model name', text.slice(0, slash)), selector: Number(v) };
-  }
-  return { name: checkName('model name', text), selector: null };
-}

@@ -1,8 +1,33 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { GitInfo, RunRecord, RunStatus, StepRecord, StepStatus } from '../contract';
 import { errors } from '../errors';
 import type { Db } from './database';
 import { checkName } from './names';
+
+/** In a run's folder: written by whoever cancels the run (pipeline/runner/spawn.ts), read by its runner. */
+export const CANCEL_FILE = 'cancel';
+
+export interface CancelRequest {
+  /** What the cancellation counts as, for exit codes: SIGINT (Ctrl-C) or SIGTERM. */
+  signal: 'SIGINT' | 'SIGTERM';
+  reason: string;
+}
+
+export function writeCancelRequest(file: string, request: CancelRequest): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(request) + '\n');
+}
+
+/** The request in a cancel file; a file that is unreadable or half-written still means "cancel". */
+export function readCancelRequest(file: string): CancelRequest {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<CancelRequest>;
+    return { signal: parsed.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM', reason: String(parsed.reason ?? 'cancelled') };
+  } catch {
+    return { signal: 'SIGTERM', reason: 'cancelled' };
+  }
+}
 
 interface RunRow {
   id: string;
@@ -130,7 +155,13 @@ export class RunStore {
     const stale = (this.db.prepare(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`).all() as { id: string; pid: number | null }[])
       .filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of stale) {
-      this.finish(r.id, 'failed', `runner process ${r.pid ?? '?'} ended without finishing the run (killed or crashed)`);
+      // A cancel file means someone cancelled the run and then had to kill its runner (spawn.ts).
+      const cancelFile = path.join(this.dataDir, 'runs', r.id, CANCEL_FILE);
+      if (fs.existsSync(cancelFile)) {
+        this.finish(r.id, 'cancelled', `cancelled: ${readCancelRequest(cancelFile).reason} (runner process ${r.pid ?? '?'} killed)`);
+      } else {
+        this.finish(r.id, 'failed', `runner process ${r.pid ?? '?'} ended without finishing the run (killed or crashed)`);
+      }
     }
     return stale.map((r) => r.id);
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ModelVersion } from '../../common/contract';
+import { modelUri } from '../../common/model-uri';
 import { checkAlias } from '../../common/registry/names';
 import type { Deps } from '../deps';
 import type { ModelNode } from '../views/models-tree';
@@ -62,8 +63,10 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
     command(d, 'mlops.copyModelUri', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (!v) return;
-      await vscode.env.clipboard.writeText(`models:/${v.model}/${v.version}`);
-      void vscode.window.setStatusBarMessage(`Copied models:/${v.model}/${v.version}`, 3000);
+      // The URI `mlops serve`, `mlops models show|promote` and GET /api/models/{uri} accept (common/model-uri.ts).
+      const uri = modelUri(v.model, v.version);
+      await vscode.env.clipboard.writeText(uri);
+      void vscode.window.setStatusBarMessage(`Copied ${uri}`, 3000);
     }),
     command(d, 'mlops.openModelCard', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
@@ -79,7 +82,7 @@ export function modelCard(v: ModelVersion): string {
   const g = v.lineage.git;
   return [
     `# ${v.model} — version ${v.version}`,
-    `\`models:/${v.model}/${v.version}\` · aliases: ${v.aliases.join(', ') || '-'} · created ${v.createdAt}`,
+    `\`${modelUri(v.model, v.version)}\` · aliases: ${v.aliases.join(', ') || '-'} · created ${v.createdAt}`,
     '',
     '## Signature',
     `Input \`${s.inputName}\` float32 [N, ${s.features.length}] → \`${s.labelOutput}\` (${s.target}), \`${s.probabilitiesOutput}\``,

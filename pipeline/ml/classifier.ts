@@ -18,6 +18,12 @@ export interface Classifier {
   toOnnx(names: OnnxNames): Uint8Array;
 }
 
+/**
+ * Called by a trainer between iterations (epochs, trees): it throws to stop training, which is how a
+ * cancelled run stops a CPU-bound step (StepContext.throwIfCancelled).
+ */
+export type Checkpoint = () => void;
+
 /** Index of the first maximum. */
 export function argmax(row: ArrayLike<number>): number {
   if (row.length === 0) throw new Error('argmax of an empty row');

@@ -1,6 +1,6 @@
 import { RandomForestClassifier } from 'ml-random-forest';
 
-import { argmax, checkFeatureRows, checkTrainingData, type Classifier, type OnnxNames } from './classifier';
+import { argmax, checkFeatureRows, checkTrainingData, type Checkpoint, type Classifier, type OnnxNames } from './classifier';
 import {
   type Attribute,
   classifierModel,
@@ -19,6 +19,8 @@ export interface RandomForestOptions {
   seed: number;
   /** Features drawn (without replacement) for each tree: a fraction in (0, 1] (so 1 means all), or an integer count ≥ 2. */
   maxFeatures: number;
+  /** Called before each tree is trained. */
+  checkpoint?: Checkpoint;
 }
 
 /** The parts of an ml-cart node we read (ml-cart does not export its TreeNode type). */
@@ -181,6 +183,29 @@ class RandomForestModel implements Classifier {
 }
 
 /**
+ * ml-random-forest trains every tree inside one `train` call, with no hook. Its train() assigns a new
+ * `estimators` array and then stores each tree in `estimators[i]` just before training it: a proxy on
+ * that array is where the checkpoint goes. This reads the library's internals, hence its exact pin in
+ * package.json; test/unit/ml-trainers.test.ts fails if an upgrade moves them.
+ */
+function checkpointBetweenTrees(forest: object, checkpoint: Checkpoint): void {
+  let estimators: unknown[] = [];
+  Object.defineProperty(forest, 'estimators', {
+    configurable: true,
+    enumerable: true,
+    get: () => estimators,
+    set: (value: unknown[]) => {
+      estimators = new Proxy(value, {
+        set(target, key, tree) {
+          checkpoint();
+          return Reflect.set(target, key, tree);
+        },
+      });
+    },
+  });
+}
+
+/**
  * Bagged CART forest (ml-random-forest). Probabilities are the share of trees voting for each class;
  * votes are counted here rather than with the forest's predict, whose tie-breaking depends on vote order.
  */
@@ -198,6 +223,7 @@ export function trainRandomForest(X: number[][], y: number[], nClasses: number, 
     noOOB: true,
     treeOptions: { maxDepth: opts.maxDepth },
   });
+  if (opts.checkpoint) checkpointBetweenTrees(forest, opts.checkpoint);
   forest.train(X, y);
   const estimators = forest.estimators as unknown as { root: CartNode }[];
   const columns = forest.indexes as number[][];

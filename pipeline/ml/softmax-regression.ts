@@ -1,5 +1,5 @@
 // No maintained JS library offers multinomial logistic regression with intercepts (ml-logistic-regression is one-vs-all without intercepts), hence this one.
-import { argmax, checkFeatureRows, checkTrainingData, type Classifier, type OnnxNames } from './classifier';
+import { argmax, checkFeatureRows, checkTrainingData, type Checkpoint, type Classifier, type OnnxNames } from './classifier';
 import { classifierModel, floatsAttr, intAttr, intsAttr, ML_DOMAIN, stringAttr } from './onnx-model';
 
 export interface SoftmaxRegressionOptions {
@@ -8,6 +8,8 @@ export interface SoftmaxRegressionOptions {
   learningRate: number;
   /** L2 penalty on the coefficients (not the intercepts): loss = mean cross-entropy + l2/2 · ‖W‖². */
   l2: number;
+  /** Called before each epoch. */
+  checkpoint?: Checkpoint;
 }
 
 function softmax(scores: number[]): number[] {
@@ -104,6 +106,7 @@ export function trainSoftmaxRegression(
   const b = new Array<number>(nClasses).fill(0);
 
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    opts.checkpoint?.();
     const gradW = Array.from({ length: nClasses }, () => new Array<number>(nFeatures).fill(0));
     const gradB = new Array<number>(nClasses).fill(0);
     Z.forEach((z, i) => {

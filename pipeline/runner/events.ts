@@ -12,12 +12,14 @@ import type { RunEvent } from '../../common/contract';
 type Payload = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'at'> : never) : never;
 
 export class EventSink {
-  private readonly fd: number | null;
+  private fd: number | null;
   private file: number | null = null;
 
   constructor(
     private readonly runId: string,
     env: NodeJS.ProcessEnv = process.env,
+    /** Called once when the reader of MLOPS_EVENTS_FD is gone (the parent died). */
+    private readonly onReaderGone: () => void = () => {},
   ) {
     const fd = Number(env.MLOPS_EVENTS_FD);
     this.fd = Number.isInteger(fd) && fd > 2 ? fd : null;
@@ -36,7 +38,10 @@ export class EventSink {
       try {
         fs.writeSync(this.fd, line);
       } catch {
-        // The reader went away (parent killed): the run goes on, events.jsonl keeps the record.
+        // The reader went away (parent killed): nobody waits for this run any more. events.jsonl
+        // keeps the record; the runner cancels the run rather than train on as an orphan.
+        this.fd = null;
+        this.onReaderGone();
       }
     }
     return event;

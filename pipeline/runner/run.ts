@@ -7,6 +7,7 @@ import { openRegistry, type Registry } from '../../common/registry';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
 import { isCommandStep, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
+import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
@@ -19,24 +20,33 @@ export interface RunOptions {
   params: Record<string, string>;
   /** Print stack traces of unexpected errors on stderr. */
   verbose: boolean;
-  /** Cancels the run (SIGTERM/SIGINT in the runner process). */
-  signal: AbortSignal;
+  /** Cancels the run: the cancel file, SIGTERM/SIGINT, or the parent's death (cancellation.ts). */
+  cancellation: Cancellation;
 }
 
 interface Outcome {
   status: RunStatus;
   error: string | null;
   registered?: { model: string; version: number };
+  /** The run failed on the user's input (a param), not in a step. */
+  usage?: boolean;
 }
 
-const EXIT_CODE: Record<RunStatus, number> = {
-  succeeded: EXIT.ok,
-  rejected: EXIT.rejected,
-  failed: EXIT.failed,
-  cancelled: EXIT.failed,
-  queued: EXIT.failed,
-  running: EXIT.failed,
-};
+// Errors in what the user typed (a param name or value) are usage errors, as a bad flag is.
+const USAGE_ERRORS = new Set(['USAGE', 'UNKNOWN_PARAM', 'BAD_PARAM_VALUE']);
+
+function exitCode(outcome: Outcome, cancelledBy: 'SIGINT' | 'SIGTERM'): number {
+  switch (outcome.status) {
+    case 'succeeded':
+      return EXIT.ok;
+    case 'rejected':
+      return EXIT.rejected;
+    case 'cancelled':
+      return cancelledBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    default:
+      return outcome.usage ? EXIT.usage : EXIT.failed;
+  }
+}
 
 /** Runs one pipeline from start to end in this process; returns the exit code. */
 export async function executeRun(opts: RunOptions): Promise<number> {
@@ -61,7 +71,7 @@ class RunExecution {
     private readonly registry: Registry,
     private readonly opts: RunOptions,
   ) {
-    this.events = new EventSink(opts.runId);
+    this.events = new EventSink(opts.runId, process.env, () => opts.cancellation.cancel('its parent process exited (event pipe closed)'));
     this.runDir = registry.runDir(opts.runId);
   }
 
@@ -78,21 +88,22 @@ class RunExecution {
     const started = Date.now();
     const outcome = await this.runPipeline();
     this.registry.runs.finish(runId, outcome.status, outcome.error, outcome.registered);
-    const exitCode = EXIT_CODE[outcome.status];
+    const code = exitCode(outcome, this.opts.cancellation.signalName);
     this.events.emit({
       type: 'run.finished',
       status: outcome.status,
       durationMs: Date.now() - started,
-      exitCode,
+      exitCode: code,
       ...(outcome.error ? { error: outcome.error } : {}),
       ...(outcome.registered ? { registered: outcome.registered } : {}),
     });
     this.events.close();
-    return exitCode;
+    return code;
   }
 
   private async runPipeline(): Promise<Outcome> {
     let current: string | null = null;
+    const { cancellation } = this.opts;
     try {
       const loaded = loadPipeline(this.opts.pipelineFile);
       this.pipelineName = loaded.pipeline.name;
@@ -103,16 +114,17 @@ class RunExecution {
       this.registry.runs.addSteps(this.opts.runId, loaded.order);
       this.events.emit({ type: 'run.started', pipeline: loaded.pipeline.name, params: this.params, steps: loaded.order });
       for (const [index, name] of loaded.order.entries()) {
-        if (this.opts.signal.aborted) return { status: 'cancelled', error: 'cancelled before step ' + name };
+        if (cancellation.check()) return { status: 'cancelled', error: `cancelled before step '${name}': ${cancellation.reason}` };
         current = name;
         await this.runStep(loaded, name, index);
       }
       return { status: 'succeeded', error: null, registered: this.registered };
     } catch (err) {
-      if (this.opts.signal.aborted) return { status: 'cancelled', error: `cancelled during step '${current}'` };
+      if (cancellation.requested) return { status: 'cancelled', error: `cancelled during step '${current}': ${cancellation.reason}` };
       const rejected = isMlopsError(err) && err.code === 'GATE_REJECTED';
       if (this.opts.verbose && !isMlopsError(err)) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      return { status: rejected ? 'rejected' : 'failed', error: this.describe(err, current) };
+      const usage = current === null && isMlopsError(err) && USAGE_ERRORS.has(err.code);
+      return { status: rejected ? 'rejected' : 'failed', error: this.describe(err, current), usage };
     }
   }
 
@@ -150,7 +162,7 @@ class RunExecution {
           params: this.params,
           logFile,
           onLine: (line) => log('info', line),
-          signal: this.opts.signal,
+          signal: this.opts.cancellation.signal,
         });
         for (const [k, v] of Object.entries(metrics)) metric(k, v);
         for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced);
@@ -183,11 +195,15 @@ class RunExecution {
       log: (m) => log('info', m),
       warn: (m) => log('warn', m),
       metric,
+      signal: this.opts.cancellation.signal,
+      throwIfCancelled: () => this.opts.cancellation.throwIfCancelled(),
       input: <T>(from: string): T => {
         if (!this.outputs.has(from)) throw errors.stepFailed(step, `no output from step '${from}' (is it in this step's needs?)`);
         return this.outputs.get(from) as T;
       },
       register: (req): ModelVersion => {
+        // The last look before anything becomes visible in the registry: a cancelled run registers nothing.
+        this.opts.cancellation.throwIfCancelled();
         const version = this.registry.models.register({
           ...req,
           params: this.params,

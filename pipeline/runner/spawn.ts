@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { RunEvent } from '../../common/contract';
-import { packageRoot } from '../../common/config';
+import { dataDir, packageRoot } from '../../common/config';
+import { openRegistry } from '../../common/registry';
+import { CANCEL_FILE, writeCancelRequest } from '../../common/registry/runs';
+
+/** How long a cancelled runner gets to stop by itself before SIGKILL (MLOPS_CANCEL_GRACE_MS). */
+export const DEFAULT_CANCEL_GRACE_MS = 5000;
 
 export interface StartRun {
   pipelineFile: string;
@@ -17,9 +23,13 @@ export interface StartRun {
 
 export interface StartedRun {
   runId: string;
-  /** Exit code of the runner (1 when it died by a signal). */
+  /** Exit code of the runner (128 + the signal's number when it died by one). */
   done: Promise<{ exitCode: number; signal: NodeJS.Signals | null }>;
-  cancel(): void;
+  /**
+   * Writes the run's cancel file (which a busy step sees, see cancellation.ts), sends `signal`, and
+   * SIGKILL if the runner still runs after the grace period. Safe to call more than once.
+   */
+  cancel(signal?: 'SIGTERM' | 'SIGINT', reason?: string): void;
 }
 
 /** `20261127-014512-3fa9c1`: sorts by start time, unique enough for one machine. */
@@ -34,9 +44,13 @@ export function startRun(req: StartRun): StartedRun {
   const args = [path.join(packageRoot(), 'dist', 'runner.js'), '--run-id', runId, '--pipeline', req.pipelineFile];
   for (const [k, v] of Object.entries(req.params)) args.push('--param', `${k}=${v}`);
   if (req.verbose) args.push('--verbose');
+  const env = req.env ?? process.env;
+  const runDir = path.join(dataDir(env), 'runs', runId);
+  const cancelFile = path.join(runDir, CANCEL_FILE);
+  args.push('--cancel-file', cancelFile);
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    env: { ...(req.env ?? process.env), MLOPS_EVENTS_FD: '3' },
+    env: { ...env, MLOPS_EVENTS_FD: '3' },
   });
   const events = readline.createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
   events.on('line', (line) => {
@@ -49,8 +63,34 @@ export function startRun(req: StartRun): StartedRun {
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream! }).on('line', (line) => req.onOutput?.(line));
   }
+  let killTimer: NodeJS.Timeout | undefined;
   const done = new Promise<{ exitCode: number; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ exitCode: code ?? 1, signal }));
+    child.on('close', (code, signal) => {
+      clearTimeout(killTimer);
+      // A runner killed mid-run could not record its end: opening the registry does (as cancelled
+      // when the cancel file is there, else failed), so the record is right before anyone reads it.
+      if (signal !== null) recordDeath(env);
+      resolve({ exitCode: code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0), signal });
+    });
   });
-  return { runId, done, cancel: () => child.kill('SIGTERM') };
+  const graceMs = Number(env.MLOPS_CANCEL_GRACE_MS) > 0 ? Number(env.MLOPS_CANCEL_GRACE_MS) : DEFAULT_CANCEL_GRACE_MS;
+  let cancelled = false;
+  const cancel = (signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM', reason = `cancelled by ${signal}`) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (!cancelled) {
+      cancelled = true;
+      writeCancelRequest(cancelFile, { signal, reason });
+      killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    }
+    child.kill(signal);
+  };
+  return { runId, done, cancel };
+}
+
+function recordDeath(env: NodeJS.ProcessEnv): void {
+  try {
+    openRegistry(dataDir(env)).close();
+  } catch {
+    // The next open of the registry (any command, the server) records it instead.
+  }
 }

@@ -29,6 +29,14 @@ export interface StepContext<P = Record<string, unknown>> {
   warn(message: string): void;
   /** A named number of the run (accuracy, rows…), stored with the run and sent as an event. */
   metric(name: string, value: number): void;
+  /** Aborted when the run is cancelled; pass it to anything that takes one (fetch, child processes). */
+  readonly signal: AbortSignal;
+  /**
+   * Throws once the run is cancelled (or its parent process died). A step that computes for long
+   * (a training loop) calls it between iterations: the runner cannot interrupt a busy step otherwise.
+   * Cheap: it looks at most every 100 ms.
+   */
+  throwIfCancelled(): void;
   /** The value an earlier function step returned (in-memory hand-off, e.g. a trained model). */
   input<T>(step: string): T;
   /** Registers a model version in the registry; lineage is filled in by the runner. */

@@ -22,10 +22,12 @@ export function train(ctx: StepContext<unknown>, o: TrainOptions): Classifier {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
   const n = data.classLabels.length;
   const started = performance.now();
+  // Training is the long CPU-bound step: it looks for a cancellation between trees or epochs.
+  const opts = { ...o, checkpoint: () => ctx.throwIfCancelled() };
   const model =
     o.trainer === 'random_forest'
-      ? trainRandomForest(data.train.X, data.train.y, n, o)
-      : trainSoftmaxRegression(data.train.X, data.train.y, n, o);
+      ? trainRandomForest(data.train.X, data.train.y, n, opts)
+      : trainSoftmaxRegression(data.train.X, data.train.y, n, opts);
   ctx.metric('train_seconds', (performance.now() - started) / 1000);
   ctx.log(`trained ${o.trainer} on ${data.train.X.length} rows`);
   return model;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ModelDetail, PromoteRequest, RegistrySnapshot, ServerStatus, StartRunRequest } from '../../common/contract';
+import type { ModelDetail, ModelVersion, PromoteRequest, RegistrySnapshot, ServerStatus, StartRunRequest } from '../../common/contract';
 import { MlopsError } from '../../common/errors';
+import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
@@ -65,10 +66,11 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     const { models } = o.registry;
     return { models: o.registry.db.transaction(() => models.list().map((model) => ({ model, versions: models.versions(model.name) })))() };
   });
-  const modelSummary = 'A model: versions (newest first) and alias history';
-  app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail> => {
-    const { name } = req.params as { name: string };
-    return { name, versions: o.registry.models.versions(name), history: o.registry.models.history(name) };
+  const modelSummary = 'A model: versions (newest first) and alias history; or, for a URL-encoded model URI (models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
+  app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail | ModelVersion> => {
+    const ref = parseModelRef((req.params as { name: string }).name);
+    if (ref.selector !== null) return o.registry.models.resolve(ref);
+    return { name: ref.name, versions: o.registry.models.versions(ref.name), history: o.registry.models.history(ref.name) };
   });
   app.get('/api/models/:name/versions/:version', { schema: { tags, summary: 'One version' } }, async (req) => {
     const { name, version } = req.params as { name: string; version: string };

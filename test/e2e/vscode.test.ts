@@ -3,12 +3,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import type { ServerStatus } from '../../common/contract';
 import { ROOT, needs, tempDataDir } from '../helpers/cli';
 import { SAMPLE, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/net';
 import { CACHE, CHROMIUM, installed, startWorkbench, type Workbench } from './code-server';
+import { launchChromium, palette as runCommand, quickPickEnter as acceptQuickPick, view as paneOf } from './workbench';
 
 // The packaged .vsix in a real VS Code workbench (code-server) driven by headless Chromium:
 // train from the command palette, see the run and the version, promote, open the metrics, predict.
@@ -41,10 +42,7 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
       'mlops.server.port': port,
       'mlops.dataDirectory': tempDataDir('mlops-e2e-data-'),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('request', (r) => {
       const url = new URL(r.url());
@@ -73,19 +71,9 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
   });
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-  const palette = async (command: string) => {
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type(command);
-    await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
-    await page.keyboard.press('Enter');
-  };
-  const quickPickEnter = async () => {
-    await page.waitForSelector('.quick-input-widget', { state: 'visible' });
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
-  };
-  const view = (name: string) => page.locator('.pane').filter({ has: page.locator(`.pane-header[aria-label^="${name}"]`) });
+  const palette = (command: string) => runCommand(page, command);
+  const quickPickEnter = () => acceptQuickPick(page);
+  const view = (name: string) => paneOf(page, name);
 
   test('the MLOps activity-bar container shows both views and the welcome content', async () => {
     await page.click('.activitybar [aria-label^="MLOps"]');

@@ -42,7 +42,7 @@ describe('prediction log through the server and mlops logs export', () => {
     assert.equal(rows[1].petal_length, '4.4');
 
     const bad = mlops(dir, ['logs', 'export', '--since', 'yesterday']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a usage error');
     assert.match(bad.stderr, /--since must be an ISO time/);
   });
 

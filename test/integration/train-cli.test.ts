@@ -92,10 +92,10 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
 });
 
 describe('the gate', () => {
-  test('a threshold that cannot be met exits 2 and registers nothing', () => {
+  test('a threshold that cannot be met exits 3 (not 2, a usage error) and registers nothing', () => {
     const dir = tempDataDir();
     const r = mlops(dir, ['train', '--param', 'minAccuracy=1', '--param', 'maxRecallGap=0']);
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /rejected by the gate: accuracy [\d.]+ is not >= 1; recall_gap [\d.]+ is not <= 0/);
     assert.equal(versionsOf(dir), null);
     const [run] = json<RunRecord[]>(mlops(dir, ['runs', 'list', '--json']));
@@ -140,7 +140,8 @@ describe('errors: one line naming the file, line, column or step; run failed; no
   const header = 'sepal_length,sepal_width,petal_length,petal_width,variety\n';
   const good = fs.readFileSync(IRIS_CSV, 'utf8').split('\n').slice(1).join('\n');
 
-  const cases: { name: string; args: () => string[]; message: RegExp }[] = [
+  // Exit code 1 (failed), or 2 where the mistake is in the command line (a param: a usage error).
+  const cases: { name: string; args: () => string[]; message: RegExp; code?: number }[] = [
     {
       name: 'malformed CSV',
       args: () => ['--param', `data=${csv('malformed.csv', header + '5.1,3.5,1.4,0.2,"Setosa\n4.9,3,1.4,.2,Setosa\n')}`],
@@ -156,9 +157,9 @@ describe('errors: one line naming the file, line, column or step; run failed; no
       args: () => ['--param', `data=${csv('text.csv', header + good.replace(/^4\.9,3,/m, '4.9,three,'))}`, '--param', 'maxBadRowShare=0'],
       message: /text\.csv:3: column 'sepal_width': 'three' is not a finite number \(1 of 150 rows are bad/,
     },
-    { name: 'unknown param', args: () => ['--param', 'colour=blue'], message: /unknown param 'colour' for pipeline iris \(known: data, / },
-    { name: 'wrong param type', args: () => ['--param', 'nEstimators=many'], message: /param 'nEstimators' expects an integer, got 'many'/ },
-    { name: 'param out of range', args: () => ['--param', 'testSize=2'], message: /param 'testSize' expects a number <= 0.9, got '2'/ },
+    { name: 'unknown param', args: () => ['--param', 'colour=blue'], message: /unknown param 'colour' for pipeline iris \(known: data, /, code: 2 },
+    { name: 'wrong param type', args: () => ['--param', 'nEstimators=many'], message: /param 'nEstimators' expects an integer, got 'many'/, code: 2 },
+    { name: 'param out of range', args: () => ['--param', 'testSize=2'], message: /param 'testSize' expects a number <= 0.9, got '2'/, code: 2 },
     { name: 'missing data file', args: () => ['--param', 'data=nowhere.csv'], message: /nowhere\.csv: cannot read \(ENOENT\)/ },
     {
       name: 'failing step',
@@ -182,7 +183,7 @@ describe('errors: one line naming the file, line, column or step; run failed; no
     test(c.name, () => {
       const dir = tempDataDir();
       const r = mlops(dir, ['train', ...c.args()]);
-      assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
+      assert.equal(r.code, c.code ?? 1, `exit code; stderr: ${r.stderr}`);
       const lines = r.stderr.trim().split('\n');
       assert.match(lines.at(-1)!, c.message);
       assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace without --verbose');
@@ -219,6 +220,15 @@ describe('usage errors', () => {
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^error: /);
+    }
+  });
+  test('a param the pipeline does not have, a value of the wrong type or a malformed --param: exit 2, no step runs', () => {
+    for (const param of ['nope=1', 'seed=abc', 'seed']) {
+      const dir = tempDataDir();
+      const r = mlops(dir, ['train', '--param', param]);
+      assert.equal(r.code, 2, `${param}: ${r.stderr}`);
+      assert.match(r.stderr, /param '(nope|seed)'/);
+      assert.equal(versionsOf(dir), null);
     }
   });
   test('every command has --help', () => {

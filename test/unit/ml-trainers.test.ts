@@ -185,3 +185,35 @@ describe('shared classifier rules', () => {
     assert.throws(() => model.predictProba([[1, 2, 3]]), /expected 4/);
   });
 });
+
+describe('cancellation checkpoints (how a cancelled run stops training)', () => {
+  const stopAfter = (n: number) => {
+    let calls = 0;
+    return {
+      checkpoint: () => {
+        calls += 1;
+        if (calls > n) throw new Error(`stopped at call ${calls}`);
+      },
+      calls: () => calls,
+    };
+  };
+
+  test('the random forest calls its checkpoint before each tree, and a throw stops it there', () => {
+    const opts = { nEstimators: 12, maxDepth: 4, seed: 3, maxFeatures: 2 };
+    const counted = stopAfter(Infinity);
+    const model = trainRandomForest(iris.X, iris.y, 3, { ...opts, checkpoint: counted.checkpoint });
+    assert.equal(counted.calls(), 12);
+    assert.deepEqual(model.toOnnx(NAMES), trainRandomForest(iris.X, iris.y, 3, opts).toOnnx(NAMES), 'same forest as without it');
+    const stopping = stopAfter(3);
+    assert.throws(() => trainRandomForest(iris.X, iris.y, 3, { ...opts, checkpoint: stopping.checkpoint }), /stopped at call 4/);
+    assert.equal(stopping.calls(), 4);
+  });
+
+  test('softmax regression calls its checkpoint before each epoch, and a throw stops it there', () => {
+    const counted = stopAfter(Infinity);
+    trainSoftmaxRegression(iris.X, iris.y, 3, { epochs: 40, learningRate: 0.5, l2: 0, checkpoint: counted.checkpoint });
+    assert.equal(counted.calls(), 40);
+    const stopping = stopAfter(5);
+    assert.throws(() => trainSoftmaxRegression(iris.X, iris.y, 3, { epochs: 40, learningRate: 0.5, l2: 0, checkpoint: stopping.checkpoint }), /call 6/);
+  });
+});

@@ -1,0 +1,37 @@
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM } from './code-server';
+
+// Driving a VS Code workbench (code-server) in Debian's Chromium: shared by the end-to-end test
+// (code-server on the host) and the container test (code-server inside the image).
+
+/** Headless Chromium with nothing running in the background that could reach the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+/** Runs a command from the command palette (F1), by its title. */
+export async function palette(page: Page, command: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(command);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Accepts the quick pick's default item. */
+export async function quickPickEnter(page: Page): Promise<void> {
+  await page.waitForSelector('.quick-input-widget', { state: 'visible' });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
+
+/** A view's pane in the side bar, by the view's name. */
+export function view(page: Page, name: string): Locator {
+  return page.locator('.pane').filter({ has: page.locator(`.pane-header[aria-label^="${name}"]`) });
+}
