@@ -1,6 +1,8 @@
 // Every type that crosses a process boundary lives here: runner → server/CLI events,
 // registry records read by the server and the extension, HTTP bodies.
-// The extension imports this file for types only (it must never pull in a native module).
+// Types and a few constants only, with no imports: the extension host and the metrics webview import
+// it too, and must never pull in a native module. Runtime checks live in their own modules
+// (the webview's messages: common/webview-messages.ts).
 
 /** A feature of a model's input, in signature order. */
 export interface FeatureSpec {
@@ -286,6 +288,18 @@ export interface StartRunResponse {
 }
 export interface PromoteRequest {
   version: number;
+  /** Who moves the alias (recorded in the alias history); default "api". */
+  by?: string;
+}
+/** GET /api/models/:name: versions (newest first) and every alias move. */
+export interface ModelDetail {
+  name: string;
+  versions: ModelVersion[];
+  history: AliasMove[];
+}
+/** GET /api/registry: every model with its versions (newest first), read at one point in time. */
+export interface RegistrySnapshot {
+  models: { model: ModelSummary; versions: ModelVersion[] }[];
 }
 export interface ApiError {
   error: string;
@@ -315,8 +329,8 @@ export interface LoadTestResult {
 }
 
 // ---------------------------------------------------------------------------------------
-// The metrics webview's messages (extension ⇄ webview). Messages from the webview are untrusted
-// input: the extension acts only on what parseWebviewMessage accepts.
+// The metrics webview's messages, extension → webview. The other direction, untrusted input, is
+// common/webview-messages.ts.
 
 export interface MonitoringSnapshot {
   serving: ServingInfo | null;
@@ -328,17 +342,3 @@ export type ToWebview =
   | { type: 'monitoring'; monitoring: MonitoringSnapshot }
   | { type: 'stats'; stats: ServingStats }
   | { type: 'loadtest'; result: LoadTestResult };
-
-export type FromWebview = { type: 'ready' } | { type: 'command'; command: 'sendTestPrediction' | 'openDocs' | 'runLoadTest' | 'startServer' };
-
-const WEBVIEW_COMMANDS = ['sendTestPrediction', 'openDocs', 'runLoadTest', 'startServer'] as const;
-
-export function parseWebviewMessage(message: unknown): FromWebview | null {
-  if (typeof message !== 'object' || message === null) return null;
-  const m = message as Record<string, unknown>;
-  if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
-  if (m.type === 'command' && Object.keys(m).length === 2 && WEBVIEW_COMMANDS.includes(m.command as (typeof WEBVIEW_COMMANDS)[number])) {
-    return { type: 'command', command: m.command as (typeof WEBVIEW_COMMANDS)[number] };
-  }
-  return null;
-}

@@ -24,6 +24,11 @@ export type ErrorCode =
   | 'TOO_LARGE'
   | 'UNAUTHORIZED'
   | 'NOT_READY'
+  | 'NO_PROJECT'
+  | 'SERVER_START'
+  | 'SERVER_UNREACHABLE'
+  | 'BAD_SETTING'
+  | 'LOAD_TEST'
   | 'EXTENSION_PACKAGE'
   | 'CANCELLED'
   | 'BAD_MODEL_URI'
@@ -96,7 +101,7 @@ export const errors = {
     new MlopsError('PREDICTION_LOG_BUSY', `prediction log database ${file} is locked by another process; try again`, 503),
   notServing: (server: string, reason: string) => new MlopsError('NOT_READY', `${server} serves no model yet: ${reason}`, 503),
   badOption: (option: string, expected: string, got: string) => new MlopsError('USAGE', `${option} must be ${expected}, got '${got}'`),
-  badSetting: (setting: string, reason: string) => new MlopsError('USAGE', `${setting}: ${reason}`),
+  unreadable: (what: string, reason: string) => new MlopsError('USAGE', `${what}: ${reason}`),
   halfCredentials: (prefix: string) => new MlopsError('USAGE', `${prefix}_USERNAME and ${prefix}_PASSWORD must be set together`),
   insecureBind: (host: string, open: string[]) =>
     new MlopsError(
@@ -110,4 +115,18 @@ export const errors = {
     new MlopsError('USAGE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`),
   serverAnswered: (url: string, status: number, what: string, body: string) =>
     new MlopsError('USAGE', `${url} answered ${status} to ${what}: ${body.slice(0, 200)}`),
+  // The VS Code extension's own (it starts the server and talks to it)
+  noProject: () => new MlopsError('NO_PROJECT', 'open the project folder first (or set mlops.projectDirectory)'),
+  serverMissing: (entry: string) =>
+    new MlopsError('SERVER_START', `no server to start: ${entry} is missing (run npm ci in the project)`),
+  serverNoAnswer: (seconds: number) =>
+    new MlopsError('SERVER_START', `the server did not answer within ${seconds} s (see the MLOps Server output)`),
+  serverExited: (how: string) =>
+    new MlopsError('SERVER_START', `the server exited while starting (${how}); see the MLOps Server output`),
+  serverUnreachable: (url: string) =>
+    new MlopsError('SERVER_UNREACHABLE', `the MLOps server at ${url} is not reachable: MLOps: Start Server`, 503),
+  badSetting: (name: string, expected: string, got: unknown) =>
+    new MlopsError('BAD_SETTING', `setting ${name} must be ${expected}, got ${JSON.stringify(got)}`),
+  nothingServed: (why: string | null) => new MlopsError('NOT_READY', `no model is being served: ${why ?? 'train one first'}`, 503),
+  loadTest: (reason: string) => new MlopsError('LOAD_TEST', `load test failed: ${reason}`),
 };

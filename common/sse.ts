@@ -1,20 +1,43 @@
+import { createParser } from 'eventsource-parser';
+
+/** One event of a Server-Sent Events stream whose data is JSON (as GET /api/events writes it). */
+export interface SseEvent {
+  /** The `event:` field; undefined when the server sent none. */
+  type: string | undefined;
+  /** The `id:` field (what a reconnecting client sends back as Last-Event-ID). */
+  id: string | undefined;
+  data: unknown;
+}
+
+export interface SseHandlers {
+  onEvent(event: SseEvent): void;
+  /** The server's `retry:` field: how long to wait before reconnecting, in milliseconds. */
+  onRetry?(ms: number): void;
+}
+
 /**
- * Reads a Server-Sent Events stream (as GET /api/events writes it) into parsed `data:` payloads.
- * Shared by the extension and the tests; the server side is server/plugins/events.ts.
+ * Reads a Server-Sent Events stream until it ends, parsed by eventsource-parser as the spec says
+ * (multi-line data, id, retry, comments, CR/LF line ends, events split across chunks). Events whose
+ * data is not JSON are skipped: every event this project sends is JSON. Shared by the extension and
+ * the tests; the server side is server/plugins/events.ts.
  */
-export async function readSse(body: ReadableStream<Uint8Array>, onEvent: (type: string | undefined, data: unknown) => void): Promise<void> {
+export async function readSse(body: ReadableStream<Uint8Array>, handlers: SseHandlers): Promise<void> {
+  const parser = createParser({
+    onEvent: (message) => {
+      let data: unknown;
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      handlers.onEvent({ type: message.event, id: message.id, data });
+    },
+    onRetry: (ms) => handlers.onRetry?.(ms),
+  });
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const lines = buffer.slice(0, end).split('\n');
-      buffer = buffer.slice(end + 2);
-      const data = lines.find((l) => l.startsWith('data: '));
-      if (data) onEvent(lines.find((l) => l.startsWith('event: '))?.slice(7), JSON.parse(data.slice(6)));
-    }
+    parser.feed(value);
   }
 }

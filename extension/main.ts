@@ -4,9 +4,12 @@ import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/models';
 import { registerReinstallCommand } from './commands/reinstall';
 import { registerRunCommands } from './commands/runs';
+import { command } from './commands/register';
 import { registerServingCommands } from './commands/serving';
 import { train } from './commands/train';
+import { isMlopsError } from '../common/errors';
 import type { Deps } from './deps';
+import { errorMessage } from './error-message';
 import { ApiClient } from './server/api-client';
 import { EventStream } from './server/event-stream';
 import { ServerProcess } from './server/server-process';
@@ -22,9 +25,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('MLOps Server', { log: true });
   const api = new ApiClient(() => baseUrl());
   const stream = new EventStream(api);
-  const server = new ServerProcess(api, log);
+  const server = new ServerProcess(api, log, settings);
   const runs = new RunsTree(api);
-  const models = new ModelsTree(api);
+  const models = new ModelsTree(api, () => settings().defaultAlias);
   const status = new StatusBar();
   const d: Deps = { context, api, stream, server, runs, models, log };
   deps = d;
@@ -34,18 +37,14 @@ export function activate(context: vscode.ExtensionContext): void {
     stream,
     server,
     status,
+    runs,
+    models,
     vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs }),
     vscode.window.createTreeView('mlops.models', { treeDataProvider: models }),
     vscode.window.registerWebviewPanelSerializer(MetricsPanel.viewType, {
       deserializeWebviewPanel: async (panel) => MetricsPanel.revive(panel, context.extensionUri, api, stream),
     }),
-    vscode.commands.registerCommand('mlops.train', async () => {
-      try {
-        await train(d);
-      } catch (err) {
-        void vscode.window.showErrorMessage(`MLOps: Train: ${(err as Error).message}`);
-      }
-    }),
+    command(d, 'mlops.train', () => train(d)),
     ...registerRunCommands(d),
     ...registerModelCommands(d),
     ...registerServingCommands(d),
@@ -73,8 +72,18 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // Activation stays light: connecting and (maybe) starting the server happen after it.
   stream.start();
-  if (settings().autoStart) {
-    setTimeout(() => void server.ensure().then(() => stream.kick(), (err: Error) => log.warn(err.message)), 0);
+  setTimeout(() => void autoStart(d), 0);
+}
+
+/** Connects to the server, or starts it (mlops.server.autoStart); a problem is shown, never thrown. */
+async function autoStart(d: Deps): Promise<void> {
+  try {
+    if (!settings().autoStart) return;
+    await d.server.ensure();
+    d.stream.kick();
+  } catch (err) {
+    d.log.warn(errorMessage(err, '(mlops.server settings)'));
+    if (isMlopsError(err) && err.code === 'BAD_SETTING') void vscode.window.showErrorMessage(`MLOps: ${err.message}`);
   }
 }
 

@@ -118,7 +118,7 @@ function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {
       try {
         return fs.readFileSync(file, 'utf8').trim() || undefined;
       } catch (err) {
-        throw errors.badSetting(`${prefix}_${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+        throw errors.unreadable(`${prefix}_${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
       }
     }
     return env[`${prefix}_${name}`] || undefined;

@@ -67,7 +67,7 @@ function readBody(file: string): string {
     JSON.parse(text);
     return text;
   } catch (err) {
-    throw errors.badSetting(`--body ${file}`, (err as Error).message);
+    throw errors.unreadable(`--body ${file}`, (err as Error).message);
   }
 }
 

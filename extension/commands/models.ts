@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import type { ModelVersion } from '../../common/contract';
 import { modelUri } from '../../common/model-uri';
+import { checkAlias } from '../../common/registry/names';
 import type { Deps } from '../deps';
 import type { ModelNode } from '../views/models-tree';
 import { settings } from '../settings';
+import { command } from './register';
 
 async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | undefined> {
   if (node?.kind === 'version') return node.version;
@@ -24,20 +26,31 @@ async function promote(d: Deps, v: ModelVersion, alias: string): Promise<void> {
   void vscode.window.showInformationMessage(`${v.model}@${alias}: ${move.fromVersion ?? '(none)'} → ${move.toVersion}`);
 }
 
+/** Why a typed alias would be refused (the registry's own rule), or null. */
+function aliasProblem(value: string): string | null {
+  try {
+    checkAlias(value);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 export function registerModelCommands(d: Deps): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('mlops.promote', async (node?: ModelNode) => {
+    command(d, 'mlops.promote', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (!v) return;
-      const alias = await vscode.window.showQuickPick(['production', 'staging', 'Other…'], { title: `Promote ${v.model} v${v.version} to alias` });
-      const name = alias === 'Other…' ? await vscode.window.showInputBox({ prompt: 'Alias name', validateInput: (s) => (/^[A-Za-z][\w.-]{0,63}$/.test(s) && s !== 'latest' ? null : 'letters, digits, . _ -; not "latest"') }) : alias;
+      const aliases = [...new Set([settings().defaultAlias, 'staging']), 'Other…'];
+      const alias = await vscode.window.showQuickPick(aliases, { title: `Promote ${v.model} v${v.version} to alias` });
+      const name = alias === 'Other…' ? await vscode.window.showInputBox({ prompt: 'Alias name', validateInput: aliasProblem }) : alias;
       if (name) await promote(d, v, name);
     }),
-    vscode.commands.registerCommand('mlops.serveVersion', async (node?: ModelNode) => {
+    command(d, 'mlops.serveVersion', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (v) await promote(d, v, settings().defaultAlias);
     }),
-    vscode.commands.registerCommand('mlops.rollback', async (node?: ModelNode) => {
+    command(d, 'mlops.rollback', async (node?: ModelNode) => {
       const name = node?.kind === 'model' ? node.model.name : node?.kind === 'version' ? node.version.model : (await pickVersion(d))?.model;
       if (!name) return;
       const alias = settings().defaultAlias;
@@ -47,7 +60,7 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       const target = d.models.versionsOf(name).find((x) => x.version === last.fromVersion);
       if (target) await promote(d, target, alias);
     }),
-    vscode.commands.registerCommand('mlops.copyModelUri', async (node?: ModelNode) => {
+    command(d, 'mlops.copyModelUri', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (!v) return;
       // The URI `mlops serve`, `mlops models show|promote` and GET /api/models/{uri} accept (common/model-uri.ts).
@@ -55,7 +68,7 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       await vscode.env.clipboard.writeText(uri);
       void vscode.window.setStatusBarMessage(`Copied ${uri}`, 3000);
     }),
-    vscode.commands.registerCommand('mlops.openModelCard', async (node?: ModelNode) => {
+    command(d, 'mlops.openModelCard', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (!v) return;
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: modelCard(v) });

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { errors } from '../../common/errors';
 import type { Deps } from '../deps';
 import { settings } from '../settings';
+import { command } from './register';
 
 // "MLOps: Reinstall Extension from Workspace": for a developer changing the extension inside the
 // devcontainer (or code-server), where the image's /opt/mlops/mlops.vsix is what VS Code installed.
@@ -15,20 +16,15 @@ import { settings } from '../settings';
 const INSTALL_FROM_VSIX = 'workbench.extensions.command.installFromVSIX';
 
 export function registerReinstallCommand(d: Deps): vscode.Disposable {
-  return vscode.commands.registerCommand('mlops.reinstallExtension', async () => {
-    try {
-      const vsix = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'MLOps: packaging the extension (npm run package)' },
-        () => packageWorkspace(d.log),
-      );
-      await vscode.commands.executeCommand(INSTALL_FROM_VSIX, [vscode.Uri.file(vsix)]);
-      // VS Code asks for a reload only when the version changed; this window still runs the old code.
-      const choice = await vscode.window.showInformationMessage(`MLOps: installed ${vsix}; reload the window to run it.`, 'Reload Window');
-      if (choice) await vscode.commands.executeCommand('workbench.action.reloadWindow');
-    } catch (err) {
-      d.log.error((err as Error).message);
-      void vscode.window.showErrorMessage(`MLOps: ${(err as Error).message}`, 'Show Logs').then((p) => p && d.log.show());
-    }
+  return command(d, 'mlops.reinstallExtension', async () => {
+    const vsix = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'MLOps: packaging the extension (npm run package)' },
+      () => packageWorkspace(d.log),
+    );
+    await vscode.commands.executeCommand(INSTALL_FROM_VSIX, [vscode.Uri.file(vsix)]);
+    // VS Code asks for a reload only when the version changed; this window still runs the old code.
+    const choice = await vscode.window.showInformationMessage(`MLOps: installed ${vsix}; reload the window to run it.`, 'Reload Window');
+    if (choice) await vscode.commands.executeCommand('workbench.action.reloadWindow');
   });
 }
 

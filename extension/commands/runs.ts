@@ -2,31 +2,32 @@ import * as vscode from 'vscode';
 import type { RunRecord } from '../../common/contract';
 import type { Deps } from '../deps';
 import type { RunNode } from '../views/runs-tree';
+import { command } from './register';
 import { train } from './train';
 
 const runOf = (d: Deps, node?: RunNode): RunRecord | undefined => (node && node.kind !== 'metric' ? node.run : undefined);
 
 export function registerRunCommands(d: Deps): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('mlops.showStepLog', async (node?: RunNode) => {
+    command(d, 'mlops.showStepLog', async (node?: RunNode) => {
       if (node?.kind !== 'step') return;
       await vscode.window.showTextDocument(vscode.Uri.file(node.step.logFile), { preview: true });
     }),
-    vscode.commands.registerCommand('mlops.showRunLogs', async (node?: RunNode) => {
+    command(d, 'mlops.showRunLogs', async (node?: RunNode) => {
       const run = runOf(d, node);
       if (!run) return;
       const step = run.steps.find((s) => s.status === 'failed') ?? run.steps.at(-1);
       if (step) await vscode.window.showTextDocument(vscode.Uri.file(step.logFile));
     }),
-    vscode.commands.registerCommand('mlops.openRunFolder', async (node?: RunNode) => {
+    command(d, 'mlops.openRunFolder', async (node?: RunNode) => {
       const run = runOf(d, node);
       if (run) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(`${run.runDir}/events.jsonl`));
     }),
-    vscode.commands.registerCommand('mlops.rerun', async (node?: RunNode) => {
+    command(d, 'mlops.rerun', async (node?: RunNode) => {
       const run = runOf(d, node);
       if (run) await train(d, { pipeline: run.pipelineFile, params: Object.fromEntries(Object.entries(run.params).filter(([k]) => k !== 'data').map(([k, v]) => [k, String(v)])) });
     }),
-    vscode.commands.registerCommand('mlops.compareRuns', async (node?: RunNode) => {
+    command(d, 'mlops.compareRuns', async (node?: RunNode) => {
       const first = runOf(d, node);
       if (!first) return;
       const other = await vscode.window.showQuickPick(

@@ -1,50 +1,55 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunEvent, RunRecord } from '../../common/contract';
+import type { RunRecord } from '../../common/contract';
 import type { Deps } from '../deps';
 import { settings } from '../settings';
+import { runToEnd } from './run-to-end';
 
 /** "MLOps: Train": pick a pipeline, optionally set params, follow step x of y, cancellable. */
 export async function train(d: Deps, preset?: { pipeline: string; params: Record<string, string> }): Promise<RunRecord | undefined> {
   await d.server.ensure();
   const choice = preset ?? (await ask());
   if (!choice) return undefined;
-  const { runId } = await d.api.startRun({ pipeline: choice.pipeline || undefined, params: choice.params });
   const run = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `MLOps: training (${runId})`, cancellable: true },
-    (progress, token) =>
-      new Promise<RunRecord | undefined>((resolve) => {
-        token.onCancellationRequested(() => void d.api.cancelRun(runId).catch(() => undefined));
-        const sub = d.stream.onEvent((e) => {
-          if (e.type !== 'run' || e.event.runId !== runId) return;
-          const ev: RunEvent = e.event;
-          if (ev.type === 'step.started') progress.report({ message: `step ${ev.index + 1} of ${ev.total}: ${ev.step}`, increment: 0 });
-          if (ev.type === 'step.finished') progress.report({ increment: 100 / ev.total });
-          if (ev.type === 'run.finished') {
-            sub.dispose();
-            resolve(d.api.run(runId));
+    { location: vscode.ProgressLocation.Notification, title: 'MLOps: training', cancellable: true },
+    (progress, token) => {
+      const cancel = new AbortController();
+      const onCancel = token.onCancellationRequested(() => cancel.abort());
+      const ended = runToEnd(d.api, d.stream, { pipeline: choice.pipeline || undefined, params: choice.params }, {
+        signal: cancel.signal,
+        onStarted: (runId) => progress.report({ message: `${runId}: starting` }),
+        onEvent: (ev) => {
+          if (ev.type === 'step.started') {
+            progress.report({ message: `${ev.runId}: step ${ev.index + 1} of ${ev.total}: ${ev.step}`, increment: 0 });
           }
-        });
-      }),
+          if (ev.type === 'step.finished') progress.report({ increment: 100 / ev.total });
+          if (ev.type === 'run.finished' && cancel.signal.aborted) progress.report({ message: `${ev.runId}: cancelled` });
+        },
+      });
+      return ended.finally(() => onCancel.dispose());
+    },
   );
-  if (run) {
-    await Promise.all([d.runs.refresh(), d.models.refresh()]);
-    void report(d, run); // not awaited: a message waits for the user
-  }
+  void d.runs.refresh();
+  void d.models.refresh();
+  void report(d, run); // not awaited: a message waits for the user
   return run;
 }
 
 async function report(d: Deps, run: RunRecord): Promise<void> {
   if (run.status === 'succeeded' && run.registered) {
+    const alias = settings().defaultAlias;
+    const promote = `Promote to ${alias}`;
     const pick = await vscode.window.showInformationMessage(
       `Registered ${run.registered.model} version ${run.registered.version} (accuracy ${run.metrics.accuracy?.toFixed(3)})`,
-      'Promote to production',
+      promote,
       'Show Metrics',
     );
-    if (pick === 'Promote to production') await d.api.promote(run.registered.model, 'production', run.registered.version);
+    if (pick === promote) await d.api.promote(run.registered.model, alias, run.registered.version);
     if (pick === 'Show Metrics') await vscode.commands.executeCommand('mlops.showMetrics');
   } else if (run.status === 'rejected') {
     void vscode.window.showWarningMessage(`Run ${run.id} was rejected by the gate: ${run.error}`);
+  } else if (run.status === 'cancelled') {
+    void vscode.window.showInformationMessage(`Run ${run.id} cancelled`);
   } else if (run.status !== 'succeeded') {
     void vscode.window.showErrorMessage(`Run ${run.id} ${run.status}: ${run.error}`, 'Show Logs').then((p) => p && d.log.show());
   }

@@ -1,13 +1,17 @@
-import type {
-  AliasMove,
-  ApiError,
-  ModelSummary,
-  ModelVersion,
-  MonitoringSnapshot,
-  RunRecord,
-  ServerStatus,
-  StartRunRequest,
-  StartRunResponse,
+import {
+  MODEL_VERSION_HEADER,
+  type AliasMove,
+  type ApiError,
+  type ModelDetail,
+  type ModelSummary,
+  type ModelVersion,
+  type MonitoringSnapshot,
+  type PromoteRequest,
+  type RegistrySnapshot,
+  type RunRecord,
+  type ServerStatus,
+  type StartRunRequest,
+  type StartRunResponse,
 } from '../../common/contract';
 import { readApiToken } from '../../common/api-token';
 import { dataDir } from '../../common/config';
@@ -31,15 +35,20 @@ export class ApiClient {
   runs = (limit = 30) => this.get<RunRecord[]>(`/api/runs?limit=${limit}`);
   run = (id: string) => this.get<RunRecord>(`/api/runs/${encodeURIComponent(id)}`);
   models = () => this.get<ModelSummary[]>('/api/models');
-  model = (name: string) => this.get<{ name: string; versions: ModelVersion[]; history: AliasMove[] }>(`/api/models/${encodeURIComponent(name)}`);
+  registry = () => this.get<RegistrySnapshot>('/api/registry');
+  version = (name: string, version: number) => this.get<ModelVersion>(`/api/models/${encodeURIComponent(name)}/versions/${version}`);
+  model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   promote = (model: string, alias: string, version: number) =>
-    this.send<AliasMove>('PUT', `/api/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`, { version, by: 'extension' });
+    this.send<AliasMove>('PUT', `/api/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`, {
+      version,
+      by: 'extension',
+    } satisfies PromoteRequest);
 
   async predict(body: unknown): Promise<{ body: unknown; version: string | null }> {
     const res = await this.fetch('/predict', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    return { body: await res.json(), version: res.headers.get('x-model-version') };
+    return { body: await res.json(), version: res.headers.get(MODEL_VERSION_HEADER) };
   }
 
   headers(): Record<string, string> {

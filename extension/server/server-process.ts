@@ -2,65 +2,101 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import * as vscode from 'vscode';
-import { settings } from '../settings';
-import type { ApiClient } from './api-client';
+import type * as vscode from 'vscode';
+import { errors } from '../../common/errors';
+import { Emitter, type Disposable } from '../emitter';
+import { serverLogLine, type LogLevel } from './log-lines';
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'external' | 'crashed';
+
+/** The settings a start reads (a subset of extension/settings.ts's, read fresh for each start). */
+export interface LaunchSettings {
+  host: string;
+  port: number;
+  nodePath: string;
+  dataDirectory: string;
+  pipeline: string;
+  defaultAlias: string;
+  projectDirectory: string | null;
+}
+
+export type ServerLog = Pick<vscode.LogOutputChannel, LogLevel>;
+
+const START_TIMEOUT_S = 10;
 
 /**
  * Starts the prediction server as a child process of the extension host, with the workspace's
  * Node, and keeps it up: output to a LogOutputChannel, restarts with backoff after a crash, stops
- * on deactivate. A server that is already listening is used as it is ("external").
+ * on deactivate. A server that is already listening is used as it is ("external"). Starting is
+ * single-flight: autostart, Train's ensure() and the Start command share one start, so at most one
+ * child is ever spawned.
  */
-export class ServerProcess implements vscode.Disposable {
+export class ServerProcess implements Disposable {
   private child: ChildProcess | null = null;
+  private starting: Promise<void> | null = null;
   private wanted = false;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
-  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly stateEmitter = new Emitter<ServerState>();
   readonly onState = this.stateEmitter.event;
   state: ServerState = 'stopped';
 
   constructor(
-    private readonly api: ApiClient,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly api: { status(): Promise<unknown> },
+    private readonly log: ServerLog,
+    private readonly settings: () => LaunchSettings,
   ) {}
+
+  /** The child's process id while the extension runs the server. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   /** Connects to a running server, or starts one. */
   async ensure(): Promise<void> {
+    if (this.starting) return this.starting;
     if (this.child) return;
     if (await this.alive()) return this.set('external');
     await this.start();
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.wanted = true;
+    this.starting ??= this.launch().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async launch(): Promise<void> {
     if (this.child) return;
     if (await this.alive()) return this.set('external');
-    const s = settings();
-    const entry = s.projectDirectory ? path.join(s.projectDirectory, 'dist', 'server.js') : null;
-    if (!entry || !fs.existsSync(entry)) {
+    const s = this.settings();
+    if (!s.projectDirectory) throw errors.noProject();
+    const entry = path.join(s.projectDirectory, 'dist', 'server.js');
+    if (!fs.existsSync(entry)) {
       this.set('stopped');
-      throw new Error(`no server to start: ${entry ?? 'open the project folder'} is missing (run npm ci in the project)`);
+      throw errors.serverMissing(entry);
     }
     this.set('starting');
-    const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_PORT: String(s.port), MLOPS_HOST: s.host, ...(s.dataDirectory ? { MLOPS_DATA_DIR: s.dataDirectory } : {}) };
-    if (s.pipeline) env.MLOPS_PIPELINE = s.pipeline;
     this.log.info(`starting ${s.nodePath} ${entry} on ${s.host}:${s.port}`);
-    const child = spawn(s.nodePath, [entry], { cwd: s.projectDirectory!, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(s.nodePath, [entry], { cwd: s.projectDirectory, env: serverEnv(s), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    for (const stream of [child.stdout, child.stderr]) readline.createInterface({ input: stream }).on('line', (line) => this.relay(line));
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => this.relay(line, 'info'));
+    readline.createInterface({ input: child.stderr! }).on('line', (line) => this.relay(line, 'warn'));
+    let exit: string | null = null;
     child.on('error', (err) => this.log.error(`cannot start the server: ${err.message}`));
-    child.on('exit', (code, signal) => this.exited(child, code, signal));
-    for (let i = 0; i < 100 && this.child === child; i++) {
+    child.on('exit', (code, signal) => {
+      exit = signal ?? `code ${code}`;
+      this.exited(child, exit);
+    });
+    for (let i = 0; i < START_TIMEOUT_S * 10 && this.child === child; i++) {
       if (await this.alive()) {
         this.failures = 0;
         return this.set('running');
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (this.child === child) throw new Error('the server did not answer within 10 s (see MLOps Server output)');
+    if (this.child === child) throw errors.serverNoAnswer(START_TIMEOUT_S);
+    if (this.wanted) throw errors.serverExited(exit ?? 'did not start');
   }
 
   async stop(): Promise<void> {
@@ -81,28 +117,20 @@ export class ServerProcess implements vscode.Disposable {
     await this.start();
   }
 
-  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(child: ChildProcess, how: string): void {
     if (this.child !== child) return;
     this.child = null;
     if (!this.wanted) return this.set('stopped');
     this.failures++;
     const delay = Math.min(1000 * 2 ** (this.failures - 1), 30_000);
-    this.log.warn(`server exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s`);
+    this.log.warn(`server exited (${how}); restarting in ${delay / 1000} s`);
     this.set('crashed');
     this.restartTimer = setTimeout(() => void this.start().catch((err: Error) => this.log.error(err.message)), delay);
   }
 
-  /** pino JSON lines become leveled log lines; anything else is logged as is. */
-  private relay(line: string): void {
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string; reqId?: string; res?: { statusCode?: number }; req?: { method?: string; url?: string } };
-      const text = [entry.msg, entry.req ? `${entry.req.method} ${entry.req.url}` : '', entry.res?.statusCode ?? '', entry.reqId ? `(${entry.reqId})` : ''].filter(Boolean).join(' ');
-      if ((entry.level ?? 30) >= 50) this.log.error(text);
-      else if ((entry.level ?? 30) >= 40) this.log.warn(text);
-      else this.log.info(text);
-    } catch {
-      this.log.info(line);
-    }
+  private relay(line: string, fallback: LogLevel): void {
+    const { level, text } = serverLogLine(line, fallback);
+    this.log[level](text);
   }
 
   private async alive(): Promise<boolean> {
@@ -123,4 +151,14 @@ export class ServerProcess implements vscode.Disposable {
     void this.stop();
     this.stateEmitter.dispose();
   }
+}
+
+/** The server's environment: the extension host's, plus where to listen, the data and what to serve. */
+function serverEnv(s: LaunchSettings): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_PORT: String(s.port), MLOPS_HOST: s.host };
+  if (s.dataDirectory) env.MLOPS_DATA_DIR = s.dataDirectory;
+  if (s.pipeline) env.MLOPS_PIPELINE = s.pipeline;
+  // The server follows `production`, else the newest version; another default alias is followed as set.
+  if (s.defaultAlias !== 'production') env.MLOPS_MODEL_ALIAS = s.defaultAlias;
+  return env;
 }

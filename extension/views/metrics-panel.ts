@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type ServerEvent, type ToWebview } from '../../common/contract';
+import type { ServerEvent, ToWebview } from '../../common/contract';
+import { parseWebviewMessage, WEBVIEW_COMMANDS } from '../../common/webview-messages';
 import type { ApiClient } from '../server/api-client';
 import type { EventStream } from '../server/event-stream';
-
-const COMMANDS = { sendTestPrediction: 'mlops.sendTestPrediction', openDocs: 'mlops.openDocs', runLoadTest: 'mlops.runLoadTest', startServer: 'mlops.startServer' } as const;
 
 /**
  * "MLOps: Show Metrics": live charts of the served model. Strict CSP (default-src 'none', nonce
@@ -58,7 +57,7 @@ export class MetricsPanel implements vscode.Disposable {
     const message = parseWebviewMessage(raw);
     if (!message) return; // not ours: ignored
     if (message.type === 'ready') void this.refresh();
-    else void vscode.commands.executeCommand(COMMANDS[message.command]);
+    else void vscode.commands.executeCommand(WEBVIEW_COMMANDS[message.command]);
   }
 
   private forward(e: ServerEvent): void {

@@ -1,25 +1,40 @@
 import * as vscode from 'vscode';
 import type { ModelSummary, ModelVersion } from '../../common/contract';
+import { Coalescer } from '../coalescer';
 import type { ApiClient } from '../server/api-client';
 
 export type ModelNode = { kind: 'model'; model: ModelSummary } | { kind: 'version'; version: ModelVersion };
 
 /** Model Registry: models, then their versions with alias badges, key metrics, lineage in the tooltip. */
-export class ModelsTree implements vscode.TreeDataProvider<ModelNode> {
+export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private models: ModelSummary[] = [];
   private versions = new Map<string, ModelVersion[]>();
+  private readonly refresher = new Coalescer(() => this.load());
   /** Version the server serves now, to mark it. */
   served: { model: string; version: number } | null = null;
 
-  constructor(private readonly api: ApiClient) {}
+  constructor(
+    private readonly api: ApiClient,
+    /** The alias whose version gets the star (mlops.defaultAlias). */
+    private readonly defaultAlias: () => string,
+  ) {}
 
-  async refresh(): Promise<void> {
+  /** Reads the registry again, in one request; overlapping calls share it (see Coalescer). */
+  refresh(): Promise<void> {
+    return this.refresher.request();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private async load(): Promise<void> {
     try {
-      this.models = await this.api.models();
-      const details = await Promise.all(this.models.map((m) => this.api.model(m.name)));
-      this.versions = new Map(details.map((d) => [d.name, d.versions]));
+      const { models } = await this.api.registry();
+      this.models = models.map((m) => m.model);
+      this.versions = new Map(models.map((m) => [m.model.name, m.versions]));
     } catch {
       this.models = [];
       this.versions.clear();
@@ -45,7 +60,8 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode> {
     const serving = this.served?.model === v.model && this.served.version === v.version;
     const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${v.model}/${v.version}`;
-    item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : v.aliases.includes('production') ? 'star-full' : 'circle-small-filled');
+    const starred = v.aliases.includes(this.defaultAlias());
+    item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : starred ? 'star-full' : 'circle-small-filled');
     const badges = v.aliases.map((a) => `@${a}`).join(' ');
     const acc = v.metrics.accuracy !== undefined ? `acc ${v.metrics.accuracy.toFixed(3)}` : '';
     item.description = [badges, acc, serving ? 'serving' : '', v.createdAt.replace('T', ' ').slice(0, 16)].filter(Boolean).join(' · ');

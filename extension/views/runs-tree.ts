@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
+import { Coalescer } from '../coalescer';
 import type { ApiClient } from '../server/api-client';
 
 const ICONS: Record<string, [string, string?]> = {
@@ -23,15 +24,25 @@ const seconds = (ms: number | null) => (ms === null ? '' : `${(ms / 1000).toFixe
 export type RunNode = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: RunRecord['steps'][number] } | { kind: 'metric'; name: string; value: number };
 
 /** Pipeline Runs: newest first; children are steps (live while running) and the run's metrics. */
-export class RunsTree implements vscode.TreeDataProvider<RunNode> {
+export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private runs: RunRecord[] = [];
   private error: string | null = null;
+  private readonly refresher = new Coalescer(() => this.load());
 
   constructor(private readonly api: ApiClient) {}
 
-  async refresh(): Promise<void> {
+  /** Reads the runs again; overlapping calls share one request (see Coalescer). */
+  refresh(): Promise<void> {
+    return this.refresher.request();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private async load(): Promise<void> {
     try {
       this.runs = await this.api.runs();
       this.error = null;

@@ -2,7 +2,8 @@
 // the extension posts (see ToWebview in common/contract.ts) and asks for commands by name.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import uPlot from 'uplot';
-import type { DriftSnapshot, FromWebview, LoadTestResult, ServerStatus, ServingStats, ToWebview } from '../../common/contract';
+import type { DriftSnapshot, LoadTestResult, ServerStatus, ServingStats, ToWebview } from '../../common/contract';
+import type { FromWebview, WebviewCommand } from '../../common/webview-messages';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -168,7 +169,7 @@ function text(tag: string, content: string): HTMLElement {
   return el;
 }
 
-function button(label: string, command: Extract<FromWebview, { type: 'command' }>['command']): HTMLElement {
+function button(label: string, command: WebviewCommand): HTMLElement {
   const b = document.createElement('vscode-button');
   b.textContent = label;
   b.addEventListener('click', () => vscode.postMessage({ type: 'command', command }));

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PromoteRequest, ServerStatus, StartRunRequest } from '../../common/contract';
+import type { ModelDetail, ModelVersion, PromoteRequest, RegistrySnapshot, ServerStatus, StartRunRequest } from '../../common/contract';
 import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
@@ -61,8 +61,14 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   });
 
   app.get('/api/models', { schema: { tags, summary: 'Registered models' } }, async () => o.registry.models.list());
+  // One request (and one read transaction) for a whole registry view, instead of one per model.
+  const registrySummary = 'Every model with its versions, in one consistent read';
+  app.get('/api/registry', { schema: { tags, summary: registrySummary } }, async (): Promise<RegistrySnapshot> => {
+    const { models } = o.registry;
+    return { models: o.registry.db.transaction(() => models.list().map((model) => ({ model, versions: models.versions(model.name) })))() };
+  });
   const modelSummary = 'A model: versions (newest first) and alias history; or, for a URL-encoded model URI (models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
-  app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req) => {
+  app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail | ModelVersion> => {
     const ref = parseModelRef((req.params as { name: string }).name);
     if (ref.selector !== null) return o.registry.models.resolve(ref);
     return { name: ref.name, versions: o.registry.models.versions(ref.name), history: o.registry.models.history(ref.name) };
@@ -99,7 +105,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     },
     async (req) => {
       const { name, alias } = req.params as { name: string; alias: string };
-      const body = req.body as PromoteRequest & { by?: string };
+      const body = req.body as PromoteRequest;
       const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
       await o.holder.refresh(); // our own commit does not move data_version for our connection
       return move;

@@ -30,8 +30,8 @@ export function registerExtensionSuite(mocha: Mocha): void {
     await vscode.commands.executeCommand('workbench.view.extension.mlops');
   });
 
-  test('starts and stops the server through the commands', async () => {
-    await vscode.commands.executeCommand('mlops.startServer');
+  test('starts one server however many ask at once, and stops it through the commands', async () => {
+    await Promise.all([vscode.commands.executeCommand('mlops.startServer'), vscode.commands.executeCommand('mlops.startServer')]);
     const port = vscode.workspace.getConfiguration('mlops').get<number>('server.port');
     // /api takes the token the server wrote into its data dir (the workspace's local_data/ unless configured).
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
@@ -39,5 +39,12 @@ export function registerExtensionSuite(mocha: Mocha): void {
     const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`, { headers: apiTokenHeader(dir) })).json()) as { pid: number };
     assert.ok(status.pid > 0);
     await vscode.commands.executeCommand('mlops.stopServer');
+    // A second child would still be listening (or have died on the taken port): nothing may answer now.
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/api/status`));
+  });
+
+  test('declares that it needs a trusted workspace', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    assert.equal(ext.packageJSON.capabilities.untrustedWorkspaces.supported, false);
   });
 }

@@ -1,0 +1,25 @@
+// Messages from the metrics webview to the extension. They are untrusted input (whatever runs in the
+// webview can post anything), so the extension acts only on what parseWebviewMessage accepts. The
+// webview's script imports the types; the extension host imports the parser and the command map.
+
+/** The commands the webview may ask for, by name, and the VS Code command each one runs: the only list. */
+export const WEBVIEW_COMMANDS = {
+  sendTestPrediction: 'mlops.sendTestPrediction',
+  openDocs: 'mlops.openDocs',
+  runLoadTest: 'mlops.runLoadTest',
+  startServer: 'mlops.startServer',
+} as const;
+
+export type WebviewCommand = keyof typeof WEBVIEW_COMMANDS;
+
+export type FromWebview = { type: 'ready' } | { type: 'command'; command: WebviewCommand };
+
+const isWebviewCommand = (value: unknown): value is WebviewCommand => typeof value === 'string' && Object.hasOwn(WEBVIEW_COMMANDS, value);
+
+export function parseWebviewMessage(message: unknown): FromWebview | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const m = message as Record<string, unknown>;
+  if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
+  if (m.type === 'command' && Object.keys(m).length === 2 && isWebviewCommand(m.command)) return { type: 'command', command: m.command };
+  return null;
+}
