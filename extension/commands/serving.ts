@@ -5,7 +5,6 @@ import type { LoadTestResult } from '../../common/contract';
 import { errors } from '../../common/errors';
 import type { Deps } from '../deps';
 import { baseUrl, settings } from '../settings';
-import { sampleRecords } from '../sample';
 import { MetricsPanel } from '../views/metrics-panel';
 import { command } from './register';
 
@@ -30,9 +29,10 @@ export function registerServingCommands(d: Deps): vscode.Disposable[] {
       const { serving, lastError } = await d.api.status();
       if (!serving) throw errors.nothingServed(lastError);
       const served = await d.api.version(serving.model, serving.version);
-      const { body, version } = await d.api.predict(sampleRecords(served.signature, served.reference));
+      const records = await d.api.sample(serving.model);
+      const { body, version } = await d.api.predict(records);
       const labels = (body as Record<string, string>[]).map((r) => r[served.signature.target]).join(', ');
-      void vscode.window.showInformationMessage(`Prediction from ${version} (training mean, median): ${labels}`);
+      void vscode.window.showInformationMessage(`Prediction from ${version} (${records.length} sample records): ${labels}`);
     }),
     command(d, 'mlops.runLoadTest', async () => {
       await d.server.ensure();

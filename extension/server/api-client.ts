@@ -38,6 +38,8 @@ export class ApiClient {
   registry = () => this.get<RegistrySnapshot>('/api/registry');
   version = (name: string, version: number) => this.get<ModelVersion>(`/api/models/${encodeURIComponent(name)}/versions/${version}`);
   model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
+  /** Example records built by the server from the model's signature (server/sample.ts). */
+  sample = (name: string) => this.get<Record<string, unknown>[]>(`/api/models/${encodeURIComponent(name)}/sample`);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   promote = (model: string, alias: string, version: number) =>

@@ -129,7 +129,7 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     }
     await palette('MLOps: Send Test Prediction');
     const label = '(Setosa|Versicolor|Virginica)';
-    const prediction = new RegExp(`Prediction from iris/1 \\(training mean, median\\): ${label}, ${label}`);
+    const prediction = new RegExp(`Prediction from iris/1 \\(2 sample records\\): ${label}, ${label}`);
     await page.locator('.notifications-toasts').getByText(prediction).waitFor({ timeout: 10_000 });
     assert.ok(sent > 50);
     await waitFor('the webview title', async () => ((await frame.textContent('#title'))?.includes('iris@production — version 1') ? true : undefined), 15_000);

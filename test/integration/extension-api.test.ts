@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ModelDetail, ModelSummary, RegistrySnapshot } from '../../common/contract';
-import { sampleRecords } from '../../extension/sample';
 import { ApiClient } from '../../extension/server/api-client';
 import { trainIris, trainedServer } from '../helpers/server';
 
@@ -27,12 +26,12 @@ describe('GET /api/registry: the whole registry view in one request', () => {
 describe("Send Test Prediction's records", () => {
   const ctx = trainedServer();
 
-  test("built from the served version's signature and training reference, the server predicts them", async () => {
+  test("the server's sample records for the served model, which it predicts", async () => {
     const api = new ApiClient(() => ctx.server.url);
     const { serving } = await api.status();
     assert.ok(serving);
     const served = await api.version(serving.model, serving.version);
-    const records = sampleRecords(served.signature, served.reference);
+    const records = await api.sample(serving.model);
     const { body, version } = await api.predict(records);
     assert.equal(version, 'iris/1');
     const labels = (body as Record<string, string>[]).map((r) => r[served.signature.target]);
