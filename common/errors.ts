@@ -34,7 +34,9 @@ export type ErrorCode =
   | 'BAD_MODEL_URI'
   | 'FORBIDDEN_HOST'
   | 'CROSS_ORIGIN'
-  | 'PREDICTION_LOG_BUSY';
+  | 'PREDICTION_LOG_BUSY'
+  | 'MODEL_REFUSED'
+  | 'INTERNAL';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -129,4 +131,36 @@ export const errors = {
     new MlopsError('BAD_SETTING', `setting ${name} must be ${expected}, got ${JSON.stringify(got)}`),
   nothingServed: (why: string | null) => new MlopsError('NOT_READY', `no model is being served: ${why ?? 'train one first'}`, 503),
   loadTest: (reason: string) => new MlopsError('LOAD_TEST', `load test failed: ${reason}`),
+  // Request validation (the server's /predict and OIP routes)
+  badInput: (message: string) => new MlopsError('BAD_INPUT', message, 400),
+  tooManyRows: (n: number, max: number) => new MlopsError('TOO_LARGE', `too many rows: ${n}, the limit is ${max} (MLOPS_MAX_ROWS)`, 413),
+  notServedHere: (model: string, version: number | undefined, served: string, servedVersion: number) =>
+    new MlopsError(
+      'NOT_FOUND',
+      `model '${model}'${version ? ` version ${version}` : ''} is not being served (serving ${served} version ${servedVersion})`,
+      404,
+    ),
+  badPipelinePath: (requested: string) =>
+    new MlopsError('BAD_INPUT', `pipeline must be a .ts or .js module inside the project, got '${requested}'`, 400),
+  // Why the server refuses to load (or swap to) a version; it keeps serving the previous one.
+  severalModels: (names: string[]) =>
+    new MlopsError('USAGE', `the registry holds several models (${names.join(', ')}): choose one with --model or MLOPS_MODEL`),
+  modelUnreadable: (what: string, file: string, code: string | undefined) =>
+    new MlopsError('MODEL_REFUSED', `cannot read ${file} of ${what}: ${code ?? 'unknown error'}`, 503),
+  modelCorrupt: (what: string, file: string, sha256: string, recorded: string) =>
+    new MlopsError(
+      'MODEL_REFUSED',
+      `${what} is corrupt: ${file} has sha256 ${sha256.slice(0, 12)}…, the registry recorded ${recorded.slice(0, 12)}…; ` +
+        'still serving the previous version',
+      503,
+    ),
+  featuresChanged: (what: string, now: string, was: string) =>
+    new MlopsError('MODEL_REFUSED', `${what} takes features [${now}] but the server serves [${was}]: restart the server to switch`, 503),
+  onnxLoad: (what: string, reason: string) => new MlopsError('MODEL_REFUSED', `onnxruntime cannot load ${what}: ${reason}`, 503),
+  signatureMismatch: (what: string, missing: string[]) =>
+    new MlopsError('MODEL_REFUSED', `${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`, 503),
+  // The prediction log's writer thread (internal: a broken install or a crash, not the user's input)
+  writerMissing: (entry: string) => new MlopsError('INTERNAL', `prediction log: its writer thread ${entry} is missing (run npm run build)`, 500),
+  writerExited: (code: number, lost: number) =>
+    new MlopsError('INTERNAL', `prediction log: the writer thread exited with code ${code}${lost ? `; ${lost} rows not written` : ''}`, 500),
 };

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { errors } from './errors';
+import { errors, type MlopsError } from './errors';
+
+/** What to say when a database stays locked: it names the database (the registry unless told). */
+export type BusyError = (file: string) => MlopsError;
 
 /**
  * Opens (creating if needed) a SQLite file the way every store here wants it: WAL, synchronous
@@ -9,7 +12,7 @@ import { errors } from './errors';
  * lose the last commits), foreign keys on, and the schema brought up to date by `migrations`
  * (one SQL script per version, recorded in PRAGMA user_version).
  */
-export function openSqlite(file: string, migrations: string[]): Database.Database {
+export function openSqlite(file: string, migrations: string[], busy: BusyError = errors.registryBusy): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Database.Database | undefined;
   try {
@@ -21,7 +24,7 @@ export function openSqlite(file: string, migrations: string[]): Database.Databas
     return db;
   } catch (err) {
     db?.close();
-    throw translateSqliteError(err, file);
+    throw translateSqliteError(err, file, busy);
   }
 }
 
@@ -51,9 +54,12 @@ function setWal(db: Database.Database): void {
   }
 }
 
-/** SQLITE_BUSY after the busy timeout becomes a clear, retryable error instead of a hang or a stack. */
-export function translateSqliteError(err: unknown, file: string): unknown {
-  const code = (err as { code?: string }).code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return errors.registryBusy(file);
+/**
+ * The one place SQLITE_BUSY is translated: after the busy timeout it becomes a clear, retryable
+ * error naming the database (503 with retry-after from the server) instead of a hang or a stack.
+ */
+export function translateSqliteError(err: unknown, file: string, busy: BusyError = errors.registryBusy): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return busy(file);
   return err;
 }

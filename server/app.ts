@@ -65,7 +65,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     forceCloseConnections: 'idle',
   });
   const runs = new RunManager(bus, config.dataDir, config.defaultPipeline, () => void holder.refresh(), (line) => app.log.info({ runner: line }));
-  errorHandling(app);
+  errorHandling(app, registry.file);
   schemaValidation(app);
   requestGuard(app, hostPolicy(config.host, config.allowedHosts, everyScopeProtected(config)), config.corsOrigins);
   app.addHook('onSend', async (request, reply) => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { ModelVersion, ServingInfo } from '../common/contract';
-import { isMlopsError } from '../common/errors';
+import { errors, isMlopsError } from '../common/errors';
 import type { Registry } from '../common/registry';
 import { DriftMonitor } from './drift';
 import type { EventBus } from './event-bus';
@@ -190,7 +190,7 @@ export class ModelHolder {
       return null;
     }
     if (models.length === 1) return models[0].name;
-    throw new Error(`the registry holds several models (${models.map((m) => m.name).join(', ')}): choose one with --model or MLOPS_MODEL`);
+    throw errors.severalModels(models.map((m) => m.name));
   }
 
   private async load(v: ModelVersion, previous: ModelVersion | null): Promise<ServedModel> {
@@ -199,26 +199,26 @@ export class ModelHolder {
     try {
       bytes = fs.readFileSync(v.path);
     } catch (err) {
-      throw new Error(`cannot read ${v.path} of ${what}: ${(err as NodeJS.ErrnoException).code}`);
+      throw errors.modelUnreadable(what, v.path, (err as NodeJS.ErrnoException).code);
     }
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== v.sha256) throw new Error(`${what} is corrupt: ${v.path} has sha256 ${sha256.slice(0, 12)}…, the registry recorded ${v.sha256.slice(0, 12)}…; still serving the previous version`);
+    if (sha256 !== v.sha256) throw errors.modelCorrupt(what, v.path, sha256, v.sha256);
     if (previous) {
       const was = previous.signature.features.map((f) => f.name).join(',');
       const now = v.signature.features.map((f) => f.name).join(',');
-      if (was !== now) throw new Error(`${what} takes features [${now}] but the server serves [${was}]: restart the server to switch`);
+      if (was !== now) throw errors.featuresChanged(what, now, was);
     }
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
     } catch (err) {
-      throw new Error(`onnxruntime cannot load ${what}: ${(err as Error).message.split('\n')[0]}`);
+      throw errors.onnxLoad(what, (err as Error).message.split('\n')[0]);
     }
     const s = v.signature;
     const missing = [s.inputName].filter((n) => !session.inputNames.includes(n)).concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
     const served = new ServedModel(v, session, this.selectorFor(v), this.opts.serving);
     try {
-      if (missing.length > 0) throw new Error(`${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`);
+      if (missing.length > 0) throw errors.signatureMismatch(what, missing);
       const [sample] = sampleRecords(s, 1);
       const warm = Float32Array.from(s.features.map((f) => sample[f.name]));
       await served.predict(warm, 1, true); // first run allocates; do it before real traffic

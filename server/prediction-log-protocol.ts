@@ -3,15 +3,12 @@
 // messages between the threads and the name of a busy database. Nothing more, so that no side
 // bundles another's code.
 import { errors } from '../common/errors';
+import { translateSqliteError } from '../common/sqlite';
 
 export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
 
-/** SQLITE_BUSY on this file (also as openSqlite translated it) names the prediction log, not the registry. */
-export function predictionLogError(err: unknown, file: string): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'REGISTRY_BUSY') return errors.predictionLogBusy(file);
-  return err;
-}
+/** SQLITE_BUSY on this file names the prediction log, not the registry. */
+export const predictionLogError = (err: unknown, file: string): unknown => translateSqliteError(err, file, errors.predictionLogBusy);
 
 // Each entry moves the schema one version up; PRAGMA user_version records how far a file is.
 export const MIGRATIONS: string[] = [

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../common/sqlite';
+import { errors } from '../common/errors';
 import {
   F_PROBS_F32,
   F_ROWS_F32,
@@ -197,7 +198,7 @@ class Writer {
 
   private open(): void {
     if (this.db) return;
-    const db = openSqlite(this.config.file, MIGRATIONS);
+    const db = openSqlite(this.config.file, MIGRATIONS, errors.predictionLogBusy);
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const values = (k: number) => Array.from({ length: k }, () => `(${new Array(COLUMNS).fill('?').join(',')})`).join(',');

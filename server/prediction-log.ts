@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PredictionLogStats } from '../common/contract';
-import { MlopsError, type ErrorCode } from '../common/errors';
+import { errors, MlopsError, type ErrorCode } from '../common/errors';
 import { HandOverBuffer, MAX_SPARE_BYTES, type PredictionBatch } from './prediction-log-buffer';
 import { openSqlite } from '../common/sqlite';
 import {
@@ -138,13 +138,13 @@ export class PredictionLog {
     if (opts.maxRows !== undefined && !(opts.maxRows >= 0)) throw new RangeError(`maxRows must be ≥ 0, got ${opts.maxRows}`);
     if (opts.maxAgeDays !== undefined && !(opts.maxAgeDays > 0)) throw new RangeError(`maxAgeDays must be > 0, got ${opts.maxAgeDays}`);
     const entry = workerEntry().file;
-    if (!fs.existsSync(entry)) throw new Error(`prediction log: its writer thread ${entry} is missing (run npm run build)`);
+    if (!fs.existsSync(entry)) throw errors.writerMissing(entry);
     const file = path.join(opts.dataDir, PREDICTIONS_DB_FILE);
     // Schema and WAL here, synchronously, so that open() fails at once on a bad or locked file; the
     // worker's connection finds them done. synchronous NORMAL (openSqlite): a committed hand-over
     // survives a SIGKILL; FULL would fsync on every one for no gain here.
     try {
-      openSqlite(file, MIGRATIONS).close();
+      openSqlite(file, MIGRATIONS, errors.predictionLogBusy).close();
     } catch (err) {
       throw predictionLogError(err, file);
     }
@@ -362,8 +362,7 @@ export class PredictionLog {
   private onExit(code: number): void {
     const lost = this.inFlightRows;
     const err =
-      this.workerError ??
-      new Error(`prediction log: the writer thread exited with code ${code}${lost ? `; ${lost} rows not written` : ''}`);
+      this.workerError ?? errors.writerExited(code, lost);
     this.worker = null;
     this.diedAt = Date.now();
     this.dropped += lost;

@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { ModelSignature } from '../common/contract';
-import { MlopsError } from '../common/errors';
+import { errors } from '../common/errors';
 import type { ServerMetrics } from './metrics';
 import type { ModelHolder, ServedModel } from './model-holder';
 import type { Prediction } from './inference';
@@ -75,7 +75,7 @@ export class Predictor {
 
   served(): ServedModel {
     const served = this.holder.current();
-    if (!served) throw new MlopsError('NOT_READY', `no model is being served: ${this.holder.error() ?? 'loading'}`, 503);
+    if (!served) throw errors.nothingServed(this.holder.error() ?? 'loading');
     return served;
   }
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { StartRunRequest } from '../common/contract';
 import { packageRoot } from '../common/config';
-import { MlopsError } from '../common/errors';
+import { errors } from '../common/errors';
 import { startRun, type StartedRun } from '../pipeline/runner/spawn';
 import type { EventBus } from './event-bus';
 
@@ -56,7 +56,7 @@ export class RunManager {
     const file = path.resolve(requested);
     const inside = [process.cwd(), packageRoot()].some((root) => !path.relative(root, file).startsWith('..'));
     if (!inside || !/\.[cm]?[jt]s$/.test(file)) {
-      throw new MlopsError('BAD_INPUT', `pipeline must be a .ts or .js module inside the project, got '${requested}'`, 400);
+      throw errors.badPipelinePath(requested);
     }
     return file;
   }

@@ -1,5 +1,5 @@
 import type { ModelSignature } from '../common/contract';
-import { MlopsError } from '../common/errors';
+import { errors } from '../common/errors';
 
 // Hand-written rather than JSON-schema validation: the messages must name the row and the field,
 // the schema follows whichever version is served (hot swaps), and one pass that also fills the
@@ -12,8 +12,8 @@ export interface Rows {
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-export const badInput = (message: string) => new MlopsError('BAD_INPUT', message, 400);
-const tooMany = (n: number, max: number) => new MlopsError('TOO_LARGE', `too many rows: ${n}, the limit is ${max} (MLOPS_MAX_ROWS)`, 413);
+export const badInput = errors.badInput;
+const tooMany = errors.tooManyRows;
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -1,6 +1,4 @@
-import path from 'node:path';
 import { openRegistry, type Registry } from '../../common/registry';
-import { DB_FILE } from '../../common/registry/database';
 import { translateSqliteError } from '../../common/sqlite';
 
 /** Runs `fn` with the registry open, closing it after; a locked database is a clear error. */
@@ -9,7 +7,7 @@ export function withRegistry<T>(fn: (registry: Registry) => T): T {
   try {
     return fn(registry);
   } catch (err) {
-    throw translateSqliteError(err, path.join(registry.dataDir, DB_FILE));
+    throw translateSqliteError(err, registry.file);
   } finally {
     registry.close();
   }

@@ -12,6 +12,8 @@ export type { NewRun } from './runs';
 
 export interface Registry {
   dataDir: string;
+  /** Its SQLite file, named when the database is busy. */
+  file: string;
   db: Db;
   runs: RunStore;
   models: ModelStore;
@@ -26,6 +28,7 @@ export interface Registry {
  */
 export function openRegistry(dir = configuredDataDir()): Registry {
   const db = openDatabase(dir);
+  const file = path.join(dir, DB_FILE);
   const runs = new RunStore(db, dir);
   const models = new ModelStore(db, dir);
   try {
@@ -33,10 +36,11 @@ export function openRegistry(dir = configuredDataDir()): Registry {
     models.sweepOrphans();
   } catch (err) {
     db.close();
-    throw translateSqliteError(err, path.join(dir, DB_FILE));
+    throw translateSqliteError(err, file);
   }
   return {
     dataDir: dir,
+    file,
     db,
     runs,
     models,

@@ -1,15 +1,17 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { errors, isMlopsError } from '../../common/errors';
+import { isMlopsError } from '../../common/errors';
+import { translateSqliteError } from '../../common/sqlite';
 
 /** Errors that mean "a database is locked by another process": the client may retry in a second. */
 const BUSY = new Set(['REGISTRY_BUSY', 'PREDICTION_LOG_BUSY']);
 
 /** One error shape for every route: `{"error": "...", "code": "..."}`, 4xx for the caller's mistakes. */
-export function errorHandling(app: FastifyInstance): void {
+export function errorHandling(app: FastifyInstance, registryFile: string): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    // SQLite's own busy error reaching here came from the registry: the prediction log's are translated where they occur.
-    const busy = err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED';
-    const known = isMlopsError(err) ? err : busy ? errors.registryBusy('mlops.sqlite') : null;
+    // SQLite's own busy error reaching here came from a registry query (the prediction log's are
+    // translated in its own modules): translate it as the registry's.
+    const translated = translateSqliteError(err, registryFile);
+    const known = isMlopsError(translated) ? translated : null;
     if (known) {
       if (BUSY.has(known.code)) reply.header('retry-after', '1');
       else if (known.status >= 500) request.log.error({ err }, known.message);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '../../common/contract';
-import { MlopsError } from '../../common/errors';
+import { errors } from '../../common/errors';
 import type { Registry } from '../../common/registry';
 import type { Predictor } from '../predictor';
 import { badInput, rowsFromOipInputs } from '../validate';
@@ -20,7 +20,7 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
     const versions = opts.registry.models.versions(p.name); // 404 for an unknown model
     if (p.version === undefined) return opts.registry.models.resolve({ name: p.name, selector: null });
     const v = versions.find((x) => x.version === Number(p.version));
-    if (!v) throw new MlopsError('NOT_FOUND', `model '${p.name}' version ${p.version} not found`, 404);
+    if (!v) throw errors.notFound(`model '${p.name}' version ${p.version}`);
     return v;
   };
   const metadata = (p: Params) => {
@@ -55,7 +55,7 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
       versionOf(p);
       const served = opts.predictor.served();
       if (!isServed(p)) {
-        throw new MlopsError('NOT_FOUND', `model '${p.name}'${p.version ? ` version ${p.version}` : ''} is not being served (serving ${served.info.model} version ${served.info.version})`, 404);
+        throw errors.notServedHere(p.name, p.version === undefined ? undefined : Number(p.version), served.info.model, served.info.version);
       }
       const body = req.body as { id?: unknown; outputs?: { name?: unknown }[] };
       const signature: ModelSignature = served.version.signature;

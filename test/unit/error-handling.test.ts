@@ -6,7 +6,7 @@ import { errorHandling } from '../../server/plugins/errors';
 
 test('a locked database answers 503 with retry-after, naming which database; other errors keep their status', async () => {
   const app = Fastify();
-  errorHandling(app);
+  errorHandling(app, '/data/mlops.sqlite');
   app.get('/log', async () => {
     throw errors.predictionLogBusy('/data/predictions.sqlite');
   });
@@ -29,7 +29,10 @@ test('a locked database answers 503 with retry-after, naming which database; oth
     const registry = await fetch(`${url}/registry`);
     assert.equal(registry.status, 503);
     assert.equal(registry.headers.get('retry-after'), '1');
-    assert.equal(((await registry.json()) as { code: string }).code, 'REGISTRY_BUSY');
+    assert.deepEqual(await registry.json(), {
+      error: 'database /data/mlops.sqlite is locked by another process; try again',
+      code: 'REGISTRY_BUSY',
+    });
     const missing = await fetch(`${url}/missing`);
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get('retry-after'), null);
