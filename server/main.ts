@@ -1,7 +1,7 @@
 // Entry point of the server process (dist/server.js). `mlops serve` runs the same runServer.
 import { parseArgs } from 'node:util';
 import { isMlopsError } from '../common/errors';
-import { runServer } from './run';
+import { runServer } from './lifecycle';
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { ModelSignature } from '../common/contract';
 import { errors } from '../common/errors';
-import type { ServerMetrics } from './metrics';
+import type { ServerMetrics } from './server-metrics';
 import type { ModelHolder, ServedModel } from './model-holder';
 import type { Prediction } from './inference';
 import type { PredictionLog } from './prediction-log';

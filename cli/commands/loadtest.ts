@@ -5,7 +5,7 @@ import { dataDir } from '../../common/config';
 import { errors } from '../../common/errors';
 import { num, printJson, table } from '../format';
 import { runLoad, servedSample } from '../load';
-import { parsePositive } from './runs';
+import { parsePositive } from '../options';
 
 interface Flags {
   url: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseModelRef } from '../../common/model-uri';
 import { num, printJson, table, when } from '../format';
-import { parsePositive } from './runs';
+import { parsePositive } from '../options';
 import { withRegistry } from './registry-command';
 
 export function modelsCommand(program: Command): void {

@@ -1,3 +1,4 @@
+import { parsePositive } from '../options';
 import type { Command } from 'commander';
 import type { RunRecord } from '../../common/contract';
 import { num, printJson, seconds, table, when } from '../format';
@@ -45,10 +46,4 @@ export function runsCommand(program: Command): void {
 
 function registered(r: RunRecord): string {
   return r.registered ? `${r.registered.model} v${r.registered.version}` : '-';
-}
-
-export function parsePositive(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive whole number, got '${v}'`);
-  return n;
 }

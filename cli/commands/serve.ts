@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { parseModelRef } from '../../common/model-uri';
 import type { ServeFlags } from '../../server/config';
-import { runServer } from '../../server/run';
-import { parsePositive } from './runs';
+import { runServer } from '../../server/lifecycle';
+import { parsePositive } from '../options';
 
 export function serveCommand(program: Command): void {
   program

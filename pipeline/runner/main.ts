@@ -5,7 +5,7 @@ import { EXIT } from '../../common/contract';
 import { isMlopsError } from '../../common/errors';
 import { parseAssignments } from '../sdk/params';
 import { Cancellation } from './cancellation';
-import { executeRun } from './run';
+import { executeRun } from './execute-run';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -5,7 +5,7 @@ import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
-import type { RunManager } from '../runs';
+import type { RunManager } from '../run-manager';
 import { sampleRecords } from '../sample';
 
 export interface ApiOptions {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { ServerMetrics } from '../metrics';
+import type { ServerMetrics } from '../server-metrics';
 
 /** GET /metrics in Prometheus text format. */
 export async function metricsRoute(app: FastifyInstance, opts: { metrics: ServerMetrics; auth: onRequestHookHandler | null }): Promise<void> {
