@@ -48,7 +48,14 @@ builds.push({
   plugins: [noNativeModules('dist/extension.js')],
 });
 // The metrics webview's script runs in the webview (a browser): one self-contained file.
-builds.push({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', entryPoints: { metrics: 'media/metrics/main.ts' }, outdir: 'media/dist' });
+builds.push({
+  ...common,
+  platform: 'browser',
+  target: 'chrome120',
+  format: 'iife',
+  entryPoints: { metrics: 'media/metrics/main.ts' },
+  outdir: 'media/dist',
+});
 fs.mkdirSync('media/dist', { recursive: true });
 fs.copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'media/dist/uPlot.min.css');
 

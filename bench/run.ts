@@ -26,14 +26,24 @@ interface Row {
 }
 
 function mlops(dataDir: string, args: string[]): void {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'mlops.js'), ...args], { env: { ...process.env, MLOPS_DATA_DIR: dataDir }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'mlops.js'), ...args], {
+    env: { ...process.env, MLOPS_DATA_DIR: dataDir },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`mlops ${args.join(' ')}: ${r.stderr}`);
 }
 
 async function start(command: string[], env: NodeJS.ProcessEnv, port: number, ready: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, command, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}${ready}`, { method: ready === '/predict' ? 'POST' : 'GET', headers: { 'content-type': 'application/json' }, body: ready === '/predict' ? '[]' : undefined }).then(() => true, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}${ready}`, {
+      method: ready === '/predict' ? 'POST' : 'GET',
+      headers: { 'content-type': 'application/json' },
+      body: ready === '/predict' ? '[]' : undefined,
+    }).then(
+      () => true,
+      () => false,
+    );
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -57,7 +67,13 @@ function rssMiB(pid: number | undefined): number | null {
 }
 
 const load = (port: number, route: string, body: unknown, rows: number) =>
-  runLoad({ url: `http://127.0.0.1:${port}${route}`, connections: CONNECTIONS, durationSeconds: SECONDS, body: JSON.stringify(body), rowsPerRequest: rows });
+  runLoad({
+    url: `http://127.0.0.1:${port}${route}`,
+    connections: CONNECTIONS,
+    durationSeconds: SECONDS,
+    body: JSON.stringify(body),
+    rowsPerRequest: rows,
+  });
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
@@ -80,7 +96,12 @@ async function main(): Promise<void> {
   let promoteFailures = 0;
   let promotions = 0;
   for (const log of ['on', 'off'] as const) {
-    const env = { MLOPS_DATA_DIR: dataDir, MLOPS_PORT: String(port), LOG_PREDICTIONS: log === 'on' ? 'true' : 'false', MLOPS_REQUEST_LOG: 'false' };
+    const env = {
+      MLOPS_DATA_DIR: dataDir,
+      MLOPS_PORT: String(port),
+      LOG_PREDICTIONS: log === 'on' ? 'true' : 'false',
+      MLOPS_REQUEST_LOG: 'false',
+    };
     const server = await start([path.join(ROOT, 'dist', 'server.js')], env, port, '/readyz');
     await load(port, '/predict', one, 1); // warm-up
     for (const [scenario, route, body, n] of [
@@ -111,7 +132,9 @@ async function main(): Promise<void> {
   }
 
   const ceiling = rows[0].result.requestsPerSecond;
-  console.log(`\nnpm run bench — ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s each`);
+  console.log(
+    `\nnpm run bench — ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s each`,
+  );
   console.log(
     table(
       ['scenario', 'log', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', '× (a)', 'errors', 'RSS MiB'],
@@ -131,7 +154,21 @@ async function main(): Promise<void> {
   console.log(`failed requests during ${promotions} promotes under load: ${promoteFailures}`);
   const out = path.join(ROOT, 'local_data', 'bench', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, connections: CONNECTIONS, seconds: SECONDS, rows, promotions, promoteFailures }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        rows,
+        promotions,
+        promoteFailures,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`results: ${out}`);
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 
 export const NATIVE_PACKAGES = ['better-sqlite3', 'onnxruntime-node'];
 
-const isNativePackage = (p) => NATIVE_PACKAGES.some((name) => p === name || p.startsWith(`${name}/`) || p.includes(`node_modules/${name}/`));
+const isNativePackage = (p) =>
+  NATIVE_PACKAGES.some((name) => p === name || p.startsWith(`${name}/`) || p.includes(`node_modules/${name}/`));
 const isNative = (p) => p.endsWith('.node') || isNativePackage(p);
 
 /**
@@ -30,8 +31,10 @@ export function nativeModulesIn(metafile) {
 /** One message for the build log: what is native and who pulls it in. */
 export function nativeModulesMessage(bundle, found) {
   const list = found.map((f) => `${f.module} (imported by ${f.importer})`).join(', ');
-  return `${bundle} must not load a native module: it runs in the VS Code extension host (another Node ABI); ` +
-    `reach ${NATIVE_PACKAGES.join(' and ')} through the server's HTTP API instead. Found: ${list}`;
+  return (
+    `${bundle} must not load a native module: it runs in the VS Code extension host (another Node ABI); ` +
+    `reach ${NATIVE_PACKAGES.join(' and ')} through the server's HTTP API instead. Found: ${list}`
+  );
 }
 
 /** esbuild plugin: the build fails when `bundle` would include a native module. Needs `metafile: true`. */
@@ -43,7 +46,13 @@ export function noNativeModules(bundle) {
       // At resolution, so the message comes before esbuild's own "no loader for .node files";
       // the metafile check after the build catches paths that get there another way.
       build.onResolve({ filter: /^(better-sqlite3|onnxruntime-node)(\/|$)|\.node$/ }, (args) => ({
-        errors: [{ text: nativeModulesMessage(bundle, [{ module: args.path, importer: args.importer ? path.relative(process.cwd(), args.importer) : '(entry point)' }]) }],
+        errors: [
+          {
+            text: nativeModulesMessage(bundle, [
+              { module: args.path, importer: args.importer ? path.relative(process.cwd(), args.importer) : '(entry point)' },
+            ]),
+          },
+        ],
       }));
       build.onEnd((result) => {
         if (!result.metafile) return undefined;

@@ -25,7 +25,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadTestResult> {
   let instance: autocannon.Instance | undefined;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
-      { url: o.url, method: 'POST', connections: o.connections, duration: o.durationSeconds, headers: { 'content-type': 'application/json', ...o.headers }, body: o.body },
+      {
+        url: o.url,
+        method: 'POST',
+        connections: o.connections,
+        duration: o.durationSeconds,
+        headers: { 'content-type': 'application/json', ...o.headers },
+        body: o.body,
+      },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });

@@ -60,10 +60,8 @@ export const errors = {
     new MlopsError('UNKNOWN_PARAM', `unknown param '${name}' for pipeline ${pipeline} (known: ${known.join(', ')})`),
   badParamValue: (name: string, expected: string, got: string) =>
     new MlopsError('BAD_PARAM_VALUE', `param '${name}' expects ${expected}, got '${got}'`),
-  pipelineLoad: (file: string, reason: string) =>
-    new MlopsError('PIPELINE_LOAD', `cannot load pipeline ${file}: ${reason}`),
-  pipelineDefinition: (file: string, reason: string) =>
-    new MlopsError('PIPELINE_DEFINITION', `pipeline ${file}: ${reason}`),
+  pipelineLoad: (file: string, reason: string) => new MlopsError('PIPELINE_LOAD', `cannot load pipeline ${file}: ${reason}`),
+  pipelineDefinition: (file: string, reason: string) => new MlopsError('PIPELINE_DEFINITION', `pipeline ${file}: ${reason}`),
   dataFile: (file: string, reason: string) => new MlopsError('DATA_FILE', `${file}: ${reason}`),
   csv: (file: string, line: number, reason: string) => new MlopsError('DATA_CSV', `${file}:${line}: ${reason}`),
   schema: (file: string, reason: string) => new MlopsError('DATA_SCHEMA', `${file}:1: ${reason}`),
@@ -81,11 +79,9 @@ export const errors = {
     ),
   gateRejected: (reasons: string[]) => new MlopsError('GATE_REJECTED', `rejected by the gate: ${reasons.join('; ')}`),
   notFound: (what: string) => new MlopsError('NOT_FOUND', `${what} not found`, 404),
-  badName: (kind: string, value: string, rule: string) =>
-    new MlopsError('BAD_NAME', `invalid ${kind} '${value}': ${rule}`),
+  badName: (kind: string, value: string, rule: string) => new MlopsError('BAD_NAME', `invalid ${kind} '${value}': ${rule}`),
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
-  registryBusy: (file: string) =>
-    new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
+  registryBusy: (file: string) => new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
   extensionPackage: (dir: string, reason: string) =>
     new MlopsError('EXTENSION_PACKAGE', `cannot package the extension from ${dir}: ${reason}`),
   cancelled: (reason: string) => new MlopsError('CANCELLED', `run cancelled: ${reason}`, 409),
@@ -119,12 +115,10 @@ export const errors = {
     new MlopsError('USAGE', `${url} answered ${status} to ${what}: ${body.slice(0, 200)}`),
   // The VS Code extension's own (it starts the server and talks to it)
   noProject: () => new MlopsError('NO_PROJECT', 'open the project folder first (or set mlops.projectDirectory)'),
-  serverMissing: (entry: string) =>
-    new MlopsError('SERVER_START', `no server to start: ${entry} is missing (run npm ci in the project)`),
+  serverMissing: (entry: string) => new MlopsError('SERVER_START', `no server to start: ${entry} is missing (run npm ci in the project)`),
   serverNoAnswer: (seconds: number) =>
     new MlopsError('SERVER_START', `the server did not answer within ${seconds} s (see the MLOps Server output)`),
-  serverExited: (how: string) =>
-    new MlopsError('SERVER_START', `the server exited while starting (${how}); see the MLOps Server output`),
+  serverExited: (how: string) => new MlopsError('SERVER_START', `the server exited while starting (${how}); see the MLOps Server output`),
   serverUnreachable: (url: string) =>
     new MlopsError('SERVER_UNREACHABLE', `the MLOps server at ${url} is not reachable: MLOps: Start Server`, 503),
   badSetting: (name: string, expected: string, got: unknown) =>
@@ -160,7 +154,12 @@ export const errors = {
   signatureMismatch: (what: string, missing: string[]) =>
     new MlopsError('MODEL_REFUSED', `${what} does not match its signature: no ${missing.join(', ')} in the ONNX graph`, 503),
   // The prediction log's writer thread (internal: a broken install or a crash, not the user's input)
-  writerMissing: (entry: string) => new MlopsError('INTERNAL', `prediction log: its writer thread ${entry} is missing (run npm run build)`, 500),
+  writerMissing: (entry: string) =>
+    new MlopsError('INTERNAL', `prediction log: its writer thread ${entry} is missing (run npm run build)`, 500),
   writerExited: (code: number, lost: number) =>
-    new MlopsError('INTERNAL', `prediction log: the writer thread exited with code ${code}${lost ? `; ${lost} rows not written` : ''}`, 500),
+    new MlopsError(
+      'INTERNAL',
+      `prediction log: the writer thread exited with code ${code}${lost ? `; ${lost} rows not written` : ''}`,
+      500,
+    ),
 };

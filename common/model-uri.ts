@@ -43,13 +43,15 @@ function parseUri(uri: string): ModelRef {
   const rest = uri.slice(SCHEME.length);
   const match = /^([^/@]*)(?:\/([^/@]*)|@([^/@]*))$/.exec(rest);
   if (!match) {
-    const reason = rest.includes('/') || rest.includes('@') ? 'one name, then /version or @alias' : 'name a version or an alias after the model';
+    const reason =
+      rest.includes('/') || rest.includes('@') ? 'one name, then /version or @alias' : 'name a version or an alias after the model';
     throw errors.badModelUri(uri, reason);
   }
   const [, name, version, alias] = match;
   try {
     checkName('model name', name);
-    if (alias !== undefined && /^\d+$/.test(alias)) throw errors.badModelUri(uri, `an alias is not a number; for version ${alias} write models:/${name}/${alias}`);
+    if (alias !== undefined && /^\d+$/.test(alias))
+      throw errors.badModelUri(uri, `an alias is not a number; for version ${alias} write models:/${name}/${alias}`);
     if (alias !== undefined) return { name, selector: checkName('alias', alias) };
     if (version === 'latest') return { name, selector: 'latest' };
     if (/^\d+$/.test(version)) return { name, selector: parseVersion(version) };

@@ -54,7 +54,11 @@ export function activate(context: vscode.ExtensionContext): void {
       status.setConnected(connected);
       void runs.refresh();
       void models.refresh();
-      if (connected) void api.status().then((st) => setServing(st.serving), () => undefined);
+      if (connected)
+        void api.status().then(
+          (st) => setServing(st.serving),
+          () => undefined,
+        );
     }),
     stream.onEvent((e) => {
       if (e.type === 'stats') status.setStats(e.stats);

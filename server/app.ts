@@ -44,7 +44,11 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   const bus = new EventBus();
   const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
-  const metrics = new ServerMetrics(config.git, () => holder.current(), () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 });
+  const metrics = new ServerMetrics(
+    config.git,
+    () => holder.current(),
+    () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 },
+  );
   const serving: ServingOptions = {
     driftWindow: config.driftWindow,
     batch: config.batch,
@@ -53,7 +57,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       metrics.batchRows.observe({ model: m.info.model }, rows);
     },
   };
-  const holder = new ModelHolder(registry, { model: config.model, selector: config.selector, pollMs: config.pollMs, serving }, bus, (outcome) => metrics.swaps.inc({ outcome }));
+  const holder = new ModelHolder(
+    registry,
+    { model: config.model, selector: config.selector, pollMs: config.pollMs, serving },
+    bus,
+    (outcome) => metrics.swaps.inc({ outcome }),
+  );
   const predictor = new Predictor(holder, metrics, stats, log);
 
   const app = Fastify({
@@ -64,7 +73,13 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     genReqId: (req) => requestId(req.headers['x-request-id']),
     forceCloseConnections: 'idle',
   });
-  const runs = new RunManager(bus, config.dataDir, config.defaultPipeline, () => void holder.refresh(), (line) => app.log.info({ runner: line }));
+  const runs = new RunManager(
+    bus,
+    config.dataDir,
+    config.defaultPipeline,
+    () => void holder.refresh(),
+    (line) => app.log.info({ runner: line }),
+  );
   errorHandling(app, registry.file);
   schemaValidation(app);
   requestGuard(app, hostPolicy(config.host, config.allowedHosts, everyScopeProtected(config)), config.corsOrigins);

@@ -96,7 +96,9 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       redact: list(env.MLOPS_LOG_REDACT),
     },
     driftWindow: number('MLOPS_DRIFT_WINDOW', 1000, 1),
-    batch: bool('MLOPS_BATCHING', true) ? { maxRows: number('MLOPS_BATCH_MAX_ROWS', 256, 1), maxWaitMs: number('MLOPS_BATCH_WAIT_MS', 0, 0) } : null,
+    batch: bool('MLOPS_BATCHING', true)
+      ? { maxRows: number('MLOPS_BATCH_MAX_ROWS', 256, 1), maxWaitMs: number('MLOPS_BATCH_WAIT_MS', 0, 0) }
+      : null,
     pollMs: number('MLOPS_POLL_MS', 1000, 50),
     allowInsecureBind: flags.allowInsecureBind ?? bool('MLOPS_ALLOW_INSECURE_BIND', false),
     git: { branch: git.branch ?? 'unknown', head: git.commit ?? 'unknown' },
@@ -108,7 +110,10 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
 
 /** A comma-separated setting as a list, blanks dropped. */
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function scope(env: NodeJS.ProcessEnv, prefix: string): ScopeAuth {

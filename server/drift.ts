@@ -114,9 +114,7 @@ export class DriftMonitor {
     }
     if (features.length === 0) throw new Error('DriftMonitor needs at least one feature');
     if (reference.classShares.length !== classLabels.length) {
-      throw new Error(
-        `reference has ${reference.classShares.length} class shares for ${classLabels.length} class labels`,
-      );
+      throw new Error(`reference has ${reference.classShares.length} class shares for ${classLabels.length} class labels`);
     }
     this.featureRefs = features.map((name) => {
       const ref = reference.features.find((f) => f.name === name);

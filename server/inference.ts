@@ -10,7 +10,13 @@ export interface Prediction {
 }
 
 /** One session.run over N rows of features (row-major float32). */
-export async function infer(session: ort.InferenceSession, signature: ModelSignature, rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {
+export async function infer(
+  session: ort.InferenceSession,
+  signature: ModelSignature,
+  rows: Float32Array,
+  n: number,
+  withProbabilities: boolean,
+): Promise<Prediction> {
   const input = new ort.Tensor('float32', rows, [n, signature.features.length]);
   const outputs = withProbabilities ? [signature.labelOutput, signature.probabilitiesOutput] : [signature.labelOutput];
   const result = await session.run({ [signature.inputName]: input }, outputs);
@@ -19,7 +25,8 @@ export async function infer(session: ort.InferenceSession, signature: ModelSigna
   for (let i = 0; i < n; i++) {
     const v = labels[i];
     const index = typeof v === 'string' ? signature.classLabels.indexOf(v) : Number(v);
-    if (index < 0 || index >= signature.classLabels.length) throw errors.registry(`the model returned label '${String(v)}', which is not in its signature`);
+    if (index < 0 || index >= signature.classLabels.length)
+      throw errors.registry(`the model returned label '${String(v)}', which is not in its signature`);
     classes[i] = index;
   }
   const probabilities = withProbabilities ? (result[signature.probabilitiesOutput].data as Float32Array) : null;

@@ -51,7 +51,9 @@ export class ServedModel {
     this.labelJson = version.signature.classLabels.map((label) => JSON.stringify({ [version.signature.target]: label }));
     this.drift = new DriftMonitor(version.reference, this.featureNames, version.signature.classLabels, serving.driftWindow);
     const s = version.signature;
-    this.batcher = serving.batch ? new Batcher((r, k) => this.run(r, k, true), s.features.length, s.classLabels.length, serving.batch) : null;
+    this.batcher = serving.batch
+      ? new Batcher((r, k) => this.run(r, k, true), s.features.length, s.classLabels.length, serving.batch)
+      : null;
   }
 
   /** Rows in, classes and probabilities out; with batching on, concurrent calls share one session.run. */
@@ -215,7 +217,9 @@ export class ModelHolder {
       throw errors.onnxLoad(what, (err as Error).message.split('\n')[0]);
     }
     const s = v.signature;
-    const missing = [s.inputName].filter((n) => !session.inputNames.includes(n)).concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
+    const missing = [s.inputName]
+      .filter((n) => !session.inputNames.includes(n))
+      .concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
     const served = new ServedModel(v, session, this.selectorFor(v), this.opts.serving);
     try {
       if (missing.length > 0) throw errors.signatureMismatch(what, missing);

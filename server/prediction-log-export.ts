@@ -61,7 +61,10 @@ export async function exportPredictionLog(
       const taken = new Set(CSV_FIXED);
       chunk.push([...CSV_FIXED.slice(0, 4), ...fields.map((f) => (taken.has(f) ? `input:${f}` : f)), ...CSV_FIXED.slice(4)]);
     }
-    const rows = reader.prepare(SELECT).raw(true).iterate(opts.since ?? Number.MIN_SAFE_INTEGER) as IterableIterator<RawRow>;
+    const rows = reader
+      .prepare(SELECT)
+      .raw(true)
+      .iterate(opts.since ?? Number.MIN_SAFE_INTEGER) as IterableIterator<RawRow>;
     for (const r of rows) {
       if (toRecord) chunk.push(toRecord(r));
       else text += jsonLine(r);

@@ -156,12 +156,19 @@ class Writer {
       this.post({ type: 'failed', seq, dropped: sqlite ? 0 : rows, error: wire(err) });
       return false;
     }
-    const buffers: ReturnedBuffers[] = this.pending.map((m) => ({ meta: m.meta.buffer as ArrayBuffer, values: m.values.buffer as ArrayBuffer, labelIndex: m.labelIndex.buffer as ArrayBuffer }));
+    const buffers: ReturnedBuffers[] = this.pending.map((m) => ({
+      meta: m.meta.buffer as ArrayBuffer,
+      values: m.values.buffer as ArrayBuffer,
+      labelIndex: m.labelIndex.buffer as ArrayBuffer,
+    }));
     this.clearPending();
     this.written += rows;
     if (this.rowEstimate >= 0) this.rowEstimate += rows;
     // The buffers go back to the main thread, which fills them again: no allocation per tick.
-    this.post({ type: 'committed', seq, rows, transactions: rows > 0 ? 1 : 0, buffers }, buffers.flatMap((b) => [b.meta, b.values, b.labelIndex]));
+    this.post(
+      { type: 'committed', seq, rows, transactions: rows > 0 ? 1 : 0, buffers },
+      buffers.flatMap((b) => [b.meta, b.values, b.labelIndex]),
+    );
     if (this.retainDue) this.timerRetention();
     return true;
   }
@@ -202,7 +209,8 @@ class Writer {
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const values = (k: number) => Array.from({ length: k }, () => `(${new Array(COLUMNS).fill('?').join(',')})`).join(',');
-      const insert = 'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms) VALUES ';
+      const insert =
+        'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms) VALUES ';
       this.insertMany = db.prepare(insert + values(CHUNK_ROWS));
       this.insertOne = db.prepare(insert + values(1));
       this.insertField = db.prepare('INSERT OR IGNORE INTO input_fields (name) VALUES (?)');
@@ -355,7 +363,10 @@ class Writer {
 function wire(err: unknown): WireError {
   type Loose = { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
   const e = predictionLogError(err, (workerData as WorkerConfig).file) as Loose;
-  const out: WireError = { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(err) };
+  const out: WireError = {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
   if (typeof e?.code === 'string') out.code = e.code;
   if (typeof e?.status === 'number') out.status = e.status;
   return out;

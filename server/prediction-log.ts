@@ -233,7 +233,8 @@ export class PredictionLog {
     const retain = this.retention() && now - this.lastRetention >= 1000;
     if (retain) this.lastRetention = now;
     if (this.buffer.rows > 0) this.handOver(retain);
-    else if (this.inFlightRows > 0) this.post({ type: 'retry', seq: ++this.seq, retain }); // an earlier commit failed
+    else if (this.inFlightRows > 0)
+      this.post({ type: 'retry', seq: ++this.seq, retain }); // an earlier commit failed
     else if (retain) this.post({ type: 'retention' });
   }
 
@@ -263,7 +264,13 @@ export class PredictionLog {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const { file, execArgv } = workerEntry();
-    const workerData: WorkerConfig = { file: this.file, redact: this.redact, maxRows: this.maxRows, maxAgeDays: this.maxAgeDays, done: this.done };
+    const workerData: WorkerConfig = {
+      file: this.file,
+      redact: this.redact,
+      maxRows: this.maxRows,
+      maxAgeDays: this.maxAgeDays,
+      done: this.done,
+    };
     const worker = new Worker(file, { workerData, ...(execArgv ? { execArgv } : {}) });
     worker.on('message', (message: FromWorker) => {
       if (worker === this.worker) this.onMessage(message);
@@ -361,8 +368,7 @@ export class PredictionLog {
   /** The worker died (a bug, or out of memory): what it held is lost and counted; the timer starts another. */
   private onExit(code: number): void {
     const lost = this.inFlightRows;
-    const err =
-      this.workerError ?? errors.writerExited(code, lost);
+    const err = this.workerError ?? errors.writerExited(code, lost);
     this.worker = null;
     this.diedAt = Date.now();
     this.dropped += lost;
@@ -416,7 +422,10 @@ export class PredictionLog {
           const done = new Int32Array(log.done);
           const waited = Atomics.wait(done, 0, 0, EXIT_WAIT_MS);
           if (waited === 'timed-out' || Atomics.load(done, 0) !== 1) {
-            fs.writeSync(2, `prediction log: final flush ${waited === 'timed-out' ? 'timed out' : 'failed'}; up to ${log.inFlightRows} rows may be missing\n`);
+            fs.writeSync(
+              2,
+              `prediction log: final flush ${waited === 'timed-out' ? 'timed out' : 'failed'}; up to ${log.inFlightRows} rows may be missing\n`,
+            );
           }
         }
       } catch (err) {

@@ -67,7 +67,9 @@ export class Predictor {
   private classCounters(served: ServedModel): Counter.Internal[] {
     let counters = this.counters.get(served);
     if (!counters) {
-      counters = served.version.signature.classLabels.map((label) => this.metrics.predictions.labels({ ...served.metricLabels, class: label }));
+      counters = served.version.signature.classLabels.map((label) =>
+        this.metrics.predictions.labels({ ...served.metricLabels, class: label }),
+      );
       this.counters.set(served, counters);
     }
     return counters;

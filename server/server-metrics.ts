@@ -16,11 +16,7 @@ export class ServerMetrics {
   readonly batchRows: client.Histogram<'model'>;
   readonly swaps: client.Counter<'outcome'>;
 
-  constructor(
-    git: { branch: string; head: string },
-    served: () => ServedModel | null,
-    logStats: () => PredictionLogStats,
-  ) {
+  constructor(git: { branch: string; head: string }, served: () => ServedModel | null, logStats: () => PredictionLogStats) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });
     // prom-client's sums of the per-type gauges are gauges named _total, which promtool rejects: the
@@ -55,7 +51,12 @@ export class ServerMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
       registers,
     });
-    this.swaps = new client.Counter({ name: 'mlops_model_swaps_total', help: 'Hot swaps of the served version, by outcome', labelNames: ['outcome'], registers });
+    this.swaps = new client.Counter({
+      name: 'mlops_model_swaps_total',
+      help: 'Hot swaps of the served version, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
 
     // Gauges that describe the served version are filled when Prometheus scrapes.
     new client.Gauge({
@@ -66,7 +67,11 @@ export class ServerMetrics {
       collect() {
         this.reset();
         const m = served();
-        if (m) this.set({ model: m.info.model, version: String(m.info.version), sha256: m.info.sha256, git_branch: git.branch, git_head: git.head }, 1);
+        if (m)
+          this.set(
+            { model: m.info.model, version: String(m.info.version), sha256: m.info.sha256, git_branch: git.branch, git_head: git.head },
+            1,
+          );
       },
     });
     new client.Gauge({
@@ -78,7 +83,8 @@ export class ServerMetrics {
         this.reset();
         const m = served();
         if (!m) return;
-        for (const [metric, value] of Object.entries(m.info.metrics)) this.set({ model: m.info.model, version: String(m.info.version), metric }, value);
+        for (const [metric, value] of Object.entries(m.info.metrics))
+          this.set({ model: m.info.model, version: String(m.info.version), metric }, value);
       },
     });
     // Drift of the served version: labelled with its model and version, so that a swap starts new series.

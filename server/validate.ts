@@ -40,7 +40,8 @@ export function rowsFromRecords(body: unknown, signature: ModelSignature, maxRow
   const data = new Float32Array(body.length * f);
   for (let i = 0; i < body.length; i++) {
     const row = body[i] as Record<string, unknown>;
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw badInput(`row ${i}: expected an object of features, got ${describe(row)}`);
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      throw badInput(`row ${i}: expected an object of features, got ${describe(row)}`);
     let keys = 0;
     for (const key in row) if (Object.prototype.hasOwnProperty.call(row, key)) keys++;
     for (let j = 0; j < f; j++) {
@@ -50,7 +51,9 @@ export function rowsFromRecords(body: unknown, signature: ModelSignature, maxRow
     }
     if (keys !== f) {
       const extra = Object.keys(row).filter((k) => !names.includes(k));
-      throw badInput(`row ${i}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (the model takes ${names.join(', ')})`);
+      throw badInput(
+        `row ${i}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (the model takes ${names.join(', ')})`,
+      );
     }
   }
   return { data, n: body.length };
@@ -70,7 +73,8 @@ const NUMERIC = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT6
  * (or [N, 1]) tensor per feature column, named after the features (MLServer's "pd" form).
  */
 export function rowsFromOipInputs(body: unknown, signature: ModelSignature, maxRows: number): Rows {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badInput(`the body must be a JSON object with "inputs", got ${describe(body)}`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badInput(`the body must be a JSON object with "inputs", got ${describe(body)}`);
   const inputs = (body as { inputs?: unknown }).inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) throw badInput('"inputs" must be a non-empty list of tensors');
   const names = signature.features.map((f) => f.name);
@@ -85,7 +89,10 @@ export function rowsFromOipInputs(body: unknown, signature: ModelSignature, maxR
   }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const unknown = tensors.filter((t) => !names.includes(t.name)).map((t) => t.name);
-  if (unknown.length > 0) throw badInput(`unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}: send one "${signature.inputName}" tensor [N, ${f}] or one [N] tensor per feature (${names.join(', ')})`);
+  if (unknown.length > 0)
+    throw badInput(
+      `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}: send one "${signature.inputName}" tensor [N, ${f}] or one [N] tensor per feature (${names.join(', ')})`,
+    );
   const missing = names.filter((n) => !byName.has(n));
   if (missing.length > 0) throw badInput(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
   const n = tensors[0].shape[0];
@@ -105,7 +112,8 @@ export function rowsFromOipInputs(body: unknown, signature: ModelSignature, maxR
 
 function checkTensor(t: OipInput, k: number): { name: string; shape: number[]; values: unknown[] } {
   const where = `inputs[${k}]`;
-  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw badInput(`${where} must be an object with name, shape, datatype and data`);
+  if (typeof t !== 'object' || t === null || Array.isArray(t))
+    throw badInput(`${where} must be an object with name, shape, datatype and data`);
   if (typeof t.name !== 'string' || t.name === '') throw badInput(`${where}.name must be a non-empty string`);
   if (!Array.isArray(t.shape) || t.shape.length === 0 || !t.shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw badInput(`${where}.shape must be a list of positive whole numbers, got ${JSON.stringify(t.shape)}`);

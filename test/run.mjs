@@ -9,7 +9,11 @@ const suites = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integ
 const files = suites.flatMap((suite) => {
   const dir = path.join(root, suite);
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => path.join(dir, f));
 });
 if (files.length === 0) {
   console.error(`no test files in ${suites.join(', ')}`);

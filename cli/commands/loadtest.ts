@@ -24,7 +24,7 @@ export function loadtestCommand(program: Command): void {
     .option('--url <url>', 'endpoint', `http://127.0.0.1:${process.env.MLOPS_PORT ?? 8000}/predict`)
     .option('-c, --connections <n>', 'concurrent connections', (v) => parsePositive(v), 32)
     .option('-d, --duration <seconds>', 'how long', (v) => parsePositive(v), 10)
-    .option('-r, --rows <n>', 'records per request, from the served model\'s signature (ignored with --body)', (v) => parsePositive(v), 1)
+    .option('-r, --rows <n>', "records per request, from the served model's signature (ignored with --body)", (v) => parsePositive(v), 1)
     .option('--body <file>', 'JSON body to send instead of the sample records')
     .option('-o, --out <file>', 'results file (default local_data/loadtests/<time>.json)')
     .option('--json', 'print the results as JSON')
@@ -32,11 +32,16 @@ export function loadtestCommand(program: Command): void {
       const body = flags.body ? readBody(flags.body) : JSON.stringify(Array(flags.rows).fill(await servedSample(flags.url, dataDir())));
       const rows = flags.body ? rowsIn(body) : flags.rows;
       const headers = authHeader();
-      const probe = await fetch(flags.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).catch((err: Error) => {
-        throw errors.unreachable(flags.url, err.message);
-      });
+      const probe = await fetch(flags.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).catch(
+        (err: Error) => {
+          throw errors.unreachable(flags.url, err.message);
+        },
+      );
       if (probe.status >= 400) throw errors.serverAnswered(flags.url, probe.status, 'the test body', await probe.text());
-      if (!flags.json) process.stderr.write(`load-testing ${flags.url}: ${flags.connections} connections, ${flags.duration} s, ${rows} row(s) per request\n`);
+      if (!flags.json)
+        process.stderr.write(
+          `load-testing ${flags.url}: ${flags.connections} connections, ${flags.duration} s, ${rows} row(s) per request\n`,
+        );
       const result = await runLoad({
         url: flags.url,
         connections: flags.connections,
@@ -53,7 +58,17 @@ export function loadtestCommand(program: Command): void {
       console.log(
         table(
           ['req/s', 'rows/s', 'p50 ms', 'p90 ms', 'p99 ms', 'requests', 'errors'],
-          [[num(Math.round(result.requestsPerSecond)), num(Math.round(result.rowsPerSecond)), num(result.latencyMs.p50), num(result.latencyMs.p90), num(result.latencyMs.p99), result.requests, result.errors]],
+          [
+            [
+              num(Math.round(result.requestsPerSecond)),
+              num(Math.round(result.rowsPerSecond)),
+              num(result.latencyMs.p50),
+              num(result.latencyMs.p90),
+              num(result.latencyMs.p99),
+              result.requests,
+              result.errors,
+            ],
+          ],
         ),
       );
       console.log(`results: ${out}`);

@@ -5,7 +5,9 @@ import { errors } from '../../common/errors';
 import { exportPredictionLog } from '../../server/prediction-log-export';
 
 export function logsCommand(program: Command): void {
-  const logs = program.command('logs').description('the prediction log (every prediction the server made: time, request id, model, inputs, outputs, latency)');
+  const logs = program
+    .command('logs')
+    .description('the prediction log (every prediction the server made: time, request id, model, inputs, outputs, latency)');
   logs
     .command('export')
     .description('write the prediction log as CSV or JSON lines')

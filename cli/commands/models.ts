@@ -18,7 +18,15 @@ export function modelsCommand(program: Command): void {
         console.log(
           table(
             ['model', 'versions', 'latest', 'aliases', 'updated'],
-            list.map((m) => [m.name, m.versions, m.latest, Object.entries(m.aliases).map(([a, v]) => `${a}→${v}`).join(' ') || '-', when(m.updatedAt)]),
+            list.map((m) => [
+              m.name,
+              m.versions,
+              m.latest,
+              Object.entries(m.aliases)
+                .map(([a, v]) => `${a}→${v}`)
+                .join(' ') || '-',
+              when(m.updatedAt),
+            ]),
           ),
         );
       }),
@@ -37,21 +45,38 @@ export function modelsCommand(program: Command): void {
           console.log(
             table(
               ['version', 'aliases', 'accuracy', 'macro F1', 'run', 'commit', 'created'],
-              versions.map((v) => [v.version, v.aliases.join(' ') || '-', num(v.metrics.accuracy), num(v.metrics.macro_f1), v.lineage.runId ?? '-', v.lineage.git.commit?.slice(0, 10) ?? '-', when(v.createdAt)]),
+              versions.map((v) => [
+                v.version,
+                v.aliases.join(' ') || '-',
+                num(v.metrics.accuracy),
+                num(v.metrics.macro_f1),
+                v.lineage.runId ?? '-',
+                v.lineage.git.commit?.slice(0, 10) ?? '-',
+                when(v.createdAt),
+              ]),
             ),
           );
           return;
         }
         const v = store.resolve(ref);
         if (flags.json) return printJson(v);
-        console.log(`${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''} · created ${when(v.createdAt)}`);
+        console.log(
+          `${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''} · created ${when(v.createdAt)}`,
+        );
         console.log(`file ${v.path}\nsha256 ${v.sha256}`);
         console.log(`input ${v.signature.inputName}: ${v.signature.features.map((f) => `${f.name} [${f.min}, ${f.max}]`).join(', ')}`);
         console.log(`predicts ${v.signature.target}: ${v.signature.classLabels.join(', ')}`);
         const g = v.lineage.git;
-        console.log(`lineage: run ${v.lineage.runId ?? '-'} · git ${g.branch ?? '-'} ${g.commit?.slice(0, 12) ?? '-'}${g.dirty ? ' (dirty)' : ''}`);
+        console.log(
+          `lineage: run ${v.lineage.runId ?? '-'} · git ${g.branch ?? '-'} ${g.commit?.slice(0, 12) ?? '-'}${g.dirty ? ' (dirty)' : ''}`,
+        );
         for (const f of v.lineage.dataFiles) console.log(`  data ${f.path} sha256 ${f.sha256}`);
-        console.log(table(['metric', 'value'], Object.entries(v.metrics).map(([k, m]) => [k, num(m)])));
+        console.log(
+          table(
+            ['metric', 'value'],
+            Object.entries(v.metrics).map(([k, m]) => [k, num(m)]),
+          ),
+        );
       }),
     );
   models
@@ -65,8 +90,10 @@ export function modelsCommand(program: Command): void {
       withRegistry(({ models: store }) => {
         const ref = parseModelRef(text);
         // Usage mistakes, said the way commander says its own (one line, exit 2).
-        if (ref.selector === null && given === undefined) command.error(`error: missing argument 'version' (or name it: models:/${ref.name}/<version>)`);
-        if (ref.selector !== null && given !== undefined) command.error(`error: ${text} already names a version; drop the argument '${given}'`);
+        if (ref.selector === null && given === undefined)
+          command.error(`error: missing argument 'version' (or name it: models:/${ref.name}/<version>)`);
+        if (ref.selector !== null && given !== undefined)
+          command.error(`error: ${text} already names a version; drop the argument '${given}'`);
         const name = ref.name;
         const version = given ?? store.resolve(ref).version;
         const move = store.setAlias(name, flags.alias, version, process.env.USER ? `cli:${process.env.USER}` : 'cli');
@@ -83,7 +110,12 @@ export function modelsCommand(program: Command): void {
       withRegistry(({ models: store }) => {
         const moves = store.history(parseModelRef(text).name);
         if (flags.json) return printJson(moves);
-        console.log(table(['when', 'alias', 'from', 'to', 'by'], moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.toVersion, m.by])));
+        console.log(
+          table(
+            ['when', 'alias', 'from', 'to', 'by'],
+            moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.toVersion, m.by]),
+          ),
+        );
       }),
     );
 }

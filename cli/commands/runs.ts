@@ -36,9 +36,24 @@ export function runsCommand(program: Command): void {
         console.log(`run ${r.id} · ${r.pipeline} · ${r.status}${r.error ? ` · ${r.error}` : ''}`);
         console.log(`folder ${r.runDir}`);
         console.log(`git ${r.git.branch ?? '-'} ${r.git.commit?.slice(0, 12) ?? '-'}${r.git.dirty ? ' (dirty)' : ''}`);
-        console.log(table(['param', 'value'], Object.entries(r.params).map(([k, v]) => [k, String(v)])));
-        console.log(table(['step', 'status', 'duration', 'log'], r.steps.map((s) => [s.name, s.status, seconds(s.durationMs), s.logFile])));
-        console.log(table(['metric', 'value'], Object.entries(r.metrics).map(([k, v]) => [k, num(v)])));
+        console.log(
+          table(
+            ['param', 'value'],
+            Object.entries(r.params).map(([k, v]) => [k, String(v)]),
+          ),
+        );
+        console.log(
+          table(
+            ['step', 'status', 'duration', 'log'],
+            r.steps.map((s) => [s.name, s.status, seconds(s.durationMs), s.logFile]),
+          ),
+        );
+        console.log(
+          table(
+            ['metric', 'value'],
+            Object.entries(r.metrics).map(([k, v]) => [k, num(v)]),
+          ),
+        );
         if (r.artifacts.length) console.log(`artifacts: ${r.artifacts.join(', ')}`);
       }),
     );

@@ -16,7 +16,8 @@ export function serveCommand(program: Command): void {
     .option('--version <n>', 'pin a version instead of following an alias (MLOPS_MODEL_VERSION)', (v) => parsePositive(v))
     .option('--allow-insecure-bind', 'allow a non-loopback address without auth on every scope')
     .action(async (model: string | undefined, flags: ServeFlags, command: Command) => {
-      if (model !== undefined && flags.model !== undefined) command.error(`error: name the model once: '${model}' or --model '${flags.model}'`);
+      if (model !== undefined && flags.model !== undefined)
+        command.error(`error: name the model once: '${model}' or --model '${flags.model}'`);
       await serve(servedModel(model ?? flags.model, flags, command));
     });
 }
@@ -35,7 +36,10 @@ function servedModel(text: string | undefined, flags: ServeFlags, command: Comma
 export async function serve(flags: ServeFlags): Promise<void> {
   const server = await runServer(flags);
   const address = server.app.server.address();
-  const where = typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+  const where =
+    typeof address === 'object' && address
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : String(address);
   const served = server.holder.current();
   process.stderr.write(
     `serving ${served ? `${served.info.model} version ${served.info.version}` : `nothing yet (${server.holder.error()})`} on ${where} — try ${where}/docs\n`,

@@ -20,7 +20,9 @@ export function startCommand(program: Command): void {
       }
       withRegistry(({ models }) => {
         for (const m of models.list()) {
-          const aliases = Object.entries(m.aliases).map(([a, v]) => `${a}→${v}`).join(' ');
+          const aliases = Object.entries(m.aliases)
+            .map(([a, v]) => `${a}→${v}`)
+            .join(' ');
           console.log(`model ${m.name}: ${m.versions} version(s), latest ${m.latest}${aliases ? `, ${aliases}` : ''}`);
         }
       });

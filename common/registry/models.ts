@@ -72,23 +72,23 @@ export class ModelStore {
           try {
             failpoint('registry.after-move');
             this.db
-            .prepare(
-              `INSERT INTO model_versions (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
+              .prepare(
+                `INSERT INTO model_versions (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              req.model,
-              next,
-              path.relative(this.dataDir, path.join(finalDir, 'model.onnx')),
-              staged.sha256,
-              JSON.stringify(req.signature),
-              JSON.stringify(req.metrics),
-              JSON.stringify(req.params),
-              JSON.stringify(req.lineage),
-              JSON.stringify(req.reference),
-              req.lineage.runId,
-              at,
-            );
+              )
+              .run(
+                req.model,
+                next,
+                path.relative(this.dataDir, path.join(finalDir, 'model.onnx')),
+                staged.sha256,
+                JSON.stringify(req.signature),
+                JSON.stringify(req.metrics),
+                JSON.stringify(req.params),
+                JSON.stringify(req.lineage),
+                JSON.stringify(req.reference),
+                req.lineage.runId,
+                at,
+              );
           } catch (err) {
             fs.rmSync(finalDir, { recursive: true, force: true });
             throw err;
@@ -126,7 +126,10 @@ export class ModelStore {
   }
 
   private hasVersion(model: string, entry: string): boolean {
-    return /^\d+$/.test(entry) && this.db.prepare(`SELECT 1 FROM model_versions WHERE model = ? AND version = ?`).get(model, Number(entry)) !== undefined;
+    return (
+      /^\d+$/.test(entry) &&
+      this.db.prepare(`SELECT 1 FROM model_versions WHERE model = ? AND version = ?`).get(model, Number(entry)) !== undefined
+    );
   }
 
   list(): ModelSummary[] {
@@ -155,7 +158,8 @@ export class ModelStore {
   }
 
   version(model: string, version: number): ModelVersion {
-    const row = this.db.prepare(`SELECT * FROM model_versions WHERE model = ? AND version = ?`).get(model, version) as VersionRow | undefined;
+    const row = this.db.prepare(`SELECT * FROM model_versions WHERE model = ? AND version = ?`).get(model, version) as
+      VersionRow | undefined;
     if (!row) throw errors.notFound(`model '${model}' version ${version}`);
     return this.toVersion(row, this.aliases(model), this.latest(model));
   }
@@ -205,7 +209,15 @@ export class ModelStore {
       at: string;
       by: string;
     }[];
-    return rows.map((r) => ({ id: r.id, model: r.model, alias: r.alias, fromVersion: r.from_version, toVersion: r.to_version, at: r.at, by: r.by }));
+    return rows.map((r) => ({
+      id: r.id,
+      model: r.model,
+      alias: r.alias,
+      fromVersion: r.from_version,
+      toVersion: r.to_version,
+      at: r.at,
+      by: r.by,
+    }));
   }
 
   private latest(model: string): number {
@@ -216,7 +228,10 @@ export class ModelStore {
   }
 
   private aliases(model: string): Record<string, number> {
-    const rows = this.db.prepare(`SELECT alias, version FROM aliases WHERE model = ? ORDER BY alias`).all(model) as { alias: string; version: number }[];
+    const rows = this.db.prepare(`SELECT alias, version FROM aliases WHERE model = ? ORDER BY alias`).all(model) as {
+      alias: string;
+      version: number;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.alias, r.version]));
   }
 

@@ -86,16 +86,24 @@ export class RunStore {
           `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at)
            VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
         )
-        .run(run.id, run.pipeline, run.pipelineFile, JSON.stringify(run.params), this.relative(run.runDir), run.pid, JSON.stringify(run.git), at, at);
+        .run(
+          run.id,
+          run.pipeline,
+          run.pipelineFile,
+          JSON.stringify(run.params),
+          this.relative(run.runDir),
+          run.pid,
+          JSON.stringify(run.git),
+          at,
+          at,
+        );
       this.addSteps(run.id, steps);
     })();
   }
 
   /** Steps are known only once the pipeline has loaded; a run that fails before that has none. */
   addSteps(runId: string, steps: string[]): void {
-    const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO run_steps (run_id, name, idx, status, log_file) VALUES (?, ?, ?, 'pending', ?)`,
-    );
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO run_steps (run_id, name, idx, status, log_file) VALUES (?, ?, ?, 'pending', ?)`);
     this.db.transaction(() => steps.forEach((s, i) => insert.run(runId, s, i, path.join('logs', `${s}.log`))))();
   }
 
@@ -104,9 +112,7 @@ export class RunStore {
   }
 
   stepStarted(runId: string, step: string): void {
-    this.db
-      .prepare(`UPDATE run_steps SET status = 'running', started_at = ? WHERE run_id = ? AND name = ?`)
-      .run(now(), runId, step);
+    this.db.prepare(`UPDATE run_steps SET status = 'running', started_at = ? WHERE run_id = ? AND name = ?`).run(now(), runId, step);
   }
 
   stepFinished(runId: string, step: string, status: StepStatus, durationMs: number, error?: string): void {
@@ -117,8 +123,10 @@ export class RunStore {
 
   recordMetric(runId: string, step: string, name: string, value: number): void {
     this.db
-      .prepare(`INSERT INTO run_metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)
-                ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, step = excluded.step`)
+      .prepare(
+        `INSERT INTO run_metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)
+                ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, step = excluded.step`,
+      )
       .run(runId, name, step, value);
   }
 
@@ -138,9 +146,7 @@ export class RunStore {
         )
         .run(status, error, end.toISOString(), duration, registered?.model ?? null, registered?.version ?? null, runId);
       // Steps that never got to run are skipped; one caught mid-way shares the run's fate.
-      this.db
-        .prepare(`UPDATE run_steps SET status = 'skipped' WHERE run_id = ? AND status = 'pending'`)
-        .run(runId);
+      this.db.prepare(`UPDATE run_steps SET status = 'skipped' WHERE run_id = ? AND status = 'pending'`).run(runId);
       this.db
         .prepare(`UPDATE run_steps SET status = 'failed', ended_at = ?, error = COALESCE(error, ?) WHERE run_id = ? AND status = 'running'`)
         .run(end.toISOString(), error, runId);
@@ -152,8 +158,9 @@ export class RunStore {
    * are marked failed. Called whenever the registry is opened, so no run stays "running" for ever.
    */
   recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): string[] {
-    const stale = (this.db.prepare(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`).all() as { id: string; pid: number | null }[])
-      .filter((r) => r.pid === null || !isAlive(r.pid));
+    const stale = (
+      this.db.prepare(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`).all() as { id: string; pid: number | null }[]
+    ).filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of stale) {
       // A cancel file means someone cancelled the run and then had to kill its runner (spawn.ts).
       const cancelFile = path.join(this.dataDir, 'runs', r.id, CANCEL_FILE);
@@ -193,11 +200,13 @@ export class RunStore {
       }),
     );
     const metrics = Object.fromEntries(
-      (this.db.prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? ORDER BY name`).all(r.id) as { name: string; value: number }[]).map(
-        (m) => [m.name, m.value],
-      ),
+      (
+        this.db.prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? ORDER BY name`).all(r.id) as { name: string; value: number }[]
+      ).map((m) => [m.name, m.value]),
     );
-    const artifacts = (this.db.prepare(`SELECT name FROM run_artifacts WHERE run_id = ? ORDER BY name`).all(r.id) as { name: string }[]).map((a) => a.name);
+    const artifacts = (
+      this.db.prepare(`SELECT name FROM run_artifacts WHERE run_id = ? ORDER BY name`).all(r.id) as { name: string }[]
+    ).map((a) => a.name);
     return {
       id: r.id,
       pipeline: r.pipeline,

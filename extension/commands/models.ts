@@ -11,10 +11,26 @@ async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | un
   if (node?.kind === 'version') return node.version;
   await d.models.refresh();
   const models = d.models.getChildren().filter((n): n is Extract<ModelNode, { kind: 'model' }> => n.kind === 'model');
-  const model = node?.kind === 'model' ? node.model : models.length === 1 ? models[0].model : (await vscode.window.showQuickPick(models.map((m) => ({ label: m.model.name, m })), { title: 'Model' }))?.m.model;
+  const model =
+    node?.kind === 'model'
+      ? node.model
+      : models.length === 1
+        ? models[0].model
+        : (
+            await vscode.window.showQuickPick(
+              models.map((m) => ({ label: m.model.name, m })),
+              { title: 'Model' },
+            )
+          )?.m.model;
   if (!model) return undefined;
   const picked = await vscode.window.showQuickPick(
-    d.models.versionsOf(model.name).map((v) => ({ label: `v${v.version}`, description: [v.aliases.join(' '), v.metrics.accuracy !== undefined ? `accuracy ${v.metrics.accuracy.toFixed(3)}` : ''].join(' '), v })),
+    d.models
+      .versionsOf(model.name)
+      .map((v) => ({
+        label: `v${v.version}`,
+        description: [v.aliases.join(' '), v.metrics.accuracy !== undefined ? `accuracy ${v.metrics.accuracy.toFixed(3)}` : ''].join(' '),
+        v,
+      })),
     { title: `${model.name}: version` },
   );
   return picked?.v;
@@ -110,4 +126,3 @@ export function modelCard(v: ModelVersion): string {
     ...Object.entries(v.params).map(([k, x]) => `| ${k} | ${String(x)} |`),
   ].join('\n');
 }
-

@@ -25,13 +25,24 @@ export function registerRunCommands(d: Deps): vscode.Disposable[] {
     }),
     command(d, 'mlops.rerun', async (node?: RunNode) => {
       const run = runOf(d, node);
-      if (run) await train(d, { pipeline: run.pipelineFile, params: Object.fromEntries(Object.entries(run.params).filter(([k]) => k !== 'data').map(([k, v]) => [k, String(v)])) });
+      if (run)
+        await train(d, {
+          pipeline: run.pipelineFile,
+          params: Object.fromEntries(
+            Object.entries(run.params)
+              .filter(([k]) => k !== 'data')
+              .map(([k, v]) => [k, String(v)]),
+          ),
+        });
     }),
     command(d, 'mlops.compareRuns', async (node?: RunNode) => {
       const first = runOf(d, node);
       if (!first) return;
       const other = await vscode.window.showQuickPick(
-        d.runs.all().filter((r) => r.id !== first.id).map((r) => ({ label: r.id, description: `${r.pipeline} · ${r.status}`, run: r })),
+        d.runs
+          .all()
+          .filter((r) => r.id !== first.id)
+          .map((r) => ({ label: r.id, description: `${r.pipeline} · ${r.status}`, run: r })),
         { title: `Compare ${first.id} with…` },
       );
       if (!other) return;

@@ -36,10 +36,15 @@ export function registerServingCommands(d: Deps): vscode.Disposable[] {
     }),
     command(d, 'mlops.runLoadTest', async () => {
       await d.server.ensure();
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MLOps: load test (10 s, 32 connections)' }, () => loadTest());
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'MLOps: load test (10 s, 32 connections)' },
+        () => loadTest(),
+      );
       MetricsPanel.show(d.context.extensionUri, d.api, d.stream);
       MetricsPanel.post({ type: 'loadtest', result });
-      void vscode.window.showInformationMessage(`Load test: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
+      void vscode.window.showInformationMessage(
+        `Load test: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`,
+      );
     }),
     command(d, 'mlops.showLogs', async () => d.log.show()),
     command(d, 'mlops.refresh', () => Promise.all([d.runs.refresh(), d.models.refresh()])),
@@ -52,13 +57,18 @@ function loadTest(): Promise<LoadTestResult> {
   if (!s.projectDirectory) throw errors.noProject();
   const cli = path.join(s.projectDirectory, 'bin', 'mlops.js');
   return new Promise((resolve, reject) => {
-    execFile(s.nodePath, [cli, 'loadtest', '--json', '--duration', '10', '--url', `${baseUrl(s)}/predict`], { cwd: s.projectDirectory!, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(errors.loadTest(stderr.trim().split('\n').at(-1) || err.message));
-      try {
-        resolve(JSON.parse(stdout) as LoadTestResult);
-      } catch {
-        reject(errors.loadTest(`mlops loadtest printed no JSON: ${stdout.slice(0, 200)}`));
-      }
-    });
+    execFile(
+      s.nodePath,
+      [cli, 'loadtest', '--json', '--duration', '10', '--url', `${baseUrl(s)}/predict`],
+      { cwd: s.projectDirectory!, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(errors.loadTest(stderr.trim().split('\n').at(-1) || err.message));
+        try {
+          resolve(JSON.parse(stdout) as LoadTestResult);
+        } catch {
+          reject(errors.loadTest(`mlops loadtest printed no JSON: ${stdout.slice(0, 200)}`));
+        }
+      },
+    );
   });
 }

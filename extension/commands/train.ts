@@ -15,17 +15,22 @@ export async function train(d: Deps, preset?: { pipeline: string; params: Record
     (progress, token) => {
       const cancel = new AbortController();
       const onCancel = token.onCancellationRequested(() => cancel.abort());
-      const ended = runToEnd(d.api, d.stream, { pipeline: choice.pipeline || undefined, params: choice.params }, {
-        signal: cancel.signal,
-        onStarted: (runId) => progress.report({ message: `${runId}: starting` }),
-        onEvent: (ev) => {
-          if (ev.type === 'step.started') {
-            progress.report({ message: `${ev.runId}: step ${ev.index + 1} of ${ev.total}: ${ev.step}`, increment: 0 });
-          }
-          if (ev.type === 'step.finished') progress.report({ increment: 100 / ev.total });
-          if (ev.type === 'run.finished' && cancel.signal.aborted) progress.report({ message: `${ev.runId}: cancelled` });
+      const ended = runToEnd(
+        d.api,
+        d.stream,
+        { pipeline: choice.pipeline || undefined, params: choice.params },
+        {
+          signal: cancel.signal,
+          onStarted: (runId) => progress.report({ message: `${runId}: starting` }),
+          onEvent: (ev) => {
+            if (ev.type === 'step.started') {
+              progress.report({ message: `${ev.runId}: step ${ev.index + 1} of ${ev.total}: ${ev.step}`, increment: 0 });
+            }
+            if (ev.type === 'step.finished') progress.report({ increment: 100 / ev.total });
+            if (ev.type === 'run.finished' && cancel.signal.aborted) progress.report({ message: `${ev.runId}: cancelled` });
+          },
         },
-      });
+      );
       return ended.finally(() => onCancel.dispose());
     },
   );
@@ -60,16 +65,36 @@ async function ask(): Promise<{ pipeline: string; params: Record<string, string>
   const found = await vscode.workspace.findFiles('**/pipeline.{ts,js}', '**/node_modules/**', 50);
   const items: (vscode.QuickPickItem & { file: string })[] = [
     { label: 'Default pipeline', description: s.pipeline || 'the iris example', file: s.pipeline },
-    ...found.map((uri) => ({ label: path.basename(path.dirname(uri.fsPath)), description: vscode.workspace.asRelativePath(uri), file: uri.fsPath })),
+    ...found.map((uri) => ({
+      label: path.basename(path.dirname(uri.fsPath)),
+      description: vscode.workspace.asRelativePath(uri),
+      file: uri.fsPath,
+    })),
   ];
-  const picked = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: 'MLOps: Train — pipeline', placeHolder: 'Pick a pipeline' });
+  const picked =
+    items.length === 1
+      ? items[0]
+      : await vscode.window.showQuickPick(items, { title: 'MLOps: Train — pipeline', placeHolder: 'Pick a pipeline' });
   if (!picked) return undefined;
   const text = await vscode.window.showInputBox({
     title: 'MLOps: Train — params',
     prompt: 'Optional params as key=value, separated by spaces (e.g. trainer=logistic_regression seed=7); Enter for the defaults',
-    validateInput: (v) => (v.trim().split(/\s+/).filter(Boolean).every((p) => /^[A-Za-z_][\w.-]*=.*/.test(p)) ? null : 'use key=value pairs'),
+    validateInput: (v) =>
+      v
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .every((p) => /^[A-Za-z_][\w.-]*=.*/.test(p))
+        ? null
+        : 'use key=value pairs',
   });
   if (text === undefined) return undefined;
-  const params = Object.fromEntries(text.trim().split(/\s+/).filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  const params = Object.fromEntries(
+    text
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  );
   return { pipeline: picked.file, params };
 }

@@ -49,7 +49,11 @@ export class ApiClient {
     } satisfies PromoteRequest);
 
   async predict(body: unknown): Promise<{ body: unknown; version: string | null }> {
-    const res = await this.fetch('/predict', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await this.fetch('/predict', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
     return { body: await res.json(), version: res.headers.get(MODEL_VERSION_HEADER) };
   }
 
@@ -72,7 +76,11 @@ export class ApiClient {
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
-    const res = await fetch(this.url(path), { ...init, headers: { ...this.headers(), ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(this.url(path), {
+      ...init,
+      headers: { ...this.headers(), ...(init.headers as Record<string, string>) },
+      signal: AbortSignal.timeout(10_000),
+    });
     if (!res.ok) {
       const body = (await res.json().catch(() => ({ error: res.statusText }))) as ApiError;
       throw new Error(body.error ?? `${res.status} ${res.statusText}`);

@@ -41,6 +41,9 @@ export function serverLogLine(line: string, fallback: LogLevel): { level: LogLev
     entry.err?.message,
     entry.reqId ? `(${String(entry.reqId)})` : undefined,
   ];
-  const text = parts.filter((p) => p !== undefined && p !== '').map(String).join(' ');
+  const text = parts
+    .filter((p) => p !== undefined && p !== '')
+    .map(String)
+    .join(' ');
   return { level: channelLevel(entry.level), text: text || line };
 }

@@ -21,7 +21,12 @@ export class MetricsPanel implements vscode.Disposable {
       MetricsPanel.current.panel.reveal();
       return MetricsPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(MetricsPanel.viewType, 'MLOps Metrics', vscode.ViewColumn.Active, MetricsPanel.options(extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      MetricsPanel.viewType,
+      'MLOps Metrics',
+      vscode.ViewColumn.Active,
+      MetricsPanel.options(extensionUri),
+    );
     return (MetricsPanel.current = new MetricsPanel(panel, extensionUri, api, stream));
   }
 

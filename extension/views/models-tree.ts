@@ -52,7 +52,10 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Di
       const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `model:${m.name}`;
       item.iconPath = new vscode.ThemeIcon('package');
-      item.description = [`${m.versions} version${m.versions === 1 ? '' : 's'}`, ...Object.entries(m.aliases).map(([a, v]) => `${a}→v${v}`)].join(' · ');
+      item.description = [
+        `${m.versions} version${m.versions === 1 ? '' : 's'}`,
+        ...Object.entries(m.aliases).map(([a, v]) => `${a}→v${v}`),
+      ].join(' · ');
       item.contextValue = 'model';
       return item;
     }
@@ -72,7 +75,9 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Di
         `\n\n\`models:/${v.model}/${v.version}\` · sha256 \`${v.sha256.slice(0, 16)}…\``,
         `\n\n**Lineage** — run \`${v.lineage.runId ?? '-'}\` · git ${g.branch ?? '-'} \`${g.commit?.slice(0, 10) ?? '-'}\`${g.dirty ? ' (dirty)' : ''}`,
         ...v.lineage.dataFiles.map((f) => `\n- data \`${f.path}\` sha256 \`${f.sha256.slice(0, 12)}…\``),
-        `\n\n**Metrics** — ${Object.entries(v.metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(3)}`).join(', ')}`,
+        `\n\n**Metrics** — ${Object.entries(v.metrics)
+          .map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(3)}`)
+          .join(', ')}`,
       ].join(''),
     );
     item.contextValue = 'version';

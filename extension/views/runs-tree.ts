@@ -21,7 +21,10 @@ export function statusIcon(status: string): vscode.ThemeIcon {
 
 const seconds = (ms: number | null) => (ms === null ? '' : `${(ms / 1000).toFixed(2)} s`);
 
-export type RunNode = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: RunRecord['steps'][number] } | { kind: 'metric'; name: string; value: number };
+export type RunNode =
+  | { kind: 'run'; run: RunRecord }
+  | { kind: 'step'; run: RunRecord; step: RunRecord['steps'][number] }
+  | { kind: 'metric'; name: string; value: number };
 
 /** Pipeline Runs: newest first; children are steps (live while running) and the run's metrics. */
 export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
@@ -87,9 +90,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
       item.id = r.id;
       item.iconPath = statusIcon(r.status);
       const outcome = r.registered ? `${r.registered.model} v${r.registered.version}` : r.status;
-      item.description = [outcome, seconds(r.durationMs), r.metrics.accuracy !== undefined ? `acc ${r.metrics.accuracy.toFixed(3)}` : ''].filter(Boolean).join(' · ');
+      item.description = [outcome, seconds(r.durationMs), r.metrics.accuracy !== undefined ? `acc ${r.metrics.accuracy.toFixed(3)}` : '']
+        .filter(Boolean)
+        .join(' · ');
       item.tooltip = new vscode.MarkdownString(
-        [`**${r.pipeline}** run \`${r.id}\` — ${r.status}`, r.error ? `\n\n${r.error}` : '', '\n\n| param | value |\n|---|---|', ...Object.entries(r.params).map(([k, v]) => `| ${k} | ${String(v)} |`)].join('\n'),
+        [
+          `**${r.pipeline}** run \`${r.id}\` — ${r.status}`,
+          r.error ? `\n\n${r.error}` : '',
+          '\n\n| param | value |\n|---|---|',
+          ...Object.entries(r.params).map(([k, v]) => `| ${k} | ${String(v)} |`),
+        ].join('\n'),
       );
       item.contextValue = `run.${r.status}`;
       return item;
@@ -117,7 +127,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
     const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'onnx_parity'];
     return [
       ...node.run.steps.map((step): RunNode => ({ kind: 'step', run: node.run, step })),
-      ...keys.filter((k) => node.run.metrics[k] !== undefined).map((name): RunNode => ({ kind: 'metric', name, value: node.run.metrics[name] })),
+      ...keys
+        .filter((k) => node.run.metrics[k] !== undefined)
+        .map((name): RunNode => ({ kind: 'metric', name, value: node.run.metrics[name] })),
     ];
   }
 }

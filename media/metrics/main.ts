@@ -27,8 +27,16 @@ const vscode = acquireVsCodeApi();
 const KEEP = 120;
 const history: History = vscode.getState() ?? { t: [], rps: [], eps: [], p50: [], p95: [], p99: [], classes: {}, lastCounts: {} };
 const $ = (id: string) => document.getElementById(id)!;
-const color = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(`--vscode-charts-${name}`).trim() || fallback;
-const PALETTE = () => [color('blue', '#3794ff'), color('red', '#f14c4c'), color('green', '#89d185'), color('yellow', '#cca700'), color('orange', '#d18616'), color('purple', '#b180d7')];
+const color = (name: string, fallback: string) =>
+  getComputedStyle(document.body).getPropertyValue(`--vscode-charts-${name}`).trim() || fallback;
+const PALETTE = () => [
+  color('blue', '#3794ff'),
+  color('red', '#f14c4c'),
+  color('green', '#89d185'),
+  color('yellow', '#cca700'),
+  color('orange', '#d18616'),
+  color('purple', '#b180d7'),
+];
 const axisStyle = () => {
   const fg = getComputedStyle(document.body).getPropertyValue('--vscode-foreground').trim() || '#ccc';
   const grid = getComputedStyle(document.body).getPropertyValue('--vscode-editorWidget-border').trim() || '#444';
@@ -61,11 +69,20 @@ function barChart(id: string, threshold: number): { chart: uPlot; names: string[
       width: Math.max(el.clientWidth, 280),
       height: 180,
       legend: { show: false },
-      scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(max, threshold * 1.5)] } },
+      scales: {
+        x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] },
+        y: { range: (_u, _min, max) => [0, Math.max(max, threshold * 1.5)] },
+      },
       axes: [{ ...axisStyle(), splits: () => state.names.map((_, i) => i), values: () => state.names }, axisStyle()],
       series: [
         {},
-        { label: 'value', stroke: colors[0], fill: colors[0] + '88', paths: uPlot.paths.bars!({ size: [0.6, 80] }), points: { show: false } },
+        {
+          label: 'value',
+          stroke: colors[0],
+          fill: colors[0] + '88',
+          paths: uPlot.paths.bars!({ size: [0.6, 80] }),
+          points: { show: false },
+        },
         { label: 'threshold', stroke: colors[1], dash: [6, 4], width: 1, points: { show: false } },
       ],
     },
@@ -127,7 +144,9 @@ function onDrift(drift: DriftSnapshot | null): void {
     const x = features.map((_, i) => i);
     bars.chart.setData([x, features.map(pick), x.map(() => threshold)]);
   }
-  $('message').textContent = drift ? `drift window: ${drift.windowRows} of ${drift.windowSize} rows · class JS distance ${drift.classes.jensenShannon.toFixed(3)}` : '';
+  $('message').textContent = drift
+    ? `drift window: ${drift.windowRows} of ${drift.windowSize} rows · class JS distance ${drift.classes.jensenShannon.toFixed(3)}`
+    : '';
 }
 
 function onStatus(status: ServerStatus | null, error: string | null): void {
@@ -151,13 +170,17 @@ function onStatus(status: ServerStatus | null, error: string | null): void {
     row.insertCell().textContent = name;
     row.insertCell().textContent = Number.isInteger(value) ? String(value) : value.toFixed(4);
   }
-  el.append(text('p', `sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${s.loadedAt.replace('T', ' ').slice(0, 19)}`), table);
+  el.append(
+    text('p', `sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${s.loadedAt.replace('T', ' ').slice(0, 19)}`),
+    table,
+  );
 }
 
 function onLoadTest(r: LoadTestResult): void {
   const figure = $('loadtest-figure');
   figure.hidden = false;
-  $('loadtest-caption').textContent = `Load test: ${Math.round(r.requestsPerSecond)} req/s · p50 ${r.latencyMs.p50} ms · p99 ${r.latencyMs.p99} ms · ${r.errors} errors (${r.connections} connections, ${r.durationSeconds} s)`;
+  $('loadtest-caption').textContent =
+    `Load test: ${Math.round(r.requestsPerSecond)} req/s · p50 ${r.latencyMs.p50} ms · p99 ${r.latencyMs.p99} ms · ${r.errors} errors (${r.connections} connections, ${r.durationSeconds} s)`;
   loadtest?.destroy();
   loadtest = lineChart('chart-loadtest', ['requests/s']);
   loadtest.setData([r.timeline.map((_, i) => Date.parse(r.startedAt) / 1000 + i + 1), r.timeline]);

@@ -49,7 +49,8 @@ export function confusionMatrixSvg(confusion: number[][], labels: string[], titl
     });
   });
   const rowLabels = labels.map(
-    (label, t) => `<text x="${gridLeft - 8}" y="${gridTop + centre(t)}" text-anchor="end" dominant-baseline="central">${escapeXml(label)}</text>`,
+    (label, t) =>
+      `<text x="${gridLeft - 8}" y="${gridTop + centre(t)}" text-anchor="end" dominant-baseline="central">${escapeXml(label)}</text>`,
   );
   const columnLabelY = gridTop + gridSize + 14;
   const columnLabels = labels.map((label, p) => {

@@ -49,7 +49,10 @@ export function classificationReport(yTrue: number[], yPred: number[], classLabe
   const correct = confusion.reduce((sum, row, k) => sum + row[k], 0);
   return {
     accuracy: ratio(correct, yTrue.length),
-    macroF1: ratio(perClass.reduce((sum, c) => sum + c.f1, 0), nClasses),
+    macroF1: ratio(
+      perClass.reduce((sum, c) => sum + c.f1, 0),
+      nClasses,
+    ),
     perClass,
     confusion,
   };

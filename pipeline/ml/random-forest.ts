@@ -33,9 +33,7 @@ interface CartNode {
   distribution?: { to1DArray(): number[] };
 }
 
-type TreeNode =
-  | { leaf: false; feature: number; threshold: number; left: number; right: number }
-  | { leaf: true; vote: number };
+type TreeNode = { leaf: false; feature: number; threshold: number; left: number; right: number } | { leaf: true; vote: number };
 
 /** Node ids are indexes in preorder, so the root is 0 and ids are dense, as ONNX tree ensembles require. */
 type Tree = TreeNode[];
@@ -128,16 +126,42 @@ class RandomForestModel implements Classifier {
       nFeatures: this.nFeatures,
       nClasses: this.nClasses,
       nodes: [
-        { opType: 'TreeEnsembleRegressor', domain: ML_DOMAIN, inputs: [names.inputName], outputs: [votes], attributes: this.ensembleAttributes() },
-        { opType: 'ArgMax', domain: '', inputs: [votes], outputs: [names.labelOutput], attributes: [intAttr('axis', 1), intAttr('keepdims', 0)] },
-        { opType: 'Constant', domain: '', inputs: [], outputs: [treeCount], attributes: [floatTensorAttr('value', [], [this.trees.length])] },
+        {
+          opType: 'TreeEnsembleRegressor',
+          domain: ML_DOMAIN,
+          inputs: [names.inputName],
+          outputs: [votes],
+          attributes: this.ensembleAttributes(),
+        },
+        {
+          opType: 'ArgMax',
+          domain: '',
+          inputs: [votes],
+          outputs: [names.labelOutput],
+          attributes: [intAttr('axis', 1), intAttr('keepdims', 0)],
+        },
+        {
+          opType: 'Constant',
+          domain: '',
+          inputs: [],
+          outputs: [treeCount],
+          attributes: [floatTensorAttr('value', [], [this.trees.length])],
+        },
         { opType: 'Div', domain: '', inputs: [votes, treeCount], outputs: [names.probabilitiesOutput], attributes: [] },
       ],
     });
   }
 
   private ensembleAttributes(): Attribute[] {
-    const nodes = { treeIds: [] as number[], nodeIds: [] as number[], features: [] as number[], values: [] as number[], modes: [] as string[], trueIds: [] as number[], falseIds: [] as number[] };
+    const nodes = {
+      treeIds: [] as number[],
+      nodeIds: [] as number[],
+      features: [] as number[],
+      values: [] as number[],
+      modes: [] as string[],
+      trueIds: [] as number[],
+      falseIds: [] as number[],
+    };
     const targets = { treeIds: [] as number[], nodeIds: [] as number[], ids: [] as number[], weights: [] as number[] };
     this.trees.forEach((tree, t) => {
       tree.forEach((node, id) => {

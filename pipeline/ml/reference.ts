@@ -51,13 +51,7 @@ function featureReference(name: string, values: number[], bins: number): Feature
 }
 
 /** Training distribution of every feature and of the classes, kept with a model version for drift checks. */
-export function trainingReference(
-  X: number[][],
-  y: number[],
-  features: string[],
-  nClasses: number,
-  bins = 10,
-): TrainingReference {
+export function trainingReference(X: number[][], y: number[], features: string[], nClasses: number, bins = 10): TrainingReference {
   checkTrainingData(X, y, nClasses);
   if (features.length !== X[0].length) {
     throw new Error(`${features.length} feature names for ${X[0].length} feature columns`);
@@ -67,7 +61,13 @@ export function trainingReference(
   for (const label of y) classCounts[label] += 1;
   return {
     rows: X.length,
-    features: features.map((name, j) => featureReference(name, X.map((row) => row[j]), bins)),
+    features: features.map((name, j) =>
+      featureReference(
+        name,
+        X.map((row) => row[j]),
+        bins,
+      ),
+    ),
     classShares: classCounts.map((c) => c / y.length),
   };
 }

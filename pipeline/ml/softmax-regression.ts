@@ -72,7 +72,10 @@ class SoftmaxRegressionModel implements Classifier {
           attributes: [
             floatsAttr('coefficients', this.coefficients.flat()),
             floatsAttr('intercepts', this.intercepts),
-            intsAttr('classlabels_ints', Array.from({ length: this.nClasses }, (_, k) => k)),
+            intsAttr(
+              'classlabels_ints',
+              Array.from({ length: this.nClasses }, (_, k) => k),
+            ),
             // 1 = multinomial (the spec's default 0 is one-vs-rest); onnxruntime only applies post_transform.
             intAttr('multi_class', 1),
             stringAttr('post_transform', 'SOFTMAX'),
@@ -87,12 +90,7 @@ class SoftmaxRegressionModel implements Classifier {
  * Multinomial logistic regression with intercepts, trained by deterministic full-batch gradient
  * descent from zero on standardized features, then folded back to raw-feature coefficients.
  */
-export function trainSoftmaxRegression(
-  X: number[][],
-  y: number[],
-  nClasses: number,
-  opts: SoftmaxRegressionOptions,
-): Classifier {
+export function trainSoftmaxRegression(X: number[][], y: number[], nClasses: number, opts: SoftmaxRegressionOptions): Classifier {
   checkTrainingData(X, y, nClasses);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`epochs must be a positive integer, got ${opts.epochs}`);
   if (!(opts.learningRate > 0)) throw new Error(`learningRate must be > 0, got ${opts.learningRate}`);

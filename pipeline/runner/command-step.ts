@@ -20,7 +20,9 @@ export interface CommandRun {
 
 /** Runs a step written in any language; returns the metrics it wrote to MLOPS_METRICS_FILE. */
 export async function runCommandStep(step: CommandStep<ParamValues<ParamSpecs>>, run: CommandRun): Promise<Record<string, number>> {
-  const argv = (typeof step.command === 'function' ? step.command(run.params) : step.command).map((a) => a.replaceAll('{pipelineDir}', run.pipelineDir));
+  const argv = (typeof step.command === 'function' ? step.command(run.params) : step.command).map((a) =>
+    a.replaceAll('{pipelineDir}', run.pipelineDir),
+  );
   const shown = argv.join(' ');
   const stepDir = path.join(run.runDir, 'steps', run.step);
   fs.mkdirSync(stepDir, { recursive: true });
@@ -63,7 +65,10 @@ export async function runCommandStep(step: CommandStep<ParamValues<ParamSpecs>>,
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
   if (outcome.error) {
-    const how = (outcome.error as NodeJS.ErrnoException).code === 'ENOENT' ? `could not start: ${argv[0]} not found` : `could not run: ${outcome.error.message}`;
+    const how =
+      (outcome.error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `could not start: ${argv[0]} not found`
+        : `could not run: ${outcome.error.message}`;
     throw errors.commandFailed(run.step, shown, how, run.logFile);
   }
   if (outcome.code !== 0) {

@@ -82,7 +82,15 @@ class RunExecution {
     this.git = gitInfo(path.dirname(path.resolve(pipelineFile)));
     this.pipelineName = path.basename(pipelineFile).replace(/\.[cm]?[jt]s$/, '');
     this.registry.runs.create(
-      { id: runId, pipeline: this.pipelineName, pipelineFile: path.resolve(pipelineFile), params: this.opts.params, runDir: this.runDir, pid: process.pid, git: this.git },
+      {
+        id: runId,
+        pipeline: this.pipelineName,
+        pipelineFile: path.resolve(pipelineFile),
+        params: this.opts.params,
+        runDir: this.runDir,
+        pid: process.pid,
+        git: this.git,
+      },
       [],
     );
     const started = Date.now();

@@ -53,7 +53,8 @@ function stepOrder(file: string, steps: Pipeline['steps']): string[] {
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, trail: string[]) => {
     if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') throw errors.pipelineDefinition(file, `steps depend on each other in a cycle: ${[...trail, name].join(' → ')}`);
+    if (state.get(name) === 'visiting')
+      throw errors.pipelineDefinition(file, `steps depend on each other in a cycle: ${[...trail, name].join(' → ')}`);
     state.set(name, 'visiting');
     for (const need of steps[name].needs ?? []) visit(need, [...trail, name]);
     state.set(name, 'done');

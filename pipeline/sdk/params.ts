@@ -26,7 +26,12 @@ export const param = {
   number: (value: number, o: Range = {}) => ({ type: 'number' as const, default: value, ...o }),
   string: (value: string, help?: string) => ({ type: 'string' as const, default: value, help }),
   boolean: (value: boolean, help?: string) => ({ type: 'boolean' as const, default: value, help }),
-  enum: <const V extends string>(values: readonly V[], value: NoInfer<V>, help?: string) => ({ type: 'enum' as const, values, default: value, help }),
+  enum: <const V extends string>(values: readonly V[], value: NoInfer<V>, help?: string) => ({
+    type: 'enum' as const,
+    values,
+    default: value,
+    help,
+  }),
   /** A file path. The default is relative to the pipeline's folder; a value given by the user, to the working directory. */
   path: (value: string, help?: string) => ({ type: 'path' as const, default: value, help }),
 };
@@ -57,7 +62,12 @@ function defaultValue(spec: ParamSpec, resolvePath: (value: string, isDefault: b
   return spec.type === 'path' ? resolvePath(spec.default, true) : spec.default;
 }
 
-function parseValue(name: string, spec: ParamSpec, raw: string, resolvePath: (value: string, isDefault: boolean) => string): ParamSpec['default'] {
+function parseValue(
+  name: string,
+  spec: ParamSpec,
+  raw: string,
+  resolvePath: (value: string, isDefault: boolean) => string,
+): ParamSpec['default'] {
   switch (spec.type) {
     case 'int':
     case 'number': {

@@ -31,7 +31,10 @@ export async function evaluate(ctx: StepContext<unknown>): Promise<Evaluation> {
     const trainAccuracy = classificationReport(data.train.y, predictTrain, data.classLabels).accuracy;
 
     if (!ctx.artifacts.exists(EXPECTED_LABELS)) {
-      throw errors.stepFailed(ctx.step, `${ctx.artifacts.path(EXPECTED_LABELS)} is missing: the training step must write the in-memory model's test labels so that ONNX parity can be checked`);
+      throw errors.stepFailed(
+        ctx.step,
+        `${ctx.artifacts.path(EXPECTED_LABELS)} is missing: the training step must write the in-memory model's test labels so that ONNX parity can be checked`,
+      );
     }
     const expected = ctx.artifacts.readJson<string[]>(EXPECTED_LABELS);
     const mismatched = predictTest.map((p, i) => (data.classLabels[p] === expected[i] ? -1 : i)).filter((i) => i >= 0);
@@ -48,7 +51,10 @@ export async function evaluate(ctx: StepContext<unknown>): Promise<Evaluation> {
       io,
     };
     ctx.artifacts.writeJson(EVALUATION, evaluation);
-    ctx.artifacts.writeText('confusion_matrix.svg', confusionMatrixSvg(test.confusion, data.classLabels, `Confusion matrix (test split, ${data.test.y.length} rows)`));
+    ctx.artifacts.writeText(
+      'confusion_matrix.svg',
+      confusionMatrixSvg(test.confusion, data.classLabels, `Confusion matrix (test split, ${data.test.y.length} rows)`),
+    );
     ctx.metric('accuracy', test.accuracy);
     ctx.metric('macro_f1', test.macroF1);
     ctx.metric('train_accuracy', trainAccuracy);
@@ -58,7 +64,9 @@ export async function evaluate(ctx: StepContext<unknown>): Promise<Evaluation> {
       ctx.metric(`precision_${c.label}`, c.precision);
       ctx.metric(`recall_${c.label}`, c.recall);
     }
-    ctx.log(`accuracy ${test.accuracy.toFixed(4)}, macro F1 ${test.macroF1.toFixed(4)}, ONNX parity ${predictTest.length}/${predictTest.length}; confusion matrix in confusion_matrix.svg`);
+    ctx.log(
+      `accuracy ${test.accuracy.toFixed(4)}, macro F1 ${test.macroF1.toFixed(4)}, ONNX parity ${predictTest.length}/${predictTest.length}; confusion matrix in confusion_matrix.svg`,
+    );
     return evaluation;
   } finally {
     await session.release();
@@ -76,19 +84,29 @@ async function openSession(step: string, file: string): Promise<ort.InferenceSes
 /** skl2onnx's convention, which ours follows: one input; outputs label first, probabilities second. */
 function ioNames(step: string, session: ort.InferenceSession): Evaluation['io'] {
   if (session.inputNames.length !== 1 || session.outputNames.length < 2) {
-    throw errors.stepFailed(step, `the model must have one input and two outputs (label, probabilities); it has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`);
+    throw errors.stepFailed(
+      step,
+      `the model must have one input and two outputs (label, probabilities); it has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
+    );
   }
   return { inputName: session.inputNames[0], labelOutput: session.outputNames[0], probabilitiesOutput: session.outputNames[1] };
 }
 
-async function predictLabels(session: ort.InferenceSession, io: Evaluation['io'], X: number[][], classLabels: string[], step: string): Promise<number[]> {
+async function predictLabels(
+  session: ort.InferenceSession,
+  io: Evaluation['io'],
+  X: number[][],
+  classLabels: string[],
+  step: string,
+): Promise<number[]> {
   const nFeatures = X[0]?.length ?? 0;
   const input = new ort.Tensor('float32', Float32Array.from(X.flat()), [X.length, nFeatures]);
   const out = await session.run({ [io.inputName]: input }, [io.labelOutput]);
   const labels = out[io.labelOutput].data;
   return Array.from(labels as ArrayLike<number | bigint | string>, (v) => {
     const index = typeof v === 'string' ? classLabels.indexOf(v) : Number(v);
-    if (index < 0 || index >= classLabels.length) throw errors.stepFailed(step, `the model predicted '${String(v)}', which is not a class of the data (${classLabels.join(', ')})`);
+    if (index < 0 || index >= classLabels.length)
+      throw errors.stepFailed(step, `the model predicted '${String(v)}', which is not a class of the data (${classLabels.join(', ')})`);
     return index;
   });
 }

@@ -27,7 +27,12 @@ export function gate(ctx: StepContext<unknown>, t: GateThresholds): void {
     { name: 'accuracy', value: e.test.accuracy, ok: e.test.accuracy >= t.minAccuracy, rule: `>= ${t.minAccuracy}` },
     { name: 'macro_f1', value: e.test.macroF1, ok: e.test.macroF1 >= t.minMacroF1, rule: `>= ${t.minMacroF1}` },
     { name: 'recall_gap', value: e.recallGap, ok: e.recallGap <= t.maxRecallGap, rule: `<= ${t.maxRecallGap}` },
-    { name: 'overfit_gap', value: e.trainAccuracy - e.test.accuracy, ok: e.trainAccuracy - e.test.accuracy <= t.maxOverfitGap, rule: `<= ${t.maxOverfitGap}` },
+    {
+      name: 'overfit_gap',
+      value: e.trainAccuracy - e.test.accuracy,
+      ok: e.trainAccuracy - e.test.accuracy <= t.maxOverfitGap,
+      rule: `<= ${t.maxOverfitGap}`,
+    },
   ];
   ctx.artifacts.writeJson('gate.json', checks);
   for (const c of checks) ctx.log(`${c.ok ? 'pass' : 'FAIL'} ${c.name} = ${c.value.toFixed(4)} (must be ${c.rule})`);

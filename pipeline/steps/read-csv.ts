@@ -39,7 +39,10 @@ export function readLabelledCsv(file: string, features: string[], target: string
   const header = records[0].record;
   const missing = [...features, target].filter((c) => !header.includes(c));
   if (missing.length > 0) {
-    throw errors.schema(file, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')} (found: ${header.join(', ')})`);
+    throw errors.schema(
+      file,
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')} (found: ${header.join(', ')})`,
+    );
   }
   const featureIdx = features.map((f) => header.indexOf(f));
   const targetIdx = header.indexOf(target);

@@ -41,7 +41,10 @@ export function exportOnnx(ctx: StepContext<unknown>, model: Classifier): void {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
   const bytes = model.toOnnx(ONNX_NAMES);
   ctx.artifacts.writeBytes(MODEL_FILE, bytes);
-  ctx.artifacts.writeJson(EXPECTED_LABELS, model.predict(data.test.X).map((i) => data.classLabels[i]));
+  ctx.artifacts.writeJson(
+    EXPECTED_LABELS,
+    model.predict(data.test.X).map((i) => data.classLabels[i]),
+  );
   ctx.metric('model_bytes', bytes.length);
   ctx.log(`exported ${MODEL_FILE} (${bytes.length} bytes)`);
 }

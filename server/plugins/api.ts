@@ -37,7 +37,9 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     return { serving: served?.info ?? null, drift: served?.drift.snapshot() ?? null };
   });
 
-  app.get('/api/runs', { schema: { tags, summary: 'Recent runs, newest first', querystring: limitQuery } }, async (req) => o.registry.runs.list((req.query as { limit: number }).limit));
+  app.get('/api/runs', { schema: { tags, summary: 'Recent runs, newest first', querystring: limitQuery } }, async (req) =>
+    o.registry.runs.list((req.query as { limit: number }).limit),
+  );
   app.get('/api/runs/:id', { schema: { tags, summary: 'One run' } }, async (req) => o.registry.runs.get((req.params as { id: string }).id));
   app.post(
     '/api/runs',
@@ -48,7 +50,10 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { pipeline: { type: 'string' }, params: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } },
+          properties: {
+            pipeline: { type: 'string' },
+            params: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+          },
         },
       },
     },
@@ -67,7 +72,8 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     const { models } = o.registry;
     return { models: o.registry.db.transaction(() => models.list().map((model) => ({ model, versions: models.versions(model.name) })))() };
   });
-  const modelSummary = 'A model: versions (newest first) and alias history; or, for a URL-encoded model URI (models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
+  const modelSummary =
+    'A model: versions (newest first) and alias history; or, for a URL-encoded model URI (models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
   app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail | ModelVersion> => {
     const ref = parseModelRef((req.params as { name: string }).name);
     if (ref.selector !== null) return o.registry.models.resolve(ref);
@@ -100,7 +106,12 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       schema: {
         tags,
         summary: 'Point an alias at a version (promote, roll back); the server swaps if it serves that alias',
-        body: { type: 'object', required: ['version'], additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 }, by: { type: 'string', maxLength: 100 } } },
+        body: {
+          type: 'object',
+          required: ['version'],
+          additionalProperties: false,
+          properties: { version: { type: 'integer', minimum: 1 }, by: { type: 'string', maxLength: 100 } },
+        },
       },
     },
     async (req) => {

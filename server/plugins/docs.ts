@@ -13,7 +13,11 @@ async function docsPlugin(app: FastifyInstance, opts: { version: string; signatu
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'MLOps prediction server', version: opts.version, description: 'Predictions (/predict, Open Inference Protocol v2), health, metrics and the management API.' },
+      info: {
+        title: 'MLOps prediction server',
+        version: opts.version,
+        description: 'Predictions (/predict, Open Inference Protocol v2), health, metrics and the management API.',
+      },
       components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
@@ -37,7 +41,9 @@ function withSignature(spec: OpenApi, s: ModelSignature | null): OpenApi {
     type: 'object',
     required: names,
     additionalProperties: false,
-    properties: Object.fromEntries(s.features.map((f) => [f.name, { type: 'number', format: 'float', description: `seen in training: ${f.min} … ${f.max}` }])),
+    properties: Object.fromEntries(
+      s.features.map((f) => [f.name, { type: 'number', format: 'float', description: `seen in training: ${f.min} … ${f.max}` }]),
+    ),
   };
   const sample = sampleRecords(s);
   post.requestBody = {

@@ -26,5 +26,7 @@ export function errorHandling(app: FastifyInstance, registryFile: string): void 
     request.log.error({ err }, 'unexpected error');
     return reply.status(500).send({ error: 'internal error (see the server log)', code: 'INTERNAL' });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, code: 'NOT_FOUND' }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, code: 'NOT_FOUND' }),
+  );
 }

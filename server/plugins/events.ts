@@ -37,7 +37,12 @@ export async function eventRoutes(app: FastifyInstance, opts: { bus: EventBus })
   app.get('/api/events', { schema: { tags: ['management'], summary } }, (request, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(`retry: ${EVENT_RETRY_MS}\n: connected\n\n`);
     const after = missedAfter(request.headers['last-event-id'], boot);
     if (after !== null) for (const e of backlog) if (e.seq > after) res.write(e.frame);

@@ -16,7 +16,8 @@ interface Params {
  */
 export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predictor; registry: Registry; maxRows: number }): Promise<void> {
   const versionOf = (p: Params): ModelVersion => {
-    if (p.version !== undefined && !/^[1-9]\d*$/.test(p.version)) throw badInput(`version must be a positive whole number, got '${p.version}'`);
+    if (p.version !== undefined && !/^[1-9]\d*$/.test(p.version))
+      throw badInput(`version must be a positive whole number, got '${p.version}'`);
     const versions = opts.registry.models.versions(p.name); // 404 for an unknown model
     if (p.version === undefined) return opts.registry.models.resolve({ name: p.name, selector: null });
     const v = versions.find((x) => x.version === Number(p.version));
@@ -50,33 +51,57 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
       versionOf(p);
       return isServed(p) ? { name: p.name, ready: true } : reply.status(503).send({ name: p.name, ready: false });
     });
-    app.post(`${prefix}/infer`, { schema: { tags, summary: 'Inference: one FP32 [N, F] input, or one [N] input per feature' } }, async (req, reply) => {
-      const p = req.params as Params;
-      versionOf(p);
-      const served = opts.predictor.served();
-      if (!isServed(p)) {
-        throw errors.notServedHere(p.name, p.version === undefined ? undefined : Number(p.version), served.info.model, served.info.version);
-      }
-      const body = req.body as { id?: unknown; outputs?: { name?: unknown }[] };
-      const signature: ModelSignature = served.version.signature;
-      const wanted = requestedOutputs(body?.outputs, signature);
-      const rows = rowsFromOipInputs(req.body, signature, opts.maxRows);
-      const { served: ran, prediction } = await opts.predictor.predict(rows, wanted.includes(signature.probabilitiesOutput), req.id, () => reply.elapsedTime);
-      const outputs = [];
-      if (wanted.includes(signature.labelOutput)) {
-        outputs.push({ name: signature.labelOutput, datatype: 'BYTES', shape: [rows.n], data: Array.from(prediction.classes, (c) => signature.classLabels[c]) });
-      }
-      if (wanted.includes(signature.probabilitiesOutput) && prediction.probabilities) {
-        outputs.push({ name: signature.probabilitiesOutput, datatype: 'FP32', shape: [rows.n, signature.classLabels.length], data: Array.from(prediction.probabilities) });
-      }
-      reply.header(MODEL_VERSION_HEADER, `${ran.info.model}/${ran.info.version}`);
-      return {
-        model_name: ran.info.model,
-        model_version: String(ran.info.version),
-        id: typeof body.id === 'string' ? body.id : req.id,
-        outputs,
-      };
-    });
+    app.post(
+      `${prefix}/infer`,
+      { schema: { tags, summary: 'Inference: one FP32 [N, F] input, or one [N] input per feature' } },
+      async (req, reply) => {
+        const p = req.params as Params;
+        versionOf(p);
+        const served = opts.predictor.served();
+        if (!isServed(p)) {
+          throw errors.notServedHere(
+            p.name,
+            p.version === undefined ? undefined : Number(p.version),
+            served.info.model,
+            served.info.version,
+          );
+        }
+        const body = req.body as { id?: unknown; outputs?: { name?: unknown }[] };
+        const signature: ModelSignature = served.version.signature;
+        const wanted = requestedOutputs(body?.outputs, signature);
+        const rows = rowsFromOipInputs(req.body, signature, opts.maxRows);
+        const { served: ran, prediction } = await opts.predictor.predict(
+          rows,
+          wanted.includes(signature.probabilitiesOutput),
+          req.id,
+          () => reply.elapsedTime,
+        );
+        const outputs = [];
+        if (wanted.includes(signature.labelOutput)) {
+          outputs.push({
+            name: signature.labelOutput,
+            datatype: 'BYTES',
+            shape: [rows.n],
+            data: Array.from(prediction.classes, (c) => signature.classLabels[c]),
+          });
+        }
+        if (wanted.includes(signature.probabilitiesOutput) && prediction.probabilities) {
+          outputs.push({
+            name: signature.probabilitiesOutput,
+            datatype: 'FP32',
+            shape: [rows.n, signature.classLabels.length],
+            data: Array.from(prediction.probabilities),
+          });
+        }
+        reply.header(MODEL_VERSION_HEADER, `${ran.info.model}/${ran.info.version}`);
+        return {
+          model_name: ran.info.model,
+          model_version: String(ran.info.version),
+          id: typeof body.id === 'string' ? body.id : req.id,
+          outputs,
+        };
+      },
+    );
   }
 }
 

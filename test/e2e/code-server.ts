@@ -20,7 +20,8 @@ export function installed(): boolean {
 /** npm install of code-server (built against Node 20 headers) and a Node 24 binary into CACHE. */
 export function install(): void {
   fs.mkdirSync(CACHE, { recursive: true });
-  if (!fs.existsSync(path.join(CACHE, 'package.json'))) fs.writeFileSync(path.join(CACHE, 'package.json'), '{"name":"mlops-e2e-cache","private":true}\n');
+  if (!fs.existsSync(path.join(CACHE, 'package.json')))
+    fs.writeFileSync(path.join(CACHE, 'package.json'), '{"name":"mlops-e2e-cache","private":true}\n');
   const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`, 'node@24'], {
     cwd: CACHE,
     stdio: 'inherit',
@@ -29,7 +30,6 @@ export function install(): void {
   if (r.status !== 0 || !installed()) throw new Error(`installing code-server into ${CACHE} failed`);
 }
 
-
 export interface Workbench {
   url: string;
   process: ChildProcess;
@@ -37,19 +37,40 @@ export interface Workbench {
 }
 
 /** Installs the .vsix into a fresh profile and serves the workbench on loopback for `folder`. */
-export async function startWorkbench(vsix: string, folder: string, settings: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<Workbench> {
+export async function startWorkbench(
+  vsix: string,
+  folder: string,
+  settings: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Workbench> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-e2e-profile-'));
   const dirs = ['--user-data-dir', path.join(profile, 'user'), '--extensions-dir', path.join(profile, 'extensions')];
   fs.mkdirSync(path.join(profile, 'user', 'User'), { recursive: true });
   fs.writeFileSync(path.join(profile, 'user', 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const childEnv = { ...process.env, ...env, XDG_CONFIG_HOME: path.join(profile, 'config') };
   const installRun = spawnSync(NODE24, [ENTRY, ...dirs, '--install-extension', vsix], { encoding: 'utf8', env: childEnv });
-  if (installRun.status !== 0 || !/successfully installed/.test(installRun.stdout)) throw new Error(`vsix install failed: ${installRun.stdout}${installRun.stderr}`);
+  if (installRun.status !== 0 || !/successfully installed/.test(installRun.stdout))
+    throw new Error(`vsix install failed: ${installRun.stdout}${installRun.stderr}`);
   const port = await freePort();
-  const child = spawn(NODE24, [ENTRY, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', ...dirs, folder], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    NODE24,
+    [
+      ENTRY,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      ...dirs,
+      folder,
+    ],
+    {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {

@@ -16,7 +16,10 @@ import { launchChromium, palette as runCommand, quickPickEnter as acceptQuickPic
 // train from the command palette, see the run and the version, promote, open the metrics, predict.
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const ready = fs.existsSync(CHROMIUM) && installed();
-const skip = needs(ready, `Chromium at ${CHROMIUM} and code-server in ${CACHE} (node --import tsx test/e2e/install-code-server.ts; apt-get install chromium)`);
+const skip = needs(
+  ready,
+  `Chromium at ${CHROMIUM} and code-server in ${CACHE} (node --import tsx test/e2e/install-code-server.ts; apt-get install chromium)`,
+);
 
 describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
   let workbench: Workbench;
@@ -32,7 +35,11 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     // Package what `npm test` just built (rebuilding dist/ here could pull it from under other tests).
     const vsix = path.join(tempDataDir('mlops-e2e-vsix-'), 'mlops.vsix');
-    const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+    const pack = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsix],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     assert.equal(pack.status, 0, pack.stdout + pack.stderr);
     const port = await freePort();
     serverUrl = `http://127.0.0.1:${port}`;
@@ -53,7 +60,10 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
       const fromWebview = r.frame().url().includes('webview');
       // asWebviewUri addresses (*.vscode-resource.vscode-cdn.net) never leave the browser: the
       // webview's service worker answers them from the workbench's own server.
-      const local = ['127.0.0.1', 'localhost'].includes(url.hostname) || url.hostname.endsWith('.vscode-resource.vscode-cdn.net') || ['data:', 'blob:'].includes(url.protocol);
+      const local =
+        ['127.0.0.1', 'localhost'].includes(url.hostname) ||
+        url.hostname.endsWith('.vscode-resource.vscode-cdn.net') ||
+        ['data:', 'blob:'].includes(url.protocol);
       if (fromWebview && !local) remoteFromWebviews.push(r.url());
     });
     await page.goto(workbench.url);
@@ -62,7 +72,12 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
 
   after(async () => {
     // The server is the extension's child; stop it even if the workbench dies without deactivating.
-    const pid = await api('/api/status').then((r) => r.json() as Promise<ServerStatus>).then((s) => s.pid, () => null);
+    const pid = await api('/api/status')
+      .then((r) => r.json() as Promise<ServerStatus>)
+      .then(
+        (s) => s.pid,
+        () => null,
+      );
     await browser?.close();
     await workbench?.stop();
     if (pid) {
@@ -83,7 +98,11 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     await page.click('.activitybar [aria-label^="MLOps"]');
     await view('Pipeline Runs').getByText('Train the example').first().waitFor({ timeout: 30_000 });
     await view('Model Registry').getByText('No models registered yet').waitFor();
-    await waitFor('the extension to start the server', async () => ((await fetch(`${serverUrl}/healthz`).catch(() => null))?.ok ? true : undefined), 30_000);
+    await waitFor(
+      'the extension to start the server',
+      async () => ((await fetch(`${serverUrl}/healthz`).catch(() => null))?.ok ? true : undefined),
+      30_000,
+    );
     await shot('01-sidebar');
   });
 
@@ -91,13 +110,18 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     await palette('MLOps: Train');
     await quickPickEnter(); // pipeline: the default (the iris example)
     await quickPickEnter(); // params: the defaults
-    await view('Pipeline Runs').getByText('iris v1').waitFor({ timeout: 60_000 }).catch(async (err: unknown) => {
-      await shot('02-train-failed'); // the notifications say why
-      throw err;
-    });
+    await view('Pipeline Runs')
+      .getByText('iris v1')
+      .waitFor({ timeout: 60_000 })
+      .catch(async (err: unknown) => {
+        await shot('02-train-failed'); // the notifications say why
+        throw err;
+      });
     assert.equal(await view('Pipeline Runs').locator('.codicon-pass').count(), 1, 'a succeeded run');
     await view('Model Registry').getByText('v1', { exact: true }).waitFor({ timeout: 20_000 });
-    await view('Model Registry').getByText(/@latest/).waitFor();
+    await view('Model Registry')
+      .getByText(/@latest/)
+      .waitFor();
     await shot('02-trained');
   });
 
@@ -105,7 +129,9 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     await palette('MLOps: Promote Model Version');
     await quickPickEnter(); // v1
     await quickPickEnter(); // production
-    await view('Model Registry').getByText(/@production/).waitFor({ timeout: 20_000 });
+    await view('Model Registry')
+      .getByText(/@production/)
+      .waitFor({ timeout: 20_000 });
     await waitFor('serving production', async () => {
       const s = (await (await api('/api/status')).json()) as ServerStatus;
       return s.serving?.selector === 'production' ? true : undefined;
@@ -115,14 +141,22 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
 
   test('the metrics webview charts live traffic; the status bar shows the served model and its rate', async () => {
     await palette('MLOps: Show Metrics');
-    const frame = await waitFor('the metrics webview', async () => {
-      for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
-      return undefined;
-    }, 30_000);
+    const frame = await waitFor(
+      'the metrics webview',
+      async () => {
+        for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
+        return undefined;
+      },
+      30_000,
+    );
     const stop = Date.now() + 6000;
     let sent = 0;
     while (Date.now() < stop) {
-      const res = await fetch(`${serverUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+      const res = await fetch(`${serverUrl}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(SAMPLE),
+      });
       assert.equal(res.status, 200);
       sent++;
       await new Promise((r) => setTimeout(r, 20));
@@ -132,9 +166,18 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     const prediction = new RegExp(`Prediction from iris/1 \\(2 sample records\\): ${label}, ${label}`);
     await page.locator('.notifications-toasts').getByText(prediction).waitFor({ timeout: 10_000 });
     assert.ok(sent > 50);
-    await waitFor('the webview title', async () => ((await frame.textContent('#title'))?.includes('iris@production — version 1') ? true : undefined), 15_000);
-    await waitFor('drift data in the webview', async () => (/drift window: [1-9]\d* of 1000 rows/.test((await frame.textContent('#message')) ?? '') ? true : undefined), 15_000);
-    for (const chart of ['#chart-rate', '#chart-latency', '#chart-classes', '#chart-psi', '#chart-ks']) assert.ok(await frame.$(`${chart} canvas`), `${chart} drawn`);
+    await waitFor(
+      'the webview title',
+      async () => ((await frame.textContent('#title'))?.includes('iris@production — version 1') ? true : undefined),
+      15_000,
+    );
+    await waitFor(
+      'drift data in the webview',
+      async () => (/drift window: [1-9]\d* of 1000 rows/.test((await frame.textContent('#message')) ?? '') ? true : undefined),
+      15_000,
+    );
+    for (const chart of ['#chart-rate', '#chart-latency', '#chart-classes', '#chart-psi', '#chart-ks'])
+      assert.ok(await frame.$(`${chart} canvas`), `${chart} drawn`);
     assert.match((await frame.textContent('#training-metrics')) ?? '', /accuracy/);
     const statusBar = page.locator('.statusbar-item').filter({ hasText: 'iris@production v1' });
     await statusBar.waitFor({ timeout: 10_000 });
@@ -156,7 +199,10 @@ async function checkCsp(frame: Frame): Promise<void> {
   // Beyond 'self', data: and the nonce, the only source allowed is the webview's own resource
   // origin (webview.cspSource, https://*.vscode-cdn.net): nothing remote.
   const sources = csp.split(';').flatMap((d) => d.trim().split(/\s+/).slice(1));
-  assert.deepEqual([...new Set(sources.filter((s) => !["'none'", "'self'", 'data:', 'https://*.vscode-cdn.net'].includes(s) && !s.startsWith("'nonce-")))], []);
+  assert.deepEqual(
+    [...new Set(sources.filter((s) => !["'none'", "'self'", 'data:', 'https://*.vscode-cdn.net'].includes(s) && !s.startsWith("'nonce-")))],
+    [],
+  );
   const nonce = /'nonce-([^']+)'/.exec(csp)![1];
   const ours = await frame.$$eval('script[src]', (s) => s.map((x) => ({ nonce: x.nonce ?? '', src: x.getAttribute('src') ?? '' })));
   assert.ok(ours.length > 0, 'the view script is loaded from a file');

@@ -65,7 +65,13 @@ describe('cancelling a run (spawn.ts cancel: what POST /api/runs/{id}/cancel and
     assert.deepEqual(record.registered, null);
     assert.deepEqual(
       record.steps.map((s) => [s.name, s.status]).filter(([, s]) => s !== 'succeeded'),
-      [['train', 'failed'], ['export', 'skipped'], ['evaluate', 'skipped'], ['gate', 'skipped'], ['register', 'skipped']],
+      [
+        ['train', 'failed'],
+        ['export', 'skipped'],
+        ['evaluate', 'skipped'],
+        ['gate', 'skipped'],
+        ['register', 'skipped'],
+      ],
     );
     const finished = events.find((e) => e.type === 'run.finished');
     assert.equal(finished?.type === 'run.finished' && finished.status, 'cancelled');
@@ -106,7 +112,10 @@ describe('mlops train and signals', () => {
     return { child, done, runId: record.id, runnerPid: record.pid, stderr: () => stderr };
   }
 
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     test(`${signal} to the CLI cancels its runner, waits for it and exits ${code}`, async () => {
       const dir = tempDataDir();
       const t = await trainBusy(dir);

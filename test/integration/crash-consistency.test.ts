@@ -36,7 +36,10 @@ function assertConsistent(dataDir: string, runId: string) {
     const run = registry.runs.get(runId);
     assert.equal(run.status, 'failed');
     assert.match(run.error ?? '', /ended without finishing the run \(killed or crashed\)/);
-    assert.ok(run.steps.every((s) => s.status !== 'running' && s.status !== 'pending'), JSON.stringify(run.steps));
+    assert.ok(
+      run.steps.every((s) => s.status !== 'running' && s.status !== 'pending'),
+      JSON.stringify(run.steps),
+    );
     const modelDir = path.join(dataDir, 'models', 'iris');
     assert.deepEqual(fs.existsSync(modelDir) ? fs.readdirSync(modelDir) : [], [], 'no model files without a row');
   } finally {

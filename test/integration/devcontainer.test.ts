@@ -8,7 +8,12 @@ import { CODE_SERVER_VERSION } from '../e2e/code-server';
 
 const dockerfile = fs.readFileSync(path.join(ROOT, '.devcontainer', 'Dockerfile'), 'utf8');
 const LIFECYCLE = [
-  'initializeCommand', 'onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand',
+  'initializeCommand',
+  'onCreateCommand',
+  'updateContentCommand',
+  'postCreateCommand',
+  'postStartCommand',
+  'postAttachCommand',
 ];
 
 test('the Dev Containers CLI reads .devcontainer/devcontainer.json as VS Code will', () => {
@@ -21,7 +26,10 @@ test('the Dev Containers CLI reads .devcontainer/devcontainer.json as VS Code wi
   assert.equal(c.containerEnv.MODE, 'vsc');
   assert.equal(c.containerEnv.GIT_BRANCH, 'feature-x');
   assert.equal(c.containerEnv.GIT_HEAD, 'abc123');
-  assert.ok(c.mounts.some((m: string) => /^type=tmpfs,target=.*\/local_data$/.test(m)), 'local_data on tmpfs');
+  assert.ok(
+    c.mounts.some((m: string) => /^type=tmpfs,target=.*\/local_data$/.test(m)),
+    'local_data on tmpfs',
+  );
   assert.match(dockerfile, /^ARG BASE=node:24-bookworm$/m);
   assert.match(dockerfile, /^FROM \$\{BASE\}$/m);
   assert.match(dockerfile, /prometheus python3 .* git/);
@@ -35,7 +43,10 @@ test('the extension is installed by VS Code from the image, not by a lifecycle c
   // postCreate only sets up the project, from the npm cache the image filled.
   assert.equal(c.postCreateCommand, 'npm ci --prefer-offline --no-audit --no-fund');
   for (const name of LIFECYCLE) {
-    const commands = [c[name]].flat().flatMap((v) => (v && typeof v === 'object' ? Object.values(v) : [v])).filter((v) => v !== undefined);
+    const commands = [c[name]]
+      .flat()
+      .flatMap((v) => (v && typeof v === 'object' ? Object.values(v) : [v]))
+      .filter((v) => v !== undefined);
     for (const command of commands.flat()) {
       const hides = /\|\|\s*(true|:|exit 0)\b|;\s*(true|:)\s*$|--install-extension/;
       assert.doesNotMatch(String(command), hides, `${name} hides no failure and installs nothing`);

@@ -26,7 +26,14 @@ async function promQuery(port: number, query: string): Promise<number | undefine
 async function assertClosed(...ports: number[]): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
   for (const p of ports) {
-    assert.equal(await fetch(`http://127.0.0.1:${p}/`).then(() => 'open', () => 'closed'), 'closed', `port ${p} closed`);
+    assert.equal(
+      await fetch(`http://127.0.0.1:${p}/`).then(
+        () => 'open',
+        () => 'closed',
+      ),
+      'closed',
+      `port ${p} closed`,
+    );
   }
 }
 
@@ -36,7 +43,10 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
     const ok = spawnSync('bash', [ENTRYPOINT], { env: { ...process.env, MODE: 'train', MLOPS_DATA_DIR: dir }, encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /registered iris version 1/);
-    const rejected = spawnSync('bash', [ENTRYPOINT, '--param', 'minAccuracy=1'], { env: { ...process.env, MODE: 'train', MLOPS_DATA_DIR: dir }, encoding: 'utf8' });
+    const rejected = spawnSync('bash', [ENTRYPOINT, '--param', 'minAccuracy=1'], {
+      env: { ...process.env, MODE: 'train', MLOPS_DATA_DIR: dir },
+      encoding: 'utf8',
+    });
     assert.equal(rejected.status, 3, 'rejected by the gate (EXIT.rejected)');
     const bad = spawnSync('bash', [ENTRYPOINT], { env: { ...process.env, MODE: 'jupyter', MLOPS_DATA_DIR: dir }, encoding: 'utf8' });
     assert.equal(bad.status, 2);
@@ -65,79 +75,113 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
     }
   });
 
-  test('MODE=api: the server serves, Prometheus scrapes it (with its auth), SIGTERM stops both', { skip: needs(prometheus, "Debian's prometheus (apt-get install prometheus)"), timeout: 90_000 }, async () => {
-    const dir = tempDataDir();
-    trainIris(dir);
-    const [port, promPort] = [await freePort(), await freePort()];
-    const child = spawn('bash', [ENTRYPOINT], {
-      env: { ...process.env, MODE: 'api', MLOPS_DATA_DIR: dir, MLOPS_PORT: String(port), PROMETHEUS_PORT: String(promPort), PROMETHEUS_SCRAPE_INTERVAL: '1s', METRICS_USERNAME: 'prom', METRICS_PASSWORD: 'scrape-secret', MLOPS_REQUEST_LOG: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    try {
-      await waitFor('the server', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ? true : undefined), 20_000);
-      const predict = () => fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
-      assert.deepEqual(await (await predict()).json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
-      assert.equal(await waitFor('up == 1', async () => ((await promQuery(promPort, 'up{job="mlops"}')) === 1 ? 1 : undefined), 30_000), 1);
-      const before = await waitFor('a prediction counter', () => promQuery(promPort, 'sum(mlops_predictions_total)'), 30_000);
-      for (let i = 0; i < 5; i++) await predict();
-      const after = await waitFor('the counter to rise', async () => {
-        const v = await promQuery(promPort, 'sum(mlops_predictions_total)');
-        return v !== undefined && v >= before + 10 ? v : undefined;
-      }, 30_000);
-      assert.ok(after >= before + 10);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    assert.equal(await exited, 0, out);
-    await assertClosed(port, promPort);
-  });
+  test(
+    'MODE=api: the server serves, Prometheus scrapes it (with its auth), SIGTERM stops both',
+    { skip: needs(prometheus, "Debian's prometheus (apt-get install prometheus)"), timeout: 90_000 },
+    async () => {
+      const dir = tempDataDir();
+      trainIris(dir);
+      const [port, promPort] = [await freePort(), await freePort()];
+      const child = spawn('bash', [ENTRYPOINT], {
+        env: {
+          ...process.env,
+          MODE: 'api',
+          MLOPS_DATA_DIR: dir,
+          MLOPS_PORT: String(port),
+          PROMETHEUS_PORT: String(promPort),
+          PROMETHEUS_SCRAPE_INTERVAL: '1s',
+          METRICS_USERNAME: 'prom',
+          METRICS_PASSWORD: 'scrape-secret',
+          MLOPS_REQUEST_LOG: 'false',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        await waitFor(
+          'the server',
+          async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ? true : undefined),
+          20_000,
+        );
+        const predict = () =>
+          fetch(`http://127.0.0.1:${port}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(SAMPLE),
+          });
+        assert.deepEqual(await (await predict()).json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
+        assert.equal(
+          await waitFor('up == 1', async () => ((await promQuery(promPort, 'up{job="mlops"}')) === 1 ? 1 : undefined), 30_000),
+          1,
+        );
+        const before = await waitFor('a prediction counter', () => promQuery(promPort, 'sum(mlops_predictions_total)'), 30_000);
+        for (let i = 0; i < 5; i++) await predict();
+        const after = await waitFor(
+          'the counter to rise',
+          async () => {
+            const v = await promQuery(promPort, 'sum(mlops_predictions_total)');
+            return v !== undefined && v >= before + 10 ? v : undefined;
+          },
+          30_000,
+        );
+        assert.ok(after >= before + 10);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(await exited, 0, out);
+      await assertClosed(port, promPort);
+    },
+  );
 
-  test('MODE=web: code-server installs the package and serves the project behind the password; SIGTERM stops it', {
-    skip: needs(codeServerInstalled(), `code-server in ${CODE_SERVER_CACHE} (node --import tsx test/e2e/install-code-server.ts)`),
-    timeout: 120_000,
-  }, async () => {
-    const home = tempDataDir('mlops-web-');
-    const vsix = path.join(home, 'mlops.vsix');
-    const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-    const pack = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(pack.status, 0, pack.stdout + pack.stderr);
-    // A `code-server` command on the PATH, as in the image: the cached install run with its Node 24.
-    const bin = path.join(home, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'code-server'), `#!/bin/sh\nexec '${NODE24}' '${ENTRY}' "$@"\n`, { mode: 0o755 });
-    const [port, promPort] = [await freePort(), await freePort()];
-    const env = {
-      ...process.env,
-      PATH: `${bin}:${process.env.PATH}`,
-      XDG_DATA_HOME: path.join(home, 'data'),
-      XDG_CONFIG_HOME: path.join(home, 'config'),
-      MODE: 'web',
-      MLOPS_VSIX: vsix,
-      MLOPS_DATA_DIR: tempDataDir(),
-      CODE_SERVER_PORT: String(port),
-      PROMETHEUS_PORT: String(promPort),
-      PASSWORD: 'web-secret',
-    };
-    const child = spawn('bash', [ENTRYPOINT], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitFor('code-server', async () => ((await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined), 60_000);
-      assert.match(out, /MODE=web, .*mlops\.vsix installed; VS Code on http:\/\/127\.0\.0\.1:\d+ \(auth: password\)/);
-      const listed = spawnSync(path.join(bin, 'code-server'), ['--list-extensions', '--show-versions'], { env, encoding: 'utf8' });
-      assert.match(listed.stdout, /^mlops-template\.mlops-template@\d+\.\d+\.\d+$/m);
-      await checkPasswordLogin(url, 'web-secret');
-    } finally {
-      child.kill('SIGTERM');
-    }
-    assert.equal(await exited, 0, out);
-    await assertClosed(port, promPort);
-  });
+  test(
+    'MODE=web: code-server installs the package and serves the project behind the password; SIGTERM stops it',
+    {
+      skip: needs(codeServerInstalled(), `code-server in ${CODE_SERVER_CACHE} (node --import tsx test/e2e/install-code-server.ts)`),
+      timeout: 120_000,
+    },
+    async () => {
+      const home = tempDataDir('mlops-web-');
+      const vsix = path.join(home, 'mlops.vsix');
+      const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+      const pack = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(pack.status, 0, pack.stdout + pack.stderr);
+      // A `code-server` command on the PATH, as in the image: the cached install run with its Node 24.
+      const bin = path.join(home, 'bin');
+      fs.mkdirSync(bin);
+      fs.writeFileSync(path.join(bin, 'code-server'), `#!/bin/sh\nexec '${NODE24}' '${ENTRY}' "$@"\n`, { mode: 0o755 });
+      const [port, promPort] = [await freePort(), await freePort()];
+      const env = {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        XDG_DATA_HOME: path.join(home, 'data'),
+        XDG_CONFIG_HOME: path.join(home, 'config'),
+        MODE: 'web',
+        MLOPS_VSIX: vsix,
+        MLOPS_DATA_DIR: tempDataDir(),
+        CODE_SERVER_PORT: String(port),
+        PROMETHEUS_PORT: String(promPort),
+        PASSWORD: 'web-secret',
+      };
+      const child = spawn('bash', [ENTRYPOINT], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        const url = `http://127.0.0.1:${port}`;
+        await waitFor('code-server', async () => ((await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined), 60_000);
+        assert.match(out, /MODE=web, .*mlops\.vsix installed; VS Code on http:\/\/127\.0\.0\.1:\d+ \(auth: password\)/);
+        const listed = spawnSync(path.join(bin, 'code-server'), ['--list-extensions', '--show-versions'], { env, encoding: 'utf8' });
+        assert.match(listed.stdout, /^mlops-template\.mlops-template@\d+\.\d+\.\d+$/m);
+        await checkPasswordLogin(url, 'web-secret');
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(await exited, 0, out);
+      await assertClosed(port, promPort);
+    },
+  );
 });

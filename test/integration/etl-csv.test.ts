@@ -19,5 +19,8 @@ test('the ETL split files escape labels a spreadsheet would run as formulas, and
   assert.deepEqual(Object.keys(rows[0]), ['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'variety']);
   const labels = new Set(rows.map((row) => row.variety));
   assert.deepEqual([...labels].sort(), ['\'=HYPERLINK("http://x")', 'Versicolor', 'Virginica']);
-  assert.ok(rows.every((row) => Number.isFinite(Number(row.sepal_length))), 'the features stay plain numbers');
+  assert.ok(
+    rows.every((row) => Number.isFinite(Number(row.sepal_length))),
+    'the features stay plain numbers',
+  );
 });

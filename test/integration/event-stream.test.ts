@@ -41,7 +41,11 @@ describe('event stream: ids, Last-Event-ID replay, reconnection', () => {
     assert.deepEqual(ats(second.events), ['c', 'd', 'e']);
     assert.equal(second.events.filter((e) => e.type === 'stats' && e.stats.at === 'x').length, 0, 'stats are not replayed');
     const seqs = second.ids.map((id) => Number(id.split('-')[1]));
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'ids increase');
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      'ids increase',
+    );
     await second.close();
   });
 

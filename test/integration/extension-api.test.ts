@@ -14,12 +14,18 @@ describe('GET /api/registry: the whole registry view in one request', () => {
     const snapshot: RegistrySnapshot = await api.registry();
     const summaries: ModelSummary[] = await api.models();
     const detail: ModelDetail = await api.model('iris');
-    assert.deepEqual(snapshot.models.map((m) => m.model), summaries);
+    assert.deepEqual(
+      snapshot.models.map((m) => m.model),
+      summaries,
+    );
     assert.deepEqual(snapshot.models[0].versions, detail.versions);
-    assert.deepEqual(snapshot.models[0].versions.map((v) => [v.version, v.aliases]), [
-      [2, ['latest']],
-      [1, ['production']],
-    ]);
+    assert.deepEqual(
+      snapshot.models[0].versions.map((v) => [v.version, v.aliases]),
+      [
+        [2, ['latest']],
+        [1, ['production']],
+      ],
+    );
   });
 });
 

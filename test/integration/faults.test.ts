@@ -32,7 +32,11 @@ describe('faults', () => {
       for (let i = 0; !stop; i++) {
         const id = `w${w}-${i}`;
         try {
-          const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify(SAMPLE) });
+          const res = await fetch(`http://127.0.0.1:${port}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-request-id': id },
+            body: JSON.stringify(SAMPLE),
+          });
           if (res.ok) acked.set(id, performance.now());
         } catch {
           stop = true;
@@ -48,7 +52,11 @@ describe('faults', () => {
     await Promise.all(clients);
 
     const second = await startServer(dir, port);
-    const again = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+    const again = await fetch(`http://127.0.0.1:${port}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SAMPLE),
+    });
     assert.deepEqual(await again.json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
     second.child.kill('SIGTERM');
     await second.exited;
@@ -66,7 +74,10 @@ describe('faults', () => {
     assert.ok(logged.size >= acked.size - missing.length);
     const perRequest = new Map<string, number>();
     for (const r of rows) perRequest.set(r.requestId, (perRequest.get(r.requestId) ?? 0) + 1);
-    assert.ok([...perRequest.values()].every((n) => n === 2), 'every logged request has both its rows');
+    assert.ok(
+      [...perRequest.values()].every((n) => n === 2),
+      'every logged request has both its rows',
+    );
   });
 
   test('a registry locked by another process gets a clear error, not a hang', async () => {

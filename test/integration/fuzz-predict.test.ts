@@ -9,9 +9,20 @@ const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
 const anyJson = fc.jsonValue({ maxDepth: 6 });
 const number = fc.oneof(fc.double({ noNaN: false }), fc.integer(), fc.constantFrom(1e308, -1e308, 1e39, 5e-324, 0, -0));
-const wrongValue = fc.oneof(fc.string(), fc.constantFrom('NaN', 'Infinity', '-Infinity', '1e999', '', '\u0000', '𝟙'), fc.constant(null), fc.boolean(), fc.array(fc.integer(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
-const record = fc.record(Object.fromEntries(FEATURES.map((f) => [f, fc.oneof({ weight: 4, arbitrary: number }, wrongValue)])), { requiredKeys: [] });
-const recordWithExtras = fc.tuple(record, fc.dictionary(fc.string({ maxLength: 8 }), anyJson, { maxKeys: 2 })).map(([r, extra]) => ({ ...extra, ...r }));
+const wrongValue = fc.oneof(
+  fc.string(),
+  fc.constantFrom('NaN', 'Infinity', '-Infinity', '1e999', '', '\u0000', '𝟙'),
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
+const record = fc.record(Object.fromEntries(FEATURES.map((f) => [f, fc.oneof({ weight: 4, arbitrary: number }, wrongValue)])), {
+  requiredKeys: [],
+});
+const recordWithExtras = fc
+  .tuple(record, fc.dictionary(fc.string({ maxLength: 8 }), anyJson, { maxKeys: 2 }))
+  .map(([r, extra]) => ({ ...extra, ...r }));
 const predictBody = fc.oneof(
   { weight: 3, arbitrary: fc.array(recordWithExtras, { minLength: 0, maxLength: 5 }).map((b) => JSON.stringify(b)) },
   { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
@@ -28,11 +39,25 @@ const tensor = fc.record({
   data: fc.oneof(fc.array(fc.oneof(number, wrongValue), { maxLength: 30 }), anyJson),
 });
 const inferBody = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ inputs: fc.array(tensor, { maxLength: 5 }), outputs: fc.option(fc.array(fc.record({ name: fc.string({ maxLength: 15 }) }), { maxLength: 3 })) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record(
+        {
+          inputs: fc.array(tensor, { maxLength: 5 }),
+          outputs: fc.option(fc.array(fc.record({ name: fc.string({ maxLength: 15 }) }), { maxLength: 3 })),
+        },
+        { requiredKeys: [] },
+      )
+      .map((b) => JSON.stringify(b)),
+  },
   { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 100 }) },
 );
-const contentType = fc.oneof({ weight: 8, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', '') });
+const contentType = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('application/json') },
+  { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', '') },
+);
 
 describe('fuzzed bodies (fast-check) against the real server', () => {
   const ctx = trainedServer();
@@ -45,7 +70,11 @@ describe('fuzzed bodies (fast-check) against the real server', () => {
       const statuses = new Map<number, number>();
       await fc.assert(
         fc.asyncProperty(body, contentType, async (payload, type) => {
-          const res = await fetch(`${ctx.server.url}${route}`, { method: 'POST', headers: type ? { 'content-type': type } : {}, body: payload });
+          const res = await fetch(`${ctx.server.url}${route}`, {
+            method: 'POST',
+            headers: type ? { 'content-type': type } : {},
+            body: payload,
+          });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           const text = await res.text();
           if (res.status >= 500) throw new Error(`${res.status} for ${type} ${payload.slice(0, 300)}: ${text}`);
@@ -70,7 +99,11 @@ describe('fuzzed bodies (fast-check) against the real server', () => {
   }
 
   test('still up, still right, memory bounded after the fuzzing', async () => {
-    const res = await fetch(`${ctx.server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+    const res = await fetch(`${ctx.server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SAMPLE),
+    });
     assert.deepEqual(await res.json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
     // The server shares this process: its heap after thousands of bad requests stays modest.
     assert.ok(process.memoryUsage().heapUsed < 400 * 1024 * 1024, `heap ${process.memoryUsage().heapUsed}`);

@@ -18,12 +18,19 @@ describe('prediction log through the server and mlops logs export', () => {
       assert.equal(r.status, 200);
       ids.push(r.headers.get('x-request-id')!);
     }
-    await post(`${s.url}/v2/models/iris/infer`, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] }, { 'x-request-id': 'oip-1' });
+    await post(
+      `${s.url}/v2/models/iris/infer`,
+      { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] },
+      { 'x-request-id': 'oip-1' },
+    );
     await s.close(); // flushes
 
     const jsonl = mlops(dir, ['logs', 'export', '--format', 'jsonl']);
     assert.equal(jsonl.code, 0, jsonl.stderr);
-    const entries = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l) as PredictionLogEntry);
+    const entries = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionLogEntry);
     assert.equal(entries.length, 11);
     assert.deepEqual([...new Set(entries.map((e) => e.requestId))], [...ids, 'oip-1']);
     assert.deepEqual(entries[0].inputs, { sepal_length: 6.7, petal_length: 5.2, petal_width: 2.3 });

@@ -28,7 +28,10 @@ describe('model URIs', () => {
     const bad = mlops(dir, ['models', 'show', 'models:/iris']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
-    assert.match(bad.stderr, /invalid model URI 'models:\/iris': name a version or an alias after the model \(expected models:\/<name>\/<version>/);
+    assert.match(
+      bad.stderr,
+      /invalid model URI 'models:\/iris': name a version or an alias after the model \(expected models:\/<name>\/<version>/,
+    );
     for (const args of [['iris'], ['models:/iris/2', '2']]) {
       const r = mlops(dir, ['models', 'promote', ...args]);
       assert.equal(r.code, 2, args.join(' '));
@@ -37,7 +40,11 @@ describe('model URIs', () => {
   });
 
   /** `mlops serve <args>` until it says what it serves; then the caller's checks; then SIGTERM. */
-  async function serving(args: string[], check: (url: string, said: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  async function serving(
+    args: string[],
+    check: (url: string, said: string) => Promise<void>,
+    env: Record<string, string> = {},
+  ): Promise<void> {
     const port = await freePort();
     const server = mlopsAsync(dir, ['serve', ...args, '--port', String(port)], { MLOPS_REQUEST_LOG: 'false', ...env });
     try {

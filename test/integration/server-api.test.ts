@@ -13,7 +13,10 @@ describe('management API and event stream', () => {
 
   test('models, versions and runs read as the CLI shows them', async () => {
     const models = await get<ModelSummary[]>(`${ctx.server.url}/api/models`);
-    assert.deepEqual(models.body.map((m) => [m.name, m.versions, m.latest]), [['iris', 1, 1]]);
+    assert.deepEqual(
+      models.body.map((m) => [m.name, m.versions, m.latest]),
+      [['iris', 1, 1]],
+    );
     const model = await get<{ versions: ModelVersion[]; history: AliasMove[] }>(`${ctx.server.url}/api/models/iris`);
     assert.equal(model.body.versions[0].signature.target, 'variety');
     assert.equal((await get<ModelVersion>(`${ctx.server.url}/api/models/iris/versions/1`)).body.version, 1);
@@ -38,7 +41,9 @@ describe('management API and event stream', () => {
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const { runId } = started.body as StartRunResponse;
       const finished = await waitFor('run.finished', () =>
-        stream.events.find((e): e is Extract<ServerEvent, { type: 'run' }> => e.type === 'run' && e.event.type === 'run.finished' && e.event.runId === runId),
+        stream.events.find(
+          (e): e is Extract<ServerEvent, { type: 'run' }> => e.type === 'run' && e.event.type === 'run.finished' && e.event.runId === runId,
+        ),
       );
       assert.equal(finished.event.type === 'run.finished' && finished.event.status, 'succeeded');
       const steps = stream.events.filter((e) => e.type === 'run' && e.event.type === 'step.finished').length;
@@ -62,13 +67,16 @@ describe('management API and event stream', () => {
     }
   });
 
-  test('a model\'s sample records come from its signature and predict', async () => {
+  test("a model's sample records come from its signature and predict", async () => {
     const sample = await get<Record<string, number>[]>(`${ctx.server.url}/api/models/iris/sample`);
     assert.equal(sample.status, 200);
     assert.equal(sample.body.length, 2);
     const features = ctx.server.holder.current()!.version.signature.features;
     for (const record of sample.body) {
-      assert.deepEqual(Object.keys(record), features.map((f) => f.name));
+      assert.deepEqual(
+        Object.keys(record),
+        features.map((f) => f.name),
+      );
       for (const f of features) assert.ok(record[f.name] >= f.min && record[f.name] <= f.max, `${f.name} within the training range`);
     }
     assert.notDeepEqual(sample.body[0], sample.body[1]);

@@ -35,11 +35,20 @@ describe('auth', () => {
       ['/api/models', {}],
     ];
     for (const [route, init] of cases) {
-      for (const headers of [{}, basic('alice', 'wrong'), basic('prom', 'predict-pass'), { authorization: 'Bearer nope' }, { authorization: 'Basic !!!' }]) {
+      for (const headers of [
+        {},
+        basic('alice', 'wrong'),
+        basic('prom', 'predict-pass'),
+        { authorization: 'Bearer nope' },
+        { authorization: 'Basic !!!' },
+      ]) {
         const res = await fetch(`${s.url}${route}`, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } });
         assert.equal(res.status, 401, `${route} with ${JSON.stringify(headers)}`);
         assert.match(res.headers.get('www-authenticate') ?? '', /^(Basic|Bearer) realm="mlops/);
-        assert.deepEqual(await res.json(), { error: `authentication required for ${route.startsWith('/api') ? 'api' : route === '/metrics' ? 'metrics' : 'predict'}`, code: 'UNAUTHORIZED' });
+        assert.deepEqual(await res.json(), {
+          error: `authentication required for ${route.startsWith('/api') ? 'api' : route === '/metrics' ? 'metrics' : 'predict'}`,
+          code: 'UNAUTHORIZED',
+        });
       }
     }
   });
@@ -50,7 +59,8 @@ describe('auth', () => {
     assert.equal((await fetch(`${s.url}/metrics`, { headers: basic('alice', 'predict-pass') })).status, 401);
     assert.equal((await fetch(`${s.url}/api/status`, { headers: { authorization: 'Bearer s3cret-api-token' } })).status, 200);
     assert.equal((await fetch(`${s.url}/api/status`, { headers: { authorization: 'Bearer s3cret-api-token-and-more' } })).status, 401);
-    for (const open of ['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready']) assert.equal((await fetch(`${s.url}${open}`)).status, 200, open);
+    for (const open of ['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready'])
+      assert.equal((await fetch(`${s.url}${open}`)).status, 200, open);
   });
 
   test('no credential appears in /metrics or in the status (the server log is checked in server-lifecycle)', async () => {
@@ -65,7 +75,10 @@ describe('auth', () => {
   test('CORS is same-origin by default', async () => {
     const res = await fetch(`${s.url}/healthz`, { headers: { origin: 'https://evil.example' } });
     assert.equal(res.headers.get('access-control-allow-origin'), null);
-    const preflight = await fetch(`${s.url}/predict`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${s.url}/predict`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
   });
 });
@@ -73,7 +86,10 @@ describe('auth', () => {
 describe('exposure', () => {
   const env = (extra: NodeJS.ProcessEnv) => loadConfig({}, { MLOPS_DATA_DIR: tempDataDir(), ...extra });
   test('binding a non-loopback address without auth is refused', () => {
-    assert.throws(() => checkExposure(env({ MLOPS_HOST: '0.0.0.0' })), /refusing to listen on 0\.0\.0\.0 with no auth for predict, metrics, api/);
+    assert.throws(
+      () => checkExposure(env({ MLOPS_HOST: '0.0.0.0' })),
+      /refusing to listen on 0\.0\.0\.0 with no auth for predict, metrics, api/,
+    );
     assert.throws(() => checkExposure(env({ MLOPS_HOST: '0.0.0.0', PREDICT_TOKEN: 't', METRICS_TOKEN: 't' })), /with no auth for api/);
     assert.doesNotThrow(() => checkExposure(env({ MLOPS_HOST: '0.0.0.0', PREDICT_TOKEN: 't', METRICS_TOKEN: 't', MLOPS_API_TOKEN: 't' })));
     assert.doesNotThrow(() => checkExposure(env({ MLOPS_HOST: '0.0.0.0', MLOPS_ALLOW_INSECURE_BIND: 'true' })));
@@ -82,7 +98,10 @@ describe('exposure', () => {
   });
   test('half-set credentials and unreadable secret files are errors, not silently open', () => {
     assert.throws(() => env({ PREDICT_USERNAME: 'a' }), /PREDICT_USERNAME and PREDICT_PASSWORD must be set together/);
-    assert.throws(() => env({ METRICS_PASSWORD_FILE: '/nonexistent/secret' }), /METRICS_PASSWORD_FILE: cannot read \/nonexistent\/secret \(ENOENT\)/);
+    assert.throws(
+      () => env({ METRICS_PASSWORD_FILE: '/nonexistent/secret' }),
+      /METRICS_PASSWORD_FILE: cannot read \/nonexistent\/secret \(ENOENT\)/,
+    );
   });
   test('a configured CORS origin is allowed, others are not', async () => {
     const dir = tempDataDir();

@@ -7,9 +7,13 @@ import { ROOT, tempDataDir } from '../helpers/cli';
 import { freePort } from '../helpers/net';
 import { SAMPLE, trainIris, waitFor } from '../helpers/server';
 
-
 /** The server as its own process (dist/server.js), as the extension and the container start it. */
-async function serverProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, until: '/healthz' | '/readyz' = '/readyz', command = [path.join(ROOT, 'dist', 'server.js')]) {
+async function serverProcess(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+  until: '/healthz' | '/readyz' = '/readyz',
+  command = [path.join(ROOT, 'dist', 'server.js')],
+) {
   const port = await freePort();
   const child = spawn(process.execPath, command, {
     cwd: ROOT,
@@ -19,7 +23,9 @@ async function serverProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, until
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(`server ${until}`, async () => ((await fetch(`${url}${until}`).catch(() => null))?.status === 200 ? true : undefined));
@@ -38,7 +44,11 @@ describe('server process lifecycle', () => {
       assert.match(s.output(), /the registry is empty: training the example pipeline first/);
       assert.match(s.output(), /registered iris version 1/);
       assert.match(s.output(), /serving iris version 1 on http:\/\/127\.0\.0\.1:\d+/);
-      const res = await fetch(`${s.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+      const res = await fetch(`${s.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(SAMPLE),
+      });
       assert.deepEqual(await res.json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
     } finally {
       s.child.kill('SIGTERM');
@@ -60,7 +70,11 @@ describe('server process lifecycle', () => {
         const id = `w${worker}-${i}`;
         sent++;
         try {
-          const res = await fetch(`${s.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth, 'x-request-id': id }, body: JSON.stringify(SAMPLE) });
+          const res = await fetch(`${s.url}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: auth, 'x-request-id': id },
+            body: JSON.stringify(SAMPLE),
+          });
           if (res.status === 200 && (await res.json()) !== null) acknowledged.push(id);
           else if (res.status !== 503) throw new Error(`unexpected ${res.status}`);
         } catch (err) {
@@ -83,7 +97,10 @@ describe('server process lifecycle', () => {
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged predictions missing`);
     assert.ok(acknowledged.length > 300, `acknowledged ${acknowledged.length} of ${sent}`);
     // Request logs are pino JSON lines carrying the request id, and carry no credential.
-    const lines = s.output().split('\n').filter((l) => l.startsWith('{'));
+    const lines = s
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     assert.ok(lines.some((l) => JSON.parse(l).reqId === acknowledged[0]));
     assert.ok(!s.output().includes('predict-pass-123'));
     assert.ok(!s.output().includes(Buffer.from('alice:predict-pass-123').toString('base64')));
@@ -96,11 +113,19 @@ describe('server process lifecycle', () => {
       const notReady = await fetch(`${s.url}/readyz`);
       assert.equal(notReady.status, 503);
       assert.match(((await notReady.json()) as { error: string }).error, /no model registered yet/);
-      const early = await fetch(`${s.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+      const early = await fetch(`${s.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(SAMPLE),
+      });
       assert.equal(early.status, 503);
       trainIris(dir);
       await waitFor('ready after training', async () => ((await fetch(`${s.url}/readyz`)).status === 200 ? true : undefined), 3000);
-      const res = await fetch(`${s.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SAMPLE) });
+      const res = await fetch(`${s.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(SAMPLE),
+      });
       assert.deepEqual(await res.json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
     } finally {
       s.child.kill('SIGTERM');

@@ -38,15 +38,26 @@ describe('prediction server on a model trained by the pipeline', () => {
     assert.deepEqual(await (await fetch(`${ctx.server.url}/v2/health/ready`)).json(), { ready: true });
     const v2 = (await (await fetch(`${ctx.server.url}/v2`)).json()) as { name: string; extensions: unknown[] };
     assert.equal(v2.name, 'mlops-template');
-    const meta = (await (await fetch(`${ctx.server.url}/v2/models/iris`)).json()) as { inputs: { name: string; shape: number[]; datatype: string }[]; versions: string[] };
+    const meta = (await (await fetch(`${ctx.server.url}/v2/models/iris`)).json()) as {
+      inputs: { name: string; shape: number[]; datatype: string }[];
+      versions: string[];
+    };
     assert.deepEqual(meta.inputs, [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }]);
     assert.deepEqual(meta.versions, ['1']);
     assert.equal((await fetch(`${ctx.server.url}/v2/models/iris/versions/1/ready`)).status, 200);
 
     const rows = SAMPLE.map((r) => [r.sepal_length, r.sepal_width, r.petal_length, r.petal_width]);
-    const tensor = await post(`${ctx.server.url}/v2/models/iris/infer`, { id: 'req-7', inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: rows }] });
+    const tensor = await post(`${ctx.server.url}/v2/models/iris/infer`, {
+      id: 'req-7',
+      inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: rows }],
+    });
     assert.equal(tensor.status, 200, JSON.stringify(tensor.body));
-    const out = tensor.body as { id: string; model_name: string; model_version: string; outputs: { name: string; shape: number[]; data: unknown[] }[] };
+    const out = tensor.body as {
+      id: string;
+      model_name: string;
+      model_version: string;
+      outputs: { name: string; shape: number[]; data: unknown[] }[];
+    };
     assert.equal(out.id, 'req-7');
     assert.equal(out.model_name, 'iris');
     assert.equal(out.model_version, '1');
@@ -55,16 +66,30 @@ describe('prediction server on a model trained by the pipeline', () => {
 
     const columns = await post(`${ctx.server.url}/v2/models/iris/versions/1/infer`, {
       parameters: { content_type: 'pd' },
-      inputs: Object.keys(SAMPLE[0]).map((name) => ({ name, shape: [2], datatype: 'FP64', data: SAMPLE.map((r) => r[name as keyof typeof r]) })),
+      inputs: Object.keys(SAMPLE[0]).map((name) => ({
+        name,
+        shape: [2],
+        datatype: 'FP64',
+        data: SAMPLE.map((r) => r[name as keyof typeof r]),
+      })),
       outputs: [{ name: 'label' }],
     });
     assert.equal(columns.status, 200, JSON.stringify(columns.body));
-    assert.deepEqual((columns.body as typeof out).outputs, [{ name: 'label', datatype: 'BYTES', shape: [2], data: ['Virginica', 'Versicolor'] }]);
+    assert.deepEqual((columns.body as typeof out).outputs, [
+      { name: 'label', datatype: 'BYTES', shape: [2], data: ['Virginica', 'Versicolor'] },
+    ]);
   });
 
   test('/docs/json is valid OpenAPI 3 carrying the signature; /docs serves Swagger UI', async () => {
-    type Json = { content: Record<string, { schema: { items: { required: string[]; properties: Record<string, { enum?: string[] }> } }; example: unknown }> };
-    const spec = (await (await fetch(`${ctx.server.url}/docs/json`)).json()) as { paths: Record<string, { post: { requestBody: Json; responses: Record<string, Json> } }> };
+    type Json = {
+      content: Record<
+        string,
+        { schema: { items: { required: string[]; properties: Record<string, { enum?: string[] }> } }; example: unknown }
+      >;
+    };
+    const spec = (await (await fetch(`${ctx.server.url}/docs/json`)).json()) as {
+      paths: Record<string, { post: { requestBody: Json; responses: Record<string, Json> } }>;
+    };
     await SwaggerParser.validate(structuredClone(spec) as unknown as Parameters<typeof SwaggerParser.validate>[0]);
     const body = spec.paths['/predict'].post.requestBody.content['application/json'];
     assert.deepEqual(body.schema.items.required, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
@@ -72,7 +97,11 @@ describe('prediction server on a model trained by the pipeline', () => {
     const served = ctx.server.holder.current()!.version.signature;
     assert.deepEqual(body.example, sampleRecords(served));
     assert.equal((await post(`${ctx.server.url}/predict`, body.example)).status, 200);
-    assert.deepEqual(spec.paths['/predict'].post.responses['200'].content['application/json'].schema.items.properties.variety.enum, ['Setosa', 'Versicolor', 'Virginica']);
+    assert.deepEqual(spec.paths['/predict'].post.responses['200'].content['application/json'].schema.items.properties.variety.enum, [
+      'Setosa',
+      'Versicolor',
+      'Virginica',
+    ]);
     for (const p of ['/v2/models/{name}/infer', '/metrics', '/healthz', '/readyz', '/api/models']) assert.ok(spec.paths[p], p);
     const ui = await fetch(`${ctx.server.url}/docs/`);
     assert.equal(ui.status, 200);
@@ -106,14 +135,24 @@ describe('prediction server on a model trained by the pipeline', () => {
   test('drift gauges move when shifted inputs are sent', async () => {
     const psi = () => metricValue(ctx.server.url, 'mlops_drift_feature_psi', { feature: 'petal_length' });
     // Rows like the training data first, then the same rows with petal_length shifted far out.
-    const normal = Array.from({ length: 200 }, (_, i) => ({ sepal_length: 5 + (i % 20) / 10, sepal_width: 3, petal_length: 1 + (i % 60) / 10, petal_width: 0.2 + (i % 24) / 10 }));
+    const normal = Array.from({ length: 200 }, (_, i) => ({
+      sepal_length: 5 + (i % 20) / 10,
+      sepal_width: 3,
+      petal_length: 1 + (i % 60) / 10,
+      petal_width: 0.2 + (i % 24) / 10,
+    }));
     await post(`${ctx.server.url}/predict`, normal);
     await post(`${ctx.server.url}/predict`, normal);
     await post(`${ctx.server.url}/predict`, normal);
     await post(`${ctx.server.url}/predict`, normal);
     await post(`${ctx.server.url}/predict`, normal);
     const calm = await psi();
-    await post(`${ctx.server.url}/predict`, normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 })).concat(normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 }))));
+    await post(
+      `${ctx.server.url}/predict`,
+      normal
+        .map((r) => ({ ...r, petal_length: r.petal_length + 6 }))
+        .concat(normal.map((r) => ({ ...r, petal_length: r.petal_length + 6 }))),
+    );
     const shifted = await psi();
     assert.ok(shifted > calm + 0.25 && shifted > 0.25, `PSI ${calm} → ${shifted}`);
     const res = await fetch(`${ctx.server.url}/api/monitoring`, { headers: ctx.server.apiHeaders });
@@ -129,29 +168,114 @@ describe('bad input gets a 4xx naming the field and the row, never a 5xx', () =>
 
   const cases: { name: string; body: unknown; status: number; error: RegExp; path?: string; contentType?: string }[] = [
     { name: 'not JSON', body: '[{"sepal_length": 1,', status: 400, error: /not valid JSON/ },
-    { name: 'wrong content type', body: 'sepal_length=1', status: 415, error: /Unsupported Media Type/i, contentType: 'application/x-www-form-urlencoded' },
+    {
+      name: 'wrong content type',
+      body: 'sepal_length=1',
+      status: 415,
+      error: /Unsupported Media Type/i,
+      contentType: 'application/x-www-form-urlencoded',
+    },
     { name: 'not a list', body: row, status: 400, error: /the body must be a JSON list of records, got object/ },
     { name: 'empty list', body: [], status: 400, error: /empty list/ },
     { name: 'a row that is not an object', body: [row, 5], status: 400, error: /row 1: expected an object of features, got 5/ },
-    { name: 'missing feature', body: [row, { ...row, petal_width: undefined }], status: 400, error: /row 1: field 'petal_width' is missing/ },
+    {
+      name: 'missing feature',
+      body: [row, { ...row, petal_width: undefined }],
+      status: 400,
+      error: /row 1: field 'petal_width' is missing/,
+    },
     { name: 'extra feature', body: [{ ...row, colour: 'blue' }], status: 400, error: /row 0: unknown field 'colour'/ },
-    { name: 'string', body: [{ ...row, sepal_width: '3.5' }], status: 400, error: /row 0: field 'sepal_width' must be a finite number, got the string "3.5"/ },
-    { name: 'null', body: [{ ...row, sepal_width: null }], status: 400, error: /row 0: field 'sepal_width' must be a finite number, got null/ },
+    {
+      name: 'string',
+      body: [{ ...row, sepal_width: '3.5' }],
+      status: 400,
+      error: /row 0: field 'sepal_width' must be a finite number, got the string "3.5"/,
+    },
+    {
+      name: 'null',
+      body: [{ ...row, sepal_width: null }],
+      status: 400,
+      error: /row 0: field 'sepal_width' must be a finite number, got null/,
+    },
     { name: 'NaN as a string', body: [{ ...row, sepal_width: 'NaN' }], status: 400, error: /got the string "NaN"/ },
-    { name: 'Infinity from a huge literal', body: '[{"sepal_length": 1e999, "sepal_width": 1, "petal_length": 1, "petal_width": 1}]', status: 400, error: /row 0: field 'sepal_length' must be a finite number/ },
+    {
+      name: 'Infinity from a huge literal',
+      body: '[{"sepal_length": 1e999, "sepal_width": 1, "petal_length": 1, "petal_width": 1}]',
+      status: 400,
+      error: /row 0: field 'sepal_length' must be a finite number/,
+    },
     { name: 'beyond float32', body: [{ ...row, sepal_length: 1e39 }], status: 400, error: /within float32 range/ },
     { name: 'too many rows', body: Array(51).fill(row), status: 413, error: /too many rows: 51, the limit is 50/ },
-    { name: 'body over the limit', body: JSON.stringify(Array(40).fill({ ...row, pad: 'x'.repeat(1000) })), status: 413, error: /Request body is too large/ },
+    {
+      name: 'body over the limit',
+      body: JSON.stringify(Array(40).fill({ ...row, pad: 'x'.repeat(1000) })),
+      status: 413,
+      error: /Request body is too large/,
+    },
     { name: 'unknown model (OIP)', path: '/v2/models/nope/infer', body: { inputs: [] }, status: 404, error: /model 'nope' not found/ },
-    { name: 'unknown version (OIP)', path: '/v2/models/iris/versions/9/infer', body: { inputs: [] }, status: 404, error: /model 'iris' version 9 not found/ },
-    { name: 'bad version (OIP)', path: '/v2/models/iris/versions/1x/infer', body: { inputs: [] }, status: 400, error: /version must be a positive whole number/ },
-    { name: 'OIP wrong shape', path: '/v2/models/iris/infer', body: { inputs: [{ name: 'input', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }, status: 400, error: /shape \[1,3\] does not match \[N, 4\]/ },
-    { name: 'OIP data count', path: '/v2/models/iris/infer', body: { inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }, status: 400, error: /data has 4 values, its shape needs 8/ },
-    { name: 'OIP string datum', path: '/v2/models/iris/infer', body: { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 'x', 4] }] }, status: 400, error: /inputs\[0\]\.data\[2\] must be a finite number/ },
-    { name: 'OIP missing column', path: '/v2/models/iris/infer', body: { inputs: [{ name: 'sepal_length', shape: [1], datatype: 'FP32', data: [1] }] }, status: 400, error: /missing inputs "sepal_width", "petal_length", "petal_width"/ },
-    { name: 'OIP bytes datatype', path: '/v2/models/iris/infer', body: { inputs: [{ name: 'input', shape: [1, 4], datatype: 'BYTES', data: ['a', 'b', 'c', 'd'] }] }, status: 400, error: /datatype must be a numeric type/ },
-    { name: 'OIP unknown output', path: '/v2/models/iris/infer', body: { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'x' }] }, status: 400, error: /outputs\[0\]\.name must be one of label, probabilities/ },
-    { name: 'path traversal in a model name', path: '/v2/models/..%2f..%2fetc/infer', body: { inputs: [] }, status: 400, error: /invalid model name/ },
+    {
+      name: 'unknown version (OIP)',
+      path: '/v2/models/iris/versions/9/infer',
+      body: { inputs: [] },
+      status: 404,
+      error: /model 'iris' version 9 not found/,
+    },
+    {
+      name: 'bad version (OIP)',
+      path: '/v2/models/iris/versions/1x/infer',
+      body: { inputs: [] },
+      status: 400,
+      error: /version must be a positive whole number/,
+    },
+    {
+      name: 'OIP wrong shape',
+      path: '/v2/models/iris/infer',
+      body: { inputs: [{ name: 'input', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] },
+      status: 400,
+      error: /shape \[1,3\] does not match \[N, 4\]/,
+    },
+    {
+      name: 'OIP data count',
+      path: '/v2/models/iris/infer',
+      body: { inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] },
+      status: 400,
+      error: /data has 4 values, its shape needs 8/,
+    },
+    {
+      name: 'OIP string datum',
+      path: '/v2/models/iris/infer',
+      body: { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 'x', 4] }] },
+      status: 400,
+      error: /inputs\[0\]\.data\[2\] must be a finite number/,
+    },
+    {
+      name: 'OIP missing column',
+      path: '/v2/models/iris/infer',
+      body: { inputs: [{ name: 'sepal_length', shape: [1], datatype: 'FP32', data: [1] }] },
+      status: 400,
+      error: /missing inputs "sepal_width", "petal_length", "petal_width"/,
+    },
+    {
+      name: 'OIP bytes datatype',
+      path: '/v2/models/iris/infer',
+      body: { inputs: [{ name: 'input', shape: [1, 4], datatype: 'BYTES', data: ['a', 'b', 'c', 'd'] }] },
+      status: 400,
+      error: /datatype must be a numeric type/,
+    },
+    {
+      name: 'OIP unknown output',
+      path: '/v2/models/iris/infer',
+      body: { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'x' }] },
+      status: 400,
+      error: /outputs\[0\]\.name must be one of label, probabilities/,
+    },
+    {
+      name: 'path traversal in a model name',
+      path: '/v2/models/..%2f..%2fetc/infer',
+      body: { inputs: [] },
+      status: 400,
+      error: /invalid model name/,
+    },
   ];
   for (const c of cases) {
     test(c.name, async () => {

@@ -47,7 +47,10 @@ describe('the extension starts one server, whoever asks', () => {
       await h.server.ensure(); // running: nothing to do
       assert.equal(h.spawns(), 1);
       // The server's pino lines arrive with their level, as text.
-      assert.ok(h.lines.some(([level, text]) => level === 'info' && /listening/i.test(text)), JSON.stringify(h.lines));
+      assert.ok(
+        h.lines.some(([level, text]) => level === 'info' && /listening/i.test(text)),
+        JSON.stringify(h.lines),
+      );
       assert.ok(!h.lines.some(([, text]) => text.startsWith('{')), 'no raw JSON in the channel');
     } finally {
       const pid = h.server.pid!;

@@ -6,7 +6,7 @@ import type { ServerStatus } from '../../common/contract';
 import { mlops, tempDataDir } from '../helpers/cli';
 import { SAMPLE, post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 
-const served = async (s: TestServer) => ((await (await fetch(`${s.url}/api/status`, { headers: s.apiHeaders })).json()) as ServerStatus);
+const served = async (s: TestServer) => (await (await fetch(`${s.url}/api/status`, { headers: s.apiHeaders })).json()) as ServerStatus;
 
 describe('hot swap', () => {
   let s: TestServer;
@@ -39,11 +39,12 @@ describe('hot swap', () => {
       connections: 32,
       duration: 4,
       // autocannon hands over the parser's raw header list, [name, value, …] (its typings say otherwise)
-      setupClient: (client) => client.on('headers', (h) => {
-        const headers = (h as unknown as { headers: string[] }).headers;
-        const i = headers.findIndex((x, k) => k % 2 === 0 && x.toLowerCase() === 'x-model-version');
-        if (i >= 0) versions.add(headers[i + 1]);
-      }),
+      setupClient: (client) =>
+        client.on('headers', (h) => {
+          const headers = (h as unknown as { headers: string[] }).headers;
+          const i = headers.findIndex((x, k) => k % 2 === 0 && x.toLowerCase() === 'x-model-version');
+          if (i >= 0) versions.add(headers[i + 1]);
+        }),
     });
     let swaps = 0;
     const promoter = (async () => {

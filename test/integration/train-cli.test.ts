@@ -21,17 +21,31 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
     assert.deepEqual(run.registered, { model: 'iris', version: 1 });
     assert.ok(run.metrics.accuracy >= 0.9, `accuracy ${run.metrics.accuracy}`);
     assert.equal(run.metrics.onnx_parity, 1);
-    assert.deepEqual(run.steps.map((s) => [s.name, s.status]), [
-      ['etl', 'succeeded'], ['train', 'succeeded'], ['export', 'succeeded'],
-      ['evaluate', 'succeeded'], ['gate', 'succeeded'], ['register', 'succeeded'],
-    ]);
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.status]),
+      [
+        ['etl', 'succeeded'],
+        ['train', 'succeeded'],
+        ['export', 'succeeded'],
+        ['evaluate', 'succeeded'],
+        ['gate', 'succeeded'],
+        ['register', 'succeeded'],
+      ],
+    );
     for (const s of run.steps) assert.ok(fs.statSync(s.logFile).size > 0, `log of ${s.name}`);
     for (const a of ['model.onnx', 'dataset.json', 'evaluation.json', 'confusion_matrix.svg', 'train.csv', 'test.csv']) {
       assert.ok(run.artifacts.includes(a), `artifact ${a} recorded`);
       assert.ok(fs.existsSync(path.join(run.runDir, 'artifacts', a)), `artifact ${a} on disk`);
     }
-    assert.match(fs.readFileSync(path.join(run.runDir, 'artifacts', 'confusion_matrix.svg'), 'utf8'), /^<svg[\s\S]*Virginica[\s\S]*<\/svg>\s*$/);
-    const events = fs.readFileSync(path.join(run.runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.match(
+      fs.readFileSync(path.join(run.runDir, 'artifacts', 'confusion_matrix.svg'), 'utf8'),
+      /^<svg[\s\S]*Virginica[\s\S]*<\/svg>\s*$/,
+    );
+    const events = fs
+      .readFileSync(path.join(run.runDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(events[0].type, 'run.started');
     assert.equal(events.at(-1).type, 'run.finished');
     assert.equal(events.filter((e) => e.type === 'step.finished').length, 6);
@@ -41,7 +55,10 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
     const v = json<ModelVersion>(mlops(dir, ['models', 'show', 'iris/1', '--json']));
     assert.ok(fs.existsSync(v.path) && v.path.startsWith(dir));
     assert.match(v.sha256, /^[0-9a-f]{64}$/);
-    assert.deepEqual(v.signature.features.map((f) => f.name), ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    assert.deepEqual(
+      v.signature.features.map((f) => f.name),
+      ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+    );
     assert.deepEqual(v.signature.classLabels, ['Setosa', 'Versicolor', 'Virginica']);
     assert.equal(v.signature.target, 'variety');
     assert.equal(v.signature.features[2].min, 1);
@@ -64,10 +81,19 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
     const move = JSON.parse(p.stdout) as AliasMove;
     assert.deepEqual([move.fromVersion, move.toVersion, move.alias], [1, 2, 'production']);
     const model = versionsOf(dir)!;
-    assert.deepEqual(model.versions.map((v) => v.version), [2, 1]);
+    assert.deepEqual(
+      model.versions.map((v) => v.version),
+      [2, 1],
+    );
     assert.deepEqual(model.versions[0].aliases.sort(), ['latest', 'production']);
     assert.equal(model.versions[0].params.trainer, 'logistic_regression');
-    assert.deepEqual(model.history.map((h) => [h.alias, h.fromVersion, h.toVersion]), [['production', null, 1], ['production', 1, 2]]);
+    assert.deepEqual(
+      model.history.map((h) => [h.alias, h.fromVersion, h.toVersion]),
+      [
+        ['production', null, 1],
+        ['production', 1, 2],
+      ],
+    );
     assert.equal(json<ModelVersion>(mlops(dir, ['models', 'show', 'iris@production', '--json'])).version, 2);
   });
 
@@ -107,17 +133,21 @@ describe('the gate', () => {
 
 describe('a step written in another language', () => {
   const python = pythonWithOnnx();
-  test('a Python command step trains a model that is evaluated, gated and registered', { skip: needs(python !== null, 'python3 with numpy and onnx (apt-get install python3-numpy python3-onnx)') }, () => {
-    const dir = tempDataDir();
-    const r = mlops(dir, ['train', path.join('pipeline', 'examples', 'python', 'pipeline.ts'), '--param', `python=${python}`, '--json']);
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    const run = JSON.parse(r.stdout) as RunRecord;
-    assert.deepEqual(run.registered, { model: 'iris-python', version: 1 });
-    assert.ok(run.metrics.accuracy >= 0.9);
-    assert.equal(run.metrics.onnx_parity, 1);
-    assert.ok(run.metrics.python_train_accuracy > 0.9, 'metrics written by the Python step are recorded');
-    assert.match(fs.readFileSync(run.steps[1].logFile, 'utf8'), /trained softmax regression on 120 rows/);
-  });
+  test(
+    'a Python command step trains a model that is evaluated, gated and registered',
+    { skip: needs(python !== null, 'python3 with numpy and onnx (apt-get install python3-numpy python3-onnx)') },
+    () => {
+      const dir = tempDataDir();
+      const r = mlops(dir, ['train', path.join('pipeline', 'examples', 'python', 'pipeline.ts'), '--param', `python=${python}`, '--json']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const run = JSON.parse(r.stdout) as RunRecord;
+      assert.deepEqual(run.registered, { model: 'iris-python', version: 1 });
+      assert.ok(run.metrics.accuracy >= 0.9);
+      assert.equal(run.metrics.onnx_parity, 1);
+      assert.ok(run.metrics.python_train_accuracy > 0.9, 'metrics written by the Python step are recorded');
+      assert.match(fs.readFileSync(run.steps[1].logFile, 'utf8'), /trained softmax regression on 120 rows/);
+    },
+  );
 });
 
 describe('concurrent runs', () => {
@@ -126,7 +156,10 @@ describe('concurrent runs', () => {
     const [a, b] = await Promise.all([mlopsAsync(dir, ['train', '-q']).done, mlopsAsync(dir, ['train', '-q']).done]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    assert.deepEqual(versionsOf(dir)!.versions.map((v) => v.version), [2, 1]);
+    assert.deepEqual(
+      versionsOf(dir)!.versions.map((v) => v.version),
+      [2, 1],
+    );
   });
 });
 
@@ -157,9 +190,24 @@ describe('errors: one line naming the file, line, column or step; run failed; no
       args: () => ['--param', `data=${csv('text.csv', header + good.replace(/^4\.9,3,/m, '4.9,three,'))}`, '--param', 'maxBadRowShare=0'],
       message: /text\.csv:3: column 'sepal_width': 'three' is not a finite number \(1 of 150 rows are bad/,
     },
-    { name: 'unknown param', args: () => ['--param', 'colour=blue'], message: /unknown param 'colour' for pipeline iris \(known: data, /, code: 2 },
-    { name: 'wrong param type', args: () => ['--param', 'nEstimators=many'], message: /param 'nEstimators' expects an integer, got 'many'/, code: 2 },
-    { name: 'param out of range', args: () => ['--param', 'testSize=2'], message: /param 'testSize' expects a number <= 0.9, got '2'/, code: 2 },
+    {
+      name: 'unknown param',
+      args: () => ['--param', 'colour=blue'],
+      message: /unknown param 'colour' for pipeline iris \(known: data, /,
+      code: 2,
+    },
+    {
+      name: 'wrong param type',
+      args: () => ['--param', 'nEstimators=many'],
+      message: /param 'nEstimators' expects an integer, got 'many'/,
+      code: 2,
+    },
+    {
+      name: 'param out of range',
+      args: () => ['--param', 'testSize=2'],
+      message: /param 'testSize' expects a number <= 0.9, got '2'/,
+      code: 2,
+    },
     { name: 'missing data file', args: () => ['--param', 'data=nowhere.csv'], message: /nowhere\.csv: cannot read \(ENOENT\)/ },
     {
       name: 'failing step',
@@ -176,7 +224,11 @@ describe('errors: one line naming the file, line, column or step; run failed; no
       args: () => [path.join(FIXTURES, 'pipelines', 'command-steps.ts'), '--param', 'mode=no-model'],
       message: /step 'train': command `sh -c .*` exited 0 but wrote no model\.onnx in /,
     },
-    { name: 'missing pipeline module', args: () => ['no/such/pipeline.ts'], message: /cannot load pipeline .*no\/such\/pipeline\.ts: no such file/ },
+    {
+      name: 'missing pipeline module',
+      args: () => ['no/such/pipeline.ts'],
+      message: /cannot load pipeline .*no\/such\/pipeline\.ts: no such file/,
+    },
   ];
 
   for (const c of cases) {

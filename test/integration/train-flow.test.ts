@@ -55,15 +55,20 @@ describe('the train flow always ends', () => {
   test('when the stream drops mid-run, it falls back to polling', async () => {
     const events = stream(api);
     let dropped = false;
-    const run = await runToEnd(api, events, { pipeline: SLOW, params: { seconds: 1 } }, {
-      pollMs: 100,
-      onEvent: (e) => {
-        if (e.type === 'run.started') {
-          events.dispose(); // gone for good: no reconnection, no replay
-          dropped = true;
-        }
+    const run = await runToEnd(
+      api,
+      events,
+      { pipeline: SLOW, params: { seconds: 1 } },
+      {
+        pollMs: 100,
+        onEvent: (e) => {
+          if (e.type === 'run.started') {
+            events.dispose(); // gone for good: no reconnection, no replay
+            dropped = true;
+          }
+        },
       },
-    });
+    );
     assert.ok(dropped);
     assert.equal(run.status, 'succeeded');
   });
@@ -71,10 +76,15 @@ describe('the train flow always ends', () => {
   test('cancel ends the run, and the flow with it', async () => {
     const cancel = new AbortController();
     const began = Date.now();
-    const run = await runToEnd(api, stream(api), { pipeline: SLOW, params: { seconds: 60 } }, {
-      onEvent: (e) => e.type === 'step.started' && cancel.abort(),
-      signal: cancel.signal,
-    });
+    const run = await runToEnd(
+      api,
+      stream(api),
+      { pipeline: SLOW, params: { seconds: 60 } },
+      {
+        onEvent: (e) => e.type === 'step.started' && cancel.abort(),
+        signal: cancel.signal,
+      },
+    );
     assert.equal(run.status, 'cancelled');
     assert.ok(Date.now() - began < 20_000, 'well before the step would have ended');
     await waitFor('the runner to exit', async () => ((await api.status()).activeRuns.length === 0 ? true : undefined));

@@ -29,7 +29,10 @@ test('concurrent requests share session runs and each gets exactly its own rows 
   });
   const results = await Promise.all(requests.map((r) => r.promise));
   assert.ok(calls.length < 10, `50 requests in ${calls.length} runs`);
-  assert.equal(calls.reduce((a, c) => a + c, 0), requests.reduce((a, r) => a + r.n, 0));
+  assert.equal(
+    calls.reduce((a, c) => a + c, 0),
+    requests.reduce((a, r) => a + r.n, 0),
+  );
   results.forEach((res, i) => {
     const { n, rows } = requests[i];
     assert.equal(res.classes.length, n);
@@ -42,9 +45,15 @@ test('maxRows caps a batch; a request bigger than maxRows runs alone', async () 
   const calls: number[] = [];
   const b = new Batcher(fakeRun(calls), 2, 2, { maxRows: 8, maxWaitMs: 0 });
   await Promise.all([...Array(10)].map(() => b.submit(new Float32Array(6), 3)).concat([b.submit(new Float32Array(40), 20)]));
-  assert.ok(calls.every((n) => n <= 8 || n === 20), JSON.stringify(calls));
+  assert.ok(
+    calls.every((n) => n <= 8 || n === 20),
+    JSON.stringify(calls),
+  );
   assert.ok(calls.includes(20));
-  assert.equal(calls.reduce((a, c) => a + c, 0), 50);
+  assert.equal(
+    calls.reduce((a, c) => a + c, 0),
+    50,
+  );
 });
 
 test('a failing run rejects every request of its batch, and the next batch runs', async () => {
@@ -60,7 +69,10 @@ test('a failing run rejects every request of its batch, and the next batch runs'
     { maxRows: 100, maxWaitMs: 0 },
   );
   const first = await Promise.allSettled([b.submit(new Float32Array(2), 1), b.submit(new Float32Array(2), 1)]);
-  assert.deepEqual(first.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    first.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
   fail = false;
   assert.equal((await b.submit(new Float32Array(2), 1)).classes.length, 1);
 });

@@ -56,14 +56,21 @@ test('a window from the training distribution shows no drift', () => {
   const snap = monitorWith(sample(1000, 2)).snapshot();
   assert.equal(snap.windowRows, 1000);
   assert.equal(snap.windowSize, 1000);
-  assert.deepEqual(snap.features.map((f) => f.name), FEATURES);
+  assert.deepEqual(
+    snap.features.map((f) => f.name),
+    FEATURES,
+  );
   for (const [j, f] of snap.features.entries()) {
     assert.ok(f.psi >= 0 && f.psi < 0.1, `${f.name} psi ${f.psi}`);
     assert.ok(f.ks > 0 && f.ks < 0.1, `${f.name} ks ${f.ks}`);
     close(f.mean, MEANS[j], `${f.name} mean`, 0.1 * STDS[j]);
   }
   assert.deepEqual(snap.classes.labels, LABELS);
-  close(snap.classes.shares.reduce((a, b) => a + b, 0), 1, 'class shares sum');
+  close(
+    snap.classes.shares.reduce((a, b) => a + b, 0),
+    1,
+    'class shares sum',
+  );
   assert.ok(snap.classes.psi < 0.1, `class psi ${snap.classes.psi}`);
   assert.ok(snap.classes.jensenShannon < 0.1, `js ${snap.classes.jensenShannon}`);
 });
@@ -90,16 +97,13 @@ test('predictions concentrating on one class move class shares, PSI and JS', () 
   assert.deepEqual(classes.shares, [0, 0, 1]);
   const [p0, p1, p2] = reference.classShares;
   const expectedPsi =
-    (PSI_EPSILON - p0) * Math.log(PSI_EPSILON / p0) +
-    (PSI_EPSILON - p1) * Math.log(PSI_EPSILON / p1) +
-    (1 - p2) * Math.log(1 / p2);
+    (PSI_EPSILON - p0) * Math.log(PSI_EPSILON / p0) + (PSI_EPSILON - p1) * Math.log(PSI_EPSILON / p1) + (1 - p2) * Math.log(1 / p2);
   close(classes.psi, expectedPsi, 'class psi');
   assert.ok(classes.psi > 1, `class psi ${classes.psi}`);
   // JS divergence of a point mass against q: the only mass p=1 sits in class 2, m = (p + q) / 2.
   const m2 = (1 + p2) / 2;
   const divergence =
-    0.5 * Math.log2(1 / m2) +
-    0.5 * (p0 * Math.log2(p0 / (p0 / 2)) + p1 * Math.log2(p1 / (p1 / 2)) + p2 * Math.log2(p2 / m2));
+    0.5 * Math.log2(1 / m2) + 0.5 * (p0 * Math.log2(p0 / (p0 / 2)) + p1 * Math.log2(p1 / (p1 / 2)) + p2 * Math.log2(p2 / m2));
   close(classes.jensenShannon, Math.sqrt(divergence), 'js');
   assert.ok(classes.jensenShannon > 0.5, `js ${classes.jensenShannon}`);
   // Inputs did not change: the feature drift stays low.
@@ -113,7 +117,7 @@ test('the ring buffer keeps only the last windowSize rows', () => {
   assert.ok(monitor.snapshot().features.every((f) => f.psi > 0.25 && f.ks > 0.5));
   // Then 1500 rows from the training distribution, in uneven batches that wrap the buffer.
   const fresh = sample(1500, 6);
-  for (let start = 0; start < 1500; ) {
+  for (let start = 0; start < 1500;) {
     const end = Math.min(1500, start + 1 + (start % 97));
     monitor.observe(fresh.X.slice(start, end).flat(), fresh.y.slice(start, end));
     start = end;

@@ -33,28 +33,50 @@ const refused = (module: RegExp) => (err: unknown) => {
 };
 
 test('importing better-sqlite3 or onnxruntime-node fails the build, naming the module and its importer', async () => {
-  await assert.rejects(bundle(`import Database from 'better-sqlite3';\nexport const db = Database;`), refused(/Found: better-sqlite3 \(imported by entry\.ts\)/));
+  await assert.rejects(
+    bundle(`import Database from 'better-sqlite3';\nexport const db = Database;`),
+    refused(/Found: better-sqlite3 \(imported by entry\.ts\)/),
+  );
   await assert.rejects(bundle(`export { InferenceSession } from 'onnxruntime-node';`), refused(/onnxruntime-node/));
 });
 
 test('a native package left external is refused too', async () => {
-  await assert.rejects(bundle(`import Database from 'better-sqlite3';\nexport const db = Database;`, { external: ['vscode', 'better-sqlite3'] }), refused(/Found: better-sqlite3/));
+  await assert.rejects(
+    bundle(`import Database from 'better-sqlite3';\nexport const db = Database;`, { external: ['vscode', 'better-sqlite3'] }),
+    refused(/Found: better-sqlite3/),
+  );
 });
 
 test("the metafile check finds native code however it got in: bundled from a package's folder, or left external", async () => {
   const build = (external: string[]) =>
     esbuild.build({
-      stdin: { contents: `import Database from 'better-sqlite3';\nexport const db = Database;`, resolveDir: ROOT, sourcefile: 'entry.ts', loader: 'ts' },
-      bundle: true, platform: 'node', write: false, logLevel: 'silent', metafile: true, outfile: 'out.js', external,
+      stdin: {
+        contents: `import Database from 'better-sqlite3';\nexport const db = Database;`,
+        resolveDir: ROOT,
+        sourcefile: 'entry.ts',
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+      metafile: true,
+      outfile: 'out.js',
+      external,
     });
-  assert.deepEqual(nativeModulesIn((await build([])).metafile), [{ module: 'node_modules/better-sqlite3/lib/index.js', importer: 'entry.ts' }]);
+  assert.deepEqual(nativeModulesIn((await build([])).metafile), [
+    { module: 'node_modules/better-sqlite3/lib/index.js', importer: 'entry.ts' },
+  ]);
   assert.deepEqual(nativeModulesIn((await build(['better-sqlite3'])).metafile), [{ module: 'better-sqlite3', importer: 'entry.ts' }]);
 });
 
 test('a .node binary is refused', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-native-'));
   fs.writeFileSync(path.join(dir, 'addon.node'), 'not really a binary');
-  await assert.rejects(bundle(`export const addon = require('./addon.node');`, { loader: { '.node': 'file' }, outdir: dir }, dir), refused(/addon\.node/));
+  await assert.rejects(
+    bundle(`export const addon = require('./addon.node');`, { loader: { '.node': 'file' }, outdir: dir }, dir),
+    refused(/addon\.node/),
+  );
 });
 
 test('the real extension entry and plain Node imports pass', async () => {

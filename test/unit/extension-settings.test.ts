@@ -86,13 +86,21 @@ function extensionSources(): (readonly [string, string])[] {
 test('every command is registered through the one wrapper, and every contributed command is registered', () => {
   const sources = extensionSources();
   const direct = sources.filter(([f, text]) => f !== path.join('commands', 'register.ts') && text.includes('registerCommand('));
-  assert.deepEqual(direct.map(([f]) => f), []);
+  assert.deepEqual(
+    direct.map(([f]) => f),
+    [],
+  );
   const registered = new Set(sources.flatMap(([, text]) => [...text.matchAll(/command\(d, '([\w.]+)'/g)].map((m) => m[1])));
-  assert.deepEqual(manifest.contributes.commands.map((c) => c.command).filter((id) => !registered.has(id)), []);
+  assert.deepEqual(
+    manifest.contributes.commands.map((c) => c.command).filter((id) => !registered.has(id)),
+    [],
+  );
 });
 
 test("'production' is written nowhere in the extension's code: mlops.defaultAlias decides", () => {
-  const hits = extensionSources().filter(([, text]) => text.includes("'production'")).map(([f]) => f);
+  const hits = extensionSources()
+    .filter(([, text]) => text.includes("'production'"))
+    .map(([f]) => f);
   // The fallback default, and the server's own default.
   assert.deepEqual(hits.sort(), [path.join('server', 'server-process.ts'), 'settings-check.ts']);
 });

@@ -9,12 +9,17 @@ const SDK = path.join(ROOT, 'pipeline', 'sdk');
 
 function pipelineFile(steps: string): string {
   const file = path.join(tempDataDir('mlops-pipe-'), 'p.ts');
-  fs.writeFileSync(file, `import { definePipeline } from ${JSON.stringify(SDK)};\nexport default definePipeline({ name: 'p', params: {}, steps: ${steps} });\n`);
+  fs.writeFileSync(
+    file,
+    `import { definePipeline } from ${JSON.stringify(SDK)};\nexport default definePipeline({ name: 'p', params: {}, steps: ${steps} });\n`,
+  );
   return file;
 }
 
 test('steps run dependencies first, in declaration order otherwise', () => {
-  const loaded = loadPipeline(pipelineFile(`{ c: { needs: ['b'], run() {} }, a: { run() {} }, b: { needs: ['a'], run() {} }, d: { command: ['true'] } }`));
+  const loaded = loadPipeline(
+    pipelineFile(`{ c: { needs: ['b'], run() {} }, a: { run() {} }, b: { needs: ['a'], run() {} }, d: { command: ['true'] } }`),
+  );
   assert.deepEqual(loaded.order, ['a', 'b', 'c', 'd']);
   assert.equal(loaded.pipeline.name, 'p');
 });

@@ -39,7 +39,15 @@ test('renders a standalone, well-formed SVG with title, labels, axes and counts'
 });
 
 test('cells are shaded by their share of the true-class row', () => {
-  const svg = confusionMatrixSvg([[3, 1, 0], [0, 0, 0], [0, 2, 6]], ['a', 'b', 'c'], 't');
+  const svg = confusionMatrixSvg(
+    [
+      [3, 1, 0],
+      [0, 0, 0],
+      [0, 2, 6],
+    ],
+    ['a', 'b', 'c'],
+    't',
+  );
   const fills = [...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="\d+" height="\d+" fill="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(fills.length, 9);
   const darkness = (rgb: string) => 765 - (rgb.match(/\d+/g) ?? []).map(Number).reduce((a, b) => a + b, 0);
@@ -52,7 +60,14 @@ test('cells are shaded by their share of the true-class row', () => {
 });
 
 test('labels and title are XML-escaped', () => {
-  const svg = confusionMatrixSvg([[1, 0], [0, 1]], ['a<b', 'R&D "x"'], "Tom's <model>");
+  const svg = confusionMatrixSvg(
+    [
+      [1, 0],
+      [0, 1],
+    ],
+    ['a<b', 'R&D "x"'],
+    "Tom's <model>",
+  );
   assertWellFormed(svg);
   assert.ok(svg.includes('a&lt;b'));
   assert.ok(svg.includes('R&amp;D &quot;x&quot;'));

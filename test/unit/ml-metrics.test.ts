@@ -44,7 +44,10 @@ test('empty input gives zeros, not NaN', () => {
   const report = classificationReport([], [], ['x', 'y']);
   assert.equal(report.accuracy, 0);
   assert.equal(report.macroF1, 0);
-  assert.deepEqual(report.confusion, [[0, 0], [0, 0]]);
+  assert.deepEqual(report.confusion, [
+    [0, 0],
+    [0, 0],
+  ]);
 });
 
 test('mismatched lengths and unknown class indexes are rejected', () => {

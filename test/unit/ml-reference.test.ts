@@ -21,7 +21,10 @@ const y = [0, 1, 1, 2, 2];
 test('per-feature statistics, deciles and histograms on known values', () => {
   const ref = trainingReference(X, y, ['spread', 'spike', 'flat'], 4, 4);
   assert.equal(ref.rows, 5);
-  assert.deepEqual(ref.features.map((f) => f.name), ['spread', 'spike', 'flat']);
+  assert.deepEqual(
+    ref.features.map((f) => f.name),
+    ['spread', 'spike', 'flat'],
+  );
 
   const [spread, spike, flat] = ref.features;
   assert.equal(spread.count, 5);

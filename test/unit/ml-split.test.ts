@@ -16,7 +16,12 @@ function countByClass(rows: number[]): Map<number, number> {
 
 test('the fixture mixes classes', () => {
   assert.equal(y.length, 53);
-  assert.deepEqual([...countByClass(y.map((_, i) => i))].sort(), [[0, 40], [1, 10], [2, 2], [3, 1]]);
+  assert.deepEqual([...countByClass(y.map((_, i) => i))].sort(), [
+    [0, 40],
+    [1, 10],
+    [2, 2],
+    [3, 1],
+  ]);
 });
 
 test('each class keeps its share in test; small classes get one test row, a singleton stays in train', () => {
@@ -31,9 +36,18 @@ test('each class keeps its share in test; small classes get one test row, a sing
 
 test('train and test partition the rows, each ascending', () => {
   const { train, test: testRows } = stratifiedSplit(y, 0.3, 1);
-  assert.deepEqual([...train, ...testRows].sort((a, b) => a - b), y.map((_, i) => i));
-  assert.deepEqual(train, [...train].sort((a, b) => a - b));
-  assert.deepEqual(testRows, [...testRows].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...train, ...testRows].sort((a, b) => a - b),
+    y.map((_, i) => i),
+  );
+  assert.deepEqual(
+    train,
+    [...train].sort((a, b) => a - b),
+  );
+  assert.deepEqual(
+    testRows,
+    [...testRows].sort((a, b) => a - b),
+  );
 });
 
 test('the same seed gives the same split, another seed a different one', () => {

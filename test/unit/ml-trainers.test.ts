@@ -95,7 +95,10 @@ for (const trainer of trainers) {
         assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-9);
         assert.ok(row.every((p) => p >= 0 && p <= 1));
       }
-      assert.deepEqual(model.predict(iris.X), proba.map((row) => argmax(row)));
+      assert.deepEqual(
+        model.predict(iris.X),
+        proba.map((row) => argmax(row)),
+      );
     });
 
     test('ONNX export matches predict and predictProba on every iris row', async () => {
@@ -106,7 +109,11 @@ for (const trainer of trainers) {
     test('ONNX export of a two-class model matches too', async () => {
       const rows = iris.y.flatMap((label, i) => (label > 0 ? [i] : []));
       const X = pick(rows, iris.X);
-      const binary = trainer.train(X, pick(rows, iris.y).map((label) => label - 1), 2);
+      const binary = trainer.train(
+        X,
+        pick(rows, iris.y).map((label) => label - 1),
+        2,
+      );
       const labels = binary.predict(X);
       assert.ok(labels.includes(0) && labels.includes(1), 'both classes are predicted');
       await assertOnnxParity(binary, X);
@@ -174,7 +181,18 @@ describe('shared classifier rules', () => {
 
   test('trainers reject malformed data', () => {
     for (const trainer of trainers) {
-      assert.throws(() => trainer.train([[1, 2], [3, 4]], [0, 2], 2), /not a class index/);
+      assert.throws(
+        () =>
+          trainer.train(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            [0, 2],
+            2,
+          ),
+        /not a class index/,
+      );
       assert.throws(() => trainer.train([[1, 2], [3]], [0, 1], 2), /row 1 has 1 features/);
       assert.throws(() => trainer.train([[1, 2]], [0, 1], 2), /1 rows but y has 2/);
     }
@@ -214,6 +232,9 @@ describe('cancellation checkpoints (how a cancelled run stops training)', () => 
     trainSoftmaxRegression(iris.X, iris.y, 3, { epochs: 40, learningRate: 0.5, l2: 0, checkpoint: counted.checkpoint });
     assert.equal(counted.calls(), 40);
     const stopping = stopAfter(5);
-    assert.throws(() => trainSoftmaxRegression(iris.X, iris.y, 3, { epochs: 40, learningRate: 0.5, l2: 0, checkpoint: stopping.checkpoint }), /call 6/);
+    assert.throws(
+      () => trainSoftmaxRegression(iris.X, iris.y, 3, { epochs: 40, learningRate: 0.5, l2: 0, checkpoint: stopping.checkpoint }),
+      /call 6/,
+    );
   });
 });

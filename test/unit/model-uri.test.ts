@@ -15,7 +15,10 @@ test("MLflow's model URIs and the short forms name the same thing", () => {
 test('modelUri writes what parseModelRef reads (what "Copy Model URI" copies)', () => {
   assert.equal(modelUri('iris', 3), 'models:/iris/3');
   assert.equal(modelUri('iris', 'production'), 'models:/iris@production');
-  for (const [name, selector] of [['iris', 12], ['my-model.v2', 'staging']] as const) {
+  for (const [name, selector] of [
+    ['iris', 12],
+    ['my-model.v2', 'staging'],
+  ] as const) {
     assert.deepEqual(parseModelRef(modelUri(name, selector)), { name, selector });
   }
 });

@@ -10,12 +10,18 @@ const specs = {
   trainer: param.enum(['rf', 'lr'], 'rf'),
   data: param.path('data.csv'),
 };
-const resolve = (given: Record<string, string>) => resolveParams('demo', specs, given, (v, isDefault) => `${isDefault ? '/pipe' : '/cwd'}/${v}`);
+const resolve = (given: Record<string, string>) =>
+  resolveParams('demo', specs, given, (v, isDefault) => `${isDefault ? '/pipe' : '/cwd'}/${v}`);
 
 test('defaults fill in, values parse to their types, paths resolve by origin', () => {
   assert.deepEqual(resolve({}), { seed: 42, rate: 0.1, name: 'iris', fast: false, trainer: 'rf', data: '/pipe/data.csv' });
   assert.deepEqual(resolve({ seed: '7', rate: '1e-3', fast: 'true', trainer: 'lr', data: 'x.csv', name: '' }), {
-    seed: 7, rate: 0.001, name: '', fast: true, trainer: 'lr', data: '/cwd/x.csv',
+    seed: 7,
+    rate: 0.001,
+    name: '',
+    fast: true,
+    trainer: 'lr',
+    data: '/cwd/x.csv',
   });
 });
 

@@ -88,9 +88,36 @@ test('record + flush + read back exact values, one row per input row', async () 
   assert.equal(await log.flush(), 0, 'nothing left to write');
   assert.deepEqual(log.stats(), { enabled: true, queued: 0, written: 3, dropped: 0, flushes: 1 });
   const expected: PredictionLogEntry[] = [
-    { at: T0 + 1000, requestId: 'req-1', model: 'iris', version: 3, inputs: { a: 1, b: -1, c: 0.5 }, label: 'label-1-0', probabilities: [0.25, 0.75], latencyMs: 2.5 },
-    { at: T0 + 1000, requestId: 'req-1', model: 'iris', version: 3, inputs: { a: 1.1, b: -1, c: 1.5 }, label: 'label-1-1', probabilities: [0.25, 0.75], latencyMs: 2.5 },
-    { at: T0 + 2000, requestId: 'req-2', model: 'other', version: 7, inputs: { a: 2, b: -2, c: 0.5 }, label: 'label-2-0', probabilities: null, latencyMs: 3.5 },
+    {
+      at: T0 + 1000,
+      requestId: 'req-1',
+      model: 'iris',
+      version: 3,
+      inputs: { a: 1, b: -1, c: 0.5 },
+      label: 'label-1-0',
+      probabilities: [0.25, 0.75],
+      latencyMs: 2.5,
+    },
+    {
+      at: T0 + 1000,
+      requestId: 'req-1',
+      model: 'iris',
+      version: 3,
+      inputs: { a: 1.1, b: -1, c: 1.5 },
+      label: 'label-1-1',
+      probabilities: [0.25, 0.75],
+      latencyMs: 2.5,
+    },
+    {
+      at: T0 + 2000,
+      requestId: 'req-2',
+      model: 'other',
+      version: 7,
+      inputs: { a: 2, b: -2, c: 0.5 },
+      label: 'label-2-0',
+      probabilities: null,
+      latencyMs: 3.5,
+    },
   ];
   assert.deepEqual(readLog(dir), expected);
   assert.deepEqual(readLog(dir, { since: T0 + 1500 }), expected.slice(2));
@@ -109,7 +136,18 @@ test('float32 tensors are stored as the decimals they came from; the caller may 
   const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
   const rows = Float32Array.from([5.1, 3.5, 1.4, 0.2]);
   const probs = Float32Array.from([0.9, 0.07, 0.03]);
-  log.record({ at: T0, requestId: 'r', model: 'iris', version: 1, features: ['sl', 'sw', 'pl', 'pw'], rows, labels: ['setosa'], probabilities: probs, nClasses: 3, latencyMs: 0.8 });
+  log.record({
+    at: T0,
+    requestId: 'r',
+    model: 'iris',
+    version: 1,
+    features: ['sl', 'sw', 'pl', 'pw'],
+    rows,
+    labels: ['setosa'],
+    probabilities: probs,
+    nClasses: 3,
+    latencyMs: 0.8,
+  });
   rows.fill(99);
   probs.fill(99);
   await log.flush();
@@ -157,7 +195,16 @@ test('close() resolves once everything is committed, is idempotent, and later re
   const again = PredictionLog.open({ dataDir: dir });
   const rows = readLog(dir);
   assert.equal(rows.length, 750);
-  assert.deepEqual(rows[749], { at: T0 + 249_000, requestId: 'req-249', model: 'iris', version: 3, inputs: { a: 249.2, b: -249, c: 2.5 }, label: 'label-249-2', probabilities: [0.25, 0.75], latencyMs: 250.5 });
+  assert.deepEqual(rows[749], {
+    at: T0 + 249_000,
+    requestId: 'req-249',
+    model: 'iris',
+    version: 3,
+    inputs: { a: 249.2, b: -249, c: 2.5 },
+    label: 'label-249-2',
+    probabilities: [0.25, 0.75],
+    latencyMs: 250.5,
+  });
   await again.close();
 });
 
@@ -172,9 +219,16 @@ test('a full queue drops rows, counts them and makes record() return false; rows
   assert.equal(log.record(request(9, 1)), false, 'handed over but not committed: still no room');
   assert.deepEqual(log.stats(), { enabled: true, queued: 5, written: 0, dropped: 3, flushes: 0 });
   assert.equal(await flushed, 5);
-  assert.deepEqual(readLog(dir).map((e) => [e.requestId, e.label]), [
-    ['req-1', 'label-1-0'], ['req-1', 'label-1-1'], ['req-1', 'label-1-2'], ['req-2', 'label-2-0'], ['req-2', 'label-2-1'],
-  ]);
+  assert.deepEqual(
+    readLog(dir).map((e) => [e.requestId, e.label]),
+    [
+      ['req-1', 'label-1-0'],
+      ['req-1', 'label-1-1'],
+      ['req-1', 'label-1-2'],
+      ['req-2', 'label-2-0'],
+      ['req-2', 'label-2-1'],
+    ],
+  );
   assert.equal(log.record(request(4, 5)), true, 'room again after the flush');
   assert.deepEqual(log.stats(), { enabled: true, queued: 5, written: 5, dropped: 3, flushes: 1 });
   await log.close();
@@ -202,7 +256,10 @@ test('a flush blocked by another writer fails fast, keeps its rows queued and su
   other.exec('COMMIT');
   other.close();
   assert.ok(await until(() => log.stats().written === 2, 1000), 'the timer retries');
-  assert.deepEqual(readLog(dir).map((e) => e.label), ['label-1-0', 'label-1-1']);
+  assert.deepEqual(
+    readLog(dir).map((e) => e.label),
+    ['label-1-0', 'label-1-1'],
+  );
   assert.deepEqual(log.stats(), { enabled: true, queued: 0, written: 2, dropped: 0, flushes: 1 });
   await log.close();
 });
@@ -212,10 +269,19 @@ test('redacted fields are never stored nor exported', async () => {
   const log = PredictionLog.open({ dataDir: dir, redact: ['b'], flushIntervalMs: 60_000 });
   log.record(request(1, 2));
   await log.flush();
-  assert.deepEqual(readLog(dir).map((e) => e.inputs), [{ a: 1, c: 0.5 }, { a: 1.1, c: 1.5 }]);
+  assert.deepEqual(
+    readLog(dir).map((e) => e.inputs),
+    [
+      { a: 1, c: 0.5 },
+      { a: 1.1, c: 1.5 },
+    ],
+  );
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   const stored = db.prepare('SELECT inputs FROM predictions').pluck().all() as string[];
-  assert.ok(stored.every((s) => !s.includes('"b"')), stored.join());
+  assert.ok(
+    stored.every((s) => !s.includes('"b"')),
+    stored.join(),
+  );
   db.close();
   const csv = collect();
   await exportPredictionLog(dir, 'csv', csv.out);
@@ -233,7 +299,10 @@ test('retention by rows keeps the newest N; by age deletes old rows; the timer a
   // Out of time order on purpose: the oldest by time go, not the first inserted.
   for (let i = 12_000; i > 0; i--) log.record(request(i, 1));
   assert.ok(await until(() => log.stats().written === 12_000 && dbRows(dir) === 1000, 5000), 'written, then trimmed in batches');
-  assert.deepEqual(readLog(dir).map((e) => e.requestId), Array.from({ length: 1000 }, (_, k) => `req-${11_001 + k}`));
+  assert.deepEqual(
+    readLog(dir).map((e) => e.requestId),
+    Array.from({ length: 1000 }, (_, k) => `req-${11_001 + k}`),
+  );
   await log.close();
 
   const dir2 = tempDir();
@@ -241,14 +310,20 @@ test('retention by rows keeps the newest N; by age deletes old rows; the timer a
   const aged = PredictionLog.open({ dataDir: dir2, maxAgeDays: 30, flushIntervalMs: 20 });
   for (const days of [90, 31, 29, 1]) aged.record({ ...request(days, 1), at: now - days * 86_400_000, requestId: `${days}d` });
   assert.ok(await until(() => aged.stats().written === 4 && dbRows(dir2) === 2, 5000), 'rows older than 30 days deleted');
-  assert.deepEqual(readLog(dir2).map((e) => e.requestId), ['29d', '1d']);
+  assert.deepEqual(
+    readLog(dir2).map((e) => e.requestId),
+    ['29d', '1d'],
+  );
   await aged.close();
 
   const dir3 = tempDir();
   const auto = PredictionLog.open({ dataDir: dir3, maxRows: 10, flushIntervalMs: 20 });
   for (let i = 0; i < 25; i++) auto.record(request(i, 1));
   assert.ok(await until(() => auto.stats().written === 25 && dbRows(dir3) === 10, 2000), 'flushed, then trimmed by the timer');
-  assert.deepEqual(readLog(dir3).map((e) => e.requestId), Array.from({ length: 10 }, (_, k) => `req-${15 + k}`));
+  assert.deepEqual(
+    readLog(dir3).map((e) => e.requestId),
+    Array.from({ length: 10 }, (_, k) => `req-${15 + k}`),
+  );
   await auto.close();
 });
 
@@ -262,16 +337,40 @@ test('CSV export parses back, with quotes, commas and line breaks escaped', asyn
   const { out, text } = collect();
   assert.equal(await exportPredictionLog(dir, 'csv', out), 3);
   const records = parse(text(), { columns: true }) as Record<string, string>[];
-  assert.deepEqual(Object.keys(records[0]), ['at', 'request_id', 'model', 'version', 'a', 'b', 'c', 'input:label', 'label', 'probabilities', 'latency_ms']);
+  assert.deepEqual(Object.keys(records[0]), [
+    'at',
+    'request_id',
+    'model',
+    'version',
+    'a',
+    'b',
+    'c',
+    'input:label',
+    'label',
+    'probabilities',
+    'latency_ms',
+  ]);
   assert.deepEqual(records[0], {
-    at: new Date(T0 + 1000).toISOString(), request_id: 'id,"1"', model: 'iris', version: '3',
-    a: '1', b: '-1', c: '0.5', 'input:label': '', label: tricky, probabilities: '[0.25,0.75]', latency_ms: '2.5',
+    at: new Date(T0 + 1000).toISOString(),
+    request_id: 'id,"1"',
+    model: 'iris',
+    version: '3',
+    a: '1',
+    b: '-1',
+    c: '0.5',
+    'input:label': '',
+    label: tricky,
+    probabilities: '[0.25,0.75]',
+    latency_ms: '2.5',
   });
   assert.equal(records[1].label, 'two\nlines');
   // csv-parse takes a lone \n inside a CRLF file as data; other readers split records on it: it must be quoted.
   assert.ok(text().includes(',"two\nlines",') && text().includes(',"big, ""red""\nflower",'), text());
   assert.deepEqual(JSON.parse(records[1].probabilities), [0.25, 0.75]);
-  assert.deepEqual([records[2].a, records[2].b, records[2].c, records[2]['input:label'], records[2].probabilities], ['1', '2', '', '3', '']);
+  assert.deepEqual(
+    [records[2].a, records[2].b, records[2].c, records[2]['input:label'], records[2].probabilities],
+    ['1', '2', '', '3', ''],
+  );
   const since = collect();
   assert.equal(await exportPredictionLog(dir, 'csv', since.out, { since: T0 + 1500 }), 1);
   assert.equal((parse(since.text(), { columns: true }) as unknown[]).length, 1);
@@ -296,7 +395,11 @@ test('CSV export escapes cells a spreadsheet would run as formulas; numbers stay
     for (const cell of [r.label, r.request_id, r.model]) assert.equal(cell, `'${label}`);
     assert.equal(r.b, String(-i), 'a negative number is not escaped');
   }
-  assert.deepEqual(readLog(dir).map((e) => e.label), evil, 'the log itself keeps the values as they came');
+  assert.deepEqual(
+    readLog(dir).map((e) => e.label),
+    evil,
+    'the log itself keeps the values as they came',
+  );
 });
 
 test('JSONL export lines parse to PredictionLogEntry, equal to read()', async () => {
@@ -429,7 +532,10 @@ loop();
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE));
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   const rows = db.prepare('SELECT request_id, row_index, inputs, label FROM predictions ORDER BY id').all() as {
-    request_id: string; row_index: number; inputs: string; label: string;
+    request_id: string;
+    row_index: number;
+    inputs: string;
+    label: string;
   }[];
   db.close();
   assert.ok(rows.length >= reported, `${rows.length} rows on disk, ${reported} reported written before the kill`);
@@ -498,7 +604,18 @@ test('a large flush does not block the main thread: the worker builds and writes
     for (let k = 0; k < rows.length; k++) rows[k] = 1 + ((i + k) % 70) / 10;
     const probabilities = new Float32Array(300);
     for (let k = 0; k < probabilities.length; k++) probabilities[k] = ((i + k) % 10) / 10;
-    return { at: T0 + i, requestId: `req-${i}`, model: 'iris', version: 1, features, rows, labels: Array.from({ length: 100 }, (_, r) => classes[(i + r) % 3]), probabilities, nClasses: 3, latencyMs: 1 };
+    return {
+      at: T0 + i,
+      requestId: `req-${i}`,
+      model: 'iris',
+      version: 1,
+      features,
+      rows,
+      labels: Array.from({ length: 100 }, (_, r) => classes[(i + r) % 3]),
+      probabilities,
+      nClasses: 3,
+      latencyMs: 1,
+    };
   };
   log.record({ ...request(1, 2), labels: [undefined as unknown as string, 'x'] });
   assert.equal(await log.flush(), 2, 'the worker is up');
@@ -515,13 +632,21 @@ test('a large flush does not block the main thread: the worker builds and writes
   await new Promise((r) => setTimeout(r, 20));
   delay.disable();
   const max = delay.max / 1e6;
-  t.diagnostic(`hand-over ${handOver.toFixed(2)} ms on the main thread; committed after ${total.toFixed(0)} ms; event loop max delay ${max.toFixed(1)} ms`);
+  t.diagnostic(
+    `hand-over ${handOver.toFixed(2)} ms on the main thread; committed after ${total.toFixed(0)} ms; event loop max delay ${max.toFixed(1)} ms`,
+  );
   assert.ok(handOver < 20, `hand-over took ${handOver} ms`);
   assert.ok(max < 60, `the event loop was held up to ${max} ms`);
   assert.equal(dbRows(dir), 100_002);
   assert.deepEqual(readLog(dir, { since: T0 + 999, limit: 1 })[0], {
-    at: T0 + 999, requestId: 'req-999', model: 'iris', version: 1, inputs: { sepal_length: 2.9, sepal_width: 3, petal_length: 3.1, petal_width: 3.2 },
-    label: classes[0], probabilities: [0.9, 0, 0.1], latencyMs: 1,
+    at: T0 + 999,
+    requestId: 'req-999',
+    model: 'iris',
+    version: 1,
+    inputs: { sepal_length: 2.9, sepal_width: 3, petal_length: 3.1, petal_width: 3.2 },
+    label: classes[0],
+    probabilities: [0.9, 0, 0.1],
+    latencyMs: 1,
   });
   await log.close();
 });

@@ -12,7 +12,14 @@ function version(dir: string, model = 'iris'): NewVersion {
   return {
     model,
     onnxFile: file,
-    signature: { inputName: 'input', features: [{ name: 'x', type: 'float32', min: 0, max: 1 }], target: 'y', labelOutput: 'label', probabilitiesOutput: 'probabilities', classLabels: ['a', 'b'] },
+    signature: {
+      inputName: 'input',
+      features: [{ name: 'x', type: 'float32', min: 0, max: 1 }],
+      target: 'y',
+      labelOutput: 'label',
+      probabilitiesOutput: 'probabilities',
+      classLabels: ['a', 'b'],
+    },
     metrics: { accuracy: 0.95 },
     params: { seed: 1 },
     lineage: { runId: null, pipeline: null, git: { commit: null, branch: null, dirty: null }, dataFiles: [] },
@@ -28,7 +35,10 @@ test('versions are numbered, immutable, and their files and sha256 match', () =>
   assert.deepEqual([v1.version, v2.version], [1, 2]);
   assert.equal(v2.path, path.join(dir, 'models', 'iris', '2', 'model.onnx'));
   assert.ok(fs.existsSync(v2.path));
-  assert.deepEqual(r.models.versions('iris').map((v) => v.aliases), [['latest'], []]);
+  assert.deepEqual(
+    r.models.versions('iris').map((v) => v.aliases),
+    [['latest'], []],
+  );
   assert.throws(() => r.db.prepare(`UPDATE model_versions SET sha256 = 'x' WHERE version = 1`).run(), /immutable/);
   assert.equal(fs.readdirSync(path.join(dir, 'models', '.staging')).length, 0, 'staging is cleaned');
   r.close();
@@ -50,7 +60,11 @@ test('aliases move with an append-only history; latest and production resolve', 
   assert.throws(() => r.models.resolve(parseModelRef('iris@canary')), /alias 'canary' of model 'iris' not found/);
   assert.deepEqual(
     r.models.history('iris').map((h) => [h.alias, h.fromVersion, h.toVersion, h.by]),
-    [['production', null, 1, 'test'], ['production', 1, 2, 'test'], ['staging', null, 1, 'test']],
+    [
+      ['production', null, 1, 'test'],
+      ['production', 1, 2, 'test'],
+      ['staging', null, 1, 'test'],
+    ],
   );
   assert.throws(() => r.db.prepare(`DELETE FROM alias_history`).run(), /append-only/);
   assert.throws(() => r.db.prepare(`UPDATE alias_history SET to_version = 9`).run(), /append-only/);
@@ -78,9 +92,15 @@ test('opening the registry repairs crash leftovers: orphan folders and runs of d
   const r = openRegistry(dir);
   r.models.register(version(dir));
   const git = { commit: null, branch: null, dirty: null };
-  r.runs.create({ id: 'dead', pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', 'dead'), pid: 2 ** 22 + 1, git }, ['a', 'b']);
+  r.runs.create(
+    { id: 'dead', pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', 'dead'), pid: 2 ** 22 + 1, git },
+    ['a', 'b'],
+  );
   r.runs.stepStarted('dead', 'a');
-  r.runs.create({ id: 'alive', pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', 'alive'), pid: process.pid, git }, ['a']);
+  r.runs.create(
+    { id: 'alive', pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', 'alive'), pid: process.pid, git },
+    ['a'],
+  );
   r.close();
   fs.mkdirSync(path.join(dir, 'models', 'iris', '2'), { recursive: true }); // moved, never committed
   fs.writeFileSync(path.join(dir, 'models', 'iris', '2', 'model.onnx'), 'partial');
@@ -89,7 +109,10 @@ test('opening the registry repairs crash leftovers: orphan folders and runs of d
   assert.deepEqual(fs.readdirSync(path.join(dir, 'models', 'iris')), ['1']);
   const dead = again.runs.get('dead');
   assert.equal(dead.status, 'failed');
-  assert.deepEqual(dead.steps.map((s) => s.status), ['failed', 'skipped']);
+  assert.deepEqual(
+    dead.steps.map((s) => s.status),
+    ['failed', 'skipped'],
+  );
   assert.equal(again.runs.get('alive').status, 'running', 'a live runner keeps its run');
   assert.equal(again.models.register(version(dir)).version, 2);
   again.close();

@@ -41,5 +41,8 @@ test('SSE: events split across chunks, CRLF line ends and no space after the col
 
 test('SSE: an event whose data is not JSON is skipped, and the stream goes on', async () => {
   const { events } = await read(['data: not json\n\n', 'data: {"ok":true}\n\n', 'data: {"incomplete":']);
-  assert.deepEqual(events.map((e) => e.data), [{ ok: true }]);
+  assert.deepEqual(
+    events.map((e) => e.data),
+    [{ ok: true }],
+  );
 });

@@ -23,7 +23,10 @@ export function registerExtensionSuite(mocha: Mocha): void {
   test('contributes the MLOps container with Pipeline Runs and Model Registry, and the settings', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const views = ext.packageJSON.contributes.views.mlops as { id: string; name: string }[];
-    assert.deepEqual(views.map((v) => v.id), ['mlops.runs', 'mlops.models']);
+    assert.deepEqual(
+      views.map((v) => v.id),
+      ['mlops.runs', 'mlops.models'],
+    );
     const config = vscode.workspace.getConfiguration('mlops');
     assert.equal(config.get('server.port'), 8000);
     assert.equal(config.get('server.host'), '127.0.0.1');
