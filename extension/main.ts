@@ -13,7 +13,7 @@ import { errorMessage } from './error-message';
 import { ApiClient } from './server/api-client';
 import { EventStream } from './server/event-stream';
 import { ServerProcess } from './server/server-process';
-import { baseUrl, settings } from './settings';
+import { apiToken, baseUrl, settings } from './settings';
 import { MetricsPanel } from './views/metrics-panel';
 import { ModelsTree } from './views/models-tree';
 import { RunsTree } from './views/runs-tree';
@@ -23,7 +23,7 @@ let deps: Deps | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('MLOps Server', { log: true });
-  const api = new ApiClient(() => baseUrl());
+  const api = new ApiClient(() => baseUrl(), apiToken);
   const stream = new EventStream(api);
   const server = new ServerProcess(api, log, settings);
   const runs = new RunsTree(api);

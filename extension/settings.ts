@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { readApiToken } from '../common/api-token';
+import { dataDir } from '../common/config';
 import { checkSettings, type Settings } from './settings-check';
 
 export type { Settings } from './settings-check';
@@ -15,6 +17,16 @@ const KEYS = [
 ];
 
 /** The extension's settings (`mlops.*`), read fresh and checked each time they are needed. */
+/**
+ * The management API's token: MLOPS_API_TOKEN, else the one the server wrote into its data dir
+ * (server-process.ts starts it with cwd the project and MLOPS_DATA_DIR the setting).
+ */
+export function apiToken(): string | undefined {
+  const s = settings();
+  const env = { ...process.env, ...(s.dataDirectory ? { MLOPS_DATA_DIR: s.dataDirectory } : {}) };
+  return process.env.MLOPS_API_TOKEN ?? readApiToken(dataDir(env, s.projectDirectory ?? process.cwd())) ?? undefined;
+}
+
 export function settings(): Settings {
   const c = vscode.workspace.getConfiguration('mlops');
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? null;

@@ -13,24 +13,25 @@ import {
   type StartRunRequest,
   type StartRunResponse,
 } from '../../common/contract';
-import { readApiToken } from '../../common/api-token';
-import { dataDir } from '../../common/config';
-import { settings } from '../settings';
-
-/** The data dir of the server this extension starts (server-process.ts: cwd the project, MLOPS_DATA_DIR the setting). */
-function serverDataDir(): string {
-  const s = settings();
-  return dataDir({ ...process.env, ...(s.dataDirectory ? { MLOPS_DATA_DIR: s.dataDirectory } : {}) }, s.projectDirectory ?? process.cwd());
-}
 
 /** The server's management API, typed by the shared contract; /api takes the data dir's token (common/api-token.ts). */
 export class ApiClient {
   constructor(
     private readonly base: () => string,
-    private readonly token: () => string | undefined = () => process.env.MLOPS_API_TOKEN ?? readApiToken(serverDataDir()) ?? undefined,
+    /** The /api token: the extension reads it from the data dir (extension/settings.ts), tests from theirs. */
+    private readonly token: () => string | undefined,
   ) {}
 
   status = () => this.get<ServerStatus>('/api/status');
+  /** True when an MLOps server is listening (its liveness route needs no credentials). */
+  live = async (): Promise<boolean> => {
+    try {
+      const res = await this.fetch('/healthz', {});
+      return res.ok && ((await res.json()) as { live?: unknown }).live === true;
+    } catch {
+      return false;
+    }
+  };
   monitoring = () => this.get<MonitoringSnapshot>('/api/monitoring');
   runs = (limit = 30) => this.get<RunRecord[]>(`/api/runs?limit=${limit}`);
   run = (id: string) => this.get<RunRecord>(`/api/runs/${encodeURIComponent(id)}`);

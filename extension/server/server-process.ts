@@ -42,7 +42,7 @@ export class ServerProcess implements Disposable {
   state: ServerState = 'stopped';
 
   constructor(
-    private readonly api: { status(): Promise<unknown> },
+    private readonly api: { live(): Promise<boolean> },
     private readonly log: ServerLog,
     private readonly settings: () => LaunchSettings,
   ) {}
@@ -133,13 +133,9 @@ export class ServerProcess implements Disposable {
     this.log[level](text);
   }
 
-  private async alive(): Promise<boolean> {
-    try {
-      await this.api.status();
-      return true;
-    } catch {
-      return false;
-    }
+  /** An MLOps server answers on the port: /healthz needs no token, so one started elsewhere counts too. */
+  private alive(): Promise<boolean> {
+    return this.api.live();
   }
 
   private set(state: ServerState): void {

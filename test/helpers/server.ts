@@ -3,12 +3,14 @@ import { buildServer, type Server } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { after, before } from 'node:test';
 import { mlops, tempDataDir } from './cli';
-import { apiTokenHeader } from '../../common/api-token';
+import { apiTokenHeader, readApiToken } from '../../common/api-token';
 
 export interface TestServer extends Server {
   url: string;
   /** The data dir's management-API token as an `authorization` header: what the CLI and the extension send. */
   apiHeaders: Record<string, string>;
+  /** The same token as the extension's ApiClient takes it. */
+  apiToken: () => string | undefined;
   close(): Promise<void>;
 }
 
@@ -18,7 +20,13 @@ export async function startTestServer(dataDir: string, env: NodeJS.ProcessEnv = 
   const server = await buildServer(config, false);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = server.app.server.address() as AddressInfo;
-  return { ...server, url: `http://127.0.0.1:${port}`, apiHeaders: apiTokenHeader(dataDir), close: () => server.app.close() };
+  return {
+    ...server,
+    url: `http://127.0.0.1:${port}`,
+    apiHeaders: apiTokenHeader(dataDir),
+    apiToken: () => readApiToken(dataDir) ?? undefined,
+    close: () => server.app.close(),
+  };
 }
 
 /** Trains the iris example into dataDir (`extra` params per run); returns nothing, asserts success. */

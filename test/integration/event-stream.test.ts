@@ -20,7 +20,7 @@ describe('event stream: ids, Last-Event-ID replay, reconnection', () => {
   after(() => server.close());
 
   test('a client reconnecting with Last-Event-ID gets what it missed, once, and no stale stats', async () => {
-    const first = await subscribe(server.url);
+    const first = await subscribe(server.url, server.apiHeaders);
     assert.equal(await waitFor('retry', () => first.retry()), EVENT_RETRY_MS);
     server.bus.publish(registry('a'));
     server.bus.publish(registry('b'));
@@ -35,7 +35,7 @@ describe('event stream: ids, Last-Event-ID replay, reconnection', () => {
     const stats = { at: 'x', ...rates, latencyMs, predictionsByClass: {}, totalRequests: 0, totalErrors: 0 };
     server.bus.publish({ type: 'stats', stats });
     server.bus.publish(registry('d'));
-    const second = await subscribe(server.url, { 'last-event-id': lastId });
+    const second = await subscribe(server.url, { ...server.apiHeaders, 'last-event-id': lastId });
     server.bus.publish(registry('e'));
     await waitFor('e', () => (ats(second.events).includes('e') ? true : undefined));
     assert.deepEqual(ats(second.events), ['c', 'd', 'e']);
@@ -53,7 +53,7 @@ describe('event stream: ids, Last-Event-ID replay, reconnection', () => {
     server.bus.publish(registry('old'));
     const ids = ['zzzz-1', '../../etc', `x-${'9'.repeat(40)}`];
     for (const headers of [{}, ...ids.map((id) => ({ 'last-event-id': id }))] as Record<string, string>[]) {
-      const s = await subscribe(server.url, headers);
+      const s = await subscribe(server.url, { ...server.apiHeaders, ...headers });
       server.bus.publish(registry('new'));
       await waitFor('new', () => (ats(s.events).includes('new') ? true : undefined));
       assert.deepEqual(ats(s.events), ['new'], JSON.stringify(headers));
@@ -62,13 +62,13 @@ describe('event stream: ids, Last-Event-ID replay, reconnection', () => {
   });
 
   test('the backlog is bounded: a client far behind gets the newest EVENT_BACKLOG events', async () => {
-    const s = await subscribe(server.url);
+    const s = await subscribe(server.url, server.apiHeaders);
     server.bus.publish(registry('mark'));
     await waitFor('mark', () => (ats(s.events).includes('mark') ? true : undefined));
     const markId = s.ids[s.events.findIndex((e) => e.type === 'registry' && e.at === '#mark')];
     await s.close();
     for (let i = 0; i < EVENT_BACKLOG + 20; i++) server.bus.publish(registry(`n${i}`));
-    const late = await subscribe(server.url, { 'last-event-id': markId });
+    const late = await subscribe(server.url, { ...server.apiHeaders, 'last-event-id': markId });
     await waitFor('the replay', () => (ats(late.events).length === EVENT_BACKLOG ? true : undefined));
     assert.equal(ats(late.events)[0], 'n20');
     assert.equal(ats(late.events).at(-1), `n${EVENT_BACKLOG + 19}`);
@@ -76,7 +76,7 @@ describe('event stream: ids, Last-Event-ID replay, reconnection', () => {
   });
 
   test("the extension's EventStream loses no event across a dropped connection", async () => {
-    const stream = new EventStream(new ApiClient(() => server.url));
+    const stream = new EventStream(new ApiClient(() => server.url, server.apiToken));
     const seen: string[] = [];
     const transitions: boolean[] = [];
     stream.onEvent((e) => seen.push(...ats([e])));

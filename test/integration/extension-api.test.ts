@@ -9,7 +9,7 @@ describe('GET /api/registry: the whole registry view in one request', () => {
 
   test('every model with its versions and aliases, as /api/models and /api/models/:name give them', async () => {
     trainIris(ctx.dir, ['trainer=logistic_regression']);
-    const api = new ApiClient(() => ctx.server.url);
+    const api = new ApiClient(() => ctx.server.url, ctx.server.apiToken);
     await api.promote('iris', 'production', 1);
     const snapshot: RegistrySnapshot = await api.registry();
     const summaries: ModelSummary[] = await api.models();
@@ -33,7 +33,7 @@ describe("Send Test Prediction's records", () => {
   const ctx = trainedServer();
 
   test("the server's sample records for the served model, which it predicts", async () => {
-    const api = new ApiClient(() => ctx.server.url);
+    const api = new ApiClient(() => ctx.server.url, ctx.server.apiToken);
     const { serving } = await api.status();
     assert.ok(serving);
     const served = await api.version(serving.model, serving.version);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import type { ServerStatus } from '../../common/contract';
 import { ApiClient } from '../../extension/server/api-client';
 import type { LogLevel } from '../../extension/server/log-lines';
 import { ServerProcess, type LaunchSettings, type ServerState } from '../../extension/server/server-process';
 import { ROOT, tempDataDir } from '../helpers/cli';
 import { freePort } from '../helpers/net';
 import { startTestServer } from '../helpers/server';
+import { readApiToken } from '../../common/api-token';
 
 /** The extension's ServerProcess outside VS Code: real dist/server.js children, a log that keeps its lines. */
 async function harness(overrides: Partial<LaunchSettings> = {}) {
@@ -19,7 +19,10 @@ async function harness(overrides: Partial<LaunchSettings> = {}) {
   const lines: [LogLevel, string][] = [];
   const at = (level: LogLevel) => (text: string) => void lines.push([level, text]);
   const log = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  const api = new ApiClient(() => `http://127.0.0.1:${port}`);
+  const api = new ApiClient(
+    () => `http://127.0.0.1:${port}`,
+    () => readApiToken(launch.dataDirectory) ?? undefined,
+  );
   const server = new ServerProcess(api, log, () => launch);
   const states: ServerState[] = [];
   server.onState((s) => states.push(s));
@@ -68,7 +71,7 @@ describe('the extension starts one server, whoever asks', () => {
       assert.equal(h.spawns(), 0);
       assert.equal(h.server.state, 'external');
       await h.server.stop();
-      assert.equal(((await (await fetch(`${running.url}/api/status`)).json()) as ServerStatus).ready, false);
+      assert.deepEqual(await (await fetch(`${running.url}/healthz`)).json(), { live: true }, 'the server it did not start keeps running');
     } finally {
       await running.close();
     }

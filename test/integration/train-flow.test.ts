@@ -26,7 +26,7 @@ describe('the train flow always ends', () => {
   };
   before(async () => {
     server = await startTestServer(tempDataDir());
-    api = new ApiClient(() => server.url);
+    api = new ApiClient(() => server.url, server.apiToken);
   });
   after(async () => {
     streams.forEach((s) => s.dispose());
@@ -44,7 +44,10 @@ describe('the train flow always ends', () => {
 
   test('with no event stream at all, it polls the run to its end', async () => {
     const port = await freePort(); // nobody listens there
-    const nowhere = new ApiClient(() => `http://127.0.0.1:${port}`);
+    const nowhere = new ApiClient(
+      () => `http://127.0.0.1:${port}`,
+      () => undefined,
+    );
     const events = stream(nowhere);
     const run = await runToEnd(api, events, { pipeline: FAILING }, { pollMs: 100 });
     assert.equal(events.connected, false);
@@ -102,7 +105,10 @@ describe('the train flow always ends', () => {
       res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ runId: 'r-gone' }));
     });
     await new Promise<void>((r) => vanishing.listen(port, '127.0.0.1', r));
-    const gone = new ApiClient(() => `http://127.0.0.1:${port}`);
+    const gone = new ApiClient(
+      () => `http://127.0.0.1:${port}`,
+      () => undefined,
+    );
     const following = runToEnd(gone, stream(gone), {}, { pollMs: 50, unreachableMs: 500 });
     await assert.rejects(following, /the MLOps server at http:\/\/127\.0\.0\.1:\d+ is not reachable/);
   });
