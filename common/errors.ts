@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'CROSS_ORIGIN'
   | 'PREDICTION_LOG_BUSY'
   | 'MODEL_REFUSED'
+  | 'SERVER_REFUSED'
   | 'INTERNAL';
 
 export class MlopsError extends Error {
@@ -109,10 +110,11 @@ export const errors = {
     ),
   notRunningHere: (runId: string) => new MlopsError('NOT_FOUND', `run '${runId}' is not running here`, 404),
   badVersion: (got: string) => new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${got}'`, 400),
+  // The server could not be reached or refused: a failure (exit 1), not a mistake in the command line.
   unreachable: (url: string, reason: string) =>
-    new MlopsError('USAGE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`),
+    new MlopsError('SERVER_UNREACHABLE', `cannot reach ${url}: ${reason} (is the server running? mlops serve)`, 503),
   serverAnswered: (url: string, status: number, what: string, body: string) =>
-    new MlopsError('USAGE', `${url} answered ${status} to ${what}: ${body.slice(0, 200)}`),
+    new MlopsError('SERVER_REFUSED', `${url} answered ${status} to ${what}: ${body.slice(0, 200)}`, 502),
   // The VS Code extension's own (it starts the server and talks to it)
   noProject: () => new MlopsError('NO_PROJECT', 'open the project folder first (or set mlops.projectDirectory)'),
   serverMissing: (entry: string) => new MlopsError('SERVER_START', `no server to start: ${entry} is missing (run npm ci in the project)`),
