@@ -24,13 +24,11 @@ async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | un
           )?.m.model;
   if (!model) return undefined;
   const picked = await vscode.window.showQuickPick(
-    d.models
-      .versionsOf(model.name)
-      .map((v) => ({
-        label: `v${v.version}`,
-        description: [v.aliases.join(' '), v.metrics.accuracy !== undefined ? `accuracy ${v.metrics.accuracy.toFixed(3)}` : ''].join(' '),
-        v,
-      })),
+    d.models.versionsOf(model.name).map((v) => ({
+      label: `v${v.version}`,
+      description: [v.aliases.join(' '), v.metrics.accuracy !== undefined ? `accuracy ${v.metrics.accuracy.toFixed(3)}` : ''].join(' '),
+      v,
+    })),
     { title: `${model.name}: version` },
   );
   return picked?.v;
