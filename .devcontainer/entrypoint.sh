@@ -44,7 +44,11 @@ start_prometheus() {
     auth="    authorization:
       credentials_file: $dir/metrics-token"
   fi
-  sed -e "s|__SCRAPE_INTERVAL__|${PROMETHEUS_SCRAPE_INTERVAL:-5s}|" -e "s|__TARGET__|127.0.0.1:$port|" -e "s|__GIT_BRANCH__|${GIT_BRANCH:-unknown}|" -e "s|__GIT_HEAD__|${GIT_HEAD:-unknown}|" "$here/prometheus.yml" > "$dir/prometheus.yml"
+  sed -e "s|__SCRAPE_INTERVAL__|${PROMETHEUS_SCRAPE_INTERVAL:-5s}|" \
+    -e "s|__TARGET__|127.0.0.1:$port|" \
+    -e "s|__GIT_BRANCH__|${GIT_BRANCH:-unknown}|" \
+    -e "s|__GIT_HEAD__|${GIT_HEAD:-unknown}|" \
+    "$here/prometheus.yml" > "$dir/prometheus.yml"
   if [ -n "$auth" ]; then printf '%s\n' "$auth" >> "$dir/prometheus.yml"; fi
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="${PROMETHEUS_HOST:-127.0.0.1}:$prom_port" --log.level=warn &

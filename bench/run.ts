@@ -132,9 +132,8 @@ async function main(): Promise<void> {
   }
 
   const ceiling = rows[0].result.requestsPerSecond;
-  console.log(
-    `\nnpm run bench — ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s each`,
-  );
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
+  console.log(`\nnpm run bench — ${machine}, ${CONNECTIONS} connections, ${SECONDS} s each`);
   console.log(
     table(
       ['scenario', 'log', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', '× (a)', 'errors', 'RSS MiB'],

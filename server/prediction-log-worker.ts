@@ -29,7 +29,10 @@ import {
 } from './prediction-log-protocol';
 
 const COLUMNS = 9; // bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms
-/** Rows per multi-row INSERT (288 bound parameters; 16 to 300 measured alike, 1 is ~20% slower); the remainder goes through the one-row statement. */
+/**
+ * Rows per multi-row INSERT (288 bound parameters; 16 to 300 measured alike, 1 is ~20% slower);
+ * the remainder goes through the one-row statement.
+ */
 const CHUNK_ROWS = 32;
 /** Rows per DELETE statement of the retention. */
 const RETENTION_BATCH = 5_000;
@@ -42,8 +45,8 @@ const RETENTION_BUDGET = 20_000;
 const DAY_MS = 86_400_000;
 /**
  * How long a write waits for another connection's write lock before it fails (the rows stay and are
- * retried on the next tick, and the failure is reported). It no longer holds the event loop, but a
- * flush() caller should still hear of a lock held by another process soon.
+ * retried on the next tick, and the failure is reported). The wait happens in this worker, so it does not
+ * hold the server's event loop, but a flush() caller should still hear of a lock held by another process soon.
  */
 const BUSY_TIMEOUT_MS = 250;
 /** The final commit of close() waits as long as any other opener of these files (openSqlite). */

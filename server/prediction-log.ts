@@ -41,16 +41,25 @@ export { PREDICTIONS_DB_FILE, type PredictionBatch };
 
 export interface PredictionLogOptions {
   dataDir: string;
-  /** Max rows not yet committed (queued + being written); beyond it new rows are dropped and counted (never blocks a request). Default 100_000. */
+  /**
+   * Max rows not yet committed (queued + being written); beyond it new rows are dropped and counted
+   * (never blocks a request). Default 100_000.
+   */
   maxQueue?: number;
   /** Hand-over period in ms (default 200): each hand-over is written in one transaction by the worker. */
   flushIntervalMs?: number;
-  /** Retention: keep at most this many rows (oldest deleted), and/or rows younger than maxAgeDays. Undefined = keep all. Applied by the worker after writes, at most once per second, in batches. */
+  /**
+   * Retention: keep at most this many rows (oldest deleted), and/or rows younger than maxAgeDays. Undefined = keep all.
+   * Applied by the worker after writes, at most once per second, in batches.
+   */
   maxRows?: number;
   maxAgeDays?: number;
   /** Input field names never stored (personal data): removed from `inputs` before writing. */
   redact?: string[];
-  /** Called when a timer flush or retention fails (the rows stay queued and are retried), at most once a minute. Default: process.emitWarning. */
+  /**
+   * Called when a timer flush or retention fails (the rows stay queued and are retried), at most once a minute.
+   * Default: process.emitWarning.
+   */
   onError?: (err: unknown) => void;
 }
 
@@ -422,10 +431,8 @@ export class PredictionLog {
           const done = new Int32Array(log.done);
           const waited = Atomics.wait(done, 0, 0, EXIT_WAIT_MS);
           if (waited === 'timed-out' || Atomics.load(done, 0) !== 1) {
-            fs.writeSync(
-              2,
-              `prediction log: final flush ${waited === 'timed-out' ? 'timed out' : 'failed'}; up to ${log.inFlightRows} rows may be missing\n`,
-            );
+            const outcome = waited === 'timed-out' ? 'timed out' : 'failed';
+            fs.writeSync(2, `prediction log: final flush ${outcome}; up to ${log.inFlightRows} rows may be missing\n`);
           }
         }
       } catch (err) {

@@ -51,9 +51,8 @@ export function rowsFromRecords(body: unknown, signature: ModelSignature, maxRow
     }
     if (keys !== f) {
       const extra = Object.keys(row).filter((k) => !names.includes(k));
-      throw badInput(
-        `row ${i}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (the model takes ${names.join(', ')})`,
-      );
+      const fields = extra.map((k) => `'${k}'`).join(', ');
+      throw badInput(`row ${i}: unknown field${extra.length > 1 ? 's' : ''} ${fields} (the model takes ${names.join(', ')})`);
     }
   }
   return { data, n: body.length };
@@ -91,7 +90,8 @@ export function rowsFromOipInputs(body: unknown, signature: ModelSignature, maxR
   const unknown = tensors.filter((t) => !names.includes(t.name)).map((t) => t.name);
   if (unknown.length > 0)
     throw badInput(
-      `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}: send one "${signature.inputName}" tensor [N, ${f}] or one [N] tensor per feature (${names.join(', ')})`,
+      `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}: ` +
+        `send one "${signature.inputName}" tensor [N, ${f}] or one [N] tensor per feature (${names.join(', ')})`,
     );
   const missing = names.filter((n) => !byName.has(n));
   if (missing.length > 0) throw badInput(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);

@@ -41,9 +41,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   const served = server.holder.current();
-  process.stderr.write(
-    `serving ${served ? `${served.info.model} version ${served.info.version}` : `nothing yet (${server.holder.error()})`} on ${where} — try ${where}/docs\n`,
-  );
+  const what = served ? `${served.info.model} version ${served.info.version}` : `nothing yet (${server.holder.error()})`;
+  process.stderr.write(`serving ${what} on ${where} — try ${where}/docs\n`);
 }
 
 function parsePort(v: string): number {

@@ -73,7 +73,8 @@ export class ModelStore {
             failpoint('registry.after-move');
             this.db
               .prepare(
-                `INSERT INTO model_versions (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
+                `INSERT INTO model_versions
+                   (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
               )
               .run(

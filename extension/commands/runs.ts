@@ -59,13 +59,14 @@ export function comparison(a: RunRecord, b: RunRecord): string {
       const [l, r] = [fmt(x[k]), fmt(y[k])];
       return l === r ? `| ${k} | ${l} | ${r} |` : `| **${k}** | **${l}** | **${r}** |`;
     });
+  const registered = (run: RunRecord) => (run.registered ? `${run.registered.model} v${run.registered.version}` : '-');
   return [
     `# Run ${a.id} vs ${b.id}`,
     '',
     `| | ${a.id} | ${b.id} |`,
     '|---|---|---|',
     `| status | ${a.status} | ${b.status} |`,
-    `| registered | ${a.registered ? `${a.registered.model} v${a.registered.version}` : '-'} | ${b.registered ? `${b.registered.model} v${b.registered.version}` : '-'} |`,
+    `| registered | ${registered(a)} | ${registered(b)} |`,
     '',
     '## Params',
     '| param | a | b |',

@@ -133,7 +133,9 @@ export class MetricsPanel implements vscode.Disposable {
   <figure><figcaption>Predictions per class per second</figcaption><div id="chart-classes" class="chart"></div></figure>
   <figure><figcaption>Drift per feature: PSI (alert above 0.25)</figcaption><div id="chart-psi" class="chart"></div></figure>
   <figure><figcaption>Drift per feature: Kolmogorov–Smirnov (alert above 0.2)</figcaption><div id="chart-ks" class="chart"></div></figure>
-  <figure id="loadtest-figure" hidden><figcaption id="loadtest-caption">Load test</figcaption><div id="chart-loadtest" class="chart"></div></figure>
+  <figure id="loadtest-figure" hidden>
+    <figcaption id="loadtest-caption">Load test</figcaption><div id="chart-loadtest" class="chart"></div>
+  </figure>
 </div>
 <script nonce="${nonce}" src="${media('dist', 'metrics.js')}"></script>
 </body>

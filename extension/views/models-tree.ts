@@ -73,7 +73,8 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Di
       [
         `**${v.model}** version ${v.version} ${badges}`,
         `\n\n\`models:/${v.model}/${v.version}\` · sha256 \`${v.sha256.slice(0, 16)}…\``,
-        `\n\n**Lineage** — run \`${v.lineage.runId ?? '-'}\` · git ${g.branch ?? '-'} \`${g.commit?.slice(0, 10) ?? '-'}\`${g.dirty ? ' (dirty)' : ''}`,
+        `\n\n**Lineage** — run \`${v.lineage.runId ?? '-'}\` · git ${g.branch ?? '-'} \`${g.commit?.slice(0, 10) ?? '-'}\`` +
+          (g.dirty ? ' (dirty)' : ''),
         ...v.lineage.dataFiles.map((f) => `\n- data \`${f.path}\` sha256 \`${f.sha256.slice(0, 12)}…\``),
         `\n\n**Metrics** — ${Object.entries(v.metrics)
           .map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(3)}`)

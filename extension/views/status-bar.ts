@@ -46,7 +46,8 @@ export class StatusBar implements vscode.Disposable {
       return;
     }
     const s = this.serving;
-    this.item.text = `$(pulse) ${s.model}@${s.selector} v${s.version} · ${this.rate < 10 ? this.rate.toFixed(1) : Math.round(this.rate)} req/s`;
+    const rate = this.rate < 10 ? this.rate.toFixed(1) : Math.round(this.rate);
+    this.item.text = `$(pulse) ${s.model}@${s.selector} v${s.version} · ${rate} req/s`;
     this.item.tooltip = `Serving ${s.model} version ${s.version} (${s.aliases.join(', ')}) — click for metrics`;
   }
 

@@ -170,17 +170,16 @@ function onStatus(status: ServerStatus | null, error: string | null): void {
     row.insertCell().textContent = name;
     row.insertCell().textContent = Number.isInteger(value) ? String(value) : value.toFixed(4);
   }
-  el.append(
-    text('p', `sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${s.loadedAt.replace('T', ' ').slice(0, 19)}`),
-    table,
-  );
+  const loaded = s.loadedAt.replace('T', ' ').slice(0, 19);
+  el.append(text('p', `sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${loaded}`), table);
 }
 
 function onLoadTest(r: LoadTestResult): void {
   const figure = $('loadtest-figure');
   figure.hidden = false;
   $('loadtest-caption').textContent =
-    `Load test: ${Math.round(r.requestsPerSecond)} req/s · p50 ${r.latencyMs.p50} ms · p99 ${r.latencyMs.p99} ms · ${r.errors} errors (${r.connections} connections, ${r.durationSeconds} s)`;
+    `Load test: ${Math.round(r.requestsPerSecond)} req/s · p50 ${r.latencyMs.p50} ms · p99 ${r.latencyMs.p99} ms · ` +
+    `${r.errors} errors (${r.connections} connections, ${r.durationSeconds} s)`;
   loadtest?.destroy();
   loadtest = lineChart('chart-loadtest', ['requests/s']);
   loadtest.setData([r.timeline.map((_, i) => Date.parse(r.startedAt) / 1000 + i + 1), r.timeline]);

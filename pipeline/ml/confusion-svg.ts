@@ -42,9 +42,11 @@ export function confusionMatrixSvg(confusion: number[][], labels: string[], titl
       const x = gridLeft + p * CELL;
       const y = gridTop + t * CELL;
       const tip = `true ${labels[t]}, predicted ${labels[p]}: ${count} (${(share * 100).toFixed(1)}% of row)`;
+      const ink = share > 0.5 ? '#ffffff' : '#1a1a1a';
       return [
-        `<rect x="${x}" y="${y}" width="${CELL}" height="${CELL}" fill="${shade(share)}" stroke="#ffffff"><title>${escapeXml(tip)}</title></rect>`,
-        `<text x="${x + CELL / 2}" y="${y + CELL / 2}" text-anchor="middle" dominant-baseline="central" fill="${share > 0.5 ? '#ffffff' : '#1a1a1a'}">${count}</text>`,
+        `<rect x="${x}" y="${y}" width="${CELL}" height="${CELL}" fill="${shade(share)}" stroke="#ffffff">` +
+          `<title>${escapeXml(tip)}</title></rect>`,
+        `<text x="${x + CELL / 2}" y="${y + CELL / 2}" text-anchor="middle" dominant-baseline="central" fill="${ink}">${count}</text>`,
       ];
     });
   });
@@ -55,12 +57,14 @@ export function confusionMatrixSvg(confusion: number[][], labels: string[], titl
   const columnLabelY = gridTop + gridSize + 14;
   const columnLabels = labels.map((label, p) => {
     const x = gridLeft + centre(p);
-    return `<text x="${x}" y="${columnLabelY}" text-anchor="end" dominant-baseline="central" transform="rotate(-35 ${x} ${columnLabelY})">${escapeXml(label)}</text>`;
+    const anchor = `x="${x}" y="${columnLabelY}" text-anchor="end" dominant-baseline="central"`;
+    return `<text ${anchor} transform="rotate(-35 ${x} ${columnLabelY})">${escapeXml(label)}</text>`;
   });
   const trueY = gridTop + gridSize / 2;
 
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${FONT}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="sans-serif" font-size="${FONT}">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="26" text-anchor="middle" font-size="${FONT + 3}" font-weight="bold">${escapeXml(title)}</text>`,
     ...cells,

@@ -1,4 +1,5 @@
-// No maintained JS library offers multinomial logistic regression with intercepts (ml-logistic-regression is one-vs-all without intercepts), hence this one.
+// No maintained JS library offers multinomial logistic regression with intercepts
+// (ml-logistic-regression is one-vs-all without intercepts), hence this one.
 import { argmax, checkFeatureRows, checkTrainingData, type Checkpoint, type Classifier, type OnnxNames } from './classifier';
 import { classifierModel, floatsAttr, intAttr, intsAttr, ML_DOMAIN, stringAttr } from './onnx-model';
 

@@ -68,7 +68,8 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
   ctx.metric('train_rows', split.train.length);
   ctx.metric('test_rows', split.test.length);
   ctx.log(
-    `${rows.rowsRead} rows read, ${rows.bad.length} dropped, ${split.train.length} train / ${split.test.length} test, classes: ${classLabels.join(', ')}`,
+    `${rows.rowsRead} rows read, ${rows.bad.length} dropped, ${split.train.length} train / ${split.test.length} test, ` +
+      `classes: ${classLabels.join(', ')}`,
   );
   return dataset;
 }

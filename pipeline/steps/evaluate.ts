@@ -33,7 +33,8 @@ export async function evaluate(ctx: StepContext<unknown>): Promise<Evaluation> {
     if (!ctx.artifacts.exists(EXPECTED_LABELS)) {
       throw errors.stepFailed(
         ctx.step,
-        `${ctx.artifacts.path(EXPECTED_LABELS)} is missing: the training step must write the in-memory model's test labels so that ONNX parity can be checked`,
+        `${ctx.artifacts.path(EXPECTED_LABELS)} is missing: ` +
+          "the training step must write the in-memory model's test labels so that ONNX parity can be checked",
       );
     }
     const expected = ctx.artifacts.readJson<string[]>(EXPECTED_LABELS);
@@ -65,7 +66,8 @@ export async function evaluate(ctx: StepContext<unknown>): Promise<Evaluation> {
       ctx.metric(`recall_${c.label}`, c.recall);
     }
     ctx.log(
-      `accuracy ${test.accuracy.toFixed(4)}, macro F1 ${test.macroF1.toFixed(4)}, ONNX parity ${predictTest.length}/${predictTest.length}; confusion matrix in confusion_matrix.svg`,
+      `accuracy ${test.accuracy.toFixed(4)}, macro F1 ${test.macroF1.toFixed(4)}, ` +
+        `ONNX parity ${predictTest.length}/${predictTest.length}; confusion matrix in confusion_matrix.svg`,
     );
     return evaluation;
   } finally {
@@ -86,7 +88,8 @@ function ioNames(step: string, session: ort.InferenceSession): Evaluation['io'] 
   if (session.inputNames.length !== 1 || session.outputNames.length < 2) {
     throw errors.stepFailed(
       step,
-      `the model must have one input and two outputs (label, probabilities); it has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
+      'the model must have one input and two outputs (label, probabilities); ' +
+        `it has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
     );
   }
   return { inputName: session.inputNames[0], labelOutput: session.outputNames[0], probabilitiesOutput: session.outputNames[1] };

@@ -73,7 +73,8 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     return { models: o.registry.db.transaction(() => models.list().map((model) => ({ model, versions: models.versions(model.name) })))() };
   });
   const modelSummary =
-    'A model: versions (newest first) and alias history; or, for a URL-encoded model URI (models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
+    'A model: versions (newest first) and alias history; or, for a URL-encoded model URI ' +
+    '(models:/iris@production, models:/iris/3) or iris@production, iris/3, that one version';
   app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail | ModelVersion> => {
     const ref = parseModelRef((req.params as { name: string }).name);
     if (ref.selector !== null) return o.registry.models.resolve(ref);

@@ -12,7 +12,9 @@ export async function predictRoutes(app: FastifyInstance, opts: { predictor: Pre
         tags: ['predict'],
         summary: 'Predict a list of records',
         description:
-          'The body is a JSON list of records holding the served model\'s features; the answer is a list of `{"<target>": "<label>"}` in the same order. Add `?probabilities=true` for class probabilities. The `x-model-version` header names the version that answered.',
+          "The body is a JSON list of records holding the served model's features; " +
+          'the answer is a list of `{"<target>": "<label>"}` in the same order. ' +
+          'Add `?probabilities=true` for class probabilities. The `x-model-version` header names the version that answered.',
         querystring: { type: 'object', properties: { probabilities: { type: 'boolean', default: false } } },
       },
     },

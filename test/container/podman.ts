@@ -18,7 +18,8 @@ export function podman(args: string[], opts: { timeoutMs?: number; input?: Buffe
   if (!fs.existsSync(CONF)) {
     fs.writeFileSync(
       CONF,
-      '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n',
+      '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n\n' +
+        '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n',
     );
   }
   return spawnSync('podman', ['--root', path.join(CACHE, 'storage'), '--runroot', path.join(os.tmpdir(), 'mlops-podman-run'), ...args], {

@@ -21,7 +21,7 @@ async function startServer(dataDir: string, port: number) {
 }
 
 describe('faults', () => {
-  test('SIGKILL of the server under load: it serves again on restart; the log is intact and misses at most the last flush interval', async () => {
+  test('SIGKILL of the server under load: it serves again on restart; the log is intact and misses at most the last flush', async () => {
     const dir = tempDataDir();
     trainIris(dir);
     const port = await freePort();

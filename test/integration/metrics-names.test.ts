@@ -28,7 +28,7 @@ describe('/metrics naming', () => {
     assert.equal(type('mlops_prediction_log_rows_written_total'), 'COUNTER');
     assert.equal(type('mlops_prediction_log_rows_dropped_total'), 'COUNTER');
     assert.equal(type('mlops_prediction_log_rows_queued'), 'GAUGE');
-    assert.equal(families.has('mlops_prediction_log_rows'), false, 'the old mixed gauge is gone');
+    assert.equal(families.has('mlops_prediction_log_rows'), false, 'no mixed gauge: written and dropped rows are counters');
     const written = families.get('mlops_prediction_log_rows_written_total')!.metrics[0] as { value: string };
     assert.ok(Number(written.value) >= 2, `written ${written.value}`);
     assert.equal(type('mlops_inference_batch_rows'), 'HISTOGRAM');

@@ -25,7 +25,8 @@ test('steps run dependencies first, in declaration order otherwise', () => {
 });
 
 test('bad definitions are refused with the reason', () => {
-  assert.throws(() => loadPipeline(pipelineFile(`{ a: { needs: ['b'], run() {} }, b: { needs: ['a'], run() {} } }`)), /cycle: a → b → a/);
+  const cyclic = `{ a: { needs: ['b'], run() {} }, b: { needs: ['a'], run() {} } }`;
+  assert.throws(() => loadPipeline(pipelineFile(cyclic)), /cycle: a → b → a/);
   assert.throws(() => loadPipeline(pipelineFile(`{ a: { needs: ['zzz'], run() {} } }`)), /step 'a' needs unknown step 'zzz'/);
   assert.throws(() => loadPipeline(pipelineFile(`{}`)), /it has no steps/);
   assert.throws(() => loadPipeline(pipelineFile(`{ a: { needs: [] } }`)), /step 'a' needs a run function or a command/);

@@ -564,7 +564,9 @@ test('a process that ends without close() still writes its queue (exit hook; nei
     script,
     `import { PredictionLog } from ${JSON.stringify(MODULE)};
 const log = PredictionLog.open({ dataDir: process.argv[2], flushIntervalMs: 60_000 });
-for (let i = 0; i < 7; i++) log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features: ['x'], rows: [i], labels: ['l'], probabilities: null, nClasses: 0, latencyMs: 1 });
+for (let i = 0; i < 7; i++)
+  log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features: ['x'], rows: [i], labels: ['l'],
+    probabilities: null, nClasses: 0, latencyMs: 1 });
 `,
   );
   const started = Date.now();
@@ -580,7 +582,9 @@ for (let i = 0; i < 7; i++) log.record({ at: ${T0} + i, requestId: 'r' + i, mode
     script2,
     `import { PredictionLog } from ${JSON.stringify(MODULE)};
 const log = PredictionLog.open({ dataDir: process.argv[2], flushIntervalMs: 60_000 });
-const rec = (i: number) => log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features: ['x'], rows: [i], labels: ['l'], probabilities: null, nClasses: 0, latencyMs: 1 });
+const rec = (i: number) =>
+  log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features: ['x'], rows: [i], labels: ['l'],
+    probabilities: null, nClasses: 0, latencyMs: 1 });
 setTimeout(() => {
   for (let i = 0; i < 5000; i++) rec(i);
   void log.flush();
@@ -620,7 +624,7 @@ test('a large flush does not block the main thread: the worker builds and writes
   log.record({ ...request(1, 2), labels: [undefined as unknown as string, 'x'] });
   assert.equal(await log.flush(), 2, 'the worker is up');
   assert.equal(readLog(dir)[0].label, '', 'a missing label is stored empty');
-  for (let i = 0; i < 1000; i++) assert.equal(log.record(batch(i)), true); // 100k rows: ~1 s of work for the old main-thread flush
+  for (let i = 0; i < 1000; i++) assert.equal(log.record(batch(i)), true); // 100k rows: ~1 s of work if written on the main thread
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   await new Promise((r) => setTimeout(r, 20));
@@ -633,7 +637,8 @@ test('a large flush does not block the main thread: the worker builds and writes
   delay.disable();
   const max = delay.max / 1e6;
   t.diagnostic(
-    `hand-over ${handOver.toFixed(2)} ms on the main thread; committed after ${total.toFixed(0)} ms; event loop max delay ${max.toFixed(1)} ms`,
+    `hand-over ${handOver.toFixed(2)} ms on the main thread; committed after ${total.toFixed(0)} ms; ` +
+      `event loop max delay ${max.toFixed(1)} ms`,
   );
   assert.ok(handOver < 20, `hand-over took ${handOver} ms`);
   assert.ok(max < 60, `the event loop was held up to ${max} ms`);
