@@ -23,3 +23,12 @@ export function when(iso: string | null): string {
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * A command's result on stdout: JSON with --json (for scripts), else its human form (a table, a
+ * line). One place decides, so every command's --json prints exactly the value its text shows.
+ */
+export function printResult<T>(flags: { json?: boolean }, value: T, human: (value: T) => string): void {
+  if (flags.json) printJson(value);
+  else console.log(human(value));
+}

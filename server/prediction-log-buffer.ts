@@ -2,18 +2,19 @@
 // hand-overs to the writer thread, in the columnar form of prediction-log-protocol.ts. Numbers are
 // copied into typed arrays (transferred, not cloned, by postMessage); strings are interned so that a
 // hand-over clones each distinct label, feature list and model name once, not once per row.
+// The layout constants in the order of the record they describe (add() fills the slots in that order).
 import {
-  F_PROBS_F32,
-  F_ROWS_F32,
-  M_AT,
-  M_CLASSES,
-  M_FEATURES,
-  M_FLAGS,
-  M_LATENCY,
-  M_MODEL,
-  M_ROWS,
-  M_VERSION,
   META,
+  M_AT,
+  M_VERSION,
+  M_LATENCY,
+  M_ROWS,
+  M_FEATURES,
+  M_CLASSES,
+  M_FLAGS,
+  M_MODEL,
+  F_ROWS_F32,
+  F_PROBS_F32,
   type ReturnedBuffers,
   type WriteMessage,
 } from './prediction-log-protocol';

@@ -20,13 +20,8 @@ import {
   META,
   MIGRATIONS,
   predictionLogError,
-  type FromWorker,
-  type ReturnedBuffers,
-  type ToWorker,
-  type WireError,
-  type WorkerConfig,
-  type WriteMessage,
 } from './prediction-log-protocol';
+import type { FromWorker, ReturnedBuffers, ToWorker, WireError, WorkerConfig, WriteMessage } from './prediction-log-protocol';
 
 const COLUMNS = 9; // bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms
 /**

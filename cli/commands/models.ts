@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseModelRef } from '../../common/model-uri';
-import { num, printJson, table, when } from '../format';
+import { num, printJson, printResult, table, when } from '../format';
 import { parsePositive } from '../options';
 import { withRegistry } from './registry-command';
 
@@ -11,25 +11,24 @@ export function modelsCommand(program: Command): void {
     .description('registered models')
     .option('--json', 'print JSON')
     .action((flags: { json?: boolean }) =>
-      withRegistry(({ models: store }) => {
-        const list = store.list();
-        if (flags.json) return printJson(list);
-        if (list.length === 0) return console.log('no models yet: try `mlops train`');
-        console.log(
-          table(
-            ['model', 'versions', 'latest', 'aliases', 'updated'],
-            list.map((m) => [
-              m.name,
-              m.versions,
-              m.latest,
-              Object.entries(m.aliases)
-                .map(([a, v]) => `${a}→${v}`)
-                .join(' ') || '-',
-              when(m.updatedAt),
-            ]),
-          ),
-        );
-      }),
+      withRegistry(({ models: store }) =>
+        printResult(flags, store.list(), (list) =>
+          list.length === 0
+            ? 'no models yet: try `mlops train`'
+            : table(
+                ['model', 'versions', 'latest', 'aliases', 'updated'],
+                list.map((m) => [
+                  m.name,
+                  m.versions,
+                  m.latest,
+                  Object.entries(m.aliases)
+                    .map(([a, v]) => `${a}→${v}`)
+                    .join(' ') || '-',
+                  when(m.updatedAt),
+                ]),
+              ),
+        ),
+      ),
     );
   models
     .command('show')
@@ -40,9 +39,8 @@ export function modelsCommand(program: Command): void {
       withRegistry(({ models: store }) => {
         const ref = parseModelRef(text);
         if (ref.selector === null) {
-          const versions = store.versions(ref.name);
-          if (flags.json) return printJson({ name: ref.name, versions, history: store.history(ref.name) });
-          console.log(
+          const model = { name: ref.name, versions: store.versions(ref.name), history: store.history(ref.name) };
+          return printResult(flags, model, ({ versions }) =>
             table(
               ['version', 'aliases', 'accuracy', 'macro F1', 'run', 'commit', 'created'],
               versions.map((v) => [
@@ -56,7 +54,6 @@ export function modelsCommand(program: Command): void {
               ]),
             ),
           );
-          return;
         }
         const v = store.resolve(ref);
         if (flags.json) return printJson(v);
@@ -107,15 +104,13 @@ export function modelsCommand(program: Command): void {
     .argument('<model>', 'model name (or a model URI: its model)')
     .option('--json', 'print JSON')
     .action((text: string, flags: { json?: boolean }) =>
-      withRegistry(({ models: store }) => {
-        const moves = store.history(parseModelRef(text).name);
-        if (flags.json) return printJson(moves);
-        console.log(
+      withRegistry(({ models: store }) =>
+        printResult(flags, store.history(parseModelRef(text).name), (moves) =>
           table(
             ['when', 'alias', 'from', 'to', 'by'],
             moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.toVersion, m.by]),
           ),
-        );
-      }),
+        ),
+      ),
     );
 }

@@ -1,7 +1,7 @@
 import { parsePositive } from '../options';
 import type { Command } from 'commander';
 import type { RunRecord } from '../../common/contract';
-import { num, printJson, seconds, table, when } from '../format';
+import { num, printResult, seconds, table, when } from '../format';
 import { withRegistry } from './registry-command';
 
 export function runsCommand(program: Command): void {
@@ -12,53 +12,56 @@ export function runsCommand(program: Command): void {
     .option('-n, --limit <n>', 'how many', (v) => parsePositive(v), 20)
     .option('--json', 'print JSON')
     .action((flags: { limit: number; json?: boolean }) =>
-      withRegistry(({ runs: store }) => {
-        const list = store.list(flags.limit);
-        if (flags.json) return printJson(list);
-        if (list.length === 0) return console.log('no runs yet: try `mlops train`');
-        console.log(
-          table(
-            ['run', 'pipeline', 'status', 'started', 'duration', 'accuracy', 'registered'],
-            list.map((r) => [r.id, r.pipeline, r.status, when(r.startedAt), seconds(r.durationMs), num(r.metrics.accuracy), registered(r)]),
-          ),
-        );
-      }),
+      withRegistry(({ runs: store }) =>
+        printResult(flags, store.list(flags.limit), (list) =>
+          list.length === 0
+            ? 'no runs yet: try `mlops train`'
+            : table(
+                ['run', 'pipeline', 'status', 'started', 'duration', 'accuracy', 'registered'],
+                list.map((r) => [
+                  r.id,
+                  r.pipeline,
+                  r.status,
+                  when(r.startedAt),
+                  seconds(r.durationMs),
+                  num(r.metrics.accuracy),
+                  registered(r),
+                ]),
+              ),
+        ),
+      ),
     );
   runs
     .command('show')
     .description('one run: params, steps, metrics, artifacts')
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
-    .action((id: string, flags: { json?: boolean }) =>
-      withRegistry(({ runs: store }) => {
-        const r = store.get(id);
-        if (flags.json) return printJson(r);
-        console.log(`run ${r.id} · ${r.pipeline} · ${r.status}${r.error ? ` · ${r.error}` : ''}`);
-        console.log(`folder ${r.runDir}`);
-        console.log(`git ${r.git.branch ?? '-'} ${r.git.commit?.slice(0, 12) ?? '-'}${r.git.dirty ? ' (dirty)' : ''}`);
-        console.log(
-          table(
-            ['param', 'value'],
-            Object.entries(r.params).map(([k, v]) => [k, String(v)]),
-          ),
-        );
-        console.log(
-          table(
-            ['step', 'status', 'duration', 'log'],
-            r.steps.map((s) => [s.name, s.status, seconds(s.durationMs), s.logFile]),
-          ),
-        );
-        console.log(
-          table(
-            ['metric', 'value'],
-            Object.entries(r.metrics).map(([k, v]) => [k, num(v)]),
-          ),
-        );
-        if (r.artifacts.length) console.log(`artifacts: ${r.artifacts.join(', ')}`);
-      }),
-    );
+    .action((id: string, flags: { json?: boolean }) => withRegistry(({ runs: store }) => printResult(flags, store.get(id), describeRun)));
 }
 
 function registered(r: RunRecord): string {
   return r.registered ? `${r.registered.model} v${r.registered.version}` : '-';
+}
+
+/** `runs show` as text: where the run came from, then its params, steps and metrics as tables. */
+function describeRun(r: RunRecord): string {
+  const lines = [
+    `run ${r.id} · ${r.pipeline} · ${r.status}${r.error ? ` · ${r.error}` : ''}`,
+    `folder ${r.runDir}`,
+    `git ${r.git.branch ?? '-'} ${r.git.commit?.slice(0, 12) ?? '-'}${r.git.dirty ? ' (dirty)' : ''}`,
+    table(
+      ['param', 'value'],
+      Object.entries(r.params).map(([k, v]) => [k, String(v)]),
+    ),
+    table(
+      ['step', 'status', 'duration', 'log'],
+      r.steps.map((s) => [s.name, s.status, seconds(s.durationMs), s.logFile]),
+    ),
+    table(
+      ['metric', 'value'],
+      Object.entries(r.metrics).map(([k, v]) => [k, num(v)]),
+    ),
+  ];
+  if (r.artifacts.length) lines.push(`artifacts: ${r.artifacts.join(', ')}`);
+  return lines.join('\n');
 }

@@ -1,22 +1,17 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AliasMove, Lineage, ModelSignature, ModelSummary, ModelVersion, TrainingReference } from '../contract';
+import type { AliasMove, ModelSummary, ModelVersion } from '../contract';
 import { errors } from '../errors';
 import { failpoint } from '../failpoint';
 import type { Db } from './database';
 import type { ModelRef } from '../model-uri';
 import { checkAlias, checkName } from './names';
 
-export interface NewVersion {
-  model: string;
+/** What a new version is registered from: the stored version's own fields, derived from it so the two cannot drift. */
+export interface NewVersion extends Pick<ModelVersion, 'model' | 'signature' | 'metrics' | 'params' | 'lineage' | 'reference'> {
   /** The ONNX file to copy into the registry. */
   onnxFile: string;
-  signature: ModelSignature;
-  metrics: Record<string, number>;
-  params: Record<string, unknown>;
-  lineage: Lineage;
-  reference: TrainingReference;
 }
 
 interface VersionRow {

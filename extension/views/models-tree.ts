@@ -1,17 +1,14 @@
 import * as vscode from 'vscode';
 import type { ModelSummary, ModelVersion } from '../../common/contract';
-import { Coalescer } from '../coalescer';
 import type { ApiClient } from '../server/api-client';
+import { RefreshingTree } from './refreshing-tree';
 
 export type ModelNode = { kind: 'model'; model: ModelSummary } | { kind: 'version'; version: ModelVersion };
 
 /** Model Registry: models, then their versions with alias badges, key metrics, lineage in the tooltip. */
-export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<ModelNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
+export class ModelsTree extends RefreshingTree<ModelNode> implements vscode.TreeDataProvider<ModelNode> {
   private models: ModelSummary[] = [];
   private versions = new Map<string, ModelVersion[]>();
-  private readonly refresher = new Coalescer(() => this.load());
   /** Version the server serves now, to mark it. */
   served: { model: string; version: number } | null = null;
 
@@ -19,18 +16,12 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode>, vscode.Di
     private readonly api: ApiClient,
     /** The alias whose version gets the star (mlops.defaultAlias). */
     private readonly defaultAlias: () => string,
-  ) {}
-
-  /** Reads the registry again, in one request; overlapping calls share it (see Coalescer). */
-  refresh(): Promise<void> {
-    return this.refresher.request();
+  ) {
+    super();
   }
 
-  dispose(): void {
-    this.changed.dispose();
-  }
-
-  private async load(): Promise<void> {
+  /** Reads the registry in one request. */
+  protected async load(): Promise<void> {
     try {
       const { models } = await this.api.registry();
       this.models = models.map((m) => m.model);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
-import { Coalescer } from '../coalescer';
 import type { ApiClient } from '../server/api-client';
+import { RefreshingTree } from './refreshing-tree';
 
 const ICONS: Record<string, [string, string?]> = {
   queued: ['clock'],
@@ -27,25 +27,15 @@ export type RunNode =
   | { kind: 'metric'; name: string; value: number };
 
 /** Pipeline Runs: newest first; children are steps (live while running) and the run's metrics. */
-export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
+export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeDataProvider<RunNode> {
   private runs: RunRecord[] = [];
   private error: string | null = null;
-  private readonly refresher = new Coalescer(() => this.load());
 
-  constructor(private readonly api: ApiClient) {}
-
-  /** Reads the runs again; overlapping calls share one request (see Coalescer). */
-  refresh(): Promise<void> {
-    return this.refresher.request();
+  constructor(private readonly api: ApiClient) {
+    super();
   }
 
-  dispose(): void {
-    this.changed.dispose();
-  }
-
-  private async load(): Promise<void> {
+  protected async load(): Promise<void> {
     try {
       this.runs = await this.api.runs();
       this.error = null;

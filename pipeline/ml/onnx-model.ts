@@ -32,6 +32,11 @@ export function floatsAttr(name: string, values: readonly number[]): Attribute {
   return { name, type: AttributeType.FLOATS, floats: [...values] };
 }
 
+/** One INTS attribute per entry, in the object's order (several id lists of one operator). */
+export function intsAttrs(lists: Record<string, readonly number[]>): Attribute[] {
+  return Object.entries(lists).map(([name, values]) => intsAttr(name, values));
+}
+
 export function stringsAttr(name: string, values: readonly string[]): Attribute {
   return { name, type: AttributeType.STRINGS, strings: values.map((v) => utf8.encode(v)) };
 }
@@ -63,6 +68,15 @@ export interface ClassifierGraph {
 function tensorValueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
   const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
+/** classifierModel() for a trained classifier: its kind names the graph, its sizes shape the input and outputs. */
+export function classifierModelOf(
+  classifier: { readonly kind: string; readonly nFeatures: number; readonly nClasses: number },
+  names: OnnxNames,
+  nodes: OnnxNode[],
+): Uint8Array {
+  return classifierModel({ name: classifier.kind, names, nFeatures: classifier.nFeatures, nClasses: classifier.nClasses, nodes });
 }
 
 /**

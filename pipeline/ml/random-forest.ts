@@ -3,11 +3,11 @@ import { RandomForestClassifier } from 'ml-random-forest';
 import { argmax, checkFeatureRows, checkTrainingData, type Checkpoint, type Classifier, type OnnxNames } from './classifier';
 import {
   type Attribute,
-  classifierModel,
+  classifierModelOf,
   floatsAttr,
   floatTensorAttr,
   intAttr,
-  intsAttr,
+  intsAttrs,
   ML_DOMAIN,
   stringAttr,
   stringsAttr,
@@ -120,36 +120,30 @@ class RandomForestModel implements Classifier {
   toOnnx(names: OnnxNames): Uint8Array {
     const votes = 'forest_votes';
     const treeCount = 'forest_tree_count';
-    return classifierModel({
-      name: this.kind,
-      names,
-      nFeatures: this.nFeatures,
-      nClasses: this.nClasses,
-      nodes: [
-        {
-          opType: 'TreeEnsembleRegressor',
-          domain: ML_DOMAIN,
-          inputs: [names.inputName],
-          outputs: [votes],
-          attributes: this.ensembleAttributes(),
-        },
-        {
-          opType: 'ArgMax',
-          domain: '',
-          inputs: [votes],
-          outputs: [names.labelOutput],
-          attributes: [intAttr('axis', 1), intAttr('keepdims', 0)],
-        },
-        {
-          opType: 'Constant',
-          domain: '',
-          inputs: [],
-          outputs: [treeCount],
-          attributes: [floatTensorAttr('value', [], [this.trees.length])],
-        },
-        { opType: 'Div', domain: '', inputs: [votes, treeCount], outputs: [names.probabilitiesOutput], attributes: [] },
-      ],
-    });
+    return classifierModelOf(this, names, [
+      {
+        opType: 'TreeEnsembleRegressor',
+        domain: ML_DOMAIN,
+        inputs: [names.inputName],
+        outputs: [votes],
+        attributes: this.ensembleAttributes(),
+      },
+      {
+        opType: 'ArgMax',
+        domain: '',
+        inputs: [votes],
+        outputs: [names.labelOutput],
+        attributes: [intAttr('axis', 1), intAttr('keepdims', 0)],
+      },
+      {
+        opType: 'Constant',
+        domain: '',
+        inputs: [],
+        outputs: [treeCount],
+        attributes: [floatTensorAttr('value', [], [this.trees.length])],
+      },
+      { opType: 'Div', domain: '', inputs: [votes, treeCount], outputs: [names.probabilitiesOutput], attributes: [] },
+    ]);
   }
 
   private ensembleAttributes(): Attribute[] {
@@ -188,17 +182,13 @@ class RandomForestModel implements Classifier {
       });
     });
     return [
-      intsAttr('nodes_treeids', nodes.treeIds),
-      intsAttr('nodes_nodeids', nodes.nodeIds),
-      intsAttr('nodes_featureids', nodes.features),
+      // Kept in their former order, so the serialized model stays byte-for-byte the same.
+      ...intsAttrs({ nodes_treeids: nodes.treeIds, nodes_nodeids: nodes.nodeIds, nodes_featureids: nodes.features }),
       floatsAttr('nodes_values', nodes.values),
       stringsAttr('nodes_modes', nodes.modes),
-      intsAttr('nodes_truenodeids', nodes.trueIds),
-      intsAttr('nodes_falsenodeids', nodes.falseIds),
+      ...intsAttrs({ nodes_truenodeids: nodes.trueIds, nodes_falsenodeids: nodes.falseIds }),
       intAttr('n_targets', this.nClasses),
-      intsAttr('target_treeids', targets.treeIds),
-      intsAttr('target_nodeids', targets.nodeIds),
-      intsAttr('target_ids', targets.ids),
+      ...intsAttrs({ target_treeids: targets.treeIds, target_nodeids: targets.nodeIds, target_ids: targets.ids }),
       floatsAttr('target_weights', targets.weights),
       stringAttr('aggregate_function', 'SUM'),
       stringAttr('post_transform', 'NONE'),

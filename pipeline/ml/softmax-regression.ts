@@ -1,7 +1,7 @@
 // No maintained JS library offers multinomial logistic regression with intercepts
 // (ml-logistic-regression is one-vs-all without intercepts), hence this one.
 import { argmax, checkFeatureRows, checkTrainingData, type Checkpoint, type Classifier, type OnnxNames } from './classifier';
-import { classifierModel, floatsAttr, intAttr, intsAttr, ML_DOMAIN, stringAttr } from './onnx-model';
+import { classifierModelOf, floatsAttr, intAttr, intsAttr, ML_DOMAIN, stringAttr } from './onnx-model';
 
 export interface SoftmaxRegressionOptions {
   /** Full-batch gradient descent steps. */
@@ -59,31 +59,25 @@ class SoftmaxRegressionModel implements Classifier {
   }
 
   toOnnx(names: OnnxNames): Uint8Array {
-    return classifierModel({
-      name: this.kind,
-      names,
-      nFeatures: this.nFeatures,
-      nClasses: this.nClasses,
-      nodes: [
-        {
-          opType: 'LinearClassifier',
-          domain: ML_DOMAIN,
-          inputs: [names.inputName],
-          outputs: [names.labelOutput, names.probabilitiesOutput],
-          attributes: [
-            floatsAttr('coefficients', this.coefficients.flat()),
-            floatsAttr('intercepts', this.intercepts),
-            intsAttr(
-              'classlabels_ints',
-              Array.from({ length: this.nClasses }, (_, k) => k),
-            ),
-            // 1 = multinomial (the spec's default 0 is one-vs-rest); onnxruntime only applies post_transform.
-            intAttr('multi_class', 1),
-            stringAttr('post_transform', 'SOFTMAX'),
-          ],
-        },
-      ],
-    });
+    return classifierModelOf(this, names, [
+      {
+        opType: 'LinearClassifier',
+        domain: ML_DOMAIN,
+        inputs: [names.inputName],
+        outputs: [names.labelOutput, names.probabilitiesOutput],
+        attributes: [
+          floatsAttr('coefficients', this.coefficients.flat()),
+          floatsAttr('intercepts', this.intercepts),
+          intsAttr(
+            'classlabels_ints',
+            Array.from({ length: this.nClasses }, (_, k) => k),
+          ),
+          // 1 = multinomial (the spec's default 0 is one-vs-rest); onnxruntime only applies post_transform.
+          intAttr('multi_class', 1),
+          stringAttr('post_transform', 'SOFTMAX'),
+        ],
+      },
+    ]);
   }
 }
 

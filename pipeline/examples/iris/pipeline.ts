@@ -1,6 +1,6 @@
 // The embedded example: the original template's iris pipeline (ETL → train → export → evaluate →
 // gate → register). Copy this file to start a pipeline of your own; `mlops train path/to/it.ts`.
-import { definePipeline, param } from '../../sdk';
+import { definePipeline, param, type StepContext } from '../../sdk';
 import { etl } from '../../steps/etl';
 import { evaluate } from '../../steps/evaluate';
 import { gate, gateParams } from '../../steps/gate';
@@ -10,6 +10,32 @@ import type { Classifier } from '../../ml/classifier';
 
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
+// Exported for the Python example (../python/pipeline.ts), which trains the same softmax regression on the
+// same split: one declaration keeps their defaults and bounds, hence their runs, comparable.
+/** The train/test split. */
+export const splitParams = {
+  seed: param.int(42),
+  testSize: param.number(0.2, { min: 0.05, max: 0.9 }),
+};
+/** The softmax (logistic) regression's gradient descent. */
+export const softmaxParams = {
+  epochs: param.int(2000, { min: 1 }),
+  learningRate: param.number(0.1, { min: 0 }),
+  l2: param.number(0.001, { min: 0 }),
+};
+
+/** The ETL step of both examples: the iris CSV, split as splitParams say. */
+export function irisEtl(ctx: StepContext<{ data: string; testSize: number; seed: number }>, maxBadRowShare: number) {
+  return etl(ctx, {
+    file: ctx.params.data,
+    features: FEATURES,
+    target: 'variety',
+    testSize: ctx.params.testSize,
+    seed: ctx.params.seed,
+    maxBadRowShare,
+  });
+}
+
 export default definePipeline({
   name: 'iris',
   description: 'Classify iris flowers by their sepal and petal sizes',
@@ -17,28 +43,17 @@ export default definePipeline({
     data: param.path('iris_dataset.csv', 'CSV with the feature columns and the variety label'),
     model: param.string('iris', 'registry name of the model'),
     trainer: param.enum(['random_forest', 'logistic_regression'], 'random_forest'),
-    seed: param.int(42),
-    testSize: param.number(0.2, { min: 0.05, max: 0.9 }),
+    ...splitParams,
     maxBadRowShare: param.number(0.05, { min: 0, max: 1 }),
     nEstimators: param.int(25, { min: 1, max: 1000 }),
     maxDepth: param.int(6, { min: 1, max: 64 }),
     maxFeatures: param.number(0.75, { min: 0.1, max: 1 }),
-    epochs: param.int(2000, { min: 1 }),
-    learningRate: param.number(0.1, { min: 0 }),
-    l2: param.number(0.001, { min: 0 }),
+    ...softmaxParams,
     ...gateParams,
   },
   steps: {
     etl: {
-      run: (ctx) =>
-        etl(ctx, {
-          file: ctx.params.data,
-          features: FEATURES,
-          target: 'variety',
-          testSize: ctx.params.testSize,
-          seed: ctx.params.seed,
-          maxBadRowShare: ctx.params.maxBadRowShare,
-        }),
+      run: (ctx) => irisEtl(ctx, ctx.params.maxBadRowShare),
     },
     train: {
       needs: ['etl'],

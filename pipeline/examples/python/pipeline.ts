@@ -2,10 +2,10 @@
 // ETL, evaluation, gate and registration are the same TypeScript steps as the iris example's.
 //   mlops train pipeline/examples/python/pipeline.ts
 import { definePipeline, param } from '../../sdk';
-import { etl } from '../../steps/etl';
 import { evaluate } from '../../steps/evaluate';
 import { gate, gateParams } from '../../steps/gate';
 import { register } from '../../steps/register';
+import { irisEtl, softmaxParams, splitParams } from '../iris/pipeline';
 
 export default definePipeline({
   name: 'iris-python',
@@ -14,24 +14,13 @@ export default definePipeline({
     data: param.path('../iris/iris_dataset.csv'),
     model: param.string('iris-python'),
     python: param.string('python3', 'Python interpreter with numpy and onnx'),
-    seed: param.int(42),
-    testSize: param.number(0.2, { min: 0.05, max: 0.9 }),
-    epochs: param.int(2000, { min: 1 }),
-    learningRate: param.number(0.1, { min: 0 }),
-    l2: param.number(0.001, { min: 0 }),
+    ...splitParams,
+    ...softmaxParams,
     ...gateParams,
   },
   steps: {
     etl: {
-      run: (ctx) =>
-        etl(ctx, {
-          file: ctx.params.data,
-          features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
-          target: 'variety',
-          testSize: ctx.params.testSize,
-          seed: ctx.params.seed,
-          maxBadRowShare: 0.05,
-        }),
+      run: (ctx) => irisEtl(ctx, 0.05),
     },
     train: {
       needs: ['etl'],
