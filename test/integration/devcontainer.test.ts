@@ -41,7 +41,7 @@ test('the extension is installed by VS Code from the image, not by a lifecycle c
   // The image packages the extension at exactly the path listed.
   assert.match(dockerfile, /npm run package[\s\S]*mv dist\/mlops\.vsix \/opt\/mlops\/mlops\.vsix/);
   // postCreate only sets up the project, from the npm cache the image filled.
-  assert.equal(c.postCreateCommand, 'npm ci --prefer-offline --no-audit --no-fund');
+  assert.equal(c.postCreateCommand, 'bash .devcontainer/install-deps.sh --prefer-offline && npm run build');
   for (const name of LIFECYCLE) {
     const commands = [c[name]]
       .flat()
