@@ -48,9 +48,12 @@ export function startRun(req: StartRun): StartedRun {
   const runDir = path.join(dataDir(env), 'runs', runId);
   const cancelFile = path.join(runDir, CANCEL_FILE);
   args.push('--cancel-file', cancelFile);
+  // Its own process group, which its command steps' processes share: the SIGKILL after the grace
+  // period goes to the whole group, so a step's child that ignores SIGTERM cannot outlive the run.
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     env: { ...env, MLOPS_EVENTS_FD: '3' },
+    detached: true,
   });
   const events = readline.createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
   events.on('line', (line) => {
@@ -80,11 +83,20 @@ export function startRun(req: StartRun): StartedRun {
     if (!cancelled) {
       cancelled = true;
       writeCancelRequest(cancelFile, { signal, reason });
-      killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      killTimer = setTimeout(() => killGroup(child.pid), graceMs);
     }
     child.kill(signal);
   };
   return { runId, done, cancel };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is gone already.
+  }
 }
 
 function recordDeath(env: NodeJS.ProcessEnv): void {

@@ -2,6 +2,7 @@
 // parent. Real runner processes (dist/runner.js), signals and SQLite.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { RunEvent, RunRecord } from '../../common/contract';
@@ -10,6 +11,7 @@ import { startRun } from '../../pipeline/runner/spawn';
 import { FIXTURES, MLOPS, ROOT, tempDataDir } from '../helpers/cli';
 
 const BUSY = path.join(FIXTURES, 'pipelines', 'busy-loop.ts');
+const STUBBORN = path.join(FIXTURES, 'pipelines', 'stubborn-command.ts');
 
 function runRecord(dir: string, runId: string): RunRecord {
   const registry = openRegistry(dir);
@@ -94,6 +96,20 @@ describe('cancelling a run (spawn.ts cancel: what POST /api/runs/{id}/cancel and
     assert.equal(record.status, 'cancelled');
     assert.match(record.error ?? '', /cancelled: cancelled by SIGTERM \(runner process \d+ killed\)/);
     assert.equal(record.steps.find((s) => s.name === 'after')?.status, 'skipped');
+  });
+
+  test("a command step's process that ignores SIGTERM dies with the runner's process group: no stray process", async () => {
+    const dir = tempDataDir();
+    const { run } = await startAndReach(dir, STUBBORN, {}, 'stubborn', { MLOPS_CANCEL_GRACE_MS: '1000' });
+    const pidFile = path.join(dir, 'runs', run.runId, 'artifacts', 'stubborn.pid');
+    await until('the step to write its pid', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
+    const stepPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.ok(alive(stepPid), 'the command step runs');
+    run.cancel();
+    const { signal } = await run.done;
+    assert.equal(signal, 'SIGKILL', 'the runner waited on its stubborn step until the grace period ended');
+    await until('the step process to be gone', () => !alive(stepPid), 5_000);
+    assert.equal(runRecord(dir, run.runId).status, 'cancelled');
   });
 });
 
