@@ -56,6 +56,9 @@ export function isMlopsError(err: unknown): err is MlopsError {
   return err instanceof Error && err.name === 'MlopsError' && typeof (err as MlopsError).code === 'string';
 }
 
+/** Where a client of /api finds its credential (docs/security.md). */
+const API_CREDENTIALS = " (send the data directory's api-token as a Bearer token, or the MLOPS_API_* credentials)";
+
 export const errors = {
   unknownParam: (name: string, pipeline: string, known: string[]) =>
     new MlopsError('UNKNOWN_PARAM', `unknown param '${name}' for pipeline ${pipeline} (known: ${known.join(', ')})`),
@@ -91,7 +94,8 @@ export const errors = {
       'BAD_MODEL_URI',
       `invalid model URI '${uri}': ${reason} (expected models:/<name>/<version>, models:/<name>@<alias>, or <name>[@alias|/version])`,
     ),
-  unauthorized: (scope: string) => new MlopsError('UNAUTHORIZED', `authentication required for ${scope}`, 401),
+  unauthorized: (scope: string) =>
+    new MlopsError('UNAUTHORIZED', `authentication required for ${scope}${scope === 'api' ? API_CREDENTIALS : ''}`, 401),
   forbiddenHost: (host: string) =>
     new MlopsError('FORBIDDEN_HOST', `host '${host}' is not one this server answers to (add it to MLOPS_ALLOWED_HOSTS)`, 403),
   crossOrigin: (origin: string) =>

@@ -46,7 +46,9 @@ describe('auth', () => {
         assert.equal(res.status, 401, `${route} with ${JSON.stringify(headers)}`);
         assert.match(res.headers.get('www-authenticate') ?? '', /^(Basic|Bearer) realm="mlops/);
         assert.deepEqual(await res.json(), {
-          error: `authentication required for ${route.startsWith('/api') ? 'api' : route === '/metrics' ? 'metrics' : 'predict'}`,
+          error: route.startsWith('/api')
+            ? "authentication required for api (send the data directory's api-token as a Bearer token, or the MLOPS_API_* credentials)"
+            : `authentication required for ${route === '/metrics' ? 'metrics' : 'predict'}`,
           code: 'UNAUTHORIZED',
         });
       }
