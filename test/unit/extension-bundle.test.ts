@@ -10,15 +10,20 @@ import { nativeModulesIn, noNativeModules } from '../../build/native-modules.mjs
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+/** What esbuild.mjs builds the extension with, in memory. */
+const EXTENSION_BUILD: esbuild.BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  write: false,
+  logLevel: 'silent',
+  external: ['vscode'],
+};
+
 function bundle(contents: string, options: esbuild.BuildOptions = {}, resolveDir = ROOT) {
   return esbuild.build({
+    ...EXTENSION_BUILD,
     stdin: { contents, resolveDir, sourcefile: 'entry.ts', loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    write: false,
-    logLevel: 'silent',
-    external: ['vscode'],
     plugins: [noNativeModules('test-extension.js')],
     ...options,
   });
@@ -81,13 +86,8 @@ test('a .node binary is refused', async () => {
 
 test('the real extension entry and plain Node imports pass', async () => {
   const result = await esbuild.build({
+    ...EXTENSION_BUILD,
     entryPoints: [path.join(ROOT, 'extension', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    write: false,
-    logLevel: 'silent',
-    external: ['vscode'],
     plugins: [noNativeModules('dist/extension.js')],
   });
   assert.deepEqual(result.errors, []);
