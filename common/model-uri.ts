@@ -29,11 +29,6 @@ export function parseModelRef(text: string): ModelRef {
   return { name: checkName('model name', text), selector: null };
 }
 
-/** True when `text` is written as a model URI (`models:/…`), as opposed to a bare model name. */
-export function isModelUri(text: string): boolean {
-  return text.startsWith(SCHEME);
-}
-
 /** `models:/iris/3` or `models:/iris@production`: what "Copy Model URI" copies. */
 export function modelUri(name: string, selector: number | string): string {
   return typeof selector === 'number' ? `${SCHEME}${name}/${selector}` : `${SCHEME}${name}@${selector}`;

@@ -75,6 +75,11 @@ export class Predictor {
     return counters;
   }
 
+  /** The served version, or null before one is loaded. */
+  current(): ServedModel | null {
+    return this.holder.current();
+  }
+
   served(): ServedModel {
     const served = this.holder.current();
     if (!served) throw errors.nothingServed(this.holder.error() ?? 'loading');

@@ -3,6 +3,7 @@ import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '..
 import { errors } from '../../common/errors';
 import type { Registry } from '../../common/registry';
 import type { Predictor } from '../predictor';
+import type { ServedModel } from '../model-holder';
 import { badInput, rowsFromOipInputs } from '../validate';
 
 interface Params {
@@ -16,8 +17,7 @@ interface Params {
  */
 export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predictor; registry: Registry; maxRows: number }): Promise<void> {
   const versionOf = (p: Params): ModelVersion => {
-    if (p.version !== undefined && !/^[1-9]\d*$/.test(p.version))
-      throw badInput(`version must be a positive whole number, got '${p.version}'`);
+    if (p.version !== undefined && !/^[1-9]\d*$/.test(p.version)) throw errors.badVersion(p.version);
     const versions = opts.registry.models.versions(p.name); // 404 for an unknown model
     if (p.version === undefined) return opts.registry.models.resolve({ name: p.name, selector: null });
     const v = versions.find((x) => x.version === Number(p.version));
@@ -39,10 +39,9 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
       parameters: { features: s.features.map((f) => f.name), target: s.target, class_labels: s.classLabels },
     };
   };
-  const isServed = (p: Params) => {
-    const served = opts.predictor.served();
-    return served.info.model === p.name && (p.version === undefined || String(served.info.version) === p.version);
-  };
+  const names = (p: Params, served: ServedModel | null) =>
+    served !== null && served.info.model === p.name && (p.version === undefined || String(served.info.version) === p.version);
+  const isServed = (p: Params) => names(p, opts.predictor.served());
   const tags = ['open inference protocol'];
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get(prefix, { schema: { tags, summary: 'Model metadata' } }, async (req) => metadata(req.params as Params));
@@ -56,7 +55,9 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
       { schema: { tags, summary: 'Inference: one FP32 [N, F] input, or one [N] input per feature' } },
       async (req, reply) => {
         const p = req.params as Params;
-        versionOf(p);
+        // The served version is in the registry by construction: only a request naming another one
+        // needs the registry (404 for an unknown model or version, before 503 or the mismatch).
+        if (!names(p, opts.predictor.current())) versionOf(p);
         const served = opts.predictor.served();
         if (!isServed(p)) {
           throw errors.notServedHere(

@@ -63,9 +63,22 @@ export function originAllowed(request: FastifyRequest, corsOrigins: string[]): b
 
 /** Refuses (403) requests naming a foreign Host, and state-changing requests from a foreign Origin, before any route runs. */
 export function requestGuard(app: FastifyInstance, policy: HostPolicy, corsOrigins: string[]): void {
+  // Clients send the same few Host values over and over: the verdict per raw value is kept, so the
+  // prediction path parses a Host once, not per request (bounded, as the values come from clients).
+  const verdicts = new Map<string, boolean>();
+  const allowed = (host: string | undefined): boolean => {
+    if (host === undefined) return hostAllowed(host, policy);
+    let ok = verdicts.get(host);
+    if (ok === undefined) {
+      ok = hostAllowed(host, policy);
+      if (verdicts.size >= 64) verdicts.clear();
+      verdicts.set(host, ok);
+    }
+    return ok;
+  };
   // A callback hook, not an async one: it runs on every request, /predict included, and needs no promise.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!hostAllowed(request.headers.host, policy)) return done(errors.forbiddenHost(String(request.headers.host ?? '').slice(0, 100)));
+    if (!allowed(request.headers.host)) return done(errors.forbiddenHost(String(request.headers.host ?? '').slice(0, 100)));
     if (!originAllowed(request, corsOrigins)) return done(errors.crossOrigin(String(request.headers.origin).slice(0, 100)));
     done();
   });
