@@ -1,7 +1,7 @@
 // The `mlops` command line. Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/contract';
-import { isMlopsError } from '../common/errors';
+import { isMlopsError, isUsageError } from '../common/errors';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
@@ -29,9 +29,6 @@ function program(): Command {
   return p;
 }
 
-// Mistakes in what was typed: a bad flag value, param or model URI.
-const USAGE_ERRORS = new Set(['USAGE', 'UNKNOWN_PARAM', 'BAD_PARAM_VALUE', 'BAD_MODEL_URI']);
-
 function allCommands(c: Command): Command[] {
   return c.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
 }
@@ -54,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
       if (!verbose) process.stderr.write('(run again with --verbose for details)\n');
     }
     if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
-    process.exitCode = isMlopsError(err) && USAGE_ERRORS.has(err.code) ? EXIT.usage : EXIT.failed;
+    process.exitCode = isUsageError(err) ? EXIT.usage : EXIT.failed;
   }
 }
 

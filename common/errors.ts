@@ -59,6 +59,13 @@ export function isMlopsError(err: unknown): err is MlopsError {
 /** Where a client of /api finds its credential (docs/security.md). */
 const API_CREDENTIALS = " (send the data directory's api-token as a Bearer token, or the MLOPS_API_* credentials)";
 
+/** Mistakes in what was typed (a bad flag value, param or model URI): exit code 2, as a bad flag is. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'UNKNOWN_PARAM', 'BAD_PARAM_VALUE', 'BAD_MODEL_URI']);
+
+export function isUsageError(err: unknown): boolean {
+  return isMlopsError(err) && USAGE_CODES.has(err.code);
+}
+
 export const errors = {
   unknownParam: (name: string, pipeline: string, known: string[]) =>
     new MlopsError('UNKNOWN_PARAM', `unknown param '${name}' for pipeline ${pipeline} (known: ${known.join(', ')})`),

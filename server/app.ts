@@ -77,7 +77,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     bus,
     config.dataDir,
     config.defaultPipeline,
-    () => void holder.refresh(),
+    () => {
+      // A runner killed mid-run could not record its end: the registry does (cancelled when its
+      // cancel file is there, else failed), as every open of the registry does for the CLI.
+      registry.runs.recoverInterrupted();
+      void holder.refresh();
+    },
     (line) => app.log.info({ runner: line }),
   );
   errorHandling(app, registry.file);

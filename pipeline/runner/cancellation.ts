@@ -85,21 +85,9 @@ export class Cancellation {
 }
 
 /**
- * Whether the process that started us still runs. On Linux the current parent is in /proc/self/stat
- * (an orphan is adopted by init or a subreaper, so it changes); elsewhere, signal 0 probes the pid.
+ * Whether the process that started us still runs: an orphan is adopted by init or a subreaper, and
+ * `process.ppid` reads the current parent each time (a probe of the old pid could hit a reused one).
  */
 function parentAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-    // Field 4, after the command name in parentheses (which may itself hold spaces or parentheses).
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid === pid;
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  }
+  return process.ppid === pid;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
-import { errors, isMlopsError } from '../../common/errors';
+import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
@@ -31,9 +31,6 @@ interface Outcome {
   /** The run failed on the user's input (a param), not in a step. */
   usage?: boolean;
 }
-
-// Errors in what the user typed (a param name or value) are usage errors, as a bad flag is.
-const USAGE_ERRORS = new Set(['USAGE', 'UNKNOWN_PARAM', 'BAD_PARAM_VALUE']);
 
 function exitCode(outcome: Outcome, cancelledBy: 'SIGINT' | 'SIGTERM'): number {
   switch (outcome.status) {
@@ -131,7 +128,7 @@ class RunExecution {
       if (cancellation.requested) return { status: 'cancelled', error: `cancelled during step '${current}': ${cancellation.reason}` };
       const rejected = isMlopsError(err) && err.code === 'GATE_REJECTED';
       if (this.opts.verbose && !isMlopsError(err)) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      const usage = current === null && isMlopsError(err) && USAGE_ERRORS.has(err.code);
+      const usage = current === null && isUsageError(err);
       return { status: rejected ? 'rejected' : 'failed', error: this.describe(err, current), usage };
     }
   }

@@ -5,7 +5,6 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { RunEvent } from '../../common/contract';
 import { dataDir, packageRoot } from '../../common/config';
-import { openRegistry } from '../../common/registry';
 import { CANCEL_FILE, writeCancelRequest } from '../../common/registry/runs';
 
 /** How long a cancelled runner gets to stop by itself before SIGKILL (MLOPS_CANCEL_GRACE_MS). */
@@ -70,9 +69,6 @@ export function startRun(req: StartRun): StartedRun {
   const done = new Promise<{ exitCode: number; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(killTimer);
-      // A runner killed mid-run could not record its end: opening the registry does (as cancelled
-      // when the cancel file is there, else failed), so the record is right before anyone reads it.
-      if (signal !== null) recordDeath(env);
       resolve({ exitCode: code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0), signal });
     });
   });
@@ -96,13 +92,5 @@ function killGroup(pid: number | undefined): void {
     process.kill(-pid, 'SIGKILL');
   } catch {
     // The group is gone already.
-  }
-}
-
-function recordDeath(env: NodeJS.ProcessEnv): void {
-  try {
-    openRegistry(dataDir(env)).close();
-  } catch {
-    // The next open of the registry (any command, the server) records it instead.
   }
 }
