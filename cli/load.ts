@@ -68,8 +68,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadTestResult> {
  */
 export async function servedSample(predictUrl: string, dataDir: string): Promise<Record<string, number>> {
   const origin = new URL(predictUrl).origin;
-  const token = process.env.MLOPS_API_TOKEN;
-  const headers = token ? { authorization: `Bearer ${token}` } : apiTokenHeader(dataDir);
+  const headers = apiTokenHeader(dataDir);
   const get = async <T>(url: string, what: string): Promise<T> => {
     const res = await fetch(url, { headers }).catch((err: Error) => {
       throw errors.unreachable(url, err.message);

@@ -21,9 +21,14 @@ export function readApiToken(dataDir: string): string | null {
   }
 }
 
-/** `authorization` header carrying the data dir's token, or {} when there is none. */
-export function apiTokenHeader(dataDir: string): Record<string, string> {
-  const token = readApiToken(dataDir);
+/** The token a client of /api sends: MLOPS_API_TOKEN when set, else the data dir's (null when none yet). */
+export function clientApiToken(dataDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.MLOPS_API_TOKEN || readApiToken(dataDir);
+}
+
+/** `authorization` header carrying that token, or {} when there is none. */
+export function apiTokenHeader(dataDir: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const token = clientApiToken(dataDir, env);
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 

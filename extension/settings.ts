@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { readApiToken } from '../common/api-token';
+import { clientApiToken } from '../common/api-token';
 import { dataDir } from '../common/config';
 import { checkSettings, type Settings } from './settings-check';
 
@@ -24,7 +24,7 @@ const KEYS = [
 export function apiToken(): string | undefined {
   const s = settings();
   const env = { ...process.env, ...(s.dataDirectory ? { MLOPS_DATA_DIR: s.dataDirectory } : {}) };
-  return process.env.MLOPS_API_TOKEN ?? readApiToken(dataDir(env, s.projectDirectory ?? process.cwd())) ?? undefined;
+  return clientApiToken(dataDir(env, s.projectDirectory ?? process.cwd())) ?? undefined;
 }
 
 export function settings(): Settings {

@@ -28,10 +28,9 @@ export function registerServingCommands(d: Deps): vscode.Disposable[] {
       await d.server.ensure();
       const { serving, lastError } = await d.api.status();
       if (!serving) throw errors.nothingServed(lastError);
-      const served = await d.api.version(serving.model, serving.version);
       const records = await d.api.sample(serving.model);
       const { body, version } = await d.api.predict(records);
-      const labels = (body as Record<string, string>[]).map((r) => r[served.signature.target]).join(', ');
+      const labels = (body as Record<string, string>[]).map((r) => r[serving.signature.target]).join(', ');
       void vscode.window.showInformationMessage(`Prediction from ${version} (${records.length} sample records): ${labels}`);
     }),
     command(d, 'mlops.runLoadTest', async () => {

@@ -58,10 +58,13 @@ export class ApiClient {
     return { body: await res.json(), version: res.headers.get(MODEL_VERSION_HEADER) };
   }
 
+  /** The /api credential. Read once and kept (a file read per request would be waste); read again while missing or after a 401. */
   headers(): Record<string, string> {
-    const token = this.token();
-    return token ? { authorization: `Bearer ${token}` } : {};
+    this.cachedToken ??= this.token();
+    return this.cachedToken ? { authorization: `Bearer ${this.cachedToken}` } : {};
   }
+
+  private cachedToken: string | undefined;
 
   url(path: string): string {
     return this.base() + path;
@@ -79,10 +82,11 @@ export class ApiClient {
   private async fetch(path: string, init: RequestInit): Promise<Response> {
     const res = await fetch(this.url(path), {
       ...init,
-      headers: { ...this.headers(), ...(init.headers as Record<string, string>) },
+      headers: { ...(path.startsWith('/api') ? this.headers() : {}), ...(init.headers as Record<string, string>) },
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) {
+      if (res.status === 401) this.cachedToken = undefined; // the server may have made a new token
       const body = (await res.json().catch(() => ({ error: res.statusText }))) as ApiError;
       throw new Error(body.error ?? `${res.status} ${res.statusText}`);
     }

@@ -53,11 +53,9 @@ export class ServerProcess implements Disposable {
   }
 
   /** Connects to a running server, or starts one. */
-  async ensure(): Promise<void> {
-    if (this.starting) return this.starting;
-    if (this.child) return;
-    if (await this.alive()) return this.set('external');
-    await this.start();
+  ensure(): Promise<void> {
+    // start() joins a start under way, and launch() uses a server already listening as it is.
+    return this.child ? Promise.resolve() : this.start();
   }
 
   start(): Promise<void> {
@@ -68,7 +66,7 @@ export class ServerProcess implements Disposable {
 
   private async launch(): Promise<void> {
     if (this.child) return;
-    if (await this.alive()) return this.set('external');
+    if (await this.api.live()) return this.set('external');
     const s = this.settings();
     if (!s.projectDirectory) throw errors.noProject();
     const entry = path.join(s.projectDirectory, 'dist', 'server.js');
@@ -89,7 +87,7 @@ export class ServerProcess implements Disposable {
       this.exited(child, exit);
     });
     for (let i = 0; i < START_TIMEOUT_S * 10 && this.child === child; i++) {
-      if (await this.alive()) {
+      if (await this.api.live()) {
         this.failures = 0;
         return this.set('running');
       }
@@ -131,11 +129,6 @@ export class ServerProcess implements Disposable {
   private relay(line: string, fallback: LogLevel): void {
     const { level, text } = serverLogLine(line, fallback);
     this.log[level](text);
-  }
-
-  /** An MLOps server answers on the port: /healthz needs no token, so one started elsewhere counts too. */
-  private alive(): Promise<boolean> {
-    return this.api.live();
   }
 
   private set(state: ServerState): void {

@@ -20,8 +20,16 @@ export class ModelsTree extends RefreshingTree<ModelNode> implements vscode.Tree
     super();
   }
 
+  /** The star's alias, read once per load rather than per drawn row. */
+  private starAlias: string | null = null;
+
   /** Reads the registry in one request. */
   protected async load(): Promise<void> {
+    try {
+      this.starAlias = this.defaultAlias();
+    } catch {
+      this.starAlias = null; // a bad setting is reported where it is used; no star meanwhile
+    }
     try {
       const { models } = await this.api.registry();
       this.models = models.map((m) => m.model);
@@ -54,7 +62,7 @@ export class ModelsTree extends RefreshingTree<ModelNode> implements vscode.Tree
     const serving = this.served?.model === v.model && this.served.version === v.version;
     const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${v.model}/${v.version}`;
-    const starred = v.aliases.includes(this.defaultAlias());
+    const starred = this.starAlias !== null && v.aliases.includes(this.starAlias);
     item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : starred ? 'star-full' : 'circle-small-filled');
     const badges = v.aliases.map((a) => `@${a}`).join(' ');
     const acc = v.metrics.accuracy !== undefined ? `acc ${v.metrics.accuracy.toFixed(3)}` : '';
