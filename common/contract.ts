@@ -4,31 +4,83 @@
 // it too, and must never pull in a native module. Runtime checks live in their own modules
 // (the webview's messages: common/webview-messages.ts).
 
-/** A feature of a model's input, in signature order. */
-export interface FeatureSpec {
+// ---------------------------------------------------------------------------------------
+// The typed model signature: what a version takes and gives. One definition, read by the registry,
+// the server (validation, OIP, /docs, drift, logs), the CLI and the extension. Runtime helpers
+// (checks, the v1 migration, OIP datatypes) are in common/signature.ts.
+
+/** Element type of an ONNX tensor, named as onnxruntime-node names it. */
+export type TensorType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'string';
+
+/** One ONNX input of the model. */
+export interface InputSpec {
   name: string;
-  type: 'float32';
-  /** Range observed in the training data. */
-  min: number;
-  max: number;
+  type: TensorType;
+  /** Feature columns in it: the tensor is [N, width], or [N] when rank is 1. */
+  width: number;
+  rank: 1 | 2;
 }
 
-export interface ModelSignature {
-  /** Name of the ONNX input tensor (float32 [N, features.length]). */
-  inputName: string;
+/**
+ * A feature of a model's input, in signature order (the order of /predict's records and of the
+ * training CSV's columns). Its JSON type in a record follows its tensor type: float → number,
+ * int → integer, bool → boolean, string → string.
+ */
+export interface FeatureSpec {
+  name: string;
+  type: TensorType;
+  /** The ONNX input that carries it, and its column there (0 for a per-column input). */
+  input: string;
+  column: number;
+  /** Range observed in the training data (numeric features). */
+  min?: number;
+  max?: number;
+  /** A categorical feature: the categories seen in training, as strings. String features always have them. */
+  categories?: string[];
+  /** Refuse a category not in `categories` with a 4xx; by default it is accepted and counted as unseen. */
+  strict?: boolean;
+  /** null is accepted as a missing value (NaN in a float input). */
+  nullable?: boolean;
+}
+
+export type ModelTask = 'classification' | 'regression';
+
+interface SignatureBase {
+  /** Signature format; versions registered before typed signatures are migrated to 2 (common/signature.ts). */
+  schema: 2;
+  inputs: InputSpec[];
   features: FeatureSpec[];
-  /** Name of the prediction target, e.g. "variety": /predict answers [{ [target]: label }]. */
+}
+
+export interface ClassificationSignature extends SignatureBase {
+  task: 'classification';
+  /** Name of the predicted field: /predict answers [{ [target]: label }]. */
   target: string;
-  /** ONNX output holding the predicted label (int64 class index or string). */
+  /** ONNX output holding the predicted label, [N]. */
   labelOutput: string;
-  /** ONNX output holding class probabilities, float32 [N, classLabels.length]. */
-  probabilitiesOutput: string;
+  /**
+   * What labelOutput holds: 'index' an int64 index into classLabels (this project's trainers);
+   * 'int64' int64 class values, whose decimal forms are classLabels (answered as numbers);
+   * 'string' the labels themselves.
+   */
+  labelKind: 'index' | 'int64' | 'string';
+  /** ONNX output holding class probabilities, float32 [N, classLabels.length], or null if the model has none. */
+  probabilitiesOutput: string | null;
   classLabels: string[];
 }
 
-/** Per-feature training distribution, kept with each version for drift monitoring. */
-export interface FeatureReference {
-  name: string;
+export interface RegressionSignature extends SignatureBase {
+  task: 'regression';
+  /** One name per predicted value: /predict answers [{ [targets[0]]: 151.2, … }]. */
+  targets: string[];
+  /** ONNX output holding the values, float [N] or [N, targets.length]. */
+  valueOutput: string;
+}
+
+export type ModelSignature = ClassificationSignature | RegressionSignature;
+
+/** Distribution of a numeric column in the training data (a feature or a regression target). */
+export interface NumericDistribution {
   count: number;
   mean: number;
   std: number;
@@ -41,11 +93,25 @@ export interface FeatureReference {
   binShares: number[];
 }
 
+/** Per-feature training distribution, kept with each version for drift monitoring. */
+export type FeatureReference =
+  | (NumericDistribution & { name: string; kind: 'numeric' })
+  | {
+      name: string;
+      kind: 'categorical';
+      count: number;
+      /** Categories seen in training (strings) and the training share of each. */
+      categories: string[];
+      shares: number[];
+    };
+
 export interface TrainingReference {
   rows: number;
   features: FeatureReference[];
-  /** Share of training rows per class, in signature classLabels order. */
-  classShares: number[];
+  /** Classification: share of training rows per class, in signature classLabels order. */
+  classShares?: number[];
+  /** Regression: the training distribution of each target, in signature targets order. */
+  targets?: NumericDistribution[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -184,14 +250,39 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3, interrupted: 130,
 // ---------------------------------------------------------------------------------------
 // Serving: drift, prediction log, server status (server → extension, CLI)
 
-export interface FeatureDrift {
+export type FeatureDrift =
+  | {
+      name: string;
+      kind: 'numeric';
+      /** Population stability index of the window against the training histogram. */
+      psi: number;
+      /** Kolmogorov–Smirnov statistic (largest CDF gap) against the training quantiles. */
+      ks: number;
+      /** Mean of the window. */
+      mean: number;
+    }
+  | {
+      name: string;
+      kind: 'categorical';
+      /** PSI of the window's category shares against training's (unseen categories as one more bucket). */
+      psi: number;
+      /** Share of the window's rows whose category was never seen in training. */
+      unseenShare: number;
+      /** The window's share of each training category, in the reference's order. */
+      shares: number[];
+      categories: string[];
+    };
+
+/** Drift of a regression model's predictions against the training target distribution. */
+export interface TargetDrift {
   name: string;
-  /** Population stability index of the window against the training histogram. */
   psi: number;
-  /** Kolmogorov–Smirnov statistic (largest CDF gap) against the training quantiles. */
   ks: number;
-  /** Mean of the window. */
   mean: number;
+  /** Deciles of the window's predictions, like NumericDistribution.quantiles. */
+  quantiles: number[];
+  /** The window's share in each training bin (for the chart), like NumericDistribution.binShares. */
+  binShares: number[];
 }
 
 export interface DriftSnapshot {
@@ -199,6 +290,7 @@ export interface DriftSnapshot {
   windowRows: number;
   windowSize: number;
   features: FeatureDrift[];
+  /** Classification: predicted classes; null for regression. */
   classes: {
     labels: string[];
     /** Share of each predicted class in the window. */
@@ -206,7 +298,9 @@ export interface DriftSnapshot {
     /** PSI and Jensen–Shannon distance (base 2, 0…1) against the training class shares. */
     psi: number;
     jensenShannon: number;
-  };
+  } | null;
+  /** Regression: the predictions per target; null for classification. */
+  targets: TargetDrift[] | null;
 }
 
 /** One logged prediction (one input row). */
@@ -216,10 +310,13 @@ export interface PredictionLogEntry {
   requestId: string;
   model: string;
   version: number;
-  /** Feature name → value (redacted fields are absent). */
-  inputs: Record<string, number>;
-  label: string;
+  /** Feature name → value as sent (redacted fields are absent; null is a missing value). */
+  inputs: Record<string, number | string | boolean | null>;
+  /** Classification: the predicted label; null for regression. */
+  label: string | null;
   probabilities: number[] | null;
+  /** Regression: the predicted value per target; null for classification. */
+  values: number[] | null;
   latencyMs: number;
 }
 

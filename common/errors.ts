@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'CROSS_ORIGIN'
   | 'PREDICTION_LOG_BUSY'
   | 'MODEL_REFUSED'
+  | 'BAD_SIGNATURE'
   | 'SERVER_REFUSED'
   | 'INTERNAL';
 
@@ -92,6 +93,8 @@ export const errors = {
   notFound: (what: string) => new MlopsError('NOT_FOUND', `${what} not found`, 404),
   badName: (kind: string, value: string, rule: string) => new MlopsError('BAD_NAME', `invalid ${kind} '${value}': ${rule}`),
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
+  badSignature: (model: string, problems: string[]) =>
+    new MlopsError('BAD_SIGNATURE', `model ${model}: its signature is inconsistent: ${problems.join('; ')}`),
   registryBusy: (file: string) => new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
   extensionPackage: (dir: string, reason: string) =>
     new MlopsError('EXTENSION_PACKAGE', `cannot package the extension from ${dir}: ${reason}`),

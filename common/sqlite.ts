@@ -10,9 +10,12 @@ export type BusyError = (file: string) => MlopsError;
  * Opens (creating if needed) a SQLite file the way every store here wants it: WAL, synchronous
  * NORMAL (a committed transaction survives a process crash; only a power cut or an OS crash can
  * lose the last commits), foreign keys on, and the schema brought up to date by `migrations`
- * (one SQL script per version, recorded in PRAGMA user_version).
+ * (one step per version, recorded in PRAGMA user_version).
  */
-export function openSqlite(file: string, migrations: string[], busy: BusyError = errors.registryBusy): Database.Database {
+/** One schema step: SQL, or a function for data rewrites SQL cannot express (run inside the migration's transaction). */
+export type Migration = string | ((db: Database.Database) => void);
+
+export function openSqlite(file: string, migrations: Migration[], busy: BusyError = errors.registryBusy): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Database.Database | undefined;
   try {
@@ -28,12 +31,16 @@ export function openSqlite(file: string, migrations: string[], busy: BusyError =
   }
 }
 
-function migrate(db: Database.Database, migrations: string[]): void {
+function migrate(db: Database.Database, migrations: Migration[]): void {
   const version = () => db.pragma('user_version', { simple: true }) as number;
   if (version() >= migrations.length) return;
   // Read the version again under the write lock: another process may have migrated meanwhile.
   db.transaction(() => {
-    for (let v = version(); v < migrations.length; v++) db.exec(migrations[v]);
+    for (let v = version(); v < migrations.length; v++) {
+      const step = migrations[v];
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
+    }
     db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
 }

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../sqlite';
+import { migrateReference, migrateSignature } from '../signature';
+import { openSqlite, type Migration } from '../sqlite';
 
 export type Db = Database.Database;
 
 // Each entry moves the schema one version up; PRAGMA user_version records how far a file is.
-const MIGRATIONS: string[] = [
+const MIGRATIONS: Migration[] = [
   `
   CREATE TABLE models (
     name TEXT PRIMARY KEY,
@@ -91,7 +92,31 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (run_id, name)
   );
   `,
+  typedSignatures,
 ];
+
+/**
+ * 1 → 2: signatures gain types, inputs and a task (common/signature.ts migrateSignature), references
+ * a kind per feature. Versions are immutable to everything else: the trigger is lifted for this
+ * rewrite only, inside the migration's transaction, and put back as it was.
+ */
+function typedSignatures(db: Db): void {
+  db.exec('DROP TRIGGER model_versions_immutable');
+  const rows = db.prepare('SELECT model, version, signature, reference FROM model_versions').all() as {
+    model: string;
+    version: number;
+    signature: string;
+    reference: string;
+  }[];
+  const update = db.prepare('UPDATE model_versions SET signature = ?, reference = ? WHERE model = ? AND version = ?');
+  for (const r of rows) {
+    const signature = JSON.stringify(migrateSignature(JSON.parse(r.signature)));
+    const reference = JSON.stringify(migrateReference(JSON.parse(r.reference)));
+    update.run(signature, reference, r.model, r.version);
+  }
+  db.exec(`CREATE TRIGGER model_versions_immutable BEFORE UPDATE ON model_versions
+    BEGIN SELECT RAISE(ABORT, 'model versions are immutable'); END;`);
+}
 
 export const DB_FILE = 'mlops.sqlite';
 

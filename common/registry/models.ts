@@ -7,6 +7,7 @@ import { failpoint } from '../failpoint';
 import type { Db } from './database';
 import type { ModelRef } from '../model-uri';
 import { checkAlias, checkName } from './names';
+import { signatureProblems } from '../signature';
 
 /** What a new version is registered from: the stored version's own fields, derived from it so the two cannot drift. */
 export interface NewVersion extends Pick<ModelVersion, 'model' | 'signature' | 'metrics' | 'params' | 'lineage' | 'reference'> {
@@ -51,6 +52,8 @@ export class ModelStore {
    */
   register(req: NewVersion): ModelVersion {
     checkName('model name', req.model);
+    const problems = signatureProblems(req.signature);
+    if (problems.length > 0) throw errors.badSignature(req.model, problems);
     const staged = this.stage(req.onnxFile);
     try {
       const version = this.db

@@ -38,6 +38,7 @@ function featureReference(name: string, values: number[], bins: number): Feature
   const binEdges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : min + ((max - min) * i) / bins));
   return {
     name,
+    kind: 'numeric',
     count,
     mean,
     // Population standard deviation (divides by count).

@@ -1,5 +1,4 @@
 import * as ort from 'onnxruntime-node';
-import type { ModelSignature } from '../../common/contract';
 import { errors } from '../../common/errors';
 import { confusionMatrixSvg } from '../ml/confusion-svg';
 import { classificationReport, type ClassificationReport } from '../ml/metrics';
@@ -13,7 +12,14 @@ export interface Evaluation {
   parity: number;
   /** Gap between the best and worst per-class recall on the test split. */
   recallGap: number;
-  io: Pick<ModelSignature, 'inputName' | 'labelOutput' | 'probabilitiesOutput'>;
+  io: OnnxIo;
+}
+
+/** The exported graph's input and output names, as the signature records them. */
+export interface OnnxIo {
+  inputName: string;
+  labelOutput: string;
+  probabilitiesOutput: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ModelVersion } from '../../common/contract';
+import { tabularInput } from '../../common/signature';
 import { trainingReference } from '../ml/reference';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, EVALUATION, MODEL_FILE, type PreparedDataset } from './dataset';
@@ -12,9 +13,16 @@ export function register(ctx: StepContext<unknown>, modelName: string): ModelVer
     model: modelName,
     onnxFile: ctx.artifacts.path(MODEL_FILE),
     signature: {
-      ...e.io,
-      features: data.features.map((name, j) => ({ name, type: 'float32', min: data.ranges[j].min, max: data.ranges[j].max })),
+      ...tabularInput(
+        e.io.inputName,
+        'float32',
+        data.features.map((name, j) => ({ name, min: data.ranges[j].min, max: data.ranges[j].max })),
+      ),
+      task: 'classification',
       target: data.target,
+      labelOutput: e.io.labelOutput,
+      labelKind: 'index',
+      probabilitiesOutput: e.io.probabilitiesOutput,
       classLabels: data.classLabels,
     },
     metrics: {
