@@ -388,6 +388,28 @@ export interface PromoteRequest {
   /** Who moves the alias (recorded in the alias history); default "api". */
   by?: string;
 }
+/**
+ * POST /api/models/import (and `mlops models register FILE.onnx`): registers an ONNX file trained
+ * elsewhere, evaluated on a CSV. Paths are read by the server, on its machine. Answers the new ModelVersion (201).
+ */
+export interface ImportModelRequest {
+  /** The .onnx file. */
+  file: string;
+  /** Registry name of the model. */
+  name: string;
+  /** CSV with the feature columns and the target: the training reference and the evaluation come from it. */
+  data: string;
+  /** The target column. */
+  target: string;
+  /** Default: read from the model's outputs (a label output: classification). */
+  task?: ModelTask;
+  /** CSV columns in the order of a single [N, F] input; default: match inputs to columns by name. */
+  features?: string[];
+  /** Apply the quality gate (the example pipelines' thresholds); default false. */
+  gate?: boolean;
+  /** Recorded in the lineage as who imported it; default the API's caller ("api"). */
+  by?: string;
+}
 /** GET /api/models/:name: versions (newest first) and every alias move. */
 export interface ModelDetail {
   name: string;

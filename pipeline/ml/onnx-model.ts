@@ -1,6 +1,7 @@
 // The one place that writes ONNX protobuf: trainers describe their operator nodes, this builds the ModelProto.
 import { onnx } from 'onnx-proto';
 
+import type { TensorType } from '../../common/contract';
 import type { OnnxNames } from './classifier';
 
 export type Attribute = onnx.IAttributeProto;
@@ -65,33 +66,49 @@ export interface ClassifierGraph {
   nodes: OnnxNode[];
 }
 
-function tensorValueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
-  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+/** A graph input or output: a tensor of one element type; the first dimension is the batch (N). */
+export interface TensorInfo {
+  name: string;
+  type: TensorType;
+  /** Dimensions after the batch one: [] for [N], [F] for [N, F]. */
+  dims: number[];
 }
 
-/** classifierModel() for a trained classifier: its kind names the graph, its sizes shape the input and outputs. */
-export function classifierModelOf(
-  classifier: { readonly kind: string; readonly nFeatures: number; readonly nClasses: number },
-  names: OnnxNames,
-  nodes: OnnxNode[],
-): Uint8Array {
-  return classifierModel({ name: classifier.kind, names, nFeatures: classifier.nFeatures, nClasses: classifier.nClasses, nodes });
+const ELEM_TYPE: Record<TensorType, number> = {
+  float32: DataType.FLOAT,
+  float64: DataType.DOUBLE,
+  int64: DataType.INT64,
+  int32: DataType.INT32,
+  bool: DataType.BOOL,
+  string: DataType.STRING,
+};
+
+function valueInfo(t: TensorInfo): onnx.IValueInfoProto {
+  const dim = [{ dimParam: BATCH_DIM }, ...t.dims.map((d) => ({ dimValue: d }))];
+  return { name: t.name, type: { tensorType: { elemType: ELEM_TYPE[t.type], shape: { dim } } } };
 }
 
-/**
- * Serialized ModelProto of a classifier: input float32 [N, nFeatures]; outputs int64 label [N]
- * and float32 probabilities [N, nClasses].
- */
-export function classifierModel(graph: ClassifierGraph): Uint8Array {
-  const { names } = graph;
-  const distinct = new Set([names.inputName, names.labelOutput, names.probabilitiesOutput]);
-  if (distinct.size !== 3 || [...distinct].some((n) => n.length === 0)) {
-    throw new Error(`ONNX input/output names must be distinct and non-empty: ${JSON.stringify(names)}`);
+export interface Graph {
+  /** Graph name, e.g. "random_forest". */
+  name: string;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /** Nodes in topological order; together they must produce every output. */
+  nodes: OnnxNode[];
+}
+
+/** Serialized ModelProto of any graph of this project's exporters (default domain opset 17, ai.onnx.ml 3). */
+export function buildModel(graph: Graph): Uint8Array {
+  const io = [...graph.inputs, ...graph.outputs].map((t) => t.name);
+  if (new Set(io).size !== io.length || io.some((n) => n.length === 0)) {
+    throw new Error(`ONNX input/output names must be distinct and non-empty: ${JSON.stringify(io)}`);
   }
+  const inputs = new Set(graph.inputs.map((t) => t.name));
   const produced = graph.nodes.flatMap((n) => n.outputs);
-  const clash = produced.find((name, i) => name === names.inputName || produced.indexOf(name) !== i);
+  const clash = produced.find((name, i) => inputs.has(name) || produced.indexOf(name) !== i);
   if (clash !== undefined) throw new Error(`ONNX tensor name "${clash}" is used twice in graph ${graph.name}`);
+  const missing = graph.outputs.find((o) => !produced.includes(o.name));
+  if (missing) throw new Error(`no node of graph ${graph.name} produces output "${missing.name}"`);
   const model: onnx.IModelProto = {
     irVersion: IR_VERSION,
     producerName: 'mlops-template',
@@ -109,12 +126,35 @@ export function classifierModel(graph: ClassifierGraph): Uint8Array {
         output: n.outputs,
         attribute: n.attributes,
       })),
-      input: [tensorValueInfo(names.inputName, DataType.FLOAT, [BATCH_DIM, graph.nFeatures])],
-      output: [
-        tensorValueInfo(names.labelOutput, DataType.INT64, [BATCH_DIM]),
-        tensorValueInfo(names.probabilitiesOutput, DataType.FLOAT, [BATCH_DIM, graph.nClasses]),
-      ],
+      input: graph.inputs.map(valueInfo),
+      output: graph.outputs.map(valueInfo),
     },
   };
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** classifierModel() for a trained classifier: its kind names the graph, its sizes shape the input and outputs. */
+export function classifierModelOf(
+  classifier: { readonly kind: string; readonly nFeatures: number; readonly nClasses: number },
+  names: OnnxNames,
+  nodes: OnnxNode[],
+): Uint8Array {
+  return classifierModel({ name: classifier.kind, names, nFeatures: classifier.nFeatures, nClasses: classifier.nClasses, nodes });
+}
+
+/**
+ * Serialized ModelProto of a classifier: input float32 [N, nFeatures]; outputs int64 label [N]
+ * and float32 probabilities [N, nClasses].
+ */
+export function classifierModel(graph: ClassifierGraph): Uint8Array {
+  const { names } = graph;
+  return buildModel({
+    name: graph.name,
+    inputs: [{ name: names.inputName, type: 'float32', dims: [graph.nFeatures] }],
+    outputs: [
+      { name: names.labelOutput, type: 'int64', dims: [] },
+      { name: names.probabilitiesOutput, type: 'float32', dims: [graph.nClasses] },
+    ],
+    nodes: graph.nodes,
+  });
 }
