@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { errors } from '../../common/errors';
 import { randomSplit, stratifiedSplit } from '../ml/split';
-import { categoriesOf, columnOf, inferTask, readTable, type Column, type ColumnType, type TaskChoice } from '../ml/table';
+import { categoriesOf, inferTask, isNumberCell, readTable, type Column, type ColumnType, type TaskChoice } from '../ml/table';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, type DatasetFeature, type PreparedDataset, type Split } from './dataset';
 import { sha256File } from './hash';
@@ -48,43 +48,70 @@ function describe(file: string, column: Column): DatasetFeature {
   };
 }
 
-/** A string feature whose cells are mostly numbers probably holds a typo: the warning names the first non-number. */
-function suspiciousStrings(table: { lines: number[] }, column: Column): string | null {
-  if (column.type !== 'string') return null;
-  const cells = column.values.filter((v): v is string => v !== null);
-  const numeric = cells.filter((v) => Number.isFinite(Number(v)));
-  if (numeric.length < cells.length / 2) return null;
-  const first = column.values.findIndex((v) => v !== null && !Number.isFinite(Number(v)));
-  return (
-    `column '${column.name}' is read as categories because of '${column.values[first]}' (line ${table.lines[first]}); ` +
-    `give it types: { ${column.name}: 'number' } to make that an error instead`
-  );
+/** A column whose present cells are numbers but for at most this share reads as numbers with typos, not as categories. */
+const TYPO_SHARE = 0.1;
+
+interface BadRow {
+  row: number;
+  column: string;
+  reason: string;
+}
+
+/**
+ * A string column read from cells that are nearly all numbers holds typos: it becomes a number
+ * column, and the rows with a non-number are reported as bad. Columns with a declared type are
+ * left as they are (the table already checked them).
+ */
+function numbersWithTypos(column: Column, declared: boolean): { column: Column; bad: BadRow[] } | null {
+  if (column.type !== 'string' || declared) return null;
+  const present = column.values.length - column.missing;
+  const bad: BadRow[] = [];
+  const values = column.values.map((v, row) => {
+    if (v === null) return null;
+    if (isNumberCell(v)) return Number(v);
+    bad.push({ row, column: column.name, reason: `'${v}' is not a number` });
+    return null;
+  });
+  if (bad.length === 0 || bad.length > TYPO_SHARE * present) return null;
+  return { column: { name: column.name, type: 'number', values, missing: column.missing + bad.length }, bad };
 }
 
 /**
  * Reads the CSV into typed columns, keeps missing feature values (null), drops the rows whose
- * target is missing (reported), infers or checks the task, splits with a seed (stratified for
+ * target is missing or whose number column holds a stray text (reported), infers or checks the task, splits with a seed (stratified for
  * classes); writes dataset.json, train.csv, test.csv.
  */
 export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
   if (o.features.includes(o.target)) throw errors.schema(o.file, `the target '${o.target}' is also listed as a feature`);
   const table = readTable(o.file, { columns: [...o.features, o.target], types: o.types });
-  const targetColumn = columnOf(table, o.target);
-  const kept = targetColumn.values.flatMap((v, i) => (v === null ? [] : [i]));
-  const dropped = table.rows - kept.length;
+  const bad: BadRow[] = [];
+  const columns = table.columns.map((c) => {
+    const fixed = numbersWithTypos(c, o.types?.[c.name] !== undefined);
+    if (!fixed) return c;
+    bad.push(...fixed.bad);
+    return fixed.column;
+  });
+  const targetColumn = columns[columns.length - 1];
+  const typoRows = new Set(bad.map((b) => b.row));
+  targetColumn.values.forEach((v, row) => {
+    if (v === null && !typoRows.has(row)) bad.push({ row, column: o.target, reason: 'missing target' });
+  });
+  const badRows = new Set(bad.map((b) => b.row));
+  const kept = Array.from({ length: table.rows }, (_, i) => i).filter((i) => !badRows.has(i));
+  const dropped = badRows.size;
   ctx.metric('rows_read', table.rows);
   ctx.metric('rows_dropped', dropped);
-  if (dropped > 0) {
-    const first = targetColumn.values.indexOf(null);
-    ctx.warn(`dropped ${dropped} rows whose target '${o.target}' is missing (first: ${o.file}:${table.lines[first]})`);
-    if (dropped > o.maxBadRowShare * table.rows) {
-      throw errors.dataValue(
-        o.file,
-        table.lines[first],
-        o.target,
-        `missing target (${dropped} of ${table.rows} rows, more than maxBadRowShare ${o.maxBadRowShare})`,
-      );
-    }
+  bad.sort((a, b) => a.row - b.row);
+  for (const b of bad.slice(0, 20)) ctx.warn(`dropped ${o.file}:${table.lines[b.row]}: column '${b.column}': ${b.reason}`);
+  if (bad.length > 20) ctx.warn(`… and ${bad.length - 20} more`);
+  if (dropped > 0 && dropped > o.maxBadRowShare * table.rows) {
+    const first = bad[0];
+    throw errors.dataValue(
+      o.file,
+      table.lines[first.row],
+      first.column,
+      `${first.reason} (${dropped} of ${table.rows} rows are bad, more than maxBadRowShare ${o.maxBadRowShare})`,
+    );
   }
   if (kept.length === 0) throw errors.dataFile(o.file, 'no usable rows');
   const target = pick(targetColumn, kept);
@@ -97,7 +124,7 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
   const y = target.values.map((v) => (task === 'classification' ? classIndex.get(String(v))! : (v as number)));
   const { train, test } = task === 'classification' ? stratifiedSplit(y, o.testSize, o.seed) : randomSplit(y.length, o.testSize, o.seed);
 
-  const featureColumns = o.features.map((name) => pick(columnOf(table, name), kept));
+  const featureColumns = columns.slice(0, o.features.length).map((c) => pick(c, kept));
   const split = (rows: number[]): Split => ({
     rows: rows.length,
     columns: featureColumns.map((c) => pick(c, rows)),
@@ -117,20 +144,16 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
     train: trainSplit,
     test: split(test),
   };
-  for (const c of featureColumns) {
-    const warning = suspiciousStrings({ lines: kept.map((i) => table.lines[i]) }, c);
-    if (warning) ctx.warn(warning);
-  }
   ctx.artifacts.writeJson(DATASET, dataset);
   for (const part of ['train', 'test'] as const) ctx.artifacts.writeText(`${part}.csv`, splitCsv(dataset, dataset[part]));
   ctx.metric('train_rows', train.length);
   ctx.metric('test_rows', test.length);
-  const missing = dataset.features.filter((f) => f.missing > 0).map((f) => `${f.name} ${f.missing}`);
+  const missing = featureColumns.filter((c) => c.missing > 0).map((c) => `${c.name} ${c.missing}`);
   ctx.log(
     `${table.rows} rows read, ${dropped} dropped, ${train.length} train / ${test.length} test; ${task} of '${o.target}'` +
       (task === 'classification' ? `, classes: ${classLabels.join(', ')}` : '') +
       `; features: ${dataset.features.map((f) => `${f.name} (${f.type})`).join(', ')}` +
-      (missing.length > 0 ? `; missing values in train: ${missing.join(', ')}` : ''),
+      (missing.length > 0 ? `; missing values (kept): ${missing.join(', ')}` : ''),
   );
   return dataset;
 }
