@@ -73,8 +73,10 @@ export function predictedVsActualSvg(actual: readonly number[], predicted: Array
   const f = frame(title, both, both, 'actual', 'predicted');
   const points = actual.map((a, i) => {
     const p = predicted[i];
-    return `<circle cx="${f.x(a).toFixed(1)}" cy="${f.y(p).toFixed(1)}" r="3" fill="${POINT}" fill-opacity="0.6">` +
-      `<title>actual ${tick(a)}, predicted ${tick(p)}</title></circle>`;
+    return (
+      `<circle cx="${f.x(a).toFixed(1)}" cy="${f.y(p).toFixed(1)}" r="3" fill="${POINT}" fill-opacity="0.6">` +
+      `<title>actual ${tick(a)}, predicted ${tick(p)}</title></circle>`
+    );
   });
   const diagonal =
     `<line x1="${f.x(both[0])}" y1="${f.y(both[0])}" x2="${f.x(both[1])}" y2="${f.y(both[1])}" ` +
@@ -97,8 +99,10 @@ export function residualHistogramSvg(actual: readonly number[], predicted: Array
     const x1 = f.x(lo + (k + 1) * width);
     const from = tick(lo + k * width);
     const to = tick(lo + (k + 1) * width);
-    return `<rect x="${x0.toFixed(1)}" y="${f.y(c).toFixed(1)}" width="${Math.max(0, x1 - x0 - 1).toFixed(1)}" ` +
-      `height="${(f.y(0) - f.y(c)).toFixed(1)}" fill="${POINT}"><title>${from} to ${to}: ${c} rows</title></rect>`;
+    return (
+      `<rect x="${x0.toFixed(1)}" y="${f.y(c).toFixed(1)}" width="${Math.max(0, x1 - x0 - 1).toFixed(1)}" ` +
+      `height="${(f.y(0) - f.y(c)).toFixed(1)}" fill="${POINT}"><title>${from} to ${to}: ${c} rows</title></rect>`
+    );
   });
   const zeroLine = `<line x1="${f.x(0)}" y1="${f.y(0)}" x2="${f.x(0)}" y2="${f.y(top)}" stroke="#d62728" stroke-dasharray="4 3"/>`;
   const zero = lo < 0 && hi > 0 ? [zeroLine] : [];

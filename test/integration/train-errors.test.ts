@@ -41,7 +41,12 @@ describe('typed data errors: one line, a non-zero exit, nothing registered', () 
   });
 
   test('a target with one class', () => {
-    const data = irisVariant('setosa-only.csv', (t) => t.split('\n').filter((l) => !/Versicolor|Virginica/.test(l)).join('\n'));
+    const data = irisVariant('setosa-only.csv', (t) =>
+      t
+        .split('\n')
+        .filter((l) => !/Versicolor|Virginica/.test(l))
+        .join('\n'),
+    );
     fails(
       ['--param', `data=${data}`],
       1,
