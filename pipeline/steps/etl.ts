@@ -33,7 +33,7 @@ function pick(column: Column, rows: readonly number[]): Column {
   return { ...column, values, missing: values.filter((v) => v === null).length } as Column;
 }
 
-/** A feature as the train split shows it; one with no value there cannot be learnt from. */
+/** A feature as the train split shows it (its missing count is the caller's); one with no value there cannot be learnt from. */
 function describe(file: string, column: Column): DatasetFeature {
   const present = column.values.length - column.missing;
   if (present === 0) throw errors.dataColumn(file, column.name, 'has no values in the train split');
@@ -136,7 +136,7 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
     format: 2,
     source: { path: o.file, sha256: sha256File(o.file) },
     task,
-    features: trainSplit.columns.map((c) => describe(o.file, c)),
+    features: trainSplit.columns.map((c, j) => ({ ...describe(o.file, c), missing: featureColumns[j].missing })),
     target: o.target,
     classLabels,
     rowsRead: table.rows,

@@ -51,6 +51,7 @@ describe('"copy the iris example and change the column names" trains, registers 
         ],
       );
       assert.deepEqual(v.signature.features[1].categories, ['blue', 'green', 'red']);
+      assert.equal(v.signature.features[0].nullable, true, 'length has missing values: null is accepted and imputed');
       if (v.signature.task === 'classification') {
         assert.deepEqual(v.signature.classLabels, ['high', 'low']);
         assert.ok(run.metrics.accuracy >= 0.9, `accuracy ${run.metrics.accuracy}`);
