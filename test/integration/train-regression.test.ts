@@ -63,6 +63,14 @@ describe('the penguins regression example, end to end (runner, SQLite, onnxrunti
     assert.equal(v.reference.classShares, undefined);
   });
 
+  test('the gate rejects on R² and on RMSE (exit 3), and registers nothing', () => {
+    const other = tempDataDir();
+    const r = mlops(other, ['train', '-q', PENGUINS, '--param', 'minR2=0.99', '--param', 'maxRmse=100']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /rejected by the gate: r2 0\.\d{4} is not >= 0\.99; rmse \d+\.\d{4} is not <= 100$/m);
+    assert.deepEqual(json<unknown[]>(mlops(other, ['models', 'list', '--json'])), []);
+  });
+
   test('the server answers a prediction in grams, also for an island never seen in training', async () => {
     const server = await startTestServer(dir);
     try {
