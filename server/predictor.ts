@@ -62,7 +62,11 @@ export class Predictor {
       if (this.log) labels = Array.from(prediction.classes, (c) => classLabels[c]);
     } else if (prediction.task === 'regression') {
       const t = m.values.length;
-      for (let i = 0; i < prediction.values.length; i++) m.values[i % t].observe(prediction.values[i]);
+      // A missing input (null) can make a NaN prediction: it has no bucket (prom-client refuses it).
+      for (let i = 0; i < prediction.values.length; i++) {
+        const v = prediction.values[i];
+        if (!Number.isNaN(v)) m.values[i % t].observe(v);
+      }
     }
     if (this.log) {
       const { model, version } = served.info;
