@@ -137,8 +137,9 @@ export class ServerMetrics {
     drift('mlops_drift_prediction_mean', `Mean ${predictions} over the drift window`, ['target'], (set, m) => {
       for (const t of targets(m)) set({ target: t.name }, t.mean);
     });
-    drift('mlops_drift_prediction_quantile', `Deciles ${predictions} over the drift window`, ['target', 'quantile'], (set, m) => {
-      for (const t of targets(m)) t.quantiles.forEach((q, k) => set({ target: t.name, quantile: ((k + 1) / 10).toFixed(1) }, q));
+    // Not a summary (these are the window's deciles, not a streaming estimate): the label is `decile`, not `quantile`.
+    drift('mlops_drift_prediction_decile', `Deciles ${predictions} over the drift window`, ['target', 'decile'], (set, m) => {
+      for (const t of targets(m)) t.quantiles.forEach((q, k) => set({ target: t.name, decile: ((k + 1) / 10).toFixed(1) }, q));
     });
     drift('mlops_drift_class_psi', `Population stability index of predicted classes ${vsTraining}`, [], (set, m) => {
       const c = m.drift.snapshot().classes;

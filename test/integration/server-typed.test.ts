@@ -2,9 +2,10 @@
 // real registry and served on 127.0.0.1 — /predict, OIP, strict and unseen categories, drift and
 // metrics for regression and mixed-type classification, the prediction log and its export.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { MonitoringSnapshot, PredictionLogEntry } from '../../common/contract';
-import { mlops, tempDataDir } from '../helpers/cli';
+import { mlops, needs, tempDataDir } from '../helpers/cli';
 import { readLog } from '../helpers/prediction-log';
 import { post, startTestServer, waitFor, type TestServer } from '../helpers/server';
 import { grade, housePrice, mixedClassifier, registerTyped, regressionModel } from '../helpers/typed-models';
@@ -97,6 +98,13 @@ describe('a regression model with a string category', () => {
     assert.match(text, /mlops_drift_prediction_psi\{model="houses",version="1",target="price"\}/);
     assert.match(text, /mlops_drift_feature_unseen_share\{model="houses",version="1",feature="city"\} 0\.\d+/);
     assert.doesNotMatch(text, /mlops_predictions_total\{/);
+  });
+
+  const promtool = needs(spawnSync('promtool', ['--version']).status === 0, 'promtool (apt-get install prometheus)');
+  test('the regression and categorical metrics pass promtool check metrics', { skip: promtool }, async () => {
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: await metrics(ctx.server), encoding: 'utf8' });
+    assert.equal(`${r.stdout}${r.stderr}`.trim(), '', 'promtool reports nothing');
+    assert.equal(r.status, 0);
   });
 
   test('the prediction log keeps typed inputs and the predicted value; mlops logs export writes them', async () => {
