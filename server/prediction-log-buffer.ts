@@ -144,18 +144,19 @@ export class HandOverBuffer {
     const known = this.labels.values;
     const labels = batch.labels;
     if (!labels) li.fill(-1, this.rows, this.rows + k);
-    else for (let r = 0, at = this.rows; r < k; r++, at++) {
-      const label = labels[r];
-      const scan = known.length < LABEL_SCAN ? known.length : LABEL_SCAN;
-      let id = -1;
-      for (let i = 0; i < scan; i++) {
-        if (known[i] === label) {
-          id = i;
-          break;
+    else
+      for (let r = 0, at = this.rows; r < k; r++, at++) {
+        const label = labels[r];
+        const scan = known.length < LABEL_SCAN ? known.length : LABEL_SCAN;
+        let id = -1;
+        for (let i = 0; i < scan; i++) {
+          if (known[i] === label) {
+            id = i;
+            break;
+          }
         }
+        li[at] = id >= 0 ? id : this.labels.id(asString(label));
       }
-      li[at] = id >= 0 ? id : this.labels.id(asString(label));
-    }
     this.rows += k;
   }
 

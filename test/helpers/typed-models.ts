@@ -65,10 +65,13 @@ export function regressionModel(): { onnx: Uint8Array; signature: ModelSignature
     nodes: [
       ...oneHot('city', CITIES),
       node('Concat', '', ['numbers', 'city_onehot'], ['features'], [intAttr('axis', 1)]),
-      node('LinearRegressor', ML_DOMAIN, ['features'], ['variable'], [
-        floatsAttr('coefficients', [2, -1, 50, 100]),
-        floatsAttr('intercepts', [10]),
-      ]),
+      node(
+        'LinearRegressor',
+        ML_DOMAIN,
+        ['features'],
+        ['variable'],
+        [floatsAttr('coefficients', [2, -1, 50, 100]), floatsAttr('intercepts', [10])],
+      ),
     ],
   });
   const area = HOUSES.map((h) => h.area);
@@ -129,12 +132,18 @@ export function mixedClassifier(): { onnx: Uint8Array; signature: ModelSignature
       ...oneHot('color', COLORS),
       node('Concat', '', ['length', 'rooms_f', 'garden_f', 'color_onehot'], ['features'], [intAttr('axis', 1)]),
       // Class 0 (cheap) scores 0; class 1 (dear) the formula of grade().
-      node('LinearClassifier', ML_DOMAIN, ['features'], ['label', 'probabilities'], [
-        floatsAttr('coefficients', [0, 0, 0, 0, 0, 1, 2, 3, 0, 4]),
-        floatsAttr('intercepts', [0, -10]),
-        stringsAttr('classlabels_strings', GRADES),
-        stringAttr('post_transform', 'SOFTMAX'),
-      ]),
+      node(
+        'LinearClassifier',
+        ML_DOMAIN,
+        ['features'],
+        ['label', 'probabilities'],
+        [
+          floatsAttr('coefficients', [0, 0, 0, 0, 0, 1, 2, 3, 0, 4]),
+          floatsAttr('intercepts', [0, -10]),
+          stringsAttr('classlabels_strings', GRADES),
+          stringAttr('post_transform', 'SOFTMAX'),
+        ],
+      ),
     ],
   });
   const column = (name: string, type: 'float32' | 'int64' | 'bool' | 'string') => ({ name, type, width: 1, rank: 2 as const });

@@ -68,7 +68,18 @@ describe('a regression model with a string category', () => {
     const prices = [housePrice(house), housePrice({ ...house, city: 'lyon' })];
     const expected = [{ name: 'variable', datatype: 'FP32', shape: [2, 1], data: prices }];
     const city = { name: 'city', shape: [2, 1], datatype: 'BYTES', data: ['paris', 'lyon'] };
-    const byInput = await infer([{ name: 'numbers', shape: [2, 2], datatype: 'FP32', data: [[50, 3], [50, 3]] }, city]);
+    const byInput = await infer([
+      {
+        name: 'numbers',
+        shape: [2, 2],
+        datatype: 'FP32',
+        data: [
+          [50, 3],
+          [50, 3],
+        ],
+      },
+      city,
+    ]);
     assert.equal(byInput.status, 200, JSON.stringify(byInput.body));
     assert.deepEqual((byInput.body as { outputs: unknown }).outputs, expected);
     const byFeature = await infer([
@@ -118,7 +129,10 @@ describe('a regression model with a string category', () => {
     assert.equal(entries.find((e) => e.inputs.age === null)?.values?.length, 1);
     const jsonl = mlops(ctx.dir, ['logs', 'export', '--format', 'jsonl']);
     assert.equal(jsonl.code, 0, jsonl.stderr);
-    const exported = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l) as PredictionLogEntry);
+    const exported = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionLogEntry);
     assert.ok(exported.some((e) => e.inputs.city === 'nice' && e.values?.[0] === 107));
   });
 });
@@ -136,7 +150,10 @@ describe('a mixed-type classifier with per-column inputs and string labels', () 
       body.map((r) => r.grade),
       [grade(dear), grade(cheap)],
     );
-    assert.deepEqual(body.map((r) => r.grade), ['dear', 'cheap']);
+    assert.deepEqual(
+      body.map((r) => r.grade),
+      ['dear', 'cheap'],
+    );
     assert.ok(body[0].probabilities.dear > 0.9);
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ...dear, rooms: 2.5 }, /row 0: field 'rooms' must be a whole number, got 2.5/],

@@ -18,9 +18,18 @@ type Snapshot = Omit<DriftSnapshot, 'features' | 'classes'> & {
  */
 class DriftMonitor {
   private readonly monitor: TypedMonitor;
-  constructor(reference: TrainingReference, private readonly features: string[], labels: string[], windowSize?: number) {
+  constructor(
+    reference: TrainingReference,
+    private readonly features: string[],
+    labels: string[],
+    windowSize?: number,
+  ) {
     const signature: ClassificationSignature = {
-      ...tabularInput('input', 'float64', features.map((name) => ({ name }))),
+      ...tabularInput(
+        'input',
+        'float64',
+        features.map((name) => ({ name })),
+      ),
       task: 'classification',
       target: 'y',
       labelOutput: 'label',
@@ -344,7 +353,13 @@ const mixed = {
 
 function observeMixed(monitor: TypedMonitor, cities: string[], prices: number[]): Int32Array {
   const area = new Float32Array(cities.length).fill(5);
-  const batch = { n: cities.length, buffers: new Map<string, Float32Array | string[]>([['city', cities], ['area', area]]) };
+  const batch = {
+    n: cities.length,
+    buffers: new Map<string, Float32Array | string[]>([
+      ['city', cities],
+      ['area', area],
+    ]),
+  };
   return monitor.observe(batch, { task: 'regression', values: Float32Array.from(prices) });
 }
 
