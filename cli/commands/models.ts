@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { FeatureSpec, ModelSignature } from '../../common/contract';
 import { parseModelRef } from '../../common/model-uri';
 import { num, printJson, printResult, table, when } from '../format';
 import { parsePositive } from '../options';
@@ -61,8 +62,7 @@ export function modelsCommand(program: Command): void {
           `${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''} · created ${when(v.createdAt)}`,
         );
         console.log(`file ${v.path}\nsha256 ${v.sha256}`);
-        console.log(`input ${v.signature.inputName}: ${v.signature.features.map((f) => `${f.name} [${f.min}, ${f.max}]`).join(', ')}`);
-        console.log(`predicts ${v.signature.target}: ${v.signature.classLabels.join(', ')}`);
+        for (const line of signatureLines(v.signature)) console.log(line);
         const g = v.lineage.git;
         console.log(
           `lineage: run ${v.lineage.runId ?? '-'} · git ${g.branch ?? '-'} ${g.commit?.slice(0, 12) ?? '-'}${g.dirty ? ' (dirty)' : ''}`,
@@ -113,4 +113,21 @@ export function modelsCommand(program: Command): void {
         ),
       ),
     );
+}
+
+/** A signature for people: each ONNX input with its features (type, training range or categories), then what it predicts. */
+function signatureLines(s: ModelSignature): string[] {
+  const feature = (f: FeatureSpec) => {
+    const range = f.min !== undefined ? `[${f.min}, ${f.max}]` : '';
+    const seen = f.categories ? `{${f.categories.join(', ')}}${f.strict ? ' strict' : ''}` : range;
+    return `${f.name} ${f.type}${seen ? ' ' + seen : ''}${f.nullable ? ' nullable' : ''}`;
+  };
+  const lines = s.inputs.map((input) => {
+    const shape = input.rank === 1 ? '[N]' : `[N, ${input.width}]`;
+    const features = s.features.filter((f) => f.input === input.name).sort((a, b) => a.column - b.column);
+    return `input ${input.name} ${input.type} ${shape}: ${features.map(feature).join(', ')}`;
+  });
+  if (s.task === 'regression') lines.push(`predicts (regression) ${s.targets.join(', ')} from output ${s.valueOutput}`);
+  else lines.push(`predicts (classification) ${s.target}: ${s.classLabels.join(', ')}`);
+  return lines;
 }
