@@ -83,6 +83,7 @@ export const errors = {
   schema: (file: string, reason: string) => new MlopsError('DATA_SCHEMA', `${file}:1: ${reason}`),
   dataValue: (file: string, line: number, column: string, reason: string) =>
     new MlopsError('DATA_VALUE', `${file}:${line}: column '${column}': ${reason}`),
+  dataColumn: (file: string, column: string, reason: string) => new MlopsError('DATA_VALUE', `${file}: column '${column}': ${reason}`),
   stepFailed: (step: string, reason: string) => new MlopsError('STEP_FAILED', `step '${step}' failed: ${reason}`),
   commandFailed: (step: string, command: string, how: string, log: string) =>
     new MlopsError('COMMAND_FAILED', `step '${step}': command \`${command}\` ${how} (log: ${log})`),
