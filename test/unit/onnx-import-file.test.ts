@@ -5,19 +5,14 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { onnx } from '../../common/onnx/onnx.js';
 import { readOnnxFile } from '../../pipeline/import/onnx-file';
-import { needs, ROOT, tempDataDir } from '../helpers/cli';
+import { needs, tempDataDir } from '../helpers/cli';
+import { sequenceOutputModel, sklearnShapedModel } from '../helpers/import';
 import { debianPython, runPython, TORCH_EXPORT } from '../helpers/python';
 
 const work = tempDataDir('mlops-onnx-');
 const torch = debianPython('torch');
 const onnxPython = debianPython('onnx');
-const SKLEARN_SHAPED = path.join(ROOT, 'test', 'helpers', 'sklearn_shaped_onnx.py');
-
-function sklearnShaped(name: string, ...flags: string[]): string {
-  const file = path.join(work, name);
-  runPython(onnxPython!, [SKLEARN_SHAPED, file, ...flags]);
-  return file;
-}
+const sklearnShaped = (name: string, ...flags: string[]) => sklearnShapedModel(onnxPython!, work, name, ...flags);
 
 describe('the ONNX protobuf module (current schema, common/onnx)', () => {
   test(
@@ -104,23 +99,9 @@ describe('the ZipMap rewrite', { skip: needs(onnxPython !== null, 'Debian python
 });
 
 describe('files the import refuses', () => {
-  const seqOutput = () => {
-    const tensor = { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } };
-    return onnx.ModelProto.encode({
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 13 }],
-      graph: {
-        name: 'g',
-        node: [{ opType: 'SequenceConstruct', input: ['x'], output: ['items'] }],
-        input: [{ name: 'x', type: { tensorType: tensor } }],
-        output: [{ name: 'items', type: { sequenceType: { elemType: { tensorType: tensor } } } }],
-      },
-    }).finish();
-  };
-
   test('a non-tensor output other than a ZipMap is refused, named with its type', () => {
     assert.throws(
-      () => readOnnxFile('seq.onnx', seqOutput()),
+      () => readOnnxFile('seq.onnx', fs.readFileSync(sequenceOutputModel(work, 'seq.onnx'))),
       (err: Error & { code?: string }) =>
         err.code === 'ONNX_NON_TENSOR' && /seq\.onnx: output "items" is a sequence of float tensor; only tensors/.test(err.message),
     );
