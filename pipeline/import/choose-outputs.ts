@@ -51,7 +51,8 @@ export function probabilitiesOutput(onnx: OnnxFile, label: Port, classes: number
 }
 
 /**
- * labelKind and class labels: as the graph declares them; else from the CSV's target values
+ * labelKind and class labels: as the graph declares them (indexes 0…k-1 over string classes name
+ * the sorted CSV classes); else from the CSV's target values
  * (`categories`, sorted): a string output holds the labels, an int64 output holds class values when
  * every target value is a whole number, else indexes into the sorted labels (a torch argmax).
  */
@@ -59,9 +60,13 @@ export function classLabelsOf(
   plan: Extract<OutputPlan, { task: 'classification' }>,
   categories: string[],
 ): Pick<ClassificationSignature, 'labelKind' | 'classLabels'> {
-  if (plan.declared) return { labelKind: plan.declared.labelKind, classLabels: plan.declared.labels };
-  if (plan.label.type === 'string') return { labelKind: 'string', classLabels: categories };
   const whole = categories.every((c) => /^-?\d+$/.test(c));
+  const declared = plan.declared;
+  // Class indexes 0…k-1 declared over string classes (as this project's own exports declare them): the sorted names.
+  const indexes = declared?.labelKind === 'int64' && !whole && declared.labels.every((l, i) => l === String(i));
+  if (declared && indexes && declared.labels.length === categories.length) return { labelKind: 'index', classLabels: categories };
+  if (declared) return { labelKind: declared.labelKind, classLabels: declared.labels };
+  if (plan.label.type === 'string') return { labelKind: 'string', classLabels: categories };
   if (whole) return { labelKind: 'int64', classLabels: [...categories].sort((a, b) => Number(a) - Number(b)) };
   return { labelKind: 'index', classLabels: categories };
 }
