@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ClassificationSignature, ModelVersion, RegressionSignature } from '../../common/contract';
-import { IRIS_CSV, json, mlops, needs, tempDataDir } from '../helpers/cli';
+import { IRIS_CSV, json, mlops, needs, ROOT, tempDataDir } from '../helpers/cli';
 import { IRIS_FEATURES, sklearnShapedCsv, sklearnShapedLabel, sklearnShapedModel, torchModel } from '../helpers/import';
 import { debianPython } from '../helpers/python';
 import { getJson, post, SAMPLE, startTestServer, waitFor, type TestServer } from '../helpers/server';
@@ -206,3 +207,52 @@ describe(
     });
   },
 );
+
+describe('the scikit-learn command-step example (pipeline/examples/sklearn)', () => {
+  const pipeline = path.join('pipeline', 'examples', 'sklearn', 'pipeline.ts');
+  const skl2onnx = debianPython('sklearn', 'pandas', 'skl2onnx');
+
+  test(
+    'without skl2onnx the train step fails with one line saying what to pip install',
+    { skip: skl2onnx ? 'skl2onnx is installed' : false },
+    () => {
+      const dir = tempDataDir();
+      const r = mlops(dir, ['train', pipeline, '--param', 'python=/usr/bin/python3']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout + r.stderr, /not installed for \/usr\/bin\/python3: pip install (\S+ )*skl2onnx\n/);
+      assert.match(r.stderr, /step 'train': command `\/usr\/bin\/python3 \S+train\.py` exited with code 1/);
+      assert.deepEqual(json<unknown[]>(mlops(dir, ['models', 'list', '--json'])), []);
+    },
+  );
+
+  test(
+    'with skl2onnx: trains, exports and registers the iris classifier',
+    { skip: skl2onnx ? false : 'needs pip install scikit-learn pandas skl2onnx' },
+    () => {
+      const dir = tempDataDir();
+      const r = mlops(dir, ['train', pipeline, '--param', `python=${skl2onnx}`, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(json<{ registered: unknown }>(r).registered, { model: 'iris-sklearn', version: 1 });
+    },
+  );
+
+  test(
+    'its register step imports what the train step exported (a stand-in writes the skl2onnx-shaped file)',
+    { skip: needs(onnxPython !== null, 'Debian python3-onnx') },
+    () => {
+      const dir = tempDataDir();
+      const data = sklearnShapedCsv(dir, 'sk.csv');
+      const standIn = path.join(ROOT, 'test', 'helpers', 'skl2onnx-stand-in.sh');
+      const params = ['--param', `python=${standIn}`, '--param', `data=${data}`, '--param', 'target=label', '--param', 'model=sk'];
+      const r = mlops(dir, ['train', pipeline, ...params, '--json']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const run = json<{ registered: unknown; metrics: Record<string, number> }>(r);
+      assert.deepEqual(run.registered, { model: 'sk', version: 1 });
+      assert.equal(run.metrics.accuracy, 1);
+      const v = json<ModelVersion>(mlops(dir, ['models', 'show', 'sk/1', '--json']));
+      assert.equal((v.signature as ClassificationSignature).probabilitiesOutput, 'probabilities');
+      assert.equal(v.lineage.pipeline, 'sklearn');
+      assert.deepEqual(v.lineage.dataFiles, [{ path: data, sha256: sha256(data) }]);
+    },
+  );
+});
