@@ -1,4 +1,6 @@
-import type { Prediction } from './inference';
+import type { ModelSignature } from '../common/contract';
+import type { Prediction } from '../common/inference';
+import { allocateBatch, copyRows, type InputBatch } from '../common/tensor-layout';
 
 export interface BatchOptions {
   /** Most rows in one session.run; a bigger request runs alone. */
@@ -9,10 +11,19 @@ export interface BatchOptions {
 }
 
 interface Pending {
-  rows: Float32Array;
-  n: number;
+  batch: InputBatch;
   resolve(p: Prediction): void;
   reject(err: unknown): void;
+}
+
+/** Rows [at, at + n) of a prediction: views, no copies. */
+export function slicePrediction(p: Prediction, at: number, n: number, width: number): Prediction {
+  if (p.task === 'regression') return { task: 'regression', values: p.values.subarray(at * width, (at + n) * width) };
+  return {
+    task: 'classification',
+    classes: p.classes.subarray(at, at + n),
+    probabilities: p.probabilities ? p.probabilities.subarray(at * width, (at + n) * width) : null,
+  };
 }
 
 /**
@@ -25,18 +36,21 @@ export class Batcher {
   private queuedRows = 0;
   private running = false;
   private scheduled = false;
+  /** Values per row of the output that is sliced: class probabilities or regression targets. */
+  private readonly width: number;
 
   constructor(
-    private readonly run: (rows: Float32Array, n: number) => Promise<Prediction>,
-    private readonly nFeatures: number,
-    private readonly nClasses: number,
+    private readonly run: (batch: InputBatch) => Promise<Prediction>,
+    private readonly signature: ModelSignature,
     private readonly opts: BatchOptions,
-  ) {}
+  ) {
+    this.width = signature.task === 'regression' ? signature.targets.length : signature.classLabels.length;
+  }
 
-  submit(rows: Float32Array, n: number): Promise<Prediction> {
+  submit(batch: InputBatch): Promise<Prediction> {
     return new Promise<Prediction>((resolve, reject) => {
-      this.queue.push({ rows, n, resolve, reject });
-      this.queuedRows += n;
+      this.queue.push({ batch, resolve, reject });
+      this.queuedRows += batch.n;
       this.schedule();
     });
   }
@@ -55,31 +69,28 @@ export class Batcher {
 
   private async flush(): Promise<void> {
     if (this.queue.length === 0) return;
-    const batch = this.take();
+    const pending = this.take();
     this.running = true;
     try {
-      if (batch.length === 1) {
-        batch[0].resolve(await this.run(batch[0].rows, batch[0].n));
+      if (pending.length === 1) {
+        pending[0].resolve(await this.run(pending[0].batch));
         return;
       }
-      const total = batch.reduce((s, p) => s + p.n, 0);
-      const rows = new Float32Array(total * this.nFeatures);
+      const total = pending.reduce((s, p) => s + p.batch.n, 0);
+      const joined = allocateBatch(this.signature, total);
       let at = 0;
-      for (const p of batch) {
-        rows.set(p.rows.subarray(0, p.n * this.nFeatures), at * this.nFeatures);
-        at += p.n;
+      for (const p of pending) {
+        copyRows(p.batch, joined, this.signature, at);
+        at += p.batch.n;
       }
-      const out = await this.run(rows, total);
+      const out = await this.run(joined);
       at = 0;
-      for (const p of batch) {
-        p.resolve({
-          classes: out.classes.subarray(at, at + p.n),
-          probabilities: out.probabilities ? out.probabilities.subarray(at * this.nClasses, (at + p.n) * this.nClasses) : null,
-        });
-        at += p.n;
+      for (const p of pending) {
+        p.resolve(slicePrediction(out, at, p.batch.n, this.width));
+        at += p.batch.n;
       }
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      for (const p of pending) p.reject(err);
     } finally {
       this.running = false;
       if (this.queue.length > 0) this.schedule();
@@ -90,8 +101,8 @@ export class Batcher {
   private take(): Pending[] {
     let rows = 0;
     let count = 0;
-    while (count < this.queue.length && (count === 0 || rows + this.queue[count].n <= this.opts.maxRows)) {
-      rows += this.queue[count].n;
+    while (count < this.queue.length && (count === 0 || rows + this.queue[count].batch.n <= this.opts.maxRows)) {
+      rows += this.queue[count].batch.n;
       count++;
     }
     this.queuedRows -= rows;

@@ -6,9 +6,12 @@ import { errors, isMlopsError } from '../common/errors';
 import type { Registry } from '../common/registry';
 import { DriftMonitor } from './drift';
 import type { EventBus } from './event-bus';
+import { infer, type Prediction } from '../common/inference';
+import { outputNames } from '../common/signature';
+import type { InputBatch } from '../common/tensor-layout';
 import { Batcher, type BatchOptions } from './batcher';
-import { infer, type Prediction } from './inference';
 import { sampleRecords } from './sample';
+import { batchFromRecords } from './validate';
 
 export interface ServingOptions {
   driftWindow: number;
@@ -24,8 +27,10 @@ export class ServedModel {
   readonly drift: DriftMonitor;
   readonly featureNames: string[];
   readonly metricLabels: { model: string; version: string };
-  /** `{"variety":"Setosa"}` per class: /predict's answer fragments. */
+  /** `{"variety":"Setosa"}` per class: /predict's answer fragments (empty for regression). */
   readonly labelJson: string[];
+  /** `{"price":` then `,"rent":` … per regression target: /predict's answer keys (empty for classification). */
+  readonly valueKeys: string[];
   private inflight = 0;
   private retired = false;
   private readonly batcher: Batcher | null;
@@ -48,29 +53,28 @@ export class ServedModel {
     };
     this.featureNames = version.signature.features.map((f) => f.name);
     this.metricLabels = { model: version.model, version: String(version.version) };
-    this.labelJson = version.signature.classLabels.map((label) => JSON.stringify({ [version.signature.target]: label }));
-    this.drift = new DriftMonitor(version.reference, this.featureNames, version.signature.classLabels, serving.driftWindow);
     const s = version.signature;
-    this.batcher = serving.batch
-      ? new Batcher((r, k) => this.run(r, k, true), s.features.length, s.classLabels.length, serving.batch)
-      : null;
+    this.labelJson = s.task === 'classification' ? s.classLabels.map((label) => JSON.stringify({ [s.target]: labelValue(s, label) })) : [];
+    this.valueKeys = s.task === 'regression' ? s.targets.map((t, k) => (k ? ',' : '{') + JSON.stringify(t) + ':') : [];
+    this.drift = new DriftMonitor(s, version.reference, serving.driftWindow);
+    this.batcher = serving.batch ? new Batcher((batch) => this.run(batch, true), s, serving.batch) : null;
   }
 
-  /** Rows in, classes and probabilities out; with batching on, concurrent calls share one session.run. */
-  async predict(rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {
+  /** Rows in, classes and probabilities (or regression values) out; with batching on, concurrent calls share one session.run. */
+  async predict(batch: InputBatch, withProbabilities: boolean): Promise<Prediction> {
     this.inflight++;
     try {
-      return await (this.batcher ? this.batcher.submit(rows, n) : this.run(rows, n, withProbabilities));
+      return await (this.batcher ? this.batcher.submit(batch) : this.run(batch, withProbabilities));
     } finally {
       this.inflight--;
       if (this.retired && this.inflight === 0) void this.release();
     }
   }
 
-  private async run(rows: Float32Array, n: number, withProbabilities: boolean): Promise<Prediction> {
+  private async run(batch: InputBatch, withProbabilities: boolean): Promise<Prediction> {
     const t0 = performance.now();
-    const out = await infer(this.session, this.version.signature, rows, n, withProbabilities);
-    this.serving.onRun(this, n, (performance.now() - t0) / 1000);
+    const out = await infer(this.session, this.version.signature, batch, withProbabilities);
+    this.serving.onRun(this, batch.n, (performance.now() - t0) / 1000);
     return out;
   }
 
@@ -86,6 +90,11 @@ export class ServedModel {
     this.released = true;
     await this.session.release();
   }
+}
+
+/** A class label as /predict answers it: a number for int64 class values, else the label. */
+export function labelValue(s: ModelVersion['signature'] & { task: 'classification' }, label: string): string | number {
+  return s.labelKind === 'int64' ? Number(label) : label;
 }
 
 /**
@@ -206,8 +215,9 @@ export class ModelHolder {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== v.sha256) throw errors.modelCorrupt(what, v.path, sha256, v.sha256);
     if (previous) {
-      const was = previous.signature.features.map((f) => f.name).join(',');
-      const now = v.signature.features.map((f) => f.name).join(',');
+      // Clients keep sending the same records across a swap: names and JSON types must stay.
+      const was = previous.signature.features.map((f) => `${f.name}:${f.type}`).join(',');
+      const now = v.signature.features.map((f) => `${f.name}:${f.type}`).join(',');
       if (was !== now) throw errors.featuresChanged(what, now, was);
     }
     let session: ort.InferenceSession;
@@ -217,15 +227,15 @@ export class ModelHolder {
       throw errors.onnxLoad(what, (err as Error).message.split('\n')[0]);
     }
     const s = v.signature;
-    const missing = [s.inputName]
+    const missing = s.inputs
+      .map((i) => i.name)
       .filter((n) => !session.inputNames.includes(n))
-      .concat([s.labelOutput, s.probabilitiesOutput].filter((n) => !session.outputNames.includes(n)));
+      .concat(outputNames(s).filter((n) => !session.outputNames.includes(n)));
     const served = new ServedModel(v, session, this.selectorFor(v), this.opts.serving);
     try {
       if (missing.length > 0) throw errors.signatureMismatch(what, missing);
-      const [sample] = sampleRecords(s, 1);
-      const warm = Float32Array.from(s.features.map((f) => sample[f.name]));
-      await served.predict(warm, 1, true); // first run allocates; do it before real traffic
+      // The first run allocates: do it before real traffic.
+      await served.predict(batchFromRecords(sampleRecords(s, 1), s, 1), true);
     } catch (err) {
       served.retire();
       throw err;

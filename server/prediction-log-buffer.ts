@@ -13,8 +13,10 @@ import {
   M_CLASSES,
   M_FLAGS,
   M_MODEL,
+  M_TARGETS,
   F_ROWS_F32,
   F_PROBS_F32,
+  type FeatureSet,
   type ReturnedBuffers,
   type WriteMessage,
 } from './prediction-log-protocol';
@@ -25,12 +27,22 @@ export interface PredictionBatch {
   model: string;
   version: number;
   features: string[];
+  /** One LogKind per feature ('f' float32, 'd' number, 'b' boolean 0/1, 's' string); all numbers when absent. */
+  kinds?: string;
   /** Row-major N × features.length. */
   rows: ArrayLike<number>;
-  labels: string[];
+  /** Row-major N × features.length, read where kinds has 's'. */
+  strings?: string[] | null;
+  /** Rows; defaults to labels.length. */
+  n?: number;
+  /** Classification: the label per row; null for regression. */
+  labels: string[] | null;
   /** Row-major N × nClasses, or null. */
   probabilities: ArrayLike<number> | null;
   nClasses: number;
+  /** Regression: row-major N × nTargets predicted values; null for classification. */
+  values?: ArrayLike<number> | null;
+  nTargets?: number;
   latencyMs: number;
 }
 
@@ -84,9 +96,10 @@ export class HandOverBuffer {
   private requestIds: string[] = [];
   /** Labels are interned per hand-over; feature lists and model names for the life of the log. */
   private readonly labels = new Interner<string>((s) => s);
-  readonly featureSets = new Interner<string[]>((names) => names.join('\u0000'));
+  readonly featureSets = new Interner<FeatureSet>((set) => `${set.kinds}\u0001${set.names.join('\u0000')}`);
   readonly models = new Interner<string>((s) => s);
   private lastFeatures: string[] | null = null;
+  private lastKinds: string | undefined = undefined;
   private lastFeaturesId = -1;
   private lastModel: string | null = null;
   private lastModelId = -1;
@@ -103,6 +116,8 @@ export class HandOverBuffer {
     const f = batch.features.length;
     const probs = batch.probabilities;
     const c = probs ? batch.nClasses : -1;
+    const regression = batch.values ?? null;
+    const t = regression ? (batch.nTargets ?? 1) : -1;
     const o = this.requests * META;
     if (o + META > this.meta.length) this.meta = grow(this.meta, o + META);
     const m = this.meta;
@@ -110,31 +125,38 @@ export class HandOverBuffer {
     m[o + M_VERSION] = batch.version;
     m[o + M_LATENCY] = batch.latencyMs;
     m[o + M_ROWS] = k;
-    m[o + M_FEATURES] = this.featureSetId(batch.features);
+    m[o + M_FEATURES] = this.featureSetId(batch.features, batch.kinds);
     m[o + M_CLASSES] = c;
     m[o + M_FLAGS] = (batch.rows instanceof Float32Array ? F_ROWS_F32 : 0) | (probs instanceof Float32Array ? F_PROBS_F32 : 0);
     m[o + M_MODEL] = this.modelId(batch.model);
+    m[o + M_TARGETS] = t;
     // Strings are checked here: anything postMessage could not clone would lose the whole hand-over.
     this.requestIds.push(asString(batch.requestId));
     this.requests++;
+    const inputsAt = this.used;
     this.copy(batch.rows, k * f);
+    if (batch.strings && batch.kinds) this.internStrings(batch.strings, batch.kinds, inputsAt, k);
     if (probs) this.copy(probs, k * c);
+    if (regression) this.copy(regression, k * t);
     if (this.rows + k > this.labelIndex.length) this.labelIndex = grow(this.labelIndex, this.rows + k);
     // A scan of the first few labels (usually all the classes) costs ~5 ns a row: cheaper than the map.
     const li = this.labelIndex;
     const known = this.labels.values;
-    for (let r = 0, at = this.rows; r < k; r++, at++) {
-      const label = batch.labels[r];
-      const scan = known.length < LABEL_SCAN ? known.length : LABEL_SCAN;
-      let id = -1;
-      for (let i = 0; i < scan; i++) {
-        if (known[i] === label) {
-          id = i;
-          break;
+    const labels = batch.labels;
+    if (!labels) li.fill(-1, this.rows, this.rows + k);
+    else
+      for (let r = 0, at = this.rows; r < k; r++, at++) {
+        const label = labels[r];
+        const scan = known.length < LABEL_SCAN ? known.length : LABEL_SCAN;
+        let id = -1;
+        for (let i = 0; i < scan; i++) {
+          if (known[i] === label) {
+            id = i;
+            break;
+          }
         }
+        li[at] = id >= 0 ? id : this.labels.id(asString(label));
       }
-      li[at] = id >= 0 ? id : this.labels.id(asString(label));
-    }
     this.rows += k;
   }
 
@@ -182,6 +204,15 @@ export class HandOverBuffer {
     this.models.sent -= message.models.length;
   }
 
+  /** String inputs go in as their index among the hand-over's interned strings (shared with the labels). */
+  private internStrings(strings: string[], kinds: string, at: number, k: number): void {
+    const f = kinds.length;
+    for (let j = 0; j < f; j++) {
+      if (kinds.charCodeAt(j) !== 115 /* s */) continue;
+      for (let r = 0; r < k; r++) this.values[at + r * f + j] = this.labels.id(asString(strings[r * f + j]));
+    }
+  }
+
   /** Appends the first `length` values to the hand-over's numbers. */
   private copy(values: ArrayLike<number>, length: number): void {
     const at = this.used;
@@ -191,10 +222,12 @@ export class HandOverBuffer {
     this.used = at + length;
   }
 
-  private featureSetId(features: string[]): number {
-    if (features === this.lastFeatures) return this.lastFeaturesId;
-    this.lastFeaturesId = this.featureSets.id(Array.from(features, (name) => String(name)));
+  private featureSetId(features: string[], kinds: string | undefined): number {
+    if (features === this.lastFeatures && kinds === this.lastKinds) return this.lastFeaturesId;
+    const names = Array.from(features, (name) => String(name));
+    this.lastFeaturesId = this.featureSets.id({ names, kinds: kinds ?? '' });
     this.lastFeatures = features;
+    this.lastKinds = kinds;
     return this.lastFeaturesId;
   }
 

@@ -8,7 +8,7 @@ import { PREDICTIONS_DB_FILE, predictionLogError } from './prediction-log-protoc
 
 export type ExportFormat = 'csv' | 'jsonl';
 
-const CSV_FIXED = ['at', 'request_id', 'model', 'version', 'label', 'probabilities', 'latency_ms'];
+const CSV_FIXED = ['at', 'request_id', 'model', 'version', 'label', 'probabilities', 'latency_ms', 'values'];
 /** Rows stringified and written together: large enough to amortise the calls, small enough for flat memory. */
 const CHUNK_ROWS = 500;
 /**
@@ -17,17 +17,25 @@ const CHUNK_ROWS = 500;
  * (OWASP CSV injection). Numbers are written as numbers: a negative input is not escaped. A lone
  * line break is quoted too (csv-stringify leaves \n bare under CRLF records; other readers split on it).
  */
-const CSV_OPTIONS = { escape_formulas: true, record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+const CSV_OPTIONS = {
+  escape_formulas: true,
+  record_delimiter: 'windows',
+  quoted_match: /[\r\n]/,
+  // csv-stringify writes true as 1 and false as an empty cell: a boolean input is written as the word.
+  cast: { boolean: (v: boolean) => String(v) },
+} as const;
 
-type RawRow = [number, string, string, number, string, string, string | null, number];
+type RawRow = [number, string, string, number, string, string | null, string | null, number, string | null];
 const SELECT =
-  'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions WHERE at >= ? ORDER BY at, id';
+  'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms, prediction_values FROM predictions ' +
+  'WHERE at >= ? ORDER BY at, id';
 
 /**
  * Streams the committed log of `dataDir` (or the rows since `since`) to `out` as CSV or JSONL. Does
  * not end `out`. Returns rows written. CSV columns: at (ISO), request_id, model, version, every input
  * field stored so far (a field named like a fixed column is headed `input:<name>`; empty where a row
- * has no such field), label, probabilities (JSON), latency_ms. JSONL lines are PredictionLogEntry.
+ * has no such field), label, probabilities (JSON), latency_ms, values (regression: JSON, one per target).
+ * JSONL lines are PredictionLogEntry.
  */
 export async function exportPredictionLog(
   dataDir: string,
@@ -89,13 +97,13 @@ export async function exportPredictionLog(
 function csvRecord(fields: string[]): (r: RawRow) => unknown[] {
   const column = new Map(fields.map((name, i) => [name, i]));
   return (r) => {
-    const cells: (number | null)[] = new Array(fields.length).fill(null);
-    const inputs = JSON.parse(r[4]) as Record<string, number | null>;
+    const cells: (number | string | boolean | null)[] = new Array(fields.length).fill(null);
+    const inputs = JSON.parse(r[4]) as Record<string, number | string | boolean | null>;
     for (const name in inputs) {
       const i = column.get(name);
       if (i !== undefined) cells[i] = inputs[name];
     }
-    return [new Date(r[0]).toISOString(), r[1], r[2], r[3], ...cells, r[5], r[6], r[7]];
+    return [new Date(r[0]).toISOString(), r[1], r[2], r[3], ...cells, r[5], r[6], r[7], r[8]];
   };
 }
 
@@ -103,7 +111,8 @@ function csvRecord(fields: string[]): (r: RawRow) => unknown[] {
 function jsonLine(r: RawRow): string {
   return (
     `{"at":${r[0]},"requestId":${JSON.stringify(r[1])},"model":${JSON.stringify(r[2])},"version":${r[3]},` +
-    `"inputs":${r[4]},"label":${JSON.stringify(r[5])},"probabilities":${r[6] ?? 'null'},"latencyMs":${r[7]}}\n`
+    `"inputs":${r[4]},"label":${JSON.stringify(r[5])},"probabilities":${r[6] ?? 'null'},"values":${r[8] ?? 'null'},` +
+    `"latencyMs":${r[7]}}\n`
   );
 }
 

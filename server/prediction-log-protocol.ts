@@ -31,14 +31,35 @@ export const MIGRATIONS: string[] = [
     name TEXT PRIMARY KEY
   );
   `,
+  // Typed signatures: regression rows have no label but predicted values (a JSON list, one per target).
+  `
+  CREATE TABLE predictions_next (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    row_index INTEGER NOT NULL,
+    inputs TEXT NOT NULL,
+    label TEXT,
+    probabilities TEXT,
+    latency_ms REAL NOT NULL,
+    prediction_values TEXT
+  );
+  INSERT INTO predictions_next (id, at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms)
+    SELECT id, at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms FROM predictions;
+  DROP TABLE predictions;
+  ALTER TABLE predictions_next RENAME TO predictions;
+  CREATE INDEX predictions_at ON predictions(at);
+  `,
 ];
 
 /**
  * A hand-over's `meta` column holds META float64 per request, at these offsets. The request's
  * numbers follow one another in `values`: its n × features inputs, then (when nClasses ≥ 0) its
- * n × nClasses probabilities.
+ * n × nClasses probabilities, then (when nTargets ≥ 0) its n × nTargets regression values.
  */
-export const META = 8;
+export const META = 9;
 export const M_AT = 0;
 export const M_VERSION = 1;
 export const M_LATENCY = 2;
@@ -52,8 +73,16 @@ export const M_CLASSES = 5;
 export const M_FLAGS = 6;
 /** Index of the model name in the worker's table (WriteMessage.models appends to it). */
 export const M_MODEL = 7;
+/** Regression values per row (the row has no label), or -1 for a classification. */
+export const M_TARGETS = 8;
 export const F_ROWS_F32 = 1;
 export const F_PROBS_F32 = 2;
+
+/** A request's feature names and how each is written: one LogKind character per feature (prediction-log-rows.ts). */
+export interface FeatureSet {
+  names: string[];
+  kinds: string;
+}
 
 export interface WorkerConfig {
   file: string;
@@ -73,14 +102,14 @@ export interface WriteMessage {
   /** requests × META, see M_*. */
   meta: Float64Array;
   values: Float64Array;
-  /** Per row: index in `labels`. */
+  /** Per row: index in `labels` (-1: a regression row, no label). String inputs are indexes in `labels` too. */
   labelIndex: Int32Array;
   /** This message's distinct labels. */
   labels: string[];
   /** Per request. */
   requestIds: string[];
-  /** Feature-name lists first used since the previous message (appended to the worker's table). */
-  featureSets: string[][];
+  /** Feature lists first used since the previous message (appended to the worker's table). */
+  featureSets: FeatureSet[];
   /** Model names first used since the previous message (appended to the worker's table). */
   models: string[];
   /** Sent by the timer when retention is due (at most once a second): applied after the commit. */

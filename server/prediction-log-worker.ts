@@ -15,6 +15,7 @@ import {
   M_FLAGS,
   M_LATENCY,
   M_MODEL,
+  M_TARGETS,
   M_ROWS,
   M_VERSION,
   META,
@@ -23,7 +24,8 @@ import {
 } from './prediction-log-protocol';
 import type { FromWorker, ReturnedBuffers, ToWorker, WireError, WorkerConfig, WriteMessage } from './prediction-log-protocol';
 
-const COLUMNS = 9; // bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms
+// bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, prediction_values
+const COLUMNS = 10;
 /**
  * Rows per multi-row INSERT (288 bound parameters; 16 to 300 measured alike, 1 is ~20% slower);
  * the remainder goes through the one-row statement.
@@ -53,6 +55,8 @@ interface Layout {
   /** `{"name":` for the first kept field, `,"name":` for the others. */
   keys: string[];
   names: string[];
+  /** Per kept field: its LogKind ('f' when the list has no kinds: all float32 or all numbers, as the flag says). */
+  kinds: string[];
   /** Features in the list (kept or not): the stride of its rows in `values`. */
   width: number;
   /** Names committed to input_fields. */
@@ -94,7 +98,7 @@ class Writer {
     if (this.closed) return;
     switch (message.type) {
       case 'write':
-        for (const names of message.featureSets) this.layouts.push(this.layout(names));
+        for (const set of message.featureSets) this.layouts.push(this.layout(set.names, set.kinds));
         for (const model of message.models) this.models.push(model);
         this.pending.push(message);
         this.pendingRows += message.rows;
@@ -208,7 +212,8 @@ class Writer {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const values = (k: number) => Array.from({ length: k }, () => `(${new Array(COLUMNS).fill('?').join(',')})`).join(',');
       const insert =
-        'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms) VALUES ';
+        'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, ' +
+        'prediction_values) VALUES ';
       this.insertMany = db.prepare(insert + values(CHUNK_ROWS));
       this.insertOne = db.prepare(insert + values(1));
       this.insertField = db.prepare('INSERT OR IGNORE INTO input_fields (name) VALUES (?)');
@@ -239,10 +244,11 @@ class Writer {
         for (const name of layout.names) this.insertField.run(name);
         registered.push(layout);
       }
-      const { keep, keys } = layout;
+      const { keep, keys, kinds } = layout;
       const f = layout.width;
       const n = meta[o + M_ROWS];
       const c = meta[o + M_CLASSES];
+      const t = meta[o + M_TARGETS];
       const flags = meta[o + M_FLAGS];
       const rowsF32 = (flags & F_ROWS_F32) !== 0;
       const probsF32 = (flags & F_PROBS_F32) !== 0;
@@ -250,6 +256,8 @@ class Writer {
       v += n * f;
       const probsAt = v;
       if (c >= 0) v += n * c;
+      const targetsAt = v;
+      if (t >= 0) v += n * t;
       // A bad number must not make the whole transaction fail (NOT NULL): it is replaced, never refused.
       const rawAt = meta[o + M_AT];
       const at = Number.isFinite(rawAt) ? Math.trunc(rawAt) : Date.now();
@@ -264,7 +272,7 @@ class Writer {
         else {
           inputs = '';
           const base = inputsAt + r * f;
-          for (let k = 0; k < keep.length; k++) inputs += keys[k] + num(values[base + keep[k]], rowsF32);
+          for (let k = 0; k < keep.length; k++) inputs += keys[k] + typed(values[base + keep[k]], kinds[k], rowsF32, labels);
           inputs += '}';
         }
         let pj: string | null = null;
@@ -274,6 +282,14 @@ class Writer {
           for (let k = 0; k < c; k++) pj += (k ? ',' : '') + num(values[base + k], probsF32);
           pj += ']';
         }
+        let tj: string | null = null;
+        if (t >= 0) {
+          tj = '[';
+          const base = targetsAt + r * t;
+          for (let k = 0; k < t; k++) tj += (k ? ',' : '') + num(values[base + k], true);
+          tj += ']';
+        }
+        const li = labelIndex[row++];
         const b = j * COLUMNS;
         p[b] = at;
         p[b + 1] = requestId;
@@ -281,9 +297,10 @@ class Writer {
         p[b + 3] = version;
         p[b + 4] = r;
         p[b + 5] = inputs;
-        p[b + 6] = labels[labelIndex[row++]];
+        p[b + 6] = li >= 0 ? labels[li] : null;
         p[b + 7] = pj;
         p[b + 8] = latency;
+        p[b + 9] = tj;
         if (++j === CHUNK_ROWS) {
           this.insertMany.run(p);
           j = 0;
@@ -293,17 +310,19 @@ class Writer {
     for (let r = 0; r < j; r++) this.insertOne.run(p.slice(r * COLUMNS, (r + 1) * COLUMNS));
   }
 
-  private layout(features: string[]): Layout {
+  private layout(features: string[], kinds: string): Layout {
     const keep: number[] = [];
     const names: string[] = [];
+    const kept: string[] = [];
     features.forEach((name, i) => {
       if (!this.redact.has(name)) {
         keep.push(i);
         names.push(name);
+        kept.push(kinds[i] ?? '');
       }
     });
     const keys = names.map((name, i) => (i ? ',' : '{') + JSON.stringify(name) + ':');
-    return { keep, keys, names, width: features.length, registered: false };
+    return { keep, keys, kinds: kept, names, width: features.length, registered: false };
   }
 
   /** The retention the main thread's timer asks for (at most once a second), after its hand-over is committed. */
@@ -368,6 +387,22 @@ function wire(err: unknown): WireError {
   if (typeof e?.code === 'string') out.code = e.code;
   if (typeof e?.status === 'number') out.status = e.status;
   return out;
+}
+
+/** JSON text of an input by its LogKind: strings are indexes into the message's strings, booleans 0/1. */
+function typed(x: number, kind: string, rowsF32: boolean, strings: string[]): string {
+  switch (kind) {
+    case 's':
+      return JSON.stringify(strings[x] ?? '');
+    case 'b':
+      return x === 1 ? 'true' : 'false';
+    case 'f':
+      return num(x, true);
+    case 'd':
+      return num(x, false);
+    default:
+      return num(x, rowsF32);
+  }
 }
 
 /**

@@ -178,8 +178,12 @@ export class PredictionLog {
    * already waiting to be committed.
    */
   record(batch: PredictionBatch): boolean {
-    const n = batch.labels.length;
+    const n = batch.n ?? batch.labels?.length ?? 0;
     if (n === 0) return true;
+    if (batch.labels ? batch.labels.length < n : !batch.values) throw new RangeError(`prediction log: no label nor value for ${n} rows`);
+    if (batch.values && batch.values.length < n * (batch.nTargets ?? 1)) {
+      throw new RangeError(`prediction log: ${batch.values.length} values for ${n} rows of ${batch.nTargets ?? 1} targets`);
+    }
     const f = batch.features.length;
     if (batch.rows.length < n * f) throw new RangeError(`prediction log: ${batch.rows.length} input values for ${n} rows of ${f} features`);
     const probs = batch.probabilities;

@@ -1,24 +1,32 @@
-import type { Counter } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { ModelSignature } from '../common/contract';
 import { errors } from '../common/errors';
+import type { Prediction } from '../common/inference';
+import type { InputBatch } from '../common/tensor-layout';
 import type { ServerMetrics } from './server-metrics';
 import type { ModelHolder, ServedModel } from './model-holder';
-import type { Prediction } from './inference';
 import type { PredictionLog } from './prediction-log';
+import { logLayoutOf, logRows } from './prediction-log-rows';
 import type { ServingStatsCollector } from './serving-stats';
-import type { Rows } from './validate';
 
 export interface Predicted {
   served: ServedModel;
   prediction: Prediction;
 }
 
+/** Metric children of a served version, resolved once instead of hashing labels per request. */
+interface VersionMetrics {
+  classes: Counter.Internal[];
+  unseen: Counter.Internal[];
+  values: Histogram.Internal<'model' | 'version' | 'target'>[];
+}
+
 /**
- * The prediction path shared by /predict and OIP infer: the served version runs the rows; beside
+ * The prediction path shared by /predict and OIP infer: the served version runs the batch; beside
  * it, without waiting on I/O, the drift window, metrics and the prediction-log queue are fed.
  */
 export class Predictor {
-  private readonly counters = new WeakMap<ServedModel, Counter.Internal[]>();
+  private readonly children = new WeakMap<ServedModel, VersionMetrics>();
 
   constructor(
     private readonly holder: ModelHolder,
@@ -32,47 +40,72 @@ export class Predictor {
     return this.served().version.signature;
   }
 
-  async predict(rows: Rows, withProbabilities: boolean, requestId: string, elapsedMs: () => number): Promise<Predicted> {
+  async predict(batch: InputBatch, withProbabilities: boolean, requestId: string, elapsedMs: () => number): Promise<Predicted> {
     const served = this.served();
+    const signature = served.version.signature;
     // The log keeps probabilities, so ask for them whenever it is on.
-    const prediction = await served.predict(rows.data, rows.n, withProbabilities || this.log !== null);
+    const prediction = await served.predict(batch, withProbabilities || this.log !== null);
 
-    const { model, version } = served.info;
-    const labels = served.version.signature.classLabels;
-    served.drift.observe(rows.data, prediction.classes);
-    const counts = new Array<number>(labels.length).fill(0);
-    for (const c of prediction.classes) counts[c]++;
-    const counters = this.classCounters(served);
-    counts.forEach((count, c) => {
-      if (count === 0) return;
-      counters[c].inc(count);
-      this.stats.predicted(labels[c], count);
-    });
-    this.log?.record({
-      at: Date.now(),
-      requestId,
-      model,
-      version,
-      features: served.featureNames,
-      rows: rows.data,
-      labels: Array.from(prediction.classes, (c) => labels[c]),
-      probabilities: prediction.probabilities,
-      nClasses: labels.length,
-      latencyMs: elapsedMs(),
-    });
+    const m = this.versionMetrics(served);
+    const unseen = served.drift.observe(batch, prediction);
+    for (let j = 0; j < unseen.length; j++) if (unseen[j] > 0) m.unseen[j].inc(unseen[j]);
+    let labels: string[] | null = null;
+    if (prediction.task === 'classification' && signature.task === 'classification') {
+      const classLabels = signature.classLabels;
+      const counts = new Array<number>(classLabels.length).fill(0);
+      for (const c of prediction.classes) counts[c]++;
+      counts.forEach((count, c) => {
+        if (count === 0) return;
+        m.classes[c].inc(count);
+        this.stats.predicted(classLabels[c], count);
+      });
+      if (this.log) labels = Array.from(prediction.classes, (c) => classLabels[c]);
+    } else if (prediction.task === 'regression') {
+      const t = m.values.length;
+      // A missing input (null) can make a NaN prediction: it has no bucket (prom-client refuses it).
+      for (let i = 0; i < prediction.values.length; i++) {
+        const v = prediction.values[i];
+        if (!Number.isNaN(v)) m.values[i % t].observe(v);
+      }
+    }
+    if (this.log) {
+      const { model, version } = served.info;
+      const layout = logLayoutOf(signature);
+      const { rows, strings } = logRows(layout, batch);
+      this.log.record({
+        at: Date.now(),
+        requestId,
+        model,
+        version,
+        features: layout.features,
+        kinds: layout.kinds,
+        rows,
+        strings,
+        n: batch.n,
+        labels,
+        probabilities: prediction.task === 'classification' ? prediction.probabilities : null,
+        nClasses: signature.task === 'classification' ? signature.classLabels.length : 0,
+        values: prediction.task === 'regression' ? prediction.values : null,
+        nTargets: signature.task === 'regression' ? signature.targets.length : 0,
+        latencyMs: elapsedMs(),
+      });
+    }
     return { served, prediction };
   }
 
-  /** Per-class counter children, resolved once per served version instead of hashing labels per request. */
-  private classCounters(served: ServedModel): Counter.Internal[] {
-    let counters = this.counters.get(served);
-    if (!counters) {
-      counters = served.version.signature.classLabels.map((label) =>
-        this.metrics.predictions.labels({ ...served.metricLabels, class: label }),
-      );
-      this.counters.set(served, counters);
+  private versionMetrics(served: ServedModel): VersionMetrics {
+    let m = this.children.get(served);
+    if (!m) {
+      const s = served.version.signature;
+      const labels = served.metricLabels;
+      m = {
+        classes: s.task === 'classification' ? s.classLabels.map((c) => this.metrics.predictions.labels({ ...labels, class: c })) : [],
+        unseen: s.features.map((f) => this.metrics.unseenCategories.labels({ ...labels, feature: f.name })),
+        values: s.task === 'regression' ? s.targets.map((t) => this.metrics.predictionValues(served).labels({ ...labels, target: t })) : [],
+      };
+      this.children.set(served, m);
     }
-    return counters;
+    return m;
   }
 
   /** The served version, or null before one is loaded. */

@@ -15,6 +15,9 @@ export class ServerMetrics {
   readonly inferenceDuration: client.Histogram<'model' | 'version'>;
   readonly batchRows: client.Histogram<'model'>;
   readonly swaps: client.Counter<'outcome'>;
+  readonly unseenCategories: client.Counter<'model' | 'version' | 'feature'>;
+  /** The regression prediction histogram and the version its buckets were made for. */
+  private valueHistogram: { served: ServedModel; histogram: client.Histogram<'model' | 'version' | 'target'> } | null = null;
 
   constructor(git: { branch: string; head: string }, served: () => ServedModel | null, logStats: () => PredictionLogStats) {
     const registers = [this.registry];
@@ -33,7 +36,7 @@ export class ServerMetrics {
     });
     this.predictions = new client.Counter({
       name: 'mlops_predictions_total',
-      help: 'Predicted rows by model, version and predicted class',
+      help: 'Predicted rows by model, version and predicted class (classification models)',
       labelNames: ['model', 'version', 'class'],
       registers,
     });
@@ -49,6 +52,12 @@ export class ServerMetrics {
       help: 'Rows per session.run',
       labelNames: ['model'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+      registers,
+    });
+    this.unseenCategories = new client.Counter({
+      name: 'mlops_unseen_categories_total',
+      help: 'Values of categorical features that were not among the training categories, by feature',
+      labelNames: ['model', 'version', 'feature'],
       registers,
     });
     this.swaps = new client.Counter({
@@ -103,24 +112,46 @@ export class ServerMetrics {
         },
       });
     const vsTraining = 'over the drift window vs training';
+    const numeric = (m: ServedModel) => m.drift.snapshot().features.flatMap((f) => (f.kind === 'numeric' ? [f] : []));
     drift('mlops_drift_feature_psi', `Population stability index of each input feature ${vsTraining}`, ['feature'], (set, m) => {
       for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.psi);
     });
     drift('mlops_drift_feature_ks', `Kolmogorov-Smirnov statistic of each input feature ${vsTraining}`, ['feature'], (set, m) => {
-      for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.ks);
+      for (const f of numeric(m)) set({ feature: f.name }, f.ks);
     });
     drift('mlops_drift_feature_mean', 'Mean of each input feature over the drift window', ['feature'], (set, m) => {
-      for (const f of m.drift.snapshot().features) set({ feature: f.name }, f.mean);
+      for (const f of numeric(m)) set({ feature: f.name }, f.mean);
+    });
+    const unseenHelp = 'Share of the drift window whose category of a categorical feature was not seen in training';
+    drift('mlops_drift_feature_unseen_share', unseenHelp, ['feature'], (set, m) => {
+      for (const f of m.drift.snapshot().features) if (f.kind === 'categorical') set({ feature: f.name }, f.unseenShare);
+    });
+    const targets = (m: ServedModel) => m.drift.snapshot().targets ?? [];
+    const predictions = 'of the regression predictions of each target';
+    drift('mlops_drift_prediction_psi', `Population stability index ${predictions} ${vsTraining}`, ['target'], (set, m) => {
+      for (const t of targets(m)) set({ target: t.name }, t.psi);
+    });
+    drift('mlops_drift_prediction_ks', `Kolmogorov-Smirnov statistic ${predictions} ${vsTraining}`, ['target'], (set, m) => {
+      for (const t of targets(m)) set({ target: t.name }, t.ks);
+    });
+    drift('mlops_drift_prediction_mean', `Mean ${predictions} over the drift window`, ['target'], (set, m) => {
+      for (const t of targets(m)) set({ target: t.name }, t.mean);
+    });
+    // Not a summary (these are the window's deciles, not a streaming estimate): the label is `decile`, not `quantile`.
+    drift('mlops_drift_prediction_decile', `Deciles ${predictions} over the drift window`, ['target', 'decile'], (set, m) => {
+      for (const t of targets(m)) t.quantiles.forEach((q, k) => set({ target: t.name, decile: ((k + 1) / 10).toFixed(1) }, q));
     });
     drift('mlops_drift_class_psi', `Population stability index of predicted classes ${vsTraining}`, [], (set, m) => {
-      set({}, m.drift.snapshot().classes.psi);
+      const c = m.drift.snapshot().classes;
+      if (c) set({}, c.psi);
     });
     drift('mlops_drift_class_js_distance', `Jensen-Shannon distance of predicted classes ${vsTraining}`, [], (set, m) => {
-      set({}, m.drift.snapshot().classes.jensenShannon);
+      const c = m.drift.snapshot().classes;
+      if (c) set({}, c.jensenShannon);
     });
     drift('mlops_drift_class_share', 'Share of each predicted class over the drift window', ['class'], (set, m) => {
       const c = m.drift.snapshot().classes;
-      c.labels.forEach((label, i) => set({ class: label }, c.shares[i]));
+      c?.labels.forEach((label, i) => set({ class: label }, c.shares[i]));
     });
     drift('mlops_drift_window_rows', 'Rows in the drift window', [], (set, m) => set({}, m.drift.snapshot().windowRows));
 
@@ -147,4 +178,31 @@ export class ServerMetrics {
     const dropped = 'Prediction log rows dropped (queue full, or lost with a writer thread) since the server started';
     logCounter('mlops_prediction_log_rows_dropped_total', dropped, (s) => s.dropped);
   }
+
+  /**
+   * The histogram of regression predictions, its buckets spread over the served version's training
+   * target range (prom-client fixes buckets per metric): made again when another version is served.
+   */
+  predictionValues(served: ServedModel): client.Histogram<'model' | 'version' | 'target'> {
+    if (this.valueHistogram?.served === served) return this.valueHistogram.histogram;
+    if (this.valueHistogram) this.registry.removeSingleMetric('mlops_prediction_value');
+    const histogram = new client.Histogram({
+      name: 'mlops_prediction_value',
+      help: 'Predicted values of a regression model, by target (buckets over the training target range)',
+      labelNames: ['model', 'version', 'target'],
+      buckets: targetBuckets(served.version.reference.targets ?? []),
+      registers: [this.registry],
+    });
+    this.valueHistogram = { served, histogram };
+    return histogram;
+  }
+}
+
+/** Ten buckets over the training range of the targets (all of them), or prom-client's defaults without a reference. */
+function targetBuckets(targets: { min: number; max: number }[]): number[] {
+  const lo = Math.min(...targets.map((t) => t.min));
+  const hi = Math.max(...targets.map((t) => t.max));
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi <= lo) return client.linearBuckets(0, 1, 10);
+  const step = (hi - lo) / 10;
+  return Array.from({ length: 11 }, (_, k) => Number((lo + step * k).toPrecision(6)));
 }

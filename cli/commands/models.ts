@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT, type ModelTask } from '../../common/contract';
+import { EXIT, type FeatureSpec, type ModelSignature, type ModelTask } from '../../common/contract';
 import { errors, isMlopsError } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { importModel } from '../../pipeline/import/import-model';
@@ -64,13 +64,14 @@ export function modelsCommand(program: Command): void {
           `${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''} · created ${when(v.createdAt)}`,
         );
         console.log(`file ${v.path}\nsha256 ${v.sha256}`);
-        console.log(`input ${v.signature.inputName}: ${v.signature.features.map((f) => `${f.name} [${f.min}, ${f.max}]`).join(', ')}`);
-        console.log(`predicts ${v.signature.target}: ${v.signature.classLabels.join(', ')}`);
+        for (const line of signatureLines(v.signature)) console.log(line);
         const g = v.lineage.git;
         console.log(
           `lineage: run ${v.lineage.runId ?? '-'} · git ${g.branch ?? '-'} ${g.commit?.slice(0, 12) ?? '-'}${g.dirty ? ' (dirty)' : ''}`,
         );
         for (const f of v.lineage.dataFiles) console.log(`  data ${f.path} sha256 ${f.sha256}`);
+        const imported = v.lineage.imported;
+        if (imported) console.log(`  imported ${imported.file} sha256 ${imported.sha256} by ${imported.by}`);
         console.log(
           table(
             ['metric', 'value'],
@@ -170,4 +171,21 @@ function registerCommand(models: Command): void {
         process.exitCode = EXIT.rejected;
       }
     });
+}
+
+/** A signature for people: each ONNX input with its features (type, training range or categories), then what it predicts. */
+function signatureLines(s: ModelSignature): string[] {
+  const feature = (f: FeatureSpec) => {
+    const range = f.min !== undefined ? `[${f.min}, ${f.max}]` : '';
+    const seen = f.categories ? `{${f.categories.join(', ')}}${f.strict ? ' strict' : ''}` : range;
+    return `${f.name} ${f.type}${seen ? ' ' + seen : ''}${f.nullable ? ' nullable' : ''}`;
+  };
+  const lines = s.inputs.map((input) => {
+    const shape = input.rank === 1 ? '[N]' : `[N, ${input.width}]`;
+    const features = s.features.filter((f) => f.input === input.name).sort((a, b) => a.column - b.column);
+    return `input ${input.name} ${input.type} ${shape}: ${features.map(feature).join(', ')}`;
+  });
+  if (s.task === 'regression') lines.push(`predicts (regression) ${s.targets.join(', ')} from output ${s.valueOutput}`);
+  else lines.push(`predicts (classification) ${s.target}: ${s.classLabels.join(', ')}`);
+  return lines;
 }

@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ModelSignature } from '../../common/contract';
+import type { FeatureSpec, ModelSignature } from '../../common/contract';
+import { jsonTypeOf } from '../../common/signature';
 import { sampleRecords } from '../sample';
 
 /**
@@ -33,43 +34,58 @@ export const docs = fp(docsPlugin, { name: 'docs' });
 
 type OpenApi = { paths?: Record<string, Record<string, Record<string, unknown>>> };
 
+/** The OpenAPI schema of one feature's value in a /predict record. */
+function featureSchema(f: FeatureSpec): Record<string, unknown> {
+  const type = jsonTypeOf(f.type);
+  const schema: Record<string, unknown> = { type };
+  if (f.type === 'float32' || f.type === 'float64') schema.format = f.type === 'float32' ? 'float' : 'double';
+  if (f.type === 'int64' || f.type === 'int32') schema.format = f.type;
+  if (f.categories && f.strict) schema.enum = type === 'string' ? f.categories : f.categories.map(Number);
+  if (f.nullable && type === 'number') schema.nullable = true;
+  const range = f.min !== undefined ? `seen in training: ${f.min} … ${f.max}` : '';
+  const seen = f.categories ? `categories seen in training: ${f.categories.join(', ')}` : range;
+  const unseen = f.categories && !f.strict ? ' (another value is accepted and counted as unseen)' : '';
+  if (seen) schema.description = seen + unseen;
+  return schema;
+}
+
+/** The schema of one answer record: the label (and probabilities), or one number per regression target. */
+function answerSchema(s: ModelSignature): Record<string, unknown> {
+  if (s.task === 'regression') {
+    return { type: 'object', required: s.targets, properties: Object.fromEntries(s.targets.map((t) => [t, { type: 'number' }])) };
+  }
+  const label = s.labelKind === 'int64' ? { type: 'integer', enum: s.classLabels.map(Number) } : { type: 'string', enum: s.classLabels };
+  return {
+    type: 'object',
+    required: [s.target],
+    properties: {
+      [s.target]: label,
+      probabilities: { type: 'object', properties: Object.fromEntries(s.classLabels.map((c) => [c, { type: 'number' }])) },
+    },
+  };
+}
+
 function withSignature(spec: OpenApi, s: ModelSignature | null): OpenApi {
   const post = spec.paths?.['/predict']?.post;
   if (!post || !s) return spec;
-  const names = s.features.map((f) => f.name);
   const record = {
     type: 'object',
-    required: names,
+    required: s.features.map((f) => f.name),
     additionalProperties: false,
-    properties: Object.fromEntries(
-      s.features.map((f) => [f.name, { type: 'number', format: 'float', description: `seen in training: ${f.min} … ${f.max}` }]),
-    ),
+    properties: Object.fromEntries(s.features.map((f) => [f.name, featureSchema(f)])),
   };
   const sample = sampleRecords(s);
   post.requestBody = {
     required: true,
     content: { 'application/json': { schema: { type: 'array', minItems: 1, items: record }, example: sample } },
   };
+  const what = s.task === 'regression' ? s.targets.join(', ') : s.target;
   post.responses = {
     200: {
-      description: `One object per record: the predicted ${s.target}`,
-      content: {
-        'application/json': {
-          schema: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: [s.target],
-              properties: {
-                [s.target]: { type: 'string', enum: s.classLabels },
-                probabilities: { type: 'object', properties: Object.fromEntries(s.classLabels.map((c) => [c, { type: 'number' }])) },
-              },
-            },
-          },
-        },
-      },
+      description: `One object per record: the predicted ${what}`,
+      content: { 'application/json': { schema: { type: 'array', items: answerSchema(s) } } },
     },
-    400: { description: 'Bad input: the message names the row and the field' },
+    400: { description: 'Bad input: the message names the row, the field, the expected type and what was sent' },
     503: { description: 'No model is being served yet' },
   };
   return spec;

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '../../common/contract';
+import { MODEL_VERSION_HEADER, type ClassificationSignature, type ModelSignature, type ModelVersion } from '../../common/contract';
 import { errors } from '../../common/errors';
 import type { Registry } from '../../common/registry';
+import { outputNames } from '../../common/signature';
 import type { Predictor } from '../predictor';
 import type { ServedModel } from '../model-holder';
-import { badInput, rowsFromOipInputs } from '../validate';
+import { oipMetadata, oipOutputs } from '../oip-tensors';
+import { badInput, batchFromOipInputs } from '../validate';
 
 interface Params {
   name: string;
@@ -26,17 +28,11 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
   };
   const metadata = (p: Params) => {
     const v = versionOf(p);
-    const s = v.signature;
     return {
       name: v.model,
       versions: opts.registry.models.versions(v.model).map((x) => String(x.version)),
       platform: 'onnxruntime_onnx',
-      inputs: [{ name: s.inputName, datatype: 'FP32', shape: [-1, s.features.length] }],
-      outputs: [
-        { name: s.labelOutput, datatype: 'BYTES', shape: [-1] },
-        { name: s.probabilitiesOutput, datatype: 'FP32', shape: [-1, s.classLabels.length] },
-      ],
-      parameters: { features: s.features.map((f) => f.name), target: s.target, class_labels: s.classLabels },
+      ...oipMetadata(v.signature),
     };
   };
   const names = (p: Params, served: ServedModel | null) =>
@@ -52,7 +48,7 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
     });
     app.post(
       `${prefix}/infer`,
-      { schema: { tags, summary: 'Inference: one FP32 [N, F] input, or one [N] input per feature' } },
+      { schema: { tags, summary: "Inference: the model's inputs ([N, F] or per-column [N, 1] / [N]), or one [N] input per feature" } },
       async (req, reply) => {
         const p = req.params as Params;
         // The served version is in the registry by construction: only a request naming another one
@@ -70,44 +66,21 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
         const body = req.body as { id?: unknown; outputs?: { name?: unknown }[] };
         const signature: ModelSignature = served.version.signature;
         const wanted = requestedOutputs(body?.outputs, signature);
-        const rows = rowsFromOipInputs(req.body, signature, opts.maxRows);
-        const { served: ran, prediction } = await opts.predictor.predict(
-          rows,
-          wanted.includes(signature.probabilitiesOutput),
-          req.id,
-          () => reply.elapsedTime,
-        );
-        const outputs = [];
-        if (wanted.includes(signature.labelOutput)) {
-          outputs.push({
-            name: signature.labelOutput,
-            datatype: 'BYTES',
-            shape: [rows.n],
-            data: Array.from(prediction.classes, (c) => signature.classLabels[c]),
-          });
-        }
-        if (wanted.includes(signature.probabilitiesOutput) && prediction.probabilities) {
-          outputs.push({
-            name: signature.probabilitiesOutput,
-            datatype: 'FP32',
-            shape: [rows.n, signature.classLabels.length],
-            data: Array.from(prediction.probabilities),
-          });
-        }
+        const batch = batchFromOipInputs(req.body, signature, opts.maxRows);
+        const probabilities = signature.task === 'classification' && signature.probabilitiesOutput !== null;
+        const withProbabilities = probabilities && wanted.includes((signature as ClassificationSignature).probabilitiesOutput!);
+        const { served: ran, prediction } = await opts.predictor.predict(batch, withProbabilities, req.id, () => reply.elapsedTime);
         reply.header(MODEL_VERSION_HEADER, `${ran.info.model}/${ran.info.version}`);
-        return {
-          model_name: ran.info.model,
-          model_version: String(ran.info.version),
-          id: typeof body.id === 'string' ? body.id : req.id,
-          outputs,
-        };
+        const id = typeof body.id === 'string' ? body.id : req.id;
+        const head = `{"model_name":${JSON.stringify(ran.info.model)},"model_version":"${ran.info.version}","id":${JSON.stringify(id)}`;
+        return reply.type('application/json; charset=utf-8').send(`${head},"outputs":[${oipOutputs(ran, wanted, prediction, batch.n)}]}`);
       },
     );
   }
 }
 
 function requestedOutputs(outputs: { name?: unknown }[] | undefined, s: ModelSignature): string[] {
-  const all = [s.labelOutput, s.probabilitiesOutput];
+  const all = outputNames(s);
   if (outputs === undefined) return all;
   if (!Array.isArray(outputs)) throw badInput('"outputs" must be a list of {"name": …}');
   return outputs.map((o, k) => {

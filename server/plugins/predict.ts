@@ -1,9 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { MODEL_VERSION_HEADER } from '../../common/contract';
+import { float32Json } from '../float32-json';
+import { labelValue } from '../model-holder';
 import type { Predictor } from '../predictor';
-import { rowsFromRecords } from '../validate';
+import { batchFromRecords } from '../validate';
 
-/** POST /predict: the original template's API — a list of records in, a list of {target: label} out. */
+/**
+ * POST /predict: the original template's API — a list of records in, a list of {target: label} out
+ * for a classifier, of {target: value, …} (one key per target) for a regression model.
+ */
 export async function predictRoutes(app: FastifyInstance, opts: { predictor: Predictor; maxRows: number }): Promise<void> {
   app.post(
     '/predict',
@@ -12,34 +17,45 @@ export async function predictRoutes(app: FastifyInstance, opts: { predictor: Pre
         tags: ['predict'],
         summary: 'Predict a list of records',
         description:
-          "The body is a JSON list of records holding the served model's features; " +
-          'the answer is a list of `{"<target>": "<label>"}` in the same order. ' +
+          "The body is a JSON list of records holding the served model's features (numbers, integers, booleans or strings, " +
+          'as its signature says); the answer is a list of `{"<target>": "<label>"}` (classification) or ' +
+          '`{"<target>": 151.2}` (regression, one key per target) in the same order. ' +
           'Add `?probabilities=true` for class probabilities. The `x-model-version` header names the version that answered.',
         querystring: { type: 'object', properties: { probabilities: { type: 'boolean', default: false } } },
       },
     },
     async (request, reply) => {
-      const rows = rowsFromRecords(request.body, opts.predictor.servedSignature(), opts.maxRows);
+      const batch = batchFromRecords(request.body, opts.predictor.servedSignature(), opts.maxRows);
       const withProbabilities = (request.query as { probabilities?: boolean }).probabilities === true;
-      const { served, prediction } = await opts.predictor.predict(rows, withProbabilities, request.id, () => reply.elapsedTime);
+      const { served, prediction } = await opts.predictor.predict(batch, withProbabilities, request.id, () => reply.elapsedTime);
       reply.header(MODEL_VERSION_HEADER, `${served.info.model}/${served.info.version}`);
-      if (!withProbabilities) {
-        // The common case, serialised from per-class JSON fragments made once per version.
+      const n = batch.n;
+      if (prediction.task === 'regression') {
+        // Serialised from key fragments made once per version; values as the float32 they are.
+        const keys = served.valueKeys;
+        const t = keys.length;
         let body = '[';
-        for (let i = 0; i < rows.n; i++) body += (i ? ',' : '') + served.labelJson[prediction.classes[i]];
+        for (let i = 0; i < n; i++) {
+          body += i ? ',' : '';
+          for (let k = 0; k < t; k++) body += keys[k] + float32Json(prediction.values[i * t + k]);
+          body += '}';
+        }
         return reply.type('application/json; charset=utf-8').send(body + ']');
       }
-      const { target, classLabels } = served.version.signature;
-      const c = classLabels.length;
-      const out = new Array(rows.n);
-      for (let i = 0; i < rows.n; i++) {
-        const record: Record<string, unknown> = { [target]: classLabels[prediction.classes[i]] };
-        if (prediction.probabilities) {
-          const p: Record<string, number> = {};
-          for (let k = 0; k < c; k++) p[classLabels[k]] = prediction.probabilities[i * c + k];
-          record.probabilities = p;
-        }
-        out[i] = record;
+      if (!withProbabilities || !prediction.probabilities) {
+        // The common case, serialised from per-class JSON fragments made once per version.
+        let body = '[';
+        for (let i = 0; i < n; i++) body += (i ? ',' : '') + served.labelJson[prediction.classes[i]];
+        return reply.type('application/json; charset=utf-8').send(body + ']');
+      }
+      const s = served.version.signature;
+      if (s.task !== 'classification') throw new TypeError('a classification prediction from a regression signature');
+      const c = s.classLabels.length;
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const p: Record<string, number> = {};
+        for (let k = 0; k < c; k++) p[s.classLabels[k]] = prediction.probabilities[i * c + k];
+        out[i] = { [s.target]: labelValue(s, s.classLabels[prediction.classes[i]]), probabilities: p };
       }
       return out;
     },

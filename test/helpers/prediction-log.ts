@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { PredictionLogEntry } from '../../common/contract';
 import { PREDICTIONS_DB_FILE } from '../../server/prediction-log';
 
-type RawRow = [number, string, string, number, string, string, string | null, number];
+type RawRow = [number, string, string, number, string, string | null, string | null, number, string | null];
 
 /** The committed prediction log of a data dir, oldest first (by time, then insertion), read with SQL of the tests' own. */
 export function readLog(dataDir: string, opts: { since?: number; limit?: number } = {}): PredictionLogEntry[] {
@@ -11,7 +11,7 @@ export function readLog(dataDir: string, opts: { since?: number; limit?: number 
   try {
     const rows = db
       .prepare(
-        'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms FROM predictions ' +
+        'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms, prediction_values FROM predictions ' +
           'WHERE at >= ? ORDER BY at, id LIMIT ?',
       )
       .raw(true)
@@ -21,9 +21,10 @@ export function readLog(dataDir: string, opts: { since?: number; limit?: number 
       requestId: r[1],
       model: r[2],
       version: r[3],
-      inputs: JSON.parse(r[4]) as Record<string, number>,
+      inputs: JSON.parse(r[4]) as PredictionLogEntry['inputs'],
       label: r[5],
       probabilities: r[6] === null ? null : (JSON.parse(r[6]) as number[]),
+      values: r[8] === null ? null : (JSON.parse(r[8]) as number[]),
       latencyMs: r[7],
     }));
   } finally {

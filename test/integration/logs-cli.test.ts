@@ -57,7 +57,7 @@ describe('prediction log through the server and mlops logs export', () => {
     const dir = tempDataDir();
     const csv = mlops(dir, ['logs', 'export']);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.equal(csv.stdout, 'at,request_id,model,version,label,probabilities,latency_ms\r\n');
+    assert.equal(csv.stdout, 'at,request_id,model,version,label,probabilities,latency_ms,values\r\n');
     assert.match(csv.stderr, /^0 predictions exported/);
     assert.deepEqual(fs.readdirSync(dir), [], 'no predictions.sqlite, no writer thread to have made one');
   });

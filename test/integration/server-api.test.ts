@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AliasMove, ModelSummary, ModelVersion, RunRecord, ServerEvent, ServerStatus, StartRunResponse } from '../../common/contract';
+import { targetNames } from '../../common/signature';
 import { post, trainedServer, waitFor } from '../helpers/server';
 import { subscribe } from '../helpers/sse';
 
@@ -18,7 +19,7 @@ describe('management API and event stream', () => {
       [['iris', 1, 1]],
     );
     const model = await get<{ versions: ModelVersion[]; history: AliasMove[] }>(`${ctx.server.url}/api/models/iris`);
-    assert.equal(model.body.versions[0].signature.target, 'variety');
+    assert.deepEqual(targetNames(model.body.versions[0].signature), ['variety']);
     assert.equal((await get<ModelVersion>(`${ctx.server.url}/api/models/iris/versions/1`)).body.version, 1);
     assert.equal((await get(`${ctx.server.url}/api/models/iris/versions/7`)).status, 404);
     assert.equal((await get(`${ctx.server.url}/api/models/iris/versions/x`)).status, 400);
@@ -77,7 +78,7 @@ describe('management API and event stream', () => {
         Object.keys(record),
         features.map((f) => f.name),
       );
-      for (const f of features) assert.ok(record[f.name] >= f.min && record[f.name] <= f.max, `${f.name} within the training range`);
+      for (const f of features) assert.ok(record[f.name] >= f.min! && record[f.name] <= f.max!, `${f.name} within the training range`);
     }
     assert.notDeepEqual(sample.body[0], sample.body[1]);
     assert.equal((await post(`${ctx.server.url}/predict`, sample.body)).status, 200);

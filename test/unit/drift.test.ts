@@ -1,9 +1,55 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import type { TrainingReference } from '../../common/contract';
+import type { ClassificationSignature, DriftSnapshot, NumericDistribution, TrainingReference } from '../../common/contract';
+import { tabularInput } from '../../common/signature';
 import { trainingReference } from '../../pipeline/ml/reference';
-import { DriftMonitor, jensenShannon, psi, PSI_EPSILON } from '../../server/drift';
+import { DriftMonitor as TypedMonitor, jensenShannon, psi, PSI_EPSILON } from '../../server/drift';
+
+type NumericDrift = { name: string; psi: number; ks: number; mean: number };
+type Snapshot = Omit<DriftSnapshot, 'features' | 'classes'> & {
+  features: NumericDrift[];
+  classes: NonNullable<DriftSnapshot['classes']>;
+};
+
+/**
+ * The monitor of a float32 classifier fed as the numeric tests below think of it: rows of numbers
+ * and predicted class indexes (typed batches and categorical features are tested at the end).
+ */
+class DriftMonitor {
+  private readonly monitor: TypedMonitor;
+  constructor(
+    reference: TrainingReference,
+    private readonly features: string[],
+    labels: string[],
+    windowSize?: number,
+  ) {
+    const signature: ClassificationSignature = {
+      ...tabularInput(
+        'input',
+        'float64',
+        features.map((name) => ({ name })),
+      ),
+      task: 'classification',
+      target: 'y',
+      labelOutput: 'label',
+      labelKind: 'index',
+      probabilitiesOutput: null,
+      classLabels: labels,
+    };
+    this.monitor = new TypedMonitor(signature, reference, windowSize);
+  }
+  observe(rows: ArrayLike<number>, classes: ArrayLike<number>): void {
+    const n = classes.length;
+    if (rows.length !== n * this.features.length) throw new Error(`${rows.length} values for ${n} rows`);
+    const buffer = Float64Array.from(rows);
+    const prediction = { task: 'classification' as const, classes: Int32Array.from(classes), probabilities: null };
+    this.monitor.observe({ n, buffers: new Map([['input', buffer]]) }, prediction);
+  }
+  snapshot(): Snapshot {
+    return this.monitor.snapshot() as Snapshot;
+  }
+}
 
 /** Seeded uniform [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -95,7 +141,7 @@ test('predictions concentrating on one class move class shares, PSI and JS', () 
   monitor.observe(rows.X.flat(), new Array<number>(1000).fill(2));
   const { classes } = monitor.snapshot();
   assert.deepEqual(classes.shares, [0, 0, 1]);
-  const [p0, p1, p2] = reference.classShares;
+  const [p0, p1, p2] = reference.classShares!;
   const expectedPsi =
     (PSI_EPSILON - p0) * Math.log(PSI_EPSILON / p0) + (PSI_EPSILON - p1) * Math.log(PSI_EPSILON / p1) + (1 - p2) * Math.log(1 / p2);
   close(classes.psi, expectedPsi, 'class psi');
@@ -156,6 +202,7 @@ const tiny: TrainingReference = {
   features: [
     {
       name: 'x',
+      kind: 'numeric',
       count: 100,
       mean: 5,
       std: 2.9,
@@ -228,8 +275,9 @@ test('an empty window reports zeros, not NaN', () => {
   assert.deepEqual(snap, {
     windowRows: 0,
     windowSize: 1000,
-    features: FEATURES.map((name) => ({ name, psi: 0, ks: 0, mean: 0 })),
+    features: FEATURES.map((name) => ({ name, kind: 'numeric', psi: 0, ks: 0, mean: 0 })),
     classes: { labels: LABELS, shares: [0, 0, 0], psi: 0, jensenShannon: 0 },
+    targets: null,
   });
 });
 
@@ -254,12 +302,13 @@ test('bad arguments throw clear errors and leave the window unchanged', () => {
 
   const monitor = new DriftMonitor(tiny, ['x'], ['p', 'q', 'r']);
   monitor.observe([1], [0]);
-  assert.throws(() => monitor.observe([1, 2, 3], [0, 1]), /3 values for 2 predictions of 1 features/);
   assert.throws(() => monitor.observe([1, 2], [0, 3]), /predicted class 3/);
-  assert.throws(() => monitor.observe([1, 2], [0, 0.5]), /predicted class 0.5/);
-  assert.throws(() => monitor.observe([1, Number.NaN], [0, 0]), /value 0 of row 1 is NaN/);
   assert.equal(monitor.snapshot().windowRows, 1);
   close(monitor.snapshot().features[0].mean, 1, 'mean after rejected batches');
+  // A missing value (NaN, a nullable float sent as null) counts in the window but not in the feature's drift.
+  monitor.observe([Number.NaN, 3], [0, 0]);
+  assert.equal(monitor.snapshot().windowRows, 3);
+  close(monitor.snapshot().features[0].mean, 2, 'mean without the missing value');
 });
 
 test('infinite values count beyond the training range', () => {
@@ -274,4 +323,74 @@ test('infinite values count beyond the training range', () => {
     (e - 0.1) * Math.log(e / 0.1) + (e - 0.2) * Math.log(e / 0.2) + (0.5 - 0.3) * Math.log(0.5 / 0.3) + (0.5 - 0.4) * Math.log(0.5 / 0.4),
     'psi',
   );
+});
+
+/** A regression model over a per-column string input and a float input. */
+const mixed = {
+  signature: {
+    schema: 2 as const,
+    inputs: [
+      { name: 'city', type: 'string' as const, width: 1, rank: 2 as const },
+      { name: 'area', type: 'float32' as const, width: 1, rank: 2 as const },
+    ],
+    features: [
+      { name: 'city', type: 'string' as const, input: 'city', column: 0, categories: ['lyon', 'paris'] },
+      { name: 'area', type: 'float32' as const, input: 'area', column: 0, min: 0, max: 10 },
+    ],
+    task: 'regression' as const,
+    targets: ['price'],
+    valueOutput: 'variable',
+  },
+  reference: {
+    rows: 100,
+    features: [
+      { name: 'city', kind: 'categorical' as const, count: 100, categories: ['lyon', 'paris'], shares: [0.5, 0.5] },
+      { ...tiny.features[0], name: 'area' },
+    ],
+    targets: [tiny.features[0] as NumericDistribution],
+  } satisfies TrainingReference,
+};
+
+function observeMixed(monitor: TypedMonitor, cities: string[], prices: number[]): Int32Array {
+  const area = new Float32Array(cities.length).fill(5);
+  const batch = {
+    n: cities.length,
+    buffers: new Map<string, Float32Array | string[]>([
+      ['city', cities],
+      ['area', area],
+    ]),
+  };
+  return monitor.observe(batch, { task: 'regression', values: Float32Array.from(prices) });
+}
+
+test('categorical drift: category shares against training, unseen categories as one more bucket', () => {
+  const monitor = new TypedMonitor({ ...mixed.signature, features: [...mixed.signature.features] }, mixed.reference, 100);
+  const unseen = observeMixed(monitor, ['lyon', 'lyon', 'lyon', 'nice'], [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(unseen), [1, 0], 'one unseen city in this batch');
+  const [city] = monitor.snapshot().features;
+  assert.equal(city.kind, 'categorical');
+  if (city.kind !== 'categorical') return;
+  assert.deepEqual(city.categories, ['lyon', 'paris']);
+  assert.deepEqual(city.shares, [0.75, 0]);
+  close(city.unseenShare, 0.25, 'unseen share');
+  close(city.psi, psi([0.75, 0, 0.25], [0.5, 0.5, 0]), 'psi with the unseen bucket');
+  assert.ok(city.psi > 1, `psi ${city.psi}`);
+});
+
+test('regression drift: predictions against the training target (PSI, KS, mean, deciles)', () => {
+  const monitor = new TypedMonitor(mixed.signature, mixed.reference, 100);
+  observeMixed(monitor, ['lyon', 'paris', 'lyon', 'paris'], [-5, 1, 6, 12]);
+  const snap = monitor.snapshot();
+  assert.equal(snap.classes, null);
+  const [price] = snap.targets!;
+  assert.equal(price.name, 'price');
+  // The same numbers as the tiny-window test above: the target is compared like a feature.
+  close(price.psi, 2.242812188862661, 'psi');
+  close(price.ks, 0.4, 'ks');
+  close(price.mean, 3.5, 'mean');
+  assert.equal(price.quantiles.length, 9);
+  close(price.quantiles[4], 3.5, 'median');
+  assert.deepEqual(price.binShares, [0.5, 0, 0.25, 0.25]);
+  const tooMany = { task: 'regression' as const, values: new Float32Array(2) };
+  assert.throws(() => monitor.observe({ n: 1, buffers: new Map() }, tooMany), /2 regression values/);
 });

@@ -96,6 +96,7 @@ test('record + flush + read back exact values, one row per input row', async () 
       inputs: { a: 1, b: -1, c: 0.5 },
       label: 'label-1-0',
       probabilities: [0.25, 0.75],
+      values: null,
       latencyMs: 2.5,
     },
     {
@@ -106,6 +107,7 @@ test('record + flush + read back exact values, one row per input row', async () 
       inputs: { a: 1.1, b: -1, c: 1.5 },
       label: 'label-1-1',
       probabilities: [0.25, 0.75],
+      values: null,
       latencyMs: 2.5,
     },
     {
@@ -116,6 +118,7 @@ test('record + flush + read back exact values, one row per input row', async () 
       inputs: { a: 2, b: -2, c: 0.5 },
       label: 'label-2-0',
       probabilities: null,
+      values: null,
       latencyMs: 3.5,
     },
   ];
@@ -124,7 +127,7 @@ test('record + flush + read back exact values, one row per input row', async () 
   assert.deepEqual(readLog(dir, { limit: 1 }), expected.slice(0, 1));
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   assert.deepEqual(db.prepare('SELECT row_index FROM predictions ORDER BY id').pluck().all(), [0, 1, 0]);
-  assert.equal(db.pragma('user_version', { simple: true }), 1);
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   db.close();
   await log.close();
@@ -203,6 +206,7 @@ test('close() resolves once everything is committed, is idempotent, and later re
     inputs: { a: 249.2, b: -249, c: 2.5 },
     label: 'label-249-2',
     probabilities: [0.25, 0.75],
+    values: null,
     latencyMs: 250.5,
   });
   await again.close();
@@ -286,7 +290,7 @@ test('redacted fields are never stored nor exported', async () => {
   const csv = collect();
   await exportPredictionLog(dir, 'csv', csv.out);
   const header = csv.text().split('\r\n')[0];
-  assert.equal(header, 'at,request_id,model,version,a,c,label,probabilities,latency_ms');
+  assert.equal(header, 'at,request_id,model,version,a,c,label,probabilities,latency_ms,values');
   const jsonl = collect();
   await exportPredictionLog(dir, 'jsonl', jsonl.out);
   assert.ok(!jsonl.text().includes('"b"'));
@@ -349,6 +353,7 @@ test('CSV export parses back, with quotes, commas and line breaks escaped', asyn
     'label',
     'probabilities',
     'latency_ms',
+    'values',
   ]);
   assert.deepEqual(records[0], {
     at: new Date(T0 + 1000).toISOString(),
@@ -362,6 +367,7 @@ test('CSV export parses back, with quotes, commas and line breaks escaped', asyn
     label: tricky,
     probabilities: '[0.25,0.75]',
     latency_ms: '2.5',
+    values: '',
   });
   assert.equal(records[1].label, 'two\nlines');
   // csv-parse takes a lone \n inside a CRLF file as data; other readers split records on it: it must be quoted.
@@ -414,7 +420,8 @@ test('JSONL export lines parse to PredictionLogEntry, equal to read()', async ()
   assert.equal(lines.length, 3);
   const entries = lines.map((l) => JSON.parse(l) as PredictionLogEntry);
   assert.deepEqual(entries, readLog(dir));
-  assert.deepEqual(Object.keys(entries[0]), ['at', 'requestId', 'model', 'version', 'inputs', 'label', 'probabilities', 'latencyMs']);
+  const keys = ['at', 'requestId', 'model', 'version', 'inputs', 'label', 'probabilities', 'values', 'latencyMs'];
+  assert.deepEqual(Object.keys(entries[0]), keys);
   await log.close();
 });
 
@@ -651,6 +658,7 @@ test('a large flush does not block the main thread: the worker builds and writes
     inputs: { sepal_length: 2.9, sepal_width: 3, petal_length: 3.1, petal_width: 3.2 },
     label: classes[0],
     probabilities: [0.9, 0, 0.1],
+    values: null,
     latencyMs: 1,
   });
   await log.close();
@@ -680,4 +688,100 @@ test('a writer thread that dies loses only its hand-over (counted, reported); a 
   assert.ok(await until(() => log.stats().queued === 0, 3000), 'a new worker writes the next rows');
   assert.ok(readLog(dir).some((e) => e.requestId === 'req-3'));
   await log.close();
+});
+
+/** A regression request of 2 rows over a string, a boolean, an integer and a nullable float feature. */
+function typedRequest(i: number): PredictionBatch {
+  return {
+    at: T0 + i,
+    requestId: `typed-${i}`,
+    model: 'houses',
+    version: 1,
+    features: ['city', 'garden', 'rooms', 'area'],
+    kinds: 'sbdf',
+    rows: Float64Array.from([NaN, 1, 3, 72.5, NaN, 0, 4, NaN]),
+    strings: ['=cmd|calc', '', '', '', 'paris', '', '', ''],
+    n: 2,
+    labels: null,
+    probabilities: null,
+    nClasses: 0,
+    values: Float32Array.from([151.2, 99]),
+    nTargets: 1,
+    latencyMs: 1,
+  };
+}
+
+test('typed inputs and regression values are stored, read back and exported (CSV stays formula-safe)', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  assert.equal(log.record(typedRequest(1)), true);
+  assert.equal(await log.flush(), 2);
+  const rows = readLog(dir);
+  assert.deepEqual(
+    rows.map((r) => [r.inputs, r.label, r.probabilities, r.values]),
+    [
+      [{ city: '=cmd|calc', garden: true, rooms: 3, area: 72.5 }, null, null, [151.2]],
+      [{ city: 'paris', garden: false, rooms: 4, area: null }, null, null, [99]],
+    ],
+  );
+  const csv = collect();
+  assert.equal(await exportPredictionLog(dir, 'csv', csv.out), 2);
+  const records = parse(csv.text(), { columns: true }) as Record<string, string>[];
+  assert.deepEqual(
+    records.map((r) => [r.city, r.garden, r.rooms, r.area, r.label, r.values]),
+    [
+      ["'=cmd|calc", 'true', '3', '72.5', '', '[151.2]'],
+      ['paris', 'false', '4', '', '', '[99]'],
+    ],
+  );
+  const jsonl = collect();
+  await exportPredictionLog(dir, 'jsonl', jsonl.out);
+  assert.deepEqual(
+    jsonl
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionLogEntry),
+    rows,
+  );
+  await log.close();
+});
+
+test('a log file of the first schema is migrated: its rows stay, regression rows go in beside them', async () => {
+  const dir = tempDir();
+  const old = new Database(path.join(dir, PREDICTIONS_DB_FILE));
+  // The schema as the server wrote it before typed signatures (migration 1 only).
+  old.exec(`CREATE TABLE predictions (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, request_id TEXT NOT NULL, model TEXT NOT NULL,
+    version INTEGER NOT NULL, row_index INTEGER NOT NULL, inputs TEXT NOT NULL, label TEXT NOT NULL, probabilities TEXT,
+    latency_ms REAL NOT NULL);
+    CREATE INDEX predictions_at ON predictions(at);
+    CREATE TABLE input_fields (name TEXT PRIMARY KEY);
+    INSERT INTO input_fields VALUES ('a');
+    INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms)
+      VALUES (${T0}, 'old', 'iris', 1, 0, '{"a":1}', 'Setosa', '[1,0]', 2);
+    PRAGMA user_version = 1;`);
+  old.close();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  log.record(typedRequest(5));
+  await log.flush();
+  await log.close();
+  const rows = readLog(dir);
+  assert.deepEqual(rows[0], {
+    at: T0,
+    requestId: 'old',
+    model: 'iris',
+    version: 1,
+    inputs: { a: 1 },
+    label: 'Setosa',
+    probabilities: [1, 0],
+    values: null,
+    latencyMs: 2,
+  });
+  assert.deepEqual(
+    rows.slice(1).map((r) => r.values),
+    [[151.2], [99]],
+  );
+  const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  db.close();
 });
