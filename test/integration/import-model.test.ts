@@ -14,9 +14,6 @@ import { getJson, post, SAMPLE, startTestServer, waitFor, type TestServer } from
 
 const torch = debianPython('torch');
 const onnxPython = debianPython('onnx');
-// Serving typed signatures (per-column and string inputs, regression answers, int64 labels) is the
-// serving branch's work: until it is merged, these run as todo (reported, not failing).
-const SERVING = { todo: process.env.MLOPS_SERVING_TYPED === '1' ? undefined : 'typed serving lands with the serving branch' };
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 interface OipAnswer {
@@ -58,7 +55,7 @@ describe('a PyTorch model (the pipeline/examples/pytorch example)', { skip: need
     assert.deepEqual(v.reference.classShares, [1 / 3, 1 / 3, 1 / 3]);
   });
 
-  test('served: /predict and OIP infer', SERVING, async () => {
+  test('served: /predict and OIP infer', async () => {
     await waitFor('the import to be served', async () => ((await server.holder.refresh(), server.holder.current()) ? true : undefined));
     const predict = await post(`${server.url}/predict`, SAMPLE);
     assert.equal(predict.status, 200, JSON.stringify(predict.body));
@@ -87,7 +84,7 @@ describe('a PyTorch model (the pipeline/examples/pytorch example)', { skip: need
     assert.equal(v.reference.targets?.[0].count, 150);
   });
 
-  test('served: a regression /predict answers the value', SERVING, async () => {
+  test('served: a regression /predict answers the value', async () => {
     const regression = await startTestServer(dir, { MLOPS_MODEL: 'petal-width' });
     try {
       const res = await post(`${regression.url}/predict`, [{ sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2 }]);
@@ -139,7 +136,7 @@ describe(
       assert.equal(colour?.kind, 'categorical');
     });
 
-    test('served: /predict with a string field, OIP with per-column inputs, drift by category, the log', SERVING, async () => {
+    test('served: /predict with a string field, OIP with per-column inputs, drift by category, the log', async () => {
       await waitFor('the import to be served', async () => ((await server.holder.refresh(), server.holder.current()) ? true : undefined));
       const records = [
         { x1: 4, x2: 1, colour: 'blue' },
@@ -160,7 +157,7 @@ describe(
         ],
       });
       assert.equal(oip.status, 200, JSON.stringify(oip.body));
-      assert.deepEqual((oip.body as OipAnswer).outputs.find((o) => o.name === 'label')?.data, ['a', 'c', 'b']);
+      assert.deepEqual((oip.body as OipAnswer).outputs.find((o) => o.name === 'output_label')?.data, ['a', 'c', 'b']);
 
       // A category never seen in training is accepted and counted.
       const unseen = await post(`${server.url}/predict`, [{ x1: 1, x2: 0, colour: 'purple' }]);
@@ -196,7 +193,7 @@ describe(
       assert.deepEqual(s.classLabels, ['10', '20', '30']);
     });
 
-    test('served: int64 labels are answered as numbers', SERVING, async () => {
+    test('served: int64 labels are answered as numbers', async () => {
       const served = await startTestServer(dir, { MLOPS_MODEL: 'sk-int' });
       try {
         const res = await post(`${served.url}/predict`, [{ x1: 0, x2: 0, colour: 'red' }]);

@@ -22,9 +22,6 @@ function copyOfV1(): string {
   return dir;
 }
 
-// Serving typed signatures is the serving branch's work (see import-model.test.ts).
-const SERVING = { todo: process.env.MLOPS_SERVING_TYPED === '1' ? undefined : 'typed serving lands with the serving branch' };
-
 describe('a format-1 registry (made by commit 8f9c529) opened by the current code', () => {
   test('its version reads as a typed signature: classification, labelKind index, one float32 input', () => {
     const registry = openRegistry(copyOfV1());
@@ -73,7 +70,7 @@ describe('a format-1 registry (made by commit 8f9c529) opened by the current cod
     }
   });
 
-  test('served: /predict answers as before', SERVING, async () => {
+  test('served: /predict answers as before', async () => {
     const server = await startTestServer(copyOfV1());
     try {
       const res = await post(`${server.url}/predict`, SAMPLE);
