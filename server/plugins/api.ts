@@ -148,7 +148,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
             data: { type: 'string', minLength: 1 },
             target: { type: 'string', minLength: 1 },
             task: { type: 'string', enum: ['classification', 'regression'] },
-            features: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+            features: { type: 'array', items: { type: 'string', minLength: 1 } },
             gate: { type: 'boolean' },
             by: { type: 'string', maxLength: 100 },
           },
