@@ -94,6 +94,12 @@ export const errors = {
       'PARITY',
       `step '${step}': ONNX labels differ from the in-memory model's on ${mismatches} of ${rows} rows (first: test row ${firstRow})`,
     ),
+  valueParity: (step: string, mismatches: number, rows: number, firstRow: number, tolerance: number) =>
+    new MlopsError(
+      'PARITY',
+      `step '${step}': ONNX values differ from the in-memory model's by more than ${tolerance} (relative) ` +
+        `on ${mismatches} of ${rows} rows (first: test row ${firstRow})`,
+    ),
   gateRejected: (reasons: string[]) => new MlopsError('GATE_REJECTED', `rejected by the gate: ${reasons.join('; ')}`),
   notFound: (what: string) => new MlopsError('NOT_FOUND', `${what} not found`, 404),
   badName: (kind: string, value: string, rule: string) => new MlopsError('BAD_NAME', `invalid ${kind} '${value}': ${rule}`),

@@ -41,6 +41,11 @@ const BOOLEAN = /^(true|false)$/i;
 
 export const COLUMN_TYPES: readonly ColumnType[] = ['number', 'boolean', 'string'];
 
+/** A cell that reads as a number: decimal notation only (not 0x10, Infinity or an empty string). */
+export function isNumberCell(cell: string): boolean {
+  return NUMBER.test(cell);
+}
+
 /** The type of a column from its present cells: all numbers, else all true/false, else string. */
 export function inferColumnType(cells: readonly string[]): ColumnType {
   const present = cells.filter((c) => !MISSING_MARKERS.has(c));

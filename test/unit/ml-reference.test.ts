@@ -86,7 +86,13 @@ test('typed reference: numeric features skip missing values, categorical ones re
   close(mass.binEdges, [10, 17.5, 25, 32.5, 40], 'edges');
   assert.deepEqual(island, { name: 'island', kind: 'categorical', count: 4, categories: ['a', 'b'], shares: [0.25, 0.75] });
   assert.ok(flag.kind === 'categorical');
-  assert.deepEqual([flag.categories, flag.shares], [['false', 'true'], [0.4, 0.6]]);
+  assert.deepEqual(
+    [flag.categories, flag.shares],
+    [
+      ['false', 'true'],
+      [0.4, 0.6],
+    ],
+  );
   close(ref.classShares!, [0.6, 0.4, 0], 'class shares');
   assert.equal(ref.targets, undefined);
 });

@@ -82,18 +82,36 @@ test('errors name the file, the line and the column', () => {
     messageOf(() => parseTable('data.csv', CSV, { types: { mass: 'boolean' } })),
     "data.csv:2: column 'mass': '3750.5' is not true or false (the column's type is boolean)",
   );
-  assert.match(messageOf(() => parseTable('bad.csv', 'a,b\n1,2\n3\n')), /^bad\.csv:3: /);
-  assert.equal(messageOf(() => parseTable('empty.csv', '')), 'empty.csv:1: the file is empty (expected a header row)');
-  assert.equal(messageOf(() => parseTable('dup.csv', 'a,a\n1,2\n')), "dup.csv:1: column 'a' appears twice in the header");
-  assert.equal(messageOf(() => readTable('/nonexistent/x.csv')), '/nonexistent/x.csv: cannot read (ENOENT)');
-  assert.match(messageOf(() => columnOf(parseTable('data.csv', CSV), 'nope')), /missing column 'nope' \(found: mass,/);
+  assert.match(
+    messageOf(() => parseTable('bad.csv', 'a,b\n1,2\n3\n')),
+    /^bad\.csv:3: /,
+  );
+  assert.equal(
+    messageOf(() => parseTable('empty.csv', '')),
+    'empty.csv:1: the file is empty (expected a header row)',
+  );
+  assert.equal(
+    messageOf(() => parseTable('dup.csv', 'a,a\n1,2\n')),
+    "dup.csv:1: column 'a' appears twice in the header",
+  );
+  assert.equal(
+    messageOf(() => readTable('/nonexistent/x.csv')),
+    '/nonexistent/x.csv: cannot read (ENOENT)',
+  );
+  assert.match(
+    messageOf(() => columnOf(parseTable('data.csv', CSV), 'nope')),
+    /missing column 'nope' \(found: mass,/,
+  );
 });
 
 test('readTable reads a file, with a BOM and CRLF line ends', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-table-')), 'crlf.csv');
   fs.writeFileSync(file, '\uFEFFx,label\r\n1,a\r\n2,b\r\n');
   const table = readTable(file);
-  assert.deepEqual(table.columns.map((c) => c.name), ['x', 'label']);
+  assert.deepEqual(
+    table.columns.map((c) => c.name),
+    ['x', 'label'],
+  );
   assert.deepEqual(table.columns[0].values, [1, 2]);
 });
 
@@ -104,9 +122,21 @@ test('the task follows the target like type_of_target, and can be chosen', () =>
   assert.equal(inferTask('f.csv', strings), 'classification');
   assert.equal(inferTask('f.csv', { name: 'ok', type: 'boolean', values: [true, false], missing: 0 }), 'classification');
   assert.equal(inferTask('f.csv', numbers('y', [0, 1, 2, 1, null])), 'classification', 'few whole numbers are classes');
-  const manyWhole = numbers('y', Array.from({ length: 21 }, (_, i) => i));
+  const manyWhole = numbers(
+    'y',
+    Array.from({ length: 21 }, (_, i) => i),
+  );
   assert.equal(inferTask('f.csv', manyWhole), 'regression', 'more than 20 distinct whole numbers are a quantity');
-  assert.equal(inferTask('f.csv', numbers('y', Array.from({ length: 20 }, (_, i) => i))), 'classification');
+  assert.equal(
+    inferTask(
+      'f.csv',
+      numbers(
+        'y',
+        Array.from({ length: 20 }, (_, i) => i),
+      ),
+    ),
+    'classification',
+  );
   assert.equal(inferTask('f.csv', numbers('y', [0.5, 1, 2])), 'regression');
   assert.equal(inferTask('f.csv', manyWhole, 'classification'), 'classification');
   assert.equal(inferTask('f.csv', numbers('y', [0, 1]), 'regression'), 'regression');
