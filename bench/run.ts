@@ -1,6 +1,8 @@
 // `npm run bench`: the prediction server against the HTTP ceiling, on this machine, in one run.
 //   (a) bare Fastify constant route   (b) /predict 1 row   (c) /predict 100 rows   (d) OIP infer 100 rows
-// (b)-(d) with the prediction log on and off; then promotes under load. The server runs in its own
+// (b)-(d) with the prediction log on and off; then promotes under load; then (e) a mixed-type classifier
+// (per-column float, int64, bool, string inputs) and (f) a regression model with a string category
+// (test/helpers/typed-models.ts), /predict at 1 and 100 rows and OIP at 100, log on. The server runs in its own
 // process (dist/server.js), the load generator (autocannon) in this one. BENCH_SECONDS sets the
 // length of each scenario (default 5), BENCH_CONNECTIONS the connections (default 32).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -11,11 +13,48 @@ import { runLoad } from '../cli/load';
 import { table } from '../cli/format';
 import { apiTokenHeader } from '../common/api-token';
 import type { LoadTestResult } from '../common/contract';
+import { mixedClassifier, registerTyped, regressionModel } from '../test/helpers/typed-models';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The bench trains the iris example: one of its records (the original template's sample). */
 const IRIS_RECORD = { sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2, petal_width: 2.3 };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+/** The typed models' scenarios: a record, and N rows as OIP per-column tensors with their own datatypes. */
+const column = (name: string, datatype: string, value: unknown, n: number) => ({
+  name,
+  datatype,
+  shape: [n, 1],
+  data: Array(n).fill(value),
+});
+const TYPED = [
+  {
+    label: '(e) mixed-type',
+    name: 'mixed',
+    build: mixedClassifier,
+    record: { length: 5, rooms: 2, garden: true, color: 'blue' },
+    oip: (n: number) => ({
+      inputs: [
+        column('length', 'FP32', 5, n),
+        column('rooms', 'INT64', 2, n),
+        column('garden', 'BOOL', true, n),
+        column('color', 'BYTES', 'blue', n),
+      ],
+    }),
+  },
+  {
+    label: '(f) regression',
+    name: 'houses',
+    build: regressionModel,
+    record: { area: 50, age: 3, city: 'paris' },
+    oip: (n: number) => ({
+      inputs: [
+        { name: 'numbers', datatype: 'FP32', shape: [n, 2], data: Array(n).fill([50, 3]).flat() },
+        column('city', 'BYTES', 'paris', n),
+      ],
+    }),
+  },
+];
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
 interface Row {
@@ -129,6 +168,25 @@ async function main(): Promise<void> {
       rows.push({ scenario: `(b) during ${promotions} promotes`, log, result, rssMiB: rssMiB(server.pid) });
     }
     await stop(server);
+  }
+
+  for (const typed of TYPED) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-typed-'));
+    registerTyped(dir, typed.name, typed.build());
+    const env = { MLOPS_DATA_DIR: dir, MLOPS_PORT: String(port), LOG_PREDICTIONS: 'true', MLOPS_REQUEST_LOG: 'false' };
+    const server = await start([path.join(ROOT, 'dist', 'server.js')], env, port, '/readyz');
+    const hundredRecords = Array(100).fill(typed.record);
+    await load(port, '/predict', [typed.record], 1); // warm-up
+    for (const [scenario, route, body, n] of [
+      [`${typed.label}, /predict 1 row`, '/predict', [typed.record], 1],
+      [`${typed.label}, /predict 100 rows`, '/predict', hundredRecords, 100],
+      [`${typed.label}, OIP 100 rows`, `/v2/models/${typed.name}/infer`, typed.oip(100), 100],
+    ] as const) {
+      process.stderr.write(`bench: ${scenario}\n`);
+      rows.push({ scenario, log: 'on', result: await load(port, route, body, n), rssMiB: rssMiB(server.pid) });
+    }
+    await stop(server);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 
   const ceiling = rows[0].result.requestsPerSecond;

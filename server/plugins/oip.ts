@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { MODEL_VERSION_HEADER, type ClassificationSignature, type ModelSignature, type ModelVersion } from '../../common/contract';
+import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '../../common/contract';
 import { errors } from '../../common/errors';
 import type { Registry } from '../../common/registry';
 import { outputNames } from '../../common/signature';
@@ -67,8 +67,8 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
         const signature: ModelSignature = served.version.signature;
         const wanted = requestedOutputs(body?.outputs, signature);
         const batch = batchFromOipInputs(req.body, signature, opts.maxRows);
-        const probabilities = signature.task === 'classification' && signature.probabilitiesOutput !== null;
-        const withProbabilities = probabilities && wanted.includes((signature as ClassificationSignature).probabilitiesOutput!);
+        const probabilities = signature.task === 'classification' ? signature.probabilitiesOutput : null;
+        const withProbabilities = probabilities !== null && wanted.includes(probabilities);
         const { served: ran, prediction } = await opts.predictor.predict(batch, withProbabilities, req.id, () => reply.elapsedTime);
         reply.header(MODEL_VERSION_HEADER, `${ran.info.model}/${ran.info.version}`);
         const id = typeof body.id === 'string' ? body.id : req.id;

@@ -42,14 +42,13 @@ export async function predictRoutes(app: FastifyInstance, opts: { predictor: Pre
         }
         return reply.type('application/json; charset=utf-8').send(body + ']');
       }
-      if (!withProbabilities || !prediction.probabilities) {
+      const s = served.version.signature;
+      if (!withProbabilities || !prediction.probabilities || s.task !== 'classification') {
         // The common case, serialised from per-class JSON fragments made once per version.
         let body = '[';
         for (let i = 0; i < n; i++) body += (i ? ',' : '') + served.labelJson[prediction.classes[i]];
         return reply.type('application/json; charset=utf-8').send(body + ']');
       }
-      const s = served.version.signature;
-      if (s.task !== 'classification') throw new TypeError('a classification prediction from a regression signature');
       const c = s.classLabels.length;
       const out = new Array(n);
       for (let i = 0; i < n; i++) {

@@ -221,6 +221,15 @@ describe('a mixed-type classifier with per-column inputs and string labels', () 
     assert.equal((await post(`${ctx.server.url}/predict`, sample)).status, 200);
   });
 
+  test('mlops models show prints the typed signature: inputs, feature types, categories, the task', () => {
+    const r = mlops(ctx.dir, ['models', 'show', 'mixed/1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^input length float32 \[N, 1\]: length float32 \[0, 10\]$/m);
+    assert.match(r.stdout, /^input rooms int64 \[N, 1\]: rooms int64 \[1, 5\]$/m);
+    assert.match(r.stdout, /^input color string \[N, 1\]: color string \{red, blue\} strict$/m);
+    assert.match(r.stdout, /^predicts \(classification\) grade: cheap, dear$/m);
+  });
+
   test('classification monitoring: predicted classes counted, categorical drift by category shares', async () => {
     const text = await metrics(ctx.server);
     assert.match(text, /mlops_predictions_total\{model="mixed",version="1",class="dear"\} [1-9]/);
