@@ -133,6 +133,8 @@ export interface Lineage {
   pipeline: string | null;
   git: GitInfo;
   dataFiles: DataFileRef[];
+  /** Set for a model trained elsewhere and imported (mlops models register): the file as given, before any rewrite. */
+  imported?: { file: string; sha256: string; by: string };
 }
 
 export interface ModelVersion {

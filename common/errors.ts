@@ -38,7 +38,11 @@ export type ErrorCode =
   | 'MODEL_REFUSED'
   | 'BAD_SIGNATURE'
   | 'SERVER_REFUSED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'ONNX_FILE'
+  | 'ONNX_NON_TENSOR'
+  | 'IMPORT_UNMATCHED'
+  | 'IMPORT_TASK';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -185,4 +189,20 @@ export const errors = {
       `prediction log: the writer thread exited with code ${code}${lost ? `; ${lost} rows not written` : ''}`,
       500,
     ),
+  // Importing an ONNX model trained elsewhere (mlops models register, POST /api/models/import)
+  onnxFile: (file: string, reason: string) => new MlopsError('ONNX_FILE', `${file}: ${reason}`, 400),
+  onnxPort: (file: string, side: 'input' | 'output', name: string, kind: string) =>
+    new MlopsError(
+      'ONNX_NON_TENSOR',
+      `${file}: ${side} "${name}" is a ${kind}; only tensors can be served (a scikit-learn ZipMap output is rewritten, nothing else)`,
+      400,
+    ),
+  importUnmatched: (file: string, inputs: string, columns: string[], hint: string) =>
+    new MlopsError(
+      'IMPORT_UNMATCHED',
+      `${file}: cannot match the model's inputs ${inputs} to the CSV columns [${columns.join(', ')}]: ${hint}`,
+      400,
+    ),
+  importTask: (file: string, reason: string, outputs: string) =>
+    new MlopsError('IMPORT_TASK', `${file}: ${reason} (its outputs: ${outputs})`, 400),
 };

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
-import type { FeatureSpec, ModelSignature } from '../../common/contract';
+import { EXIT, type FeatureSpec, type ModelSignature, type ModelTask } from '../../common/contract';
+import { errors, isMlopsError } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
+import { importModel } from '../../pipeline/import/import-model';
 import { num, printJson, printResult, table, when } from '../format';
 import { parsePositive } from '../options';
-import { withRegistry } from './registry-command';
+import { withRegistry, withRegistryAsync } from './registry-command';
 
 export function modelsCommand(program: Command): void {
   const models = program.command('models').description('the model registry: versions, aliases, history');
@@ -68,6 +70,8 @@ export function modelsCommand(program: Command): void {
           `lineage: run ${v.lineage.runId ?? '-'} · git ${g.branch ?? '-'} ${g.commit?.slice(0, 12) ?? '-'}${g.dirty ? ' (dirty)' : ''}`,
         );
         for (const f of v.lineage.dataFiles) console.log(`  data ${f.path} sha256 ${f.sha256}`);
+        const imported = v.lineage.imported;
+        if (imported) console.log(`  imported ${imported.file} sha256 ${imported.sha256} by ${imported.by}`);
         console.log(
           table(
             ['metric', 'value'],
@@ -113,6 +117,60 @@ export function modelsCommand(program: Command): void {
         ),
       ),
     );
+  registerCommand(models);
+}
+
+interface RegisterFlags {
+  name: string;
+  data: string;
+  target: string;
+  task?: string;
+  features?: string;
+  gate?: boolean;
+  json?: boolean;
+}
+
+/** `mlops models register FILE.onnx`: a model trained elsewhere (pipeline/import/import-model.ts, docs/import.md). */
+function registerCommand(models: Command): void {
+  models
+    .command('register')
+    .description('import an ONNX model trained elsewhere: evaluate it on a CSV and register it (docs/import.md)')
+    .argument('<file>', 'the .onnx file (a scikit-learn ZipMap output is rewritten to a probabilities tensor)')
+    .requiredOption('--name <name>', 'registry name of the model')
+    .requiredOption('--data <csv>', 'CSV with the feature columns and the target: the training reference and the evaluation')
+    .requiredOption('--target <column>', 'the target column of the CSV')
+    .option('--task <task>', 'classification or regression (default: classification when the model has a label output)')
+    .option('--features <a,b,c>', 'CSV columns of a single [N, F] input, in its order (default: inputs matched to columns by name)')
+    .option('--gate', 'refuse the model unless it passes the quality gate (exit 3)')
+    .option('--json', 'print the registered version as JSON')
+    .action(async (file: string, flags: RegisterFlags) => {
+      if (flags.task !== undefined && flags.task !== 'classification' && flags.task !== 'regression')
+        throw errors.badOption('--task', 'classification or regression', flags.task);
+      const features = flags.features?.split(',').map((f) => f.trim());
+      const by = process.env.USER ? `cli:${process.env.USER}` : 'cli';
+      try {
+        const { version: v, zipMapRemoved } = await withRegistryAsync((registry) =>
+          importModel(registry, {
+            file,
+            name: flags.name,
+            data: flags.data,
+            target: flags.target,
+            task: flags.task as ModelTask | undefined,
+            features,
+            gate: flags.gate === true,
+            by,
+          }),
+        );
+        if (flags.json) return printJson(v);
+        if (zipMapRemoved) console.log(`rewrote ZipMap output "${zipMapRemoved}" to the probabilities tensor`);
+        const scores = Object.entries(v.metrics).map(([k, m]) => `${k} ${num(m)}`);
+        console.log(`registered ${v.model} version ${v.version} (${v.signature.task}; ${scores.join(', ')})`);
+      } catch (err) {
+        if (!isMlopsError(err) || err.code !== 'GATE_REJECTED') throw err;
+        process.stderr.write(`mlops: ${err.message}\n`);
+        process.exitCode = EXIT.rejected;
+      }
+    });
 }
 
 /** A signature for people: each ONNX input with its features (type, training range or categories), then what it predicts. */

@@ -12,3 +12,15 @@ export function withRegistry<T>(fn: (registry: Registry) => T): T {
     registry.close();
   }
 }
+
+/** withRegistry for work that awaits (an import scores its model): the registry closes when it settles. */
+export async function withRegistryAsync<T>(fn: (registry: Registry) => Promise<T>): Promise<T> {
+  const registry = openRegistry();
+  try {
+    return await fn(registry);
+  } catch (err) {
+    throw translateSqliteError(err, registry.file);
+  } finally {
+    registry.close();
+  }
+}

@@ -1,5 +1,5 @@
 // The one place that writes ONNX protobuf: trainers describe their operator nodes, this builds the ModelProto.
-import { onnx } from 'onnx-proto';
+import { onnx } from '../../common/onnx/onnx.js';
 
 import type { TensorType } from '../../common/contract';
 import type { OnnxNames } from './classifier';

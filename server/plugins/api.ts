@@ -1,8 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import type { ModelDetail, ModelVersion, PromoteRequest, RegistrySnapshot, ServerStatus, StartRunRequest } from '../../common/contract';
+import type {
+  ImportModelRequest,
+  ModelDetail,
+  ModelVersion,
+  PromoteRequest,
+  RegistrySnapshot,
+  ServerStatus,
+  StartRunRequest,
+} from '../../common/contract';
 import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
+import { importModel } from '../../pipeline/import/import-model';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
 import type { RunManager } from '../run-manager';
@@ -121,6 +130,35 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
       await o.holder.refresh(); // our own commit does not move data_version for our connection
       return move;
+    },
+  );
+  app.post(
+    '/api/models/import',
+    {
+      schema: {
+        tags,
+        summary: 'Import an ONNX model trained elsewhere: evaluate it on a CSV and register it (paths on the server; docs/import.md)',
+        body: {
+          type: 'object',
+          required: ['file', 'name', 'data', 'target'],
+          additionalProperties: false,
+          properties: {
+            file: { type: 'string', minLength: 1 },
+            name: { type: 'string', minLength: 1 },
+            data: { type: 'string', minLength: 1 },
+            target: { type: 'string', minLength: 1 },
+            task: { type: 'string', enum: ['classification', 'regression'] },
+            features: { type: 'array', items: { type: 'string', minLength: 1 } },
+            gate: { type: 'boolean' },
+            by: { type: 'string', maxLength: 100 },
+          },
+        },
+      },
+    },
+    async (req, reply): Promise<ModelVersion> => {
+      const { version } = await importModel(o.registry, req.body as ImportModelRequest);
+      await o.holder.refresh(); // serves it now if the server follows this model's newest version
+      return reply.status(201).send(version);
     },
   );
 }
