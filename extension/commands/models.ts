@@ -6,6 +6,7 @@ import type { Deps } from '../deps';
 import { featureType, formatMetric, metricsLine, onnxInputs, onnxOutputs } from '../model-text';
 import type { ModelNode } from '../views/models-tree';
 import { settings } from '../settings';
+import { MetricsPanel } from '../views/metrics-panel';
 import { command } from './register';
 
 async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | undefined> {
@@ -82,6 +83,10 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       const uri = modelUri(v.model, v.version);
       await vscode.env.clipboard.writeText(uri);
       void vscode.window.setStatusBarMessage(`Copied ${uri}`, 3000);
+    }),
+    command(d, 'mlops.showVersionMetrics', async (node?: ModelNode) => {
+      const v = await pickVersion(d, node);
+      if (v) MetricsPanel.show(d.context.extensionUri, d.api, d.stream, { model: v.model, version: v.version });
     }),
     command(d, 'mlops.openModelCard', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
