@@ -86,6 +86,13 @@ export class ModelsTree extends RefreshingTree<ModelNode> implements vscode.Tree
     return item;
   }
 
+  /** A version's parent is its model (what TreeView.reveal walks up). */
+  getParent(node: ModelNode): ModelNode | undefined {
+    if (node.kind === 'model') return undefined;
+    const model = this.models.find((m) => m.name === node.version.model);
+    return model ? { kind: 'model', model } : undefined;
+  }
+
   getChildren(node?: ModelNode): ModelNode[] {
     if (!node) return this.models.map((model) => ({ kind: 'model', model }));
     if (node.kind === 'model') return this.versionsOf(node.model.name).map((version) => ({ kind: 'version', version }));
