@@ -26,9 +26,20 @@ export function headlineMetrics(task: ModelTask, metrics: Record<string, number>
   return (known.length > 0 ? known : Object.entries(metrics).filter(([, v]) => Number.isFinite(v))).slice(0, max);
 }
 
+const named = (metrics: [string, number][]) => metrics.map(([k, v]) => `${SHORT[k] ?? k} ${formatMetric(v)}`);
+
 /** "regression · RMSE 301.2 · R² 0.861": the task and its headline metrics on one line. */
 export function metricsLine(signature: ModelSignature, metrics: Record<string, number>): string {
-  return [signature.task, ...headlineMetrics(signature.task, metrics).map(([k, v]) => `${SHORT[k] ?? k} ${formatMetric(v)}`)].join(' · ');
+  return [signature.task, ...named(headlineMetrics(signature.task, metrics))].join(' · ');
+}
+
+/**
+ * A run's headline metrics when only its metrics are known (no signature): those of the task whose
+ * metrics it recorded, or nothing ("acc 0.967", "RMSE 301.2 · R² 0.861", "").
+ */
+export function runMetricsLine(metrics: Record<string, number>): string {
+  const task = (['classification', 'regression'] as const).find((t) => HEADLINE[t].some((m) => Number.isFinite(metrics[m])));
+  return task ? named(headlineMetrics(task, metrics)).join(' · ') : '';
 }
 
 /** "string, 3 categories", "float32, 2.1 … 7.9", "int64": what a feature takes. */

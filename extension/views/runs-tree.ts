@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
+import { runMetricsLine } from '../model-text';
 import type { ApiClient } from '../server/api-client';
 import { RefreshingTree } from './refreshing-tree';
 
@@ -80,9 +81,7 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       item.id = r.id;
       item.iconPath = statusIcon(r.status);
       const outcome = r.registered ? `${r.registered.model} v${r.registered.version}` : r.status;
-      item.description = [outcome, seconds(r.durationMs), r.metrics.accuracy !== undefined ? `acc ${r.metrics.accuracy.toFixed(3)}` : '']
-        .filter(Boolean)
-        .join(' · ');
+      item.description = [outcome, seconds(r.durationMs), runMetricsLine(r.metrics)].filter(Boolean).join(' · ');
       item.tooltip = new vscode.MarkdownString(
         [
           `**${r.pipeline}** run \`${r.id}\` — ${r.status}`,

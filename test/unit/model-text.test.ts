@@ -8,6 +8,7 @@ import {
   onnxInputs,
   onnxOutputs,
   predictionSummary,
+  runMetricsLine,
   signatureLine,
 } from '../../extension/model-text';
 
@@ -60,6 +61,12 @@ test('the metrics line names the task and its metrics', () => {
   assert.equal(metricsLine(regression, { mae: 240.5, r2: 0.8612, rmse: 301.25 }), 'regression · RMSE 301.250 · R² 0.861');
   assert.equal(metricsLine(classification, { accuracy: 0.96667, macro_f1: 0.9 }), 'classification · acc 0.967 · F1 0.900');
   assert.equal(metricsLine(classification, {}), 'classification');
+});
+
+test('a run without a signature shows the metrics of the task it recorded', () => {
+  assert.equal(runMetricsLine({ accuracy: 0.96667, macro_f1: 0.9, train_accuracy: 1 }), 'acc 0.967 · F1 0.900');
+  assert.equal(runMetricsLine({ rmse: 301.25, r2: 0.8612, mae: 240 }), 'RMSE 301.250 · R² 0.861');
+  assert.equal(runMetricsLine({ rows: 100 }), '');
 });
 
 test('features read with their types, categories and ranges', () => {
