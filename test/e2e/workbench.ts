@@ -36,6 +36,14 @@ export async function quickPickEnter(page: Page): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** Types `text` into the open quick pick and accepts the first item that matches it. */
+export async function quickPickChoose(page: Page, text: string): Promise<void> {
+  await page.waitForSelector('.quick-input-widget', { state: 'visible' });
+  await page.keyboard.type(text);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${text}"]`, { timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
 /** A view's pane in the side bar, by the view's name. */
 export function view(page: Page, name: string): Locator {
   return page.locator('.pane').filter({ has: page.locator(`.pane-header[aria-label^="${name}"]`) });
