@@ -36,16 +36,19 @@ export function categoryBars(drift: Categorical, reference: TrainingReference | 
 /** Short numbers for bin labels: 3 significant digits. */
 const short = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toString() : Number(x.toPrecision(3)).toString());
 
-/** A regression target: the window's predictions per training bin against the training target's shares. */
+/**
+ * A regression target: the window's predictions per training bin against the training target's
+ * shares. Bins are named by their lower edge (ranges would not fit under ten bars).
+ */
 export function targetBars(drift: TargetDrift, reference: NumericDistribution | undefined): ShareBars {
   const edges = reference?.binEdges ?? [];
   const n = Math.min(drift.binShares.length, reference ? reference.binShares.length : drift.binShares.length);
-  const label = (i: number) => (edges.length > i + 1 ? `${short(edges[i])}–${short(edges[i + 1])}` : `bin ${i + 1}`);
+  const label = (i: number) => (edges.length > i + 1 ? short(edges[i]) : `bin ${i + 1}`);
   const buckets = Array.from({ length: n }, (_, i) => label(i));
   const trainingMean = reference ? ` (training ${short(reference.mean)})` : '';
   return {
     key: `${drift.name}|${buckets.join('|')}`,
-    title: `Predictions vs training target: ${drift.name}`,
+    title: `Predictions vs training target: ${drift.name} (bins from their lower edge)`,
     caption: `PSI ${drift.psi.toFixed(3)} · KS ${drift.ks.toFixed(3)} · mean ${short(drift.mean)}${trainingMean}`,
     buckets,
     training: reference ? reference.binShares.slice(0, n) : new Array<number>(n).fill(0),

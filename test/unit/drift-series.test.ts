@@ -55,7 +55,7 @@ test('category shares pair training and window by category, with the unseen shar
 
 test('regression predictions are drawn per training bin against the training target', () => {
   const bars = targetBars(drift.targets![0], reference.targets![0]);
-  assert.deepEqual(bars.buckets, ['2700–4500', '4500–6300']);
+  assert.deepEqual(bars.buckets, ['2700', '4500']);
   assert.deepEqual(bars.training, [0.6, 0.4]);
   assert.deepEqual(bars.window, [0.3, 0.7]);
   assert.equal(bars.caption, 'PSI 0.300 · KS 0.250 · mean 4800 (training 4200)');
@@ -65,7 +65,7 @@ test('regression predictions are drawn per training bin against the training tar
 test('share charts: categorical features then targets; none without a snapshot', () => {
   assert.deepEqual(
     shareCharts(drift, reference).map((c) => c.title),
-    ['Category shares: island', 'Predictions vs training target: body_mass_g'],
+    ['Category shares: island', 'Predictions vs training target: body_mass_g (bins from their lower edge)'],
   );
   assert.deepEqual(shareCharts(null, reference), []);
 });
