@@ -113,7 +113,8 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
   getChildren(node?: RunNode): RunNode[] {
     if (!node) return this.runs.map((run) => ({ kind: 'run', run }));
     if (node.kind !== 'run') return [];
-    const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'onnx_parity'];
+    // A classifier's and a regression model's key figures (a run records one task's).
+    const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'rmse', 'mae', 'r2', 'train_rmse', 'train_r2', 'onnx_parity'];
     return [
       ...node.run.steps.map((step): RunNode => ({ kind: 'step', run: node.run, step })),
       ...keys
