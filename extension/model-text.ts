@@ -52,6 +52,12 @@ export function featureType(f: FeatureSpec): string {
   return [f.type + (f.nullable ? '?' : ''), extra].filter(Boolean).join(', ');
 }
 
+/** A feature's categories for a table cell: the first `max` (a high-cardinality column would fill a model card). */
+export function categoryList(categories: string[] | undefined, max = 20): string {
+  if (!categories) return '';
+  return categories.slice(0, max).join(', ') + (categories.length > max ? ` … (${categories.length})` : '');
+}
+
 /** "island: string · bill_length_mm: float32 → body_mass_g (regression)": inputs and outputs on one line. */
 export function signatureLine(signature: ModelSignature): string {
   const inputs = signature.features.map((f) => `${f.name}: ${f.type}`).join(' · ');

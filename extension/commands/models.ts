@@ -3,7 +3,7 @@ import type { ModelVersion } from '../../common/contract';
 import { modelUri } from '../../common/model-uri';
 import { checkAlias } from '../../common/registry/names';
 import type { Deps } from '../deps';
-import { featureType, formatMetric, metricsLine, onnxInputs, onnxOutputs } from '../model-text';
+import { categoryList, featureType, formatMetric, metricsLine, onnxInputs, onnxOutputs } from '../model-text';
 import type { ModelNode } from '../views/models-tree';
 import { settings } from '../settings';
 import { MetricsPanel } from '../views/metrics-panel';
@@ -111,7 +111,7 @@ export function modelCard(v: ModelVersion): string {
     '',
     '| feature | type | input | categories |',
     '|---|---|---|---|',
-    ...s.features.map((f) => `| ${f.name} | ${featureType(f)} | ${f.input}[${f.column}] | ${f.categories?.join(', ') ?? ''} |`),
+    ...s.features.map((f) => `| ${f.name} | ${featureType(f)} | ${f.input}[${f.column}] | ${categoryList(f.categories)} |`),
     '',
     s.task === 'classification' ? `Target \`${s.target}\`, classes: ${s.classLabels.join(', ')}` : `Targets: ${s.targets.join(', ')}`,
     '',

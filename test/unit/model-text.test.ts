@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClassificationSignature, RegressionSignature } from '../../common/contract';
 import {
+  categoryList,
   featureType,
   headlineMetrics,
   metricsLine,
@@ -78,6 +79,12 @@ test('features read with their types, categories and ranges', () => {
     featureType({ name: 'k', type: 'int64', input: 'k', column: 0, categories: ['1'], strict: true }),
     'int64, 1 category, strict',
   );
+});
+
+test('a model card lists a few categories, and how many there are when there are more', () => {
+  assert.equal(categoryList(['Biscoe', 'Dream']), 'Biscoe, Dream');
+  assert.equal(categoryList(undefined), '');
+  assert.equal(categoryList(['a', 'b', 'c', 'd'], 2), 'a, b … (4)');
 });
 
 test('the signature reads as inputs with types, then what it predicts', () => {
