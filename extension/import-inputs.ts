@@ -47,6 +47,29 @@ export function defaultModelName(file: string): string {
   return base || 'imported';
 }
 
+/**
+ * The feature columns typed for a single [N, F] input ("a, b, c"): empty means match the model's
+ * inputs to the CSV's columns by name. A problem is a message for the input box, else null.
+ */
+export function featureList(text: string, columns: string[], target: string): { features: string[] | undefined; problem: string | null } {
+  const features = text
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (features.length === 0) return { features: undefined, problem: null };
+  const unknown = features.filter((c) => !columns.includes(c));
+  const twice = features.filter((c, i) => features.indexOf(c) !== i);
+  const problem =
+    unknown.length > 0
+      ? `not a column of the CSV: ${unknown.join(', ')}`
+      : twice.length > 0
+        ? `listed twice: ${[...new Set(twice)].join(', ')}`
+        : features.includes(target)
+          ? `${target} is the target, not a feature`
+          : null;
+  return { features, problem };
+}
+
 export interface ImportAnswers {
   file: string;
   data: string;
@@ -54,6 +77,8 @@ export interface ImportAnswers {
   name: string;
   /** 'auto' lets the server read the task from the model's outputs. */
   task: ModelTask | 'auto';
+  /** CSV columns in the order of a single [N, F] input; undefined: match inputs to columns by name. */
+  features?: string[];
   gate: boolean;
 }
 
@@ -65,6 +90,7 @@ export function importRequest(a: ImportAnswers): ImportModelRequest {
     data: a.data,
     target: a.target,
     ...(a.task === 'auto' ? {} : { task: a.task }),
+    ...(a.features ? { features: a.features } : {}),
     gate: a.gate,
     by: 'extension',
   };

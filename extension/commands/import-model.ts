@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ModelTask } from '../../common/contract';
 import { checkName } from '../../common/registry/names';
 import type { Deps } from '../deps';
-import { csvColumns, defaultModelName, importRequest } from '../import-inputs';
+import { csvColumns, defaultModelName, featureList, importRequest } from '../import-inputs';
 import { settings } from '../settings';
 import { command } from './register';
 
@@ -64,6 +64,14 @@ export function registerImportCommand(d: Deps): vscode.Disposable {
       { label: 'regression', value: 'regression' },
     ]);
     if (!task) return;
+    const typed = await vscode.window.showInputBox({
+      title: 'Feature columns of a single [N, F] input (optional)',
+      prompt: 'Empty: match the model’s inputs to CSV columns by name. Else the CSV columns its tensor takes, in order: a, b, c',
+      validateInput: (text) => featureList(text, columns, target).problem,
+      ignoreFocusOut: true,
+    });
+    if (typed === undefined) return;
+    const { features } = featureList(typed, columns, target);
     const gate = await pick('Quality gate', [
       { label: 'No gate', description: 'register whatever the metrics are', value: false },
       { label: 'Apply the quality gate', description: 'refuse the model if its metrics are below the thresholds', value: true },
@@ -72,7 +80,7 @@ export function registerImportCommand(d: Deps): vscode.Disposable {
     await d.server.ensure();
     const version = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `MLOps: importing ${path.basename(file)} as ${name}…` },
-      () => d.api.importModel(importRequest({ file, data, target, name, task, gate })),
+      () => d.api.importModel(importRequest({ file, data, target, name, task, features, gate })),
     );
     await d.models.refresh();
     await d.modelsView.reveal({ kind: 'version', version }, { select: true, focus: false, expand: true }).then(undefined, () => undefined);

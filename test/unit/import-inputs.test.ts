@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { checkName } from '../../common/registry/names';
-import { csvColumns, defaultModelName, importRequest } from '../../extension/import-inputs';
+import { csvColumns, defaultModelName, featureList, importRequest } from '../../extension/import-inputs';
 import { IRIS_CSV, tempDataDir } from '../helpers/cli';
 
 const dir = tempDataDir('mlops-import-inputs-');
@@ -61,4 +61,14 @@ test('the import request leaves the task to the server on auto and records the e
     by: 'extension',
   });
   assert.equal(importRequest({ ...answers, task: 'regression' }).task, 'regression');
+  assert.deepEqual(importRequest({ ...answers, task: 'auto', features: ['b', 'a'] }).features, ['b', 'a']);
+});
+
+test('feature columns for a single input: empty matches by name, else CSV columns in the typed order', () => {
+  const columns = ['a', 'b', 'c', 'y'];
+  assert.deepEqual(featureList('  ', columns, 'y'), { features: undefined, problem: null });
+  assert.deepEqual(featureList('c, a ,b', columns, 'y'), { features: ['c', 'a', 'b'], problem: null });
+  assert.equal(featureList('a, z, w', columns, 'y').problem, 'not a column of the CSV: z, w');
+  assert.equal(featureList('a, b, a', columns, 'y').problem, 'listed twice: a');
+  assert.equal(featureList('a, y', columns, 'y').problem, 'y is the target, not a feature');
 });
