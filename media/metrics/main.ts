@@ -244,6 +244,7 @@ function onVersion(view: VersionView | null): void {
   columns.append(table, inputs);
   el.append(columns, pictures);
   if (view.picturesNote) el.append(text('p', view.picturesNote));
+  if (!view.served) el.append(button('Show the served version', 'showServed'));
 }
 
 function row(table: HTMLTableElement, name: string, value: string): void {
