@@ -1,13 +1,15 @@
 import { errors } from '../../common/errors';
-import type { Classifier } from '../ml/classifier';
-import { fitEncoder, type FeatureEncoder } from '../ml/feature-encoder';
-import { trainRidgeRegression, type Regressor } from '../ml/linear-regression';
-import { graphInputs, modelInputs, OUTPUTS } from '../ml/model-inputs';
-import { buildModel } from '../ml/onnx-model';
+import { encodedClassifier, encodedRegressor } from '../ml/encoded-model';
+import { fitEncoder } from '../ml/feature-encoder';
+import { trainRidgeRegression } from '../ml/linear-regression';
+import { modelInputs } from '../ml/model-inputs';
 import { trainRandomForest } from '../ml/random-forest';
 import { trainSoftmaxRegression } from '../ml/softmax-regression';
+import type { TrainedModel } from '../ml/trained-model';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, EXPECTED_LABELS, EXPECTED_VALUES, MODEL_FILE, type PreparedDataset } from './dataset';
+
+export type { TrainedModel };
 
 export const TRAINERS = ['auto', 'random_forest', 'logistic_regression', 'linear_regression'] as const;
 export type Trainer = (typeof TRAINERS)[number];
@@ -30,11 +32,6 @@ export interface TrainOptions {
   // linear (ridge) regression; optional so that pipelines written before it keep compiling
   alpha?: number;
 }
-
-/** A trained model with the encoder of its inputs: what the export step turns into one ONNX graph. */
-export type TrainedModel =
-  | { task: 'classification'; encoder: FeatureEncoder; model: Classifier }
-  | { task: 'regression'; encoder: FeatureEncoder; model: Regressor };
 
 /** The trainer 'auto' means for a dataset. */
 export function chooseTrainer(data: PreparedDataset, trainer: Trainer): Exclude<Trainer, 'auto'> {
@@ -65,58 +62,30 @@ export function train(ctx: StepContext<unknown>, o: TrainOptions): TrainedModel 
   const started = performance.now();
   // Training is the long CPU-bound step: it looks for a cancellation between trees, epochs or rows.
   const opts = { ...o, checkpoint: () => ctx.throwIfCancelled() };
-  let trained: TrainedModel;
-  if (trainer === 'linear_regression') {
-    trained = { task: 'regression', encoder, model: trainRidgeRegression(X, data.train.y, { alpha: o.alpha ?? 1, ...opts }) };
-  } else {
-    const n = data.classLabels.length;
-    const model =
-      trainer === 'random_forest' ? trainRandomForest(X, data.train.y, n, opts) : trainSoftmaxRegression(X, data.train.y, n, opts);
-    trained = { task: 'classification', encoder, model };
-  }
+  const n = data.classLabels.length;
+  const trained =
+    trainer === 'linear_regression'
+      ? encodedRegressor(encoder, trainRidgeRegression(X, data.train.y, { alpha: o.alpha ?? 1, ...opts }))
+      : encodedClassifier(
+          encoder,
+          trainer === 'random_forest' ? trainRandomForest(X, data.train.y, n, opts) : trainSoftmaxRegression(X, data.train.y, n, opts),
+        );
   ctx.metric('train_seconds', (performance.now() - started) / 1000);
   ctx.log(`trained ${trainer} (${data.task}) on ${X.length} rows, ${encoder.width} encoded columns`);
   return trained;
 }
 
-/** The name of the encoded matrix inside the graph, between the encoder and the model. */
-const ENCODED = 'encoded_features';
-
-/** The whole graph of a trained model: the model-inputs layout, the encoder, the model, the task's outputs. */
-export function tabularOnnx(data: PreparedDataset, trained: TrainedModel): Uint8Array {
-  const inputs = graphInputs(modelInputs(data.features));
-  const front = trained.encoder.nodes(ENCODED);
-  if (trained.task === 'regression') {
-    return buildModel({
-      name: trained.model.kind,
-      inputs,
-      outputs: [{ name: OUTPUTS.valueOutput, type: 'float32', dims: [1] }],
-      nodes: [...front, ...trained.model.onnxNodes(ENCODED, OUTPUTS.valueOutput)],
-    });
-  }
-  const names = { inputName: ENCODED, labelOutput: OUTPUTS.labelOutput, probabilitiesOutput: OUTPUTS.probabilitiesOutput };
-  return buildModel({
-    name: trained.model.kind,
-    inputs,
-    outputs: [
-      { name: names.labelOutput, type: 'int64', dims: [] },
-      { name: names.probabilitiesOutput, type: 'float32', dims: [data.classLabels.length] },
-    ],
-    nodes: [...front, ...trained.model.onnxNodes(names)],
-  });
-}
-
 /** Writes model.onnx and the in-memory model's test predictions (for the parity check). */
 export function exportOnnx(ctx: StepContext<unknown>, trained: TrainedModel): void {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
-  const bytes = tabularOnnx(data, trained);
+  const bytes = trained.toOnnx(data);
   ctx.artifacts.writeBytes(MODEL_FILE, bytes);
-  const X = trained.encoder.matrix(data.test);
-  if (trained.task === 'regression') ctx.artifacts.writeJson(EXPECTED_VALUES, trained.model.predict(X));
+  const predicted = trained.predict(data.test);
+  if (trained.task === 'regression') ctx.artifacts.writeJson(EXPECTED_VALUES, predicted);
   else
     ctx.artifacts.writeJson(
       EXPECTED_LABELS,
-      trained.model.predict(X).map((i) => data.classLabels[i]),
+      predicted.map((i) => data.classLabels[i]),
     );
   ctx.metric('model_bytes', bytes.length);
   ctx.log(`exported ${MODEL_FILE} (${bytes.length} bytes)`);
