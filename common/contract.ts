@@ -462,4 +462,20 @@ export type ToWebview =
   | { type: 'status'; status: ServerStatus | null; error: string | null }
   | { type: 'monitoring'; monitoring: MonitoringSnapshot }
   | { type: 'stats'; stats: ServingStats }
-  | { type: 'loadtest'; result: LoadTestResult };
+  | { type: 'loadtest'; result: LoadTestResult }
+  /** The version whose evaluation the webview shows (the served one unless one was picked). */
+  | { type: 'version'; view: VersionView | null }
+  /** The served version's training reference, which the drift charts compare the window with. */
+  | { type: 'reference'; reference: TrainingReference | null };
+
+/** A model version in the metrics webview: its metrics, typed inputs and evaluation pictures. */
+export interface VersionView {
+  model: string;
+  version: number;
+  served: boolean;
+  signature: ModelSignature;
+  metrics: Record<string, number>;
+  /** Pictures from its run's artifacts (webview URIs), or why there are none. */
+  pictures: { name: string; caption: string; src: string }[];
+  picturesNote: string | null;
+}

@@ -8,6 +8,8 @@ export const WEBVIEW_COMMANDS = {
   openDocs: 'mlops.openDocs',
   runLoadTest: 'mlops.runLoadTest',
   startServer: 'mlops.startServer',
+  /** Show Metrics without a version: the evaluation follows the served version again. */
+  showServed: 'mlops.showMetrics',
 } as const;
 
 export type WebviewCommand = keyof typeof WEBVIEW_COMMANDS;

@@ -1,6 +1,7 @@
 // The extension's entry point: UI only. It talks to the server over HTTP and its event stream and
 // never loads a native module (better-sqlite3 and onnxruntime run in the server and the runner).
 import * as vscode from 'vscode';
+import { registerImportCommand } from './commands/import-model';
 import { registerModelCommands } from './commands/models';
 import { registerReinstallCommand } from './commands/reinstall';
 import { registerRunCommands } from './commands/runs';
@@ -29,7 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const runs = new RunsTree(api);
   const models = new ModelsTree(api, () => settings().defaultAlias);
   const status = new StatusBar();
-  const d: Deps = { context, api, stream, server, runs, models, log };
+  const modelsView = vscode.window.createTreeView('mlops.models', { treeDataProvider: models });
+  const d: Deps = { context, api, stream, server, runs, models, modelsView, log };
   deps = d;
 
   context.subscriptions.push(
@@ -40,13 +42,14 @@ export function activate(context: vscode.ExtensionContext): void {
     runs,
     models,
     vscode.window.createTreeView('mlops.runs', { treeDataProvider: runs }),
-    vscode.window.createTreeView('mlops.models', { treeDataProvider: models }),
+    modelsView,
     vscode.window.registerWebviewPanelSerializer(MetricsPanel.viewType, {
       deserializeWebviewPanel: async (panel) => MetricsPanel.revive(panel, context.extensionUri, api, stream),
     }),
     command(d, 'mlops.train', () => train(d)),
     ...registerRunCommands(d),
     ...registerModelCommands(d),
+    registerImportCommand(d),
     ...registerServingCommands(d),
     registerReinstallCommand(d),
     server.onState((s) => status.setState(s)),

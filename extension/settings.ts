@@ -22,9 +22,13 @@ const KEYS = [
  * (server-process.ts starts it with cwd the project and MLOPS_DATA_DIR the setting).
  */
 export function apiToken(): string | undefined {
-  const s = settings();
+  return clientApiToken(dataDirectory()) ?? undefined;
+}
+
+/** The data dir the extension's server uses: mlops.dataDirectory, else the project's default. */
+export function dataDirectory(s: Settings = settings()): string {
   const env = { ...process.env, ...(s.dataDirectory ? { MLOPS_DATA_DIR: s.dataDirectory } : {}) };
-  return clientApiToken(dataDir(env, s.projectDirectory ?? process.cwd())) ?? undefined;
+  return dataDir(env, s.projectDirectory ?? process.cwd());
 }
 
 export function settings(): Settings {

@@ -55,7 +55,7 @@ const EXPECTED = {
 
 function expectedOf(f: FeatureSpec): string {
   const base = EXPECTED[jsonTypeOf(f.type)];
-  if (f.strict && f.categories) return `one of ${f.categories.map((c) => JSON.stringify(c)).join(', ')}`;
+  if (f.strict && f.categories) return `one of ${f.categories.map((c) => (f.type === 'string' ? JSON.stringify(c) : c)).join(', ')}`;
   return f.nullable && isFloat(f.type) ? `${base} or null` : base;
 }
 

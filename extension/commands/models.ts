@@ -3,8 +3,10 @@ import type { ModelVersion } from '../../common/contract';
 import { modelUri } from '../../common/model-uri';
 import { checkAlias } from '../../common/registry/names';
 import type { Deps } from '../deps';
+import { categoryList, featureType, formatMetric, metricsLine, onnxInputs, onnxOutputs } from '../model-text';
 import type { ModelNode } from '../views/models-tree';
 import { settings } from '../settings';
+import { MetricsPanel } from '../views/metrics-panel';
 import { command } from './register';
 
 async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | undefined> {
@@ -26,7 +28,7 @@ async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | un
   const picked = await vscode.window.showQuickPick(
     d.models.versionsOf(model.name).map((v) => ({
       label: `v${v.version}`,
-      description: [v.aliases.join(' '), v.metrics.accuracy !== undefined ? `accuracy ${v.metrics.accuracy.toFixed(3)}` : ''].join(' '),
+      description: [v.aliases.join(' '), metricsLine(v.signature, v.metrics)].join(' '),
       v,
     })),
     { title: `${model.name}: version` },
@@ -82,6 +84,10 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       await vscode.env.clipboard.writeText(uri);
       void vscode.window.setStatusBarMessage(`Copied ${uri}`, 3000);
     }),
+    command(d, 'mlops.showVersionMetrics', async (node?: ModelNode) => {
+      const v = await pickVersion(d, node);
+      if (v) MetricsPanel.show(d.context.extensionUri, d.api, d.stream, { model: v.model, version: v.version });
+    }),
     command(d, 'mlops.openModelCard', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (!v) return;
@@ -91,6 +97,8 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
   ];
 }
 
+const code = (items: string[]) => items.map((i) => `\`${i}\``).join(', ');
+
 export function modelCard(v: ModelVersion): string {
   const s = v.signature;
   const g = v.lineage.git;
@@ -99,18 +107,18 @@ export function modelCard(v: ModelVersion): string {
     `\`${modelUri(v.model, v.version)}\` · aliases: ${v.aliases.join(', ') || '-'} · created ${v.createdAt}`,
     '',
     '## Signature',
-    `Input \`${s.inputName}\` float32 [N, ${s.features.length}] → \`${s.labelOutput}\` (${s.target}), \`${s.probabilitiesOutput}\``,
+    `Task: ${s.task} · ONNX inputs ${code(onnxInputs(s))} → outputs ${code(onnxOutputs(s))}`,
     '',
-    '| feature | type | min seen | max seen |',
+    '| feature | type | input | categories |',
     '|---|---|---|---|',
-    ...s.features.map((f) => `| ${f.name} | ${f.type} | ${f.min} | ${f.max} |`),
+    ...s.features.map((f) => `| ${f.name} | ${featureType(f)} | ${f.input}[${f.column}] | ${categoryList(f.categories)} |`),
     '',
-    `Classes: ${s.classLabels.join(', ')}`,
+    s.task === 'classification' ? `Target \`${s.target}\`, classes: ${s.classLabels.join(', ')}` : `Targets: ${s.targets.join(', ')}`,
     '',
     '## Metrics',
     '| metric | value |',
     '|---|---|',
-    ...Object.entries(v.metrics).map(([k, x]) => `| ${k} | ${Number.isInteger(x) ? x : x.toFixed(4)} |`),
+    ...Object.entries(v.metrics).map(([k, x]) => `| ${k} | ${formatMetric(x, 4)} |`),
     '',
     '## Lineage',
     `- run \`${v.lineage.runId ?? '-'}\` (pipeline ${v.lineage.pipeline ?? '-'})`,

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { LoadTestResult } from '../../common/contract';
 import { errors } from '../../common/errors';
 import type { Deps } from '../deps';
+import { predictionSummary } from '../model-text';
 import { baseUrl, settings } from '../settings';
 import { MetricsPanel } from '../views/metrics-panel';
 import { command } from './register';
@@ -30,8 +31,8 @@ export function registerServingCommands(d: Deps): vscode.Disposable[] {
       if (!serving) throw errors.nothingServed(lastError);
       const records = await d.api.sample(serving.model);
       const { body, version } = await d.api.predict(records);
-      const labels = (body as Record<string, string>[]).map((r) => r[serving.signature.target]).join(', ');
-      void vscode.window.showInformationMessage(`Prediction from ${version} (${records.length} sample records): ${labels}`);
+      const answer = predictionSummary(serving.signature, body);
+      void vscode.window.showInformationMessage(`Prediction from ${version} (${records.length} sample records): ${answer}`);
     }),
     command(d, 'mlops.runLoadTest', async () => {
       await d.server.ensure();

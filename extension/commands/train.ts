@@ -2,7 +2,9 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord } from '../../common/contract';
 import type { Deps } from '../deps';
+import { runMetricsLine } from '../model-text';
 import { settings } from '../settings';
+import { MetricsPanel } from '../views/metrics-panel';
 import { runToEnd } from './run-to-end';
 
 /** "MLOps: Train": pick a pipeline, optionally set params, follow step x of y, cancellable. */
@@ -45,12 +47,12 @@ async function report(d: Deps, run: RunRecord): Promise<void> {
     const alias = settings().defaultAlias;
     const promote = `Promote to ${alias}`;
     const pick = await vscode.window.showInformationMessage(
-      `Registered ${run.registered.model} version ${run.registered.version} (accuracy ${run.metrics.accuracy?.toFixed(3)})`,
+      `Registered ${run.registered.model} version ${run.registered.version} (${runMetricsLine(run.metrics) || 'no metrics'})`,
       promote,
       'Show Metrics',
     );
     if (pick === promote) await d.api.promote(run.registered.model, alias, run.registered.version);
-    if (pick === 'Show Metrics') await vscode.commands.executeCommand('mlops.showMetrics');
+    if (pick === 'Show Metrics') MetricsPanel.show(d.context.extensionUri, d.api, d.stream, run.registered);
   } else if (run.status === 'rejected') {
     void vscode.window.showWarningMessage(`Run ${run.id} was rejected by the gate: ${run.error}`);
   } else if (run.status === 'cancelled') {

@@ -2,6 +2,7 @@ import {
   MODEL_VERSION_HEADER,
   type AliasMove,
   type ApiError,
+  type ImportModelRequest,
   type ModelDetail,
   type ModelSummary,
   type ModelVersion,
@@ -41,6 +42,8 @@ export class ApiClient {
   model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
   /** Example records built by the server from the model's signature (server/sample.ts). */
   sample = (name: string) => this.get<Record<string, unknown>[]>(`/api/models/${encodeURIComponent(name)}/sample`);
+  /** Evaluating the model on its CSV takes the server a while for large files: a longer wait than other calls. */
+  importModel = (req: ImportModelRequest) => this.send<ModelVersion>('POST', '/api/models/import', req, 300_000);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   promote = (model: string, alias: string, version: number) =>
@@ -74,16 +77,16 @@ export class ApiClient {
     return (await (await this.fetch(path, {})).json()) as T;
   }
 
-  private async send<T>(method: string, path: string, body: unknown): Promise<T> {
-    const res = await this.fetch(path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  private async send<T>(method: string, path: string, body: unknown, timeoutMs?: number): Promise<T> {
+    const res = await this.fetch(path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, timeoutMs);
     return (await res.json()) as T;
   }
 
-  private async fetch(path: string, init: RequestInit): Promise<Response> {
+  private async fetch(path: string, init: RequestInit, timeoutMs = 10_000): Promise<Response> {
     const res = await fetch(this.url(path), {
       ...init,
       headers: { ...(path.startsWith('/api') ? this.headers() : {}), ...(init.headers as Record<string, string>) },
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) {
       if (res.status === 401) this.cachedToken = undefined; // the server may have made a new token

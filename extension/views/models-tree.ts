@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ModelSummary, ModelVersion } from '../../common/contract';
+import { featureType, formatMetric, metricsLine } from '../model-text';
 import type { ApiClient } from '../server/api-client';
 import { RefreshingTree } from './refreshing-tree';
 
@@ -65,8 +66,8 @@ export class ModelsTree extends RefreshingTree<ModelNode> implements vscode.Tree
     const starred = this.starAlias !== null && v.aliases.includes(this.starAlias);
     item.iconPath = new vscode.ThemeIcon(serving ? 'broadcast' : starred ? 'star-full' : 'circle-small-filled');
     const badges = v.aliases.map((a) => `@${a}`).join(' ');
-    const acc = v.metrics.accuracy !== undefined ? `acc ${v.metrics.accuracy.toFixed(3)}` : '';
-    item.description = [badges, acc, serving ? 'serving' : '', v.createdAt.replace('T', ' ').slice(0, 16)].filter(Boolean).join(' · ');
+    const created = v.createdAt.replace('T', ' ').slice(0, 16);
+    item.description = [badges, metricsLine(v.signature, v.metrics), serving ? 'serving' : '', created].filter(Boolean).join(' · ');
     const g = v.lineage.git;
     item.tooltip = new vscode.MarkdownString(
       [
@@ -75,13 +76,21 @@ export class ModelsTree extends RefreshingTree<ModelNode> implements vscode.Tree
         `\n\n**Lineage** — run \`${v.lineage.runId ?? '-'}\` · git ${g.branch ?? '-'} \`${g.commit?.slice(0, 10) ?? '-'}\`` +
           (g.dirty ? ' (dirty)' : ''),
         ...v.lineage.dataFiles.map((f) => `\n- data \`${f.path}\` sha256 \`${f.sha256.slice(0, 12)}…\``),
-        `\n\n**Metrics** — ${Object.entries(v.metrics)
-          .map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toFixed(3)}`)
+        `\n\n**Metrics** (${v.signature.task}) — ${Object.entries(v.metrics)
+          .map(([k, x]) => `${k} ${formatMetric(x)}`)
           .join(', ')}`,
+        `\n\n**Inputs** — ${v.signature.features.map((f) => `\`${f.name}\` ${featureType(f)}`).join(' · ')}`,
       ].join(''),
     );
     item.contextValue = 'version';
     return item;
+  }
+
+  /** A version's parent is its model (what TreeView.reveal walks up). */
+  getParent(node: ModelNode): ModelNode | undefined {
+    if (node.kind === 'model') return undefined;
+    const model = this.models.find((m) => m.name === node.version.model);
+    return model ? { kind: 'model', model } : undefined;
   }
 
   getChildren(node?: ModelNode): ModelNode[] {

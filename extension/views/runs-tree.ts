@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
+import { runMetricsLine } from '../model-text';
 import type { ApiClient } from '../server/api-client';
 import { RefreshingTree } from './refreshing-tree';
 
@@ -80,9 +81,7 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       item.id = r.id;
       item.iconPath = statusIcon(r.status);
       const outcome = r.registered ? `${r.registered.model} v${r.registered.version}` : r.status;
-      item.description = [outcome, seconds(r.durationMs), r.metrics.accuracy !== undefined ? `acc ${r.metrics.accuracy.toFixed(3)}` : '']
-        .filter(Boolean)
-        .join(' · ');
+      item.description = [outcome, seconds(r.durationMs), runMetricsLine(r.metrics)].filter(Boolean).join(' · ');
       item.tooltip = new vscode.MarkdownString(
         [
           `**${r.pipeline}** run \`${r.id}\` — ${r.status}`,
@@ -114,7 +113,8 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
   getChildren(node?: RunNode): RunNode[] {
     if (!node) return this.runs.map((run) => ({ kind: 'run', run }));
     if (node.kind !== 'run') return [];
-    const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'onnx_parity'];
+    // A classifier's and a regression model's key figures (a run records one task's).
+    const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'rmse', 'mae', 'r2', 'train_rmse', 'train_r2', 'onnx_parity'];
     return [
       ...node.run.steps.map((step): RunNode => ({ kind: 'step', run: node.run, step })),
       ...keys

@@ -2,8 +2,18 @@
 // the extension posts (see ToWebview in common/contract.ts) and asks for commands by name.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import uPlot from 'uplot';
-import type { DriftSnapshot, LoadTestResult, ServerStatus, ServingStats, ToWebview } from '../../common/contract';
+import type {
+  DriftSnapshot,
+  LoadTestResult,
+  ServerStatus,
+  ServingStats,
+  ToWebview,
+  TrainingReference,
+  VersionView,
+} from '../../common/contract';
 import type { FromWebview, WebviewCommand } from '../../common/webview-messages';
+import { featureType, formatMetric, signatureLine } from '../../extension/model-text';
+import { driftBars, driftLine, shareCharts, type ShareBars } from './drift-series';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -60,20 +70,26 @@ function lineChart(id: string, names: string[]): uPlot {
   );
 }
 
+/** The x axis of a bar chart: one tick per named bucket. */
+function bucketScale(state: { names: string[] }): Pick<uPlot.Options, 'scales' | 'axes'> {
+  return {
+    scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } },
+    axes: [{ ...axisStyle(), splits: () => state.names.map((_, i) => i), values: () => state.names }, axisStyle()],
+  };
+}
+
 function barChart(id: string, threshold: number): { chart: uPlot; names: string[] } {
   const el = $(id);
   const state = { chart: undefined as unknown as uPlot, names: [] as string[] };
   const colors = PALETTE();
+  const buckets = bucketScale(state);
   state.chart = new uPlot(
     {
       width: Math.max(el.clientWidth, 280),
       height: 180,
       legend: { show: false },
-      scales: {
-        x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] },
-        y: { range: (_u, _min, max) => [0, Math.max(max, threshold * 1.5)] },
-      },
-      axes: [{ ...axisStyle(), splits: () => state.names.map((_, i) => i), values: () => state.names }, axisStyle()],
+      ...buckets,
+      scales: { ...buckets.scales, y: { range: (_u, _min, max) => [0, Math.max(max, threshold * 1.5)] } },
       series: [
         {},
         {
@@ -134,19 +150,107 @@ function draw(): void {
   classes?.setData([history.t, ...labels.map((l) => history.classes[l])]);
 }
 
+/** Training against window shares, two bars per bucket: category shares and regression predictions. */
+function shareChart(parent: HTMLElement, bars: ShareBars): { chart: uPlot; caption: HTMLElement; state: { names: string[] } } {
+  const figure = document.createElement('figure');
+  figure.dataset.key = bars.key;
+  const caption = text('p', bars.caption);
+  caption.className = 'caption';
+  const el = document.createElement('div');
+  el.className = 'chart';
+  figure.append(text('figcaption', bars.title), caption, el);
+  parent.append(figure);
+  const state = { names: bars.buckets };
+  const colors = PALETTE();
+  const series = (label: string, stroke: string, align: -1 | 1) => ({
+    label,
+    stroke,
+    fill: stroke + '88',
+    paths: uPlot.paths.bars!({ size: [0.4, 40], align }),
+    points: { show: false },
+  });
+  const chart = new uPlot(
+    {
+      width: Math.max(el.clientWidth, 280),
+      height: 180,
+      legend: { show: true },
+      ...bucketScale(state),
+      series: [{}, series('training', colors[2], -1), series('window', colors[0], 1)],
+    },
+    [[], [], []],
+    el,
+  );
+  return { chart, caption, state };
+}
+
+let reference: TrainingReference | null = null;
+let lastDrift: DriftSnapshot | null = null;
+const shares = new Map<string, ReturnType<typeof shareChart>>();
+
 function onDrift(drift: DriftSnapshot | null): void {
-  const features = drift?.features ?? [];
-  for (const [bars, pick, threshold] of [
-    [psi, (f: DriftSnapshot['features'][number]) => f.psi, 0.25],
-    [ks, (f: DriftSnapshot['features'][number]) => f.ks, 0.2],
+  lastDrift = drift;
+  for (const [bars, statistic, threshold] of [
+    [psi, 'psi', 0.25],
+    [ks, 'ks', 0.2],
   ] as const) {
-    bars.names = features.map((f) => f.name);
-    const x = features.map((_, i) => i);
-    bars.chart.setData([x, features.map(pick), x.map(() => threshold)]);
+    const { names, values } = driftBars(drift, statistic);
+    bars.names = names;
+    const x = names.map((_, i) => i);
+    bars.chart.setData([x, values, x.map(() => threshold)]);
   }
-  $('message').textContent = drift
-    ? `drift window: ${drift.windowRows} of ${drift.windowSize} rows · class JS distance ${drift.classes.jensenShannon.toFixed(3)}`
-    : '';
+  const charts = shareCharts(drift, reference);
+  const keys = new Set(charts.map((c) => c.key));
+  for (const [key, old] of shares) {
+    if (keys.has(key)) continue;
+    old.chart.destroy();
+    old.chart.root.closest('figure')?.remove();
+    shares.delete(key);
+  }
+  for (const c of charts) {
+    const drawn = shares.get(c.key) ?? shares.set(c.key, shareChart($('drift-shares'), c)).get(c.key)!;
+    drawn.caption.textContent = c.caption;
+    drawn.chart.setData([c.buckets.map((_, i) => i), c.training, c.window]);
+  }
+  $('message').textContent = driftLine(drift);
+}
+
+function onVersion(view: VersionView | null): void {
+  const el = $('version');
+  el.replaceChildren();
+  if (!view) return;
+  const s = view.signature;
+  el.append(text('h2', `${view.model} version ${view.version}${view.served ? ' (served)' : ''}: ${s.task}`), text('p', signatureLine(s)));
+  const table = document.createElement('table');
+  table.id = 'training-metrics';
+  for (const [name, value] of Object.entries(view.metrics)) row(table, name, formatMetric(value, 4));
+  const inputs = document.createElement('table');
+  inputs.id = 'signature-inputs';
+  for (const f of s.features) row(inputs, f.name, featureType(f));
+  const pictures = document.createElement('div');
+  pictures.className = 'grid';
+  pictures.id = 'pictures';
+  for (const p of view.pictures) {
+    const figure = document.createElement('figure');
+    const img = document.createElement('img');
+    img.src = p.src;
+    img.alt = p.caption;
+    img.dataset.name = p.name;
+    img.addEventListener('error', () => figure.append(text('p', `${p.name} could not be loaded`)));
+    figure.append(text('figcaption', p.caption), img);
+    pictures.append(figure);
+  }
+  const columns = document.createElement('div');
+  columns.className = 'columns';
+  columns.append(table, inputs);
+  el.append(columns, pictures);
+  if (view.picturesNote) el.append(text('p', view.picturesNote));
+  if (!view.served) el.append(button('Show the served version', 'showServed'));
+}
+
+function row(table: HTMLTableElement, name: string, value: string): void {
+  const r = table.insertRow();
+  r.insertCell().textContent = name;
+  r.insertCell().textContent = value;
 }
 
 function onStatus(status: ServerStatus | null, error: string | null): void {
@@ -163,15 +267,9 @@ function onStatus(status: ServerStatus | null, error: string | null): void {
     el.append(text('p', status.lastError ?? 'waiting for a model'));
     return;
   }
-  const table = document.createElement('table');
-  table.id = 'training-metrics';
-  for (const [name, value] of Object.entries(s.metrics)) {
-    const row = table.insertRow();
-    row.insertCell().textContent = name;
-    row.insertCell().textContent = Number.isInteger(value) ? String(value) : value.toFixed(4);
-  }
+  $('classes-figure').hidden = s.signature.task !== 'classification';
   const loaded = s.loadedAt.replace('T', ' ').slice(0, 19);
-  el.append(text('p', `sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${loaded}`), table);
+  el.append(text('p', `${s.signature.task} · sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${loaded}`));
 }
 
 function onLoadTest(r: LoadTestResult): void {
@@ -208,9 +306,14 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   else if (m.type === 'monitoring') onDrift(m.monitoring.drift);
   else if (m.type === 'status') onStatus(m.status, m.error);
   else if (m.type === 'loadtest') onLoadTest(m.result);
+  else if (m.type === 'version') onVersion(m.view);
+  else if (m.type === 'reference') {
+    reference = m.reference;
+    onDrift(lastDrift);
+  }
 });
 window.addEventListener('resize', () => {
-  for (const chart of [rate, latency, classes, psi.chart, ks.chart, loadtest]) {
+  for (const chart of [rate, latency, classes, psi.chart, ks.chart, loadtest, ...[...shares.values()].map((s) => s.chart)]) {
     const parent = chart?.root.parentElement;
     if (chart && parent) chart.setSize({ width: Math.max(parent.clientWidth, 280), height: 180 });
   }

@@ -41,8 +41,10 @@ export function modelInputs(features: readonly DatasetFeature[]): ModelInputs {
   for (const f of features) if (f.type !== 'number') inputs.push({ name: f.name, type: TENSOR_OF[f.type], width: 1, rank: 2 });
   const specs = features.map((f): FeatureSpec => {
     if (f.type === 'number') {
-      // Missing numbers are imputed in the graph, so a record may send null.
-      return { name: f.name, type: 'float32', input: numericName, column: numeric.indexOf(f), min: f.min, max: f.max, nullable: true };
+      const spec: FeatureSpec = { name: f.name, type: 'float32', input: numericName, column: numeric.indexOf(f), min: f.min, max: f.max };
+      // The graph imputes any missing number; the signature accepts null only where training had missing values,
+      // so that a client that drops a field which was never missing gets a 4xx rather than an imputed guess.
+      return f.missing > 0 ? { ...spec, nullable: true } : spec;
     }
     return { name: f.name, type: TENSOR_OF[f.type], input: f.name, column: 0, categories: f.categories ?? [] };
   });

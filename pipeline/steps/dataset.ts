@@ -12,7 +12,7 @@ export interface DatasetFeature {
   /** Number features: the range of the train split's present values. */
   min?: number;
   max?: number;
-  /** Missing cells in the train split. */
+  /** Missing cells over the kept rows (train and test): where > 0, the signature accepts null for it. */
   missing: number;
 }
 
@@ -36,7 +36,7 @@ export interface PreparedDataset {
   /** Classification: the class names, sorted (categoriesOf's order); regression: []. */
   classLabels: string[];
   rowsRead: number;
-  /** Rows dropped because their target was missing. */
+  /** Rows dropped because their target was missing, or a number column held a stray text there. */
   rowsDropped: number;
   train: Split;
   test: Split;

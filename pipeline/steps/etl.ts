@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { errors } from '../../common/errors';
 import { randomSplit, stratifiedSplit } from '../ml/split';
-import { categoriesOf, inferTask, isNumberCell, readTable, type Column, type ColumnType, type TaskChoice } from '../ml/table';
+import { categoriesOf, categoryOf, inferTask, isNumberCell, readTable, type Column, type ColumnType, type TaskChoice } from '../ml/table';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, type DatasetFeature, type PreparedDataset, type Split } from './dataset';
 import { sha256File } from './hash';
@@ -33,7 +33,7 @@ function pick(column: Column, rows: readonly number[]): Column {
   return { ...column, values, missing: values.filter((v) => v === null).length } as Column;
 }
 
-/** A feature as the train split shows it; one with no value there cannot be learnt from. */
+/** A feature as the train split shows it (its missing count is the caller's); one with no value there cannot be learnt from. */
 function describe(file: string, column: Column): DatasetFeature {
   const present = column.values.length - column.missing;
   if (present === 0) throw errors.dataColumn(file, column.name, 'has no values in the train split');
@@ -136,7 +136,7 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
     format: 2,
     source: { path: o.file, sha256: sha256File(o.file) },
     task,
-    features: trainSplit.columns.map((c) => describe(o.file, c)),
+    features: trainSplit.columns.map((c, j) => ({ ...describe(o.file, c), missing: featureColumns[j].missing })),
     target: o.target,
     classLabels,
     rowsRead: table.rows,
@@ -158,10 +158,13 @@ export function etl(ctx: StepContext<unknown>, o: EtlOptions): PreparedDataset {
   return dataset;
 }
 
-/** A split as CSV: the features, then the target (class name or value); missing cells empty. */
+/**
+ * A split as CSV: the features, then the target (class name or value); missing cells empty, and
+ * booleans as true/false (csv-stringify would write 1 and an empty cell, which reads back as missing).
+ */
 function splitCsv(data: PreparedDataset, part: Split): string {
   const records = Array.from({ length: part.rows }, (_, i) => [
-    ...part.columns.map((c) => c.values[i] ?? ''),
+    ...part.columns.map((c) => (c.type === 'boolean' ? categoryOf(c.values[i]) : c.values[i]) ?? ''),
     data.task === 'classification' ? data.classLabels[part.y[i]] : part.y[i],
   ]);
   return stringify([[...data.features.map((f) => f.name), data.target], ...records], CSV_OPTIONS);

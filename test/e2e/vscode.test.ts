@@ -10,18 +10,26 @@ import { ROOT, needs, tempDataDir } from '../helpers/cli';
 import { SAMPLE, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/net';
 import { CACHE, CHROMIUM, installed, startWorkbench, type Workbench } from './code-server';
-import { launchChromium, palette as runCommand, quickPickEnter as acceptQuickPick, view as paneOf } from './workbench';
+import {
+  launchChromium,
+  palette as runCommand,
+  quickPickChoose as chooseQuickPick,
+  quickPickEnter as acceptQuickPick,
+  view as paneOf,
+} from './workbench';
 
 // The packaged .vsix in a real VS Code workbench (code-server) driven by headless Chromium:
-// train from the command palette, see the run and the version, promote, open the metrics, predict.
+// train from the command palette, see the run and the version, promote, open the metrics, predict;
+// train the regression example and see its evaluation pictures in the metrics webview.
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const PENGUINS = path.join(ROOT, 'pipeline', 'examples', 'penguins', 'pipeline.ts');
 const ready = fs.existsSync(CHROMIUM) && installed();
 const skip = needs(
   ready,
   `Chromium at ${CHROMIUM} and code-server in ${CACHE} (node --import tsx test/e2e/install-code-server.ts; apt-get install chromium)`,
 );
 
-describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
+describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
   let workbench: Workbench;
   let browser: Browser;
   let page: Page;
@@ -92,6 +100,7 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   const palette = (command: string) => runCommand(page, command);
   const quickPickEnter = () => acceptQuickPick(page);
+  const quickPickChoose = (text: string) => chooseQuickPick(page, text);
   const view = (name: string) => paneOf(page, name);
 
   test('the MLOps activity-bar container shows both views and the welcome content', async () => {
@@ -185,6 +194,69 @@ describe('VS Code end to end', { skip, timeout: 240_000 }, () => {
     await shot('04-metrics');
     await checkCsp(frame);
   });
+
+  test(
+    'the regression example trains, and its version shows predicted vs actual in the metrics webview',
+    { skip: !fs.existsSync(PENGUINS) && `no regression example at ${PENGUINS}` },
+    async () => {
+      await palette('MLOps: Train');
+      await quickPickChoose('penguins'); // the pipeline (pipeline/examples/penguins)
+      await quickPickEnter(); // params: the defaults
+      await view('Pipeline Runs')
+        .getByText('penguins v1')
+        .waitFor({ timeout: 120_000 })
+        .catch(async (err: unknown) => {
+          await shot('05-regression-train-failed');
+          throw err;
+        });
+      await view('Model Registry')
+        .getByText(/regression · RMSE [\d.]+ · R² 0\.\d+/)
+        .waitFor({ timeout: 20_000 });
+      await palette('MLOps: Show Version Metrics');
+      await quickPickChoose('penguins'); // the model
+      await quickPickEnter(); // its only version
+      const frame = await waitFor(
+        'the metrics webview',
+        async () => {
+          for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
+          return undefined;
+        },
+        30_000,
+      );
+      await waitFor(
+        'the regression version in the webview',
+        async () => (/penguins version 1.*: regression/.test((await frame.textContent('#version h2')) ?? '') ? true : undefined),
+        20_000,
+      );
+      const plot = 'img[data-name="predicted_vs_actual.svg"]';
+      const size = await waitFor(
+        'the predicted vs actual picture to load',
+        async () => {
+          const img = await frame.$(plot);
+          // The element is an HTMLImageElement (this test's types have no DOM): loaded once it has a natural size.
+          const loaded = await img?.evaluate((i) => {
+            const image = i as unknown as { complete: boolean; naturalWidth: number };
+            return image.complete ? image.naturalWidth : 0;
+          });
+          return loaded ? loaded : undefined;
+        },
+        20_000,
+      );
+      assert.ok(size > 100, `the plot is drawn (${size} px wide)`);
+      assert.ok(await frame.$('img[data-name="residuals.svg"]'), 'the residual histogram is shown too');
+      assert.equal(await frame.$('img[data-name="confusion_matrix.svg"]'), null, 'no confusion matrix for a regression');
+      assert.match(
+        (await frame.getAttribute(plot, 'src')) ?? '',
+        /vscode-resource\.vscode-cdn\.net\/.*\/runs\/.*\/artifacts\/predicted_vs_actual\.svg$/,
+      );
+      const metrics = (await frame.textContent('#training-metrics')) ?? '';
+      for (const name of ['rmse', 'mae', 'r2']) assert.match(metrics, new RegExp(`${name}\\d`), `${name} in the metrics table`);
+      assert.match((await frame.textContent('#signature-inputs')) ?? '', /islandstring, 3 categories/);
+      await frame.$eval(plot, (i) => i.scrollIntoView());
+      await shot('05-regression-metrics');
+      await checkCsp(frame);
+    },
+  );
 
   test('webviews load nothing remote', () => {
     assert.deepEqual(remoteFromWebviews, []);

@@ -36,6 +36,18 @@ export async function quickPickEnter(page: Page): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Types `text` into the open quick pick and accepts the item it filters to. The unfiltered list may
+ * hold that item already: what is waited for is the focused (first) row matching once the filter applied.
+ */
+export async function quickPickChoose(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(text);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row.focused[aria-label*="${text}"]`, { timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
 /** A view's pane in the side bar, by the view's name. */
 export function view(page: Page, name: string): Locator {
   return page.locator('.pane').filter({ has: page.locator(`.pane-header[aria-label^="${name}"]`) });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ModelSignature, ModelVersion, NumericDistribution, TrainingReference } from '../../common/contract';
 import { openRegistry } from '../../common/registry';
-import { buildModel, floatsAttr, intAttr, ML_DOMAIN, stringAttr, stringsAttr, type OnnxNode } from '../../pipeline/ml/onnx-model';
+import { buildModel, floatsAttr, intAttr, intsAttr, ML_DOMAIN, stringAttr, stringsAttr, type OnnxNode } from '../../pipeline/ml/onnx-model';
 import { binShares } from '../../pipeline/ml/reference';
 
 const DECILES = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => d / 10);
@@ -201,4 +201,48 @@ export function registerTyped(
     registry.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** A classifier whose classes are int64 values (3 and 7, as scikit-learn exports integer targets): 7 when x > 5. */
+export function intLabelClassifier(): { onnx: Uint8Array; signature: ModelSignature; reference: TrainingReference } {
+  const onnx = buildModel({
+    name: 'digits',
+    inputs: [{ name: 'x', type: 'float32', dims: [1] }],
+    outputs: [
+      { name: 'label', type: 'int64', dims: [] },
+      { name: 'probabilities', type: 'float32', dims: [2] },
+    ],
+    nodes: [
+      node(
+        'LinearClassifier',
+        ML_DOMAIN,
+        ['x'],
+        ['label', 'probabilities'],
+        [
+          floatsAttr('coefficients', [0, 1]),
+          floatsAttr('intercepts', [0, -5]),
+          intsAttr('classlabels_ints', [3, 7]),
+          stringAttr('post_transform', 'SOFTMAX'),
+        ],
+      ),
+    ],
+  });
+  const signature: ModelSignature = {
+    schema: 2,
+    inputs: [{ name: 'x', type: 'float32', width: 1, rank: 2 }],
+    features: [{ name: 'x', type: 'float32', input: 'x', column: 0, min: 0, max: 10 }],
+    task: 'classification',
+    target: 'digit',
+    labelOutput: 'label',
+    labelKind: 'int64',
+    probabilitiesOutput: 'probabilities',
+    classLabels: ['3', '7'],
+  };
+  const xs = Array.from({ length: 11 }, (_, i) => i);
+  const reference: TrainingReference = {
+    rows: 11,
+    features: [{ name: 'x', kind: 'numeric', ...numericDistribution(xs) }],
+    classShares: [6 / 11, 5 / 11],
+  };
+  return { onnx, signature, reference };
 }

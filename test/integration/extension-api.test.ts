@@ -40,8 +40,10 @@ describe("Send Test Prediction's records", () => {
     const records = await api.sample(serving.model);
     const { body, version } = await api.predict(records);
     assert.equal(version, 'iris/1');
-    const labels = (body as Record<string, string>[]).map((r) => r[served.signature.target]);
+    const signature = served.signature;
+    assert.equal(signature.task, 'classification');
+    const labels = (body as Record<string, string>[]).map((r) => r[signature.target]);
     assert.equal(labels.length, 2);
-    for (const label of labels) assert.ok(served.signature.classLabels.includes(label), label);
+    for (const label of labels) assert.ok(signature.classLabels.includes(label), label);
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { SAMPLE, trainedServer } from '../helpers/server';
+import { tempDataDir } from '../helpers/cli';
+import { SAMPLE, startTestServer, trainedServer } from '../helpers/server';
+import { mixedClassifier, registerTyped } from '../helpers/typed-models';
 
 // Bounded for CI; MLOPS_FUZZ_RUNS raises it for a longer soak with the same code.
 const RUNS = Number(process.env.MLOPS_FUZZ_RUNS ?? 1500);
@@ -108,4 +110,75 @@ describe('fuzzed bodies (fast-check) against the real server', () => {
     // The server shares this process: its heap after thousands of bad requests stays modest.
     assert.ok(process.memoryUsage().heapUsed < 400 * 1024 * 1024, `heap ${process.memoryUsage().heapUsed}`);
   });
+});
+
+describe('fuzzed typed records and tensors against a mixed-type model', () => {
+  const ctx = { url: '', close: async () => {} };
+  before(async () => {
+    const dir = tempDataDir();
+    registerTyped(dir, 'mixed', mixedClassifier());
+    const server = await startTestServer(dir);
+    Object.assign(ctx, { url: server.url, close: () => server.close() });
+  });
+  after(() => ctx.close());
+  const MIXED = ['length', 'rooms', 'garden', 'color'];
+  const typedValue = fc.oneof(
+    number,
+    wrongValue,
+    fc.constantFrom('red', 'blue', 'green', 2 ** 53, -(2 ** 31) - 1, true, false),
+    fc.integer({ min: -10, max: 10 }),
+  );
+  const column = fc.record({
+    name: fc.constantFrom(...MIXED, 'x'),
+    shape: fc.constantFrom([1], [1, 1], [2, 1], [1, 2]),
+    datatype: fc.constantFrom('FP32', 'FP64', 'INT64', 'INT32', 'BOOL', 'BYTES', 'UINT8'),
+    data: fc.array(typedValue, { maxLength: 3 }),
+  });
+  const validRecord = fc.record({
+    length: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+    rooms: fc.integer(),
+    garden: fc.boolean(),
+    color: fc.constantFrom('red', 'blue'),
+  });
+  const typedRecord = fc.oneof(validRecord, fc.record(Object.fromEntries(MIXED.map((f) => [f, typedValue])), { requiredKeys: [] }));
+  // Valid per-column tensors, then one of them possibly broken.
+  const validColumns = fc.tuple(fc.array(validRecord, { minLength: 1, maxLength: 3 }), fc.option(column)).map(([rows, broken]) => {
+    const types = { length: 'FP32', rooms: 'INT64', garden: 'BOOL', color: 'BYTES' } as Record<string, string>;
+    const inputs = MIXED.map((name) => ({
+      name,
+      shape: [rows.length, 1],
+      datatype: types[name],
+      data: rows.map((r) => (r as Record<string, unknown>)[name]),
+    }));
+    if (broken) inputs[MIXED.indexOf(broken.name) >= 0 ? MIXED.indexOf(broken.name) : 0] = broken as unknown as (typeof inputs)[0];
+    return inputs;
+  });
+  const bodies = [
+    ['/predict', fc.array(typedRecord, { minLength: 1, maxLength: 4 }).map((b) => JSON.stringify(b))],
+    [
+      '/v2/models/mixed/infer',
+      fc.oneof(validColumns, fc.array(column, { minLength: 1, maxLength: 5 })).map((inputs) => JSON.stringify({ inputs })),
+    ],
+  ] as const;
+  for (const [route, body] of bodies) {
+    test(`${Math.round(RUNS / 3)} typed bodies to ${route}: 2xx with a grade or 4xx with a message; zero 5xx`, async () => {
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(body, async (payload) => {
+          const res = await fetch(`${ctx.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          const text = await res.text();
+          if (res.status >= 500) throw new Error(`${res.status} for ${payload.slice(0, 300)}: ${text}`);
+          if (res.status >= 400) {
+            assert.ok((JSON.parse(text) as { error?: string }).error, text);
+            return;
+          }
+          if (route === '/predict')
+            for (const r of JSON.parse(text) as { grade: string }[]) assert.ok(['cheap', 'dear'].includes(r.grade), text);
+        }),
+        { numRuns: Math.round(RUNS / 3), seed: 20261202 },
+      );
+      assert.ok((statuses.get(200) ?? 0) > 0 && (statuses.get(400) ?? 0) > 0, JSON.stringify([...statuses]));
+    });
+  }
 });

@@ -8,7 +8,7 @@ import type { MonitoringSnapshot, PredictionLogEntry } from '../../common/contra
 import { mlops, needs, tempDataDir } from '../helpers/cli';
 import { readLog } from '../helpers/prediction-log';
 import { post, startTestServer, waitFor, type TestServer } from '../helpers/server';
-import { grade, housePrice, mixedClassifier, registerTyped, regressionModel } from '../helpers/typed-models';
+import { grade, housePrice, intLabelClassifier, mixedClassifier, registerTyped, regressionModel } from '../helpers/typed-models';
 
 function servedModel(name: string, build: typeof regressionModel): { server: TestServer; dir: string } {
   const ctx = { dir: '', server: undefined as unknown as TestServer };
@@ -239,5 +239,25 @@ describe('a mixed-type classifier with per-column inputs and string labels', () 
     assert.equal(color.unseenShare, 0, 'strict: nothing unseen gets in');
     assert.deepEqual(color.categories, ['red', 'blue']);
     assert.ok(m.drift!.classes!.labels.includes('dear'));
+  });
+});
+
+describe('a classifier with int64 class values', () => {
+  const ctx = servedModel('digits', intLabelClassifier);
+
+  test('/predict answers the class as a number; OIP says INT64 and sends numbers', async () => {
+    const res = await post(`${ctx.server.url}/predict`, [{ x: 9 }, { x: 1 }]);
+    assert.deepEqual(res.body, [{ digit: 7 }, { digit: 3 }]);
+    const probs = await post(`${ctx.server.url}/predict?probabilities=true`, [{ x: 9 }]);
+    const [answer] = probs.body as { digit: number; probabilities: Record<string, number> }[];
+    assert.equal(answer.digit, 7);
+    assert.deepEqual(Object.keys(answer.probabilities), ['3', '7']);
+    const meta = (await (await fetch(`${ctx.server.url}/v2/models/digits`)).json()) as { outputs: unknown[] };
+    assert.deepEqual(meta.outputs[0], { name: 'label', datatype: 'INT64', shape: [-1] });
+    const infer = await post(`${ctx.server.url}/v2/models/digits/infer`, {
+      inputs: [{ name: 'x', shape: [2, 1], datatype: 'FP32', data: [9, 1] }],
+      outputs: [{ name: 'label' }],
+    });
+    assert.deepEqual((infer.body as { outputs: unknown }).outputs, [{ name: 'label', datatype: 'INT64', shape: [2], data: [7, 3] }]);
   });
 });

@@ -40,6 +40,20 @@ describe('"copy the iris example and change the column names" trains, registers 
       assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
       const run = json<RunRecord>(r);
       assert.equal(run.status, 'succeeded');
+      // The split files for other languages' steps read back as the CSV: booleans as true/false, missing as empty.
+      const [header, ...rows] = fs
+        .readFileSync(path.join(run.runDir, 'artifacts', 'train.csv'), 'utf8')
+        .trim()
+        .split('\n');
+      assert.equal(header, `length,colour,coated,${target}`);
+      assert.ok(
+        rows.every((row) => /^(\d+(\.\d+)?)?,(red|green|blue),(true|false),[\w.-]+$/.test(row)),
+        rows.join('\n'),
+      );
+      assert.ok(
+        rows.some((row) => row.startsWith(',')),
+        'a missing length stays an empty cell',
+      );
       const v = json<ModelVersion>(mlops(dataDir, ['models', 'show', `${task}/1`, '--json']));
       assert.equal(v.signature.task, task);
       assert.deepEqual(
@@ -51,6 +65,7 @@ describe('"copy the iris example and change the column names" trains, registers 
         ],
       );
       assert.deepEqual(v.signature.features[1].categories, ['blue', 'green', 'red']);
+      assert.equal(v.signature.features[0].nullable, true, 'length has missing values: null is accepted and imputed');
       if (v.signature.task === 'classification') {
         assert.deepEqual(v.signature.classLabels, ['high', 'low']);
         assert.ok(run.metrics.accuracy >= 0.9, `accuracy ${run.metrics.accuracy}`);

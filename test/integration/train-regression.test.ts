@@ -50,6 +50,8 @@ describe('the penguins regression example, end to end (runner, SQLite, onnxrunti
       ],
     );
     assert.deepEqual(s.features.find((f) => f.name === 'island')?.categories, ['Biscoe', 'Dream', 'Torgersen']);
+    // No kept row lacks a bill length (the two that did lack the target too): null is refused for it.
+    assert.equal(s.features.find((f) => f.name === 'bill_length_mm')?.nullable, undefined);
     const metrics = ['mae', 'onnx_parity', 'r2', 'rmse', 'test_rows', 'train_r2', 'train_rmse', 'train_rows'];
     assert.deepEqual(Object.keys(v.metrics).sort(), metrics);
     const sex = v.reference.features.find((f) => f.name === 'sex');
@@ -61,12 +63,20 @@ describe('the penguins regression example, end to end (runner, SQLite, onnxrunti
     assert.equal(v.reference.classShares, undefined);
   });
 
-  test('the server answers a prediction in grams, with a missing bill length and an unseen island', async () => {
+  test('the gate rejects on R² and on RMSE (exit 3), and registers nothing', () => {
+    const other = tempDataDir();
+    const r = mlops(other, ['train', '-q', PENGUINS, '--param', 'minR2=0.99', '--param', 'maxRmse=100']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /rejected by the gate: r2 0\.\d{4} is not >= 0\.99; rmse \d+\.\d{4} is not <= 100$/m);
+    assert.deepEqual(json<unknown[]>(mlops(other, ['models', 'list', '--json'])), []);
+  });
+
+  test('the server answers a prediction in grams, also for an island never seen in training', async () => {
     const server = await startTestServer(dir);
     try {
       const records = [
         { species: 'Gentoo', island: 'Biscoe', bill_length_mm: 47.5, bill_depth_mm: 15, flipper_length_mm: 217, sex: 'male' },
-        { species: 'Adelie', island: 'Anvers', bill_length_mm: null, bill_depth_mm: 18, flipper_length_mm: 190, sex: 'female' },
+        { species: 'Adelie', island: 'Anvers', bill_length_mm: 38, bill_depth_mm: 18, flipper_length_mm: 190, sex: 'female' },
       ];
       const r = await post(`${server.url}/predict`, records);
       assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { NewVersion } from '../../common/registry';
 import { openRegistry, parseModelRef } from '../../common/registry';
+import { tabularInput } from '../../common/signature';
 import { tempDataDir } from '../helpers/cli';
 
 function version(dir: string, model = 'iris'): NewVersion {
@@ -13,10 +14,11 @@ function version(dir: string, model = 'iris'): NewVersion {
     model,
     onnxFile: file,
     signature: {
-      inputName: 'input',
-      features: [{ name: 'x', type: 'float32', min: 0, max: 1 }],
+      ...tabularInput('input', 'float32', [{ name: 'x', min: 0, max: 1 }]),
+      task: 'classification',
       target: 'y',
       labelOutput: 'label',
+      labelKind: 'index',
       probabilitiesOutput: 'probabilities',
       classLabels: ['a', 'b'],
     },
