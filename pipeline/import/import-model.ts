@@ -51,6 +51,7 @@ function keptRows(table: Table, target: Column): number[] {
 function featureSpec(f: MappedFeature, column: Column, table: Table, rows: number[]): FeatureSpec {
   const spec: FeatureSpec = { ...f };
   const present = rows.map((i) => column.values[i]).filter((v) => v !== null);
+  if (present.length === 0) throw errors.dataColumn(table.file, f.name, 'has no values');
   if (present.length < rows.length) {
     if (f.type !== 'float32' && f.type !== 'float64') {
       const i = rows.find((r) => column.values[r] === null)!;
@@ -63,8 +64,9 @@ function featureSpec(f: MappedFeature, column: Column, table: Table, rows: numbe
       const i = rows.find((r) => column.values[r] !== null && !Number.isInteger(column.values[r]));
       if (i !== undefined) throw errors.dataValue(table.file, table.lines[i], f.name, `'${column.values[i]}' is not a whole number`);
     }
-    spec.min = Math.min(...(present as number[]));
-    spec.max = Math.max(...(present as number[]));
+    // A loop, not Math.min(...values): a spread of a large CSV's column overflows the stack.
+    spec.min = (present as number[]).reduce((a, b) => Math.min(a, b));
+    spec.max = (present as number[]).reduce((a, b) => Math.max(a, b));
   } else {
     spec.categories = categoriesOf(column);
   }

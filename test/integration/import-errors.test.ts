@@ -67,6 +67,11 @@ describe('import errors: one line, exit 1 / 4xx, nothing registered', { skip: ne
       message: /typed\.csv:2: column 'x2': 'two' is not a number/,
     },
     {
+      name: 'a feature column with no values',
+      args: () => ({ file: model, data: write('empty.csv', 'x1,x2,colour,label\n,1,red,c\nNA,2,blue,b\n'), target: 'label' }),
+      message: /empty\.csv: column 'x1': has no values/,
+    },
+    {
       name: '--features for a model whose inputs are all fed by name',
       args: () => ({ file: model, data, target: 'label', features: ['x1', 'x2', 'colour'] }),
       message: /--features names the columns of one \[N, F\] input/,

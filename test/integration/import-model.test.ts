@@ -53,6 +53,8 @@ describe('a PyTorch model (the pipeline/examples/pytorch example)', { skip: need
     assert.deepEqual(v.lineage.dataFiles, [{ path: IRIS_CSV, sha256: sha256(IRIS_CSV) }]);
     assert.equal(v.sha256, sha256(classifier), 'no rewrite: the registry holds the file as exported');
     assert.deepEqual(v.reference.classShares, [1 / 3, 1 / 3, 1 / 3]);
+    const shown = mlops(dir, ['models', 'show', 'iris-torch/1']);
+    assert.match(shown.stdout, /imported \S+iris-torch\.onnx sha256 [0-9a-f]{64} by cli:ada\n/);
   });
 
   test('served: /predict and OIP infer', async () => {
