@@ -3,24 +3,15 @@
 import type { ModelSignature } from '../../common/contract';
 import { errors } from '../../common/errors';
 import type { Prediction } from '../../common/inference';
-import { gateParams } from '../steps/gate';
+import { atLeast, gateParams, type Check } from '../steps/gate';
 import { classificationReport, regressionReport } from '../ml/metrics';
 
 export const IMPORT_GATE = {
   minAccuracy: gateParams.minAccuracy.default,
   minMacroF1: gateParams.minMacroF1.default,
   /** Lowest R² accepted: the model explains at least half of the target's variance. */
-  minR2: 0.5,
+  minR2: gateParams.minR2.default,
 };
-
-interface Check {
-  name: string;
-  value: number;
-  ok: boolean;
-  rule: string;
-}
-
-const atLeast = (name: string, value: number, min: number): Check => ({ name, value, ok: value >= min, rule: `>= ${min}` });
 
 /** The registry metrics of the prediction against the CSV's truth (class indexes or values); throws when gated and failing. */
 export function importGate(prediction: Prediction, truth: number[], signature: ModelSignature, gate: boolean): Record<string, number> {

@@ -26,14 +26,15 @@ export const gateParams = {
   maxRmse: param.number(0, { min: 0, help: "regression: largest test RMSE accepted, in the target's unit (0: no limit)" }),
 };
 
-interface Check {
+/** One threshold check of a gate: the import's gate (pipeline/import/gate.ts) uses the same. */
+export interface Check {
   name: string;
   value: number;
   ok: boolean;
   rule: string;
 }
 
-const atLeast = (name: string, value: number, min: number): Check => ({ name, value, ok: value >= min, rule: `>= ${min}` });
+export const atLeast = (name: string, value: number, min: number): Check => ({ name, value, ok: value >= min, rule: `>= ${min}` });
 const atMost = (name: string, value: number, max: number): Check => ({ name, value, ok: value <= max, rule: `<= ${max}` });
 
 function checksOf(e: Evaluation, t: GateThresholds): Check[] {
