@@ -67,7 +67,15 @@ function baselineOf(target: TreeTarget, width: number): Float64Array {
 }
 
 /** Gradients and hessians of the loss at the current scores, for the tree of output k. */
-function gradients(target: TreeTarget, scores: Float64Array, width: number, k: number, probs: Float64Array, g: Float64Array, h: Float64Array): void {
+function gradients(
+  target: TreeTarget,
+  scores: Float64Array,
+  width: number,
+  k: number,
+  probs: Float64Array,
+  g: Float64Array,
+  h: Float64Array,
+): void {
   const n = target.y.length;
   if (target.task === 'regression') {
     for (let i = 0; i < n; i++) g[i] = scores[i] - target.y[i];
@@ -122,14 +130,19 @@ export function trainGradientBoosting(
   const binned = binTable(train, fitBins(train, p.maxBins, rng));
   const g = new Float64Array(n);
   const h = new Float64Array(n).fill(1);
-  const grower = new TreeGrower(binned, { mode: 'gradient', g, h }, {
-    maxLeafNodes: p.maxLeafNodes,
-    maxDepth: p.maxDepth ?? Infinity,
-    minSamplesLeaf: p.minSamplesLeaf,
-    l2: p.l2,
-    minHessian: classification ? MIN_HESSIAN : 0,
-    maxFeatures: binned.features.length,
-  }, rng);
+  const grower = new TreeGrower(
+    binned,
+    { mode: 'gradient', g, h },
+    {
+      maxLeafNodes: p.maxLeafNodes,
+      maxDepth: p.maxDepth ?? Infinity,
+      minSamplesLeaf: p.minSamplesLeaf,
+      l2: p.l2,
+      minHessian: classification ? MIN_HESSIAN : 0,
+      maxFeatures: binned.features.length,
+    },
+    rng,
+  );
   const base = baselineOf(trainTarget, width);
   const scores = new Float64Array(n * width);
   for (let i = 0; i < n; i++) scores.set(base, i * width);

@@ -38,14 +38,19 @@ export function trainRandomForest(
   const nOutputs = target.task === 'classification' ? target.nClasses : 1;
   const stats: RowStats =
     target.task === 'classification' ? { mode: 'class', y: target.y, w, nClasses: target.nClasses } : { mode: 'gradient', g, h: w };
-  const grower = new TreeGrower(binned, stats, {
-    maxLeafNodes: Infinity,
-    maxDepth: p.maxDepth ?? Infinity,
-    minSamplesLeaf: p.minSamplesLeaf,
-    l2: 0,
-    minHessian: 0,
-    maxFeatures: featuresPerSplit(p.maxFeatures, binned.features.length),
-  }, rng);
+  const grower = new TreeGrower(
+    binned,
+    stats,
+    {
+      maxLeafNodes: Infinity,
+      maxDepth: p.maxDepth ?? Infinity,
+      minSamplesLeaf: p.minSamplesLeaf,
+      l2: 0,
+      minHessian: 0,
+      maxFeatures: featuresPerSplit(p.maxFeatures, binned.features.length),
+    },
+    rng,
+  );
   const leafValue = (totals: Float64Array, out: Float64Array) => {
     const weight = totals[nOutputs];
     if (target.task === 'regression') out[0] = totals[0] / weight;

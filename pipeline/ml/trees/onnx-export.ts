@@ -149,7 +149,10 @@ function featureNodes(model: TreeEnsemble, names: TreeOnnxNames, nodes: OnnxNode
       outputs: [codes],
       attributes: [
         stringsAttr('keys_strings', c.categories),
-        floatsAttr('values_floats', c.categories.map((_, i) => i)),
+        floatsAttr(
+          'values_floats',
+          c.categories.map((_, i) => i),
+        ),
         { name: 'default_float', type: onnx.AttributeProto.AttributeType.FLOAT, f: NaN },
       ],
     });
@@ -179,7 +182,13 @@ export function treeEnsembleToOnnx(model: TreeEnsemble, names: TreeOnnxNames = d
   });
   let predicted = scores;
   if (spec.kind === 'random_forest') {
-    nodes.push({ opType: 'Constant', domain: '', inputs: [], outputs: ['tree_count'], attributes: [floatTensorAttr('value', [], [spec.trees.length])] });
+    nodes.push({
+      opType: 'Constant',
+      domain: '',
+      inputs: [],
+      outputs: ['tree_count'],
+      attributes: [floatTensorAttr('value', [], [spec.trees.length])],
+    });
     predicted = 'tree_mean';
     nodes.push({ opType: 'Div', domain: '', inputs: [scores, 'tree_count'], outputs: [predicted], attributes: [] });
   }
@@ -192,7 +201,13 @@ export function treeEnsembleToOnnx(model: TreeEnsemble, names: TreeOnnxNames = d
     return buildModel({ name: spec.kind, inputs, outputs: [{ name: names.valueOutput, type: 'float32', dims: [1] }], nodes });
   }
   // The label is the first maximum of the summed scores, which quantized leaf values make exact (model.ts).
-  nodes.push({ opType: 'ArgMax', domain: '', inputs: [scores], outputs: [names.labelOutput], attributes: [intAttr('axis', 1), intAttr('keepdims', 0)] });
+  nodes.push({
+    opType: 'ArgMax',
+    domain: '',
+    inputs: [scores],
+    outputs: [names.labelOutput],
+    attributes: [intAttr('axis', 1), intAttr('keepdims', 0)],
+  });
   if (spec.kind === 'gradient_boosting') {
     nodes.push({ opType: 'Softmax', domain: '', inputs: [scores], outputs: [names.probabilitiesOutput], attributes: [intAttr('axis', 1)] });
   } else {

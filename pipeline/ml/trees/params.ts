@@ -82,7 +82,8 @@ function depthOk(v: number | null): void {
 
 export function checkBoostingParams(p: BoostingParams): void {
   intIn('maxIter', p.maxIter, 1, LIMITS.maxIter);
-  if (!(p.learningRate > 0) || !Number.isFinite(p.learningRate)) throw errors.badParamValue('learningRate', 'a number > 0', String(p.learningRate));
+  if (!(p.learningRate > 0) || !Number.isFinite(p.learningRate))
+    throw errors.badParamValue('learningRate', 'a number > 0', String(p.learningRate));
   intIn('maxLeafNodes', p.maxLeafNodes, 2, LIMITS.maxLeafNodes);
   depthOk(p.maxDepth);
   intIn('minSamplesLeaf', p.minSamplesLeaf, 1, 1e9);

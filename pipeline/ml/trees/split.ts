@@ -103,7 +103,15 @@ export class SplitFinder {
   }
 
   /** scan() for one channel (boosting, a forest's regression) with the sums in locals: the hot case. */
-  private scanOneChannel(hist: Float64Array, base: number, feature: number, nBins: number, parent: Float64Array, parentScore: number, missingCount: number): void {
+  private scanOneChannel(
+    hist: Float64Array,
+    base: number,
+    feature: number,
+    nBins: number,
+    parent: Float64Array,
+    parentScore: number,
+    missingCount: number,
+  ): void {
     const { minSamplesLeaf, minHessian, l2 } = this.limits;
     const [G, H, C] = [parent[0], parent[1], parent[2]];
     const m = base + MISSING_BIN * 3;
