@@ -36,8 +36,10 @@ export function trainRandomForest(
   const w = new Float64Array(n).fill(1);
   const g = new Float64Array(n);
   const nOutputs = target.task === 'classification' ? target.nClasses : 1;
+  // Two classes need one channel: the gini decrease is then twice the squared-error one of y ∈ {0, 1}.
+  const oneChannel = target.task === 'regression' || nOutputs === 2;
   const stats: RowStats =
-    target.task === 'classification' ? { mode: 'class', y: target.y, w, nClasses: target.nClasses } : { mode: 'gradient', g, h: w };
+    target.task === 'classification' && !oneChannel ? { mode: 'class', y: target.y, w, nClasses: nOutputs } : { mode: 'gradient', g, h: w };
   const grower = new TreeGrower(
     binned,
     stats,
@@ -52,16 +54,21 @@ export function trainRandomForest(
     rng,
   );
   const leafValue = (totals: Float64Array, out: Float64Array) => {
-    const weight = totals[nOutputs];
-    if (target.task === 'regression') out[0] = totals[0] / weight;
-    else for (let c = 0; c < nOutputs; c++) out[c] = quantize(totals[c] / weight, SHARE_BITS);
+    if (target.task === 'regression') {
+      out[0] = totals[0] / totals[1];
+    } else if (oneChannel) {
+      out[1] = quantize(totals[0] / totals[1], SHARE_BITS);
+      out[0] = 1 - out[1];
+    } else {
+      for (let c = 0; c < nOutputs; c++) out[c] = quantize(totals[c] / totals[nOutputs], SHARE_BITS);
+    }
   };
   const all = Uint32Array.from({ length: n }, (_, i) => i);
   const drawn = new Uint32Array(n);
   const trees: Tree[] = [];
   for (let t = 0; t < p.nEstimators; t++) {
     const rows = p.bootstrap ? bootstrap(n, rng, w, drawn) : all;
-    if (target.task === 'regression') for (let i = 0; i < n; i++) g[i] = w[i] * target.y[i];
+    if (oneChannel) for (let i = 0; i < n; i++) g[i] = w[i] * target.y[i];
     trees.push(grower.grow(rows, leafValue, nOutputs).tree);
     hooks.onProgress?.({ iteration: t + 1, total: p.nEstimators, trainLoss: null, validationLoss: null });
   }

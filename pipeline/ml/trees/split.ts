@@ -90,16 +90,45 @@ export class SplitFinder {
     for (let dir = 0; dir < (missingCount > 0 ? 2 : 1); dir++) {
       this.acc.fill(0);
       if (dir === 1) this.addBin(hist, missing);
+      let bestGain = this.best?.gain ?? 0;
+      let bestBin = -1;
       for (let b = 0; b < bins.nBins; b++) {
-        this.addBin(hist, base + b * stride);
+        const o = base + b * stride;
+        // An empty bin moves no row: the split before it is the same one.
+        if (hist[o + stride - 1] === 0) continue;
+        this.addBin(hist, o);
         const gain = this.gainOf(parent, parentScore, right);
-        if (gain > (this.best?.gain ?? 0)) {
-          // With no missing value here, a missing value at prediction goes with the majority, as in scikit-learn.
-          const missingLeft = missingCount > 0 ? dir === 1 : this.acc[this.nChannels + 1] >= right[this.nChannels + 1];
-          this.record(gain, feature, b, null, missingLeft);
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestBin = b;
         }
       }
+      if (bestBin >= 0)
+        this.recordThreshold(hist, base, missing, dir, bestBin, bestGain, feature, missingCount, parent[this.nChannels + 1]);
     }
+  }
+
+  /** Records the threshold split at bestBin, recomputing its left totals. */
+  private recordThreshold(
+    hist: Float64Array,
+    base: number,
+    missing: number,
+    dir: number,
+    bestBin: number,
+    gain: number,
+    feature: number,
+    missingCount: number,
+    parentCount: number,
+  ): void {
+    const stride = this.nChannels + 2;
+    const count = this.nChannels + 1;
+    this.acc.fill(0);
+    if (dir === 1) this.addBin(hist, missing);
+    for (let b = 0; b <= bestBin; b++) this.addBin(hist, base + b * stride);
+    const total = parentCount;
+    // With no missing value here, a missing value at prediction goes with the majority, as in scikit-learn.
+    const missingLeft = missingCount > 0 ? dir === 1 : this.acc[count] >= total - this.acc[count];
+    this.record(gain, feature, bestBin, null, missingLeft);
   }
 
   /** scan() for one channel (boosting, a forest's regression) with the sums in locals: the hot case. */
@@ -123,6 +152,7 @@ export class SplitFinder {
       let bestBin = -1;
       for (let b = 0; b < nBins; b++) {
         const o = base + b * 3;
+        if (hist[o + 2] === 0) continue;
         gl += hist[o];
         hl += hist[o + 1];
         cl += hist[o + 2];
@@ -137,12 +167,7 @@ export class SplitFinder {
           bestBin = b;
         }
       }
-      if (bestBin < 0) continue;
-      this.acc.fill(0);
-      if (dir === 1) this.addBin(hist, m);
-      for (let b = 0; b <= bestBin; b++) this.addBin(hist, base + b * 3);
-      const missingLeft = missingCount > 0 ? dir === 1 : this.acc[2] >= C - this.acc[2];
-      this.record(bestGain, feature, bestBin, null, missingLeft);
+      if (bestBin >= 0) this.recordThreshold(hist, base, m, dir, bestBin, bestGain, feature, missingCount, C);
     }
   }
 
