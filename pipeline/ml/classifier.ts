@@ -6,7 +6,7 @@ export interface OnnxNames {
 }
 
 export interface Classifier {
-  readonly kind: 'random_forest' | 'logistic_regression';
+  readonly kind: 'gradient_boosting' | 'random_forest' | 'logistic_regression';
   readonly nFeatures: number;
   readonly nClasses: number;
   /** Class probabilities per row, length nClasses each. */
