@@ -3,6 +3,7 @@
 //   --size small   10^4 × 20 (the CI size)
 //   --size medium  + 10^5 × 20 and 10^5 × 100 (default)
 //   --size large   + 10^6 × 20 and 10^6 × 100
+//   --only 1e6x20  just the datasets of that shape (within the size)
 //   --json FILE    where the results go (default local_data/bench-train.json)
 //   --limit S      seconds a fit may take before it is stopped (default 900; ml-random-forest: 60)
 // scikit-learn comes from /usr/bin/python3 (Debian's python3-sklearn); without it its rows say why they are missing.
@@ -120,7 +121,8 @@ async function main(): Promise<void> {
         )
       : Promise.resolve(noSklearn);
   try {
-    for (const [n, k] of SIZES[size]) {
+    const only = arg('only', '');
+    for (const [n, k] of SIZES[size].filter(([n, k]) => only === '' || only === `${n.toExponential(0).replace('e+', 'e')}x${k}`)) {
       for (const task of TASKS) {
         const file = path.join(dir, `${task}-${n}x${k}.bin`);
         writeDataset(file, n, k, task);

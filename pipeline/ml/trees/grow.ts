@@ -191,10 +191,14 @@ export class TreeGrower {
     const tmp = this.tmp;
     let l = node.start;
     let r = 0;
+    // Branch-free: each row is written to both places and only the right cursor moves (l ≤ i, so idx[l] was read already).
     for (let i = node.start; i < node.end; i++) {
       const row = idx[i];
-      if (goLeft[col[row]] === 1) idx[l++] = row;
-      else tmp[r++] = row;
+      const left = goLeft[col[row]];
+      idx[l] = row;
+      tmp[r] = row;
+      l += left;
+      r += 1 - left;
     }
     idx.set(tmp.subarray(0, r), l);
     return l;
@@ -225,9 +229,15 @@ export class TreeGrower {
       const rightTotals = parent.totals.map((v, s) => v - split.left[s]);
       const children = [child(parent.start, mid, split.left), child(mid, parent.end, rightTotals)];
       b.branch(parent.id, split, children[0].id, children[1].id, this.data.features[split.feature].edges);
-      this.childHistograms(parent, children);
-      for (const child of children) settle(child);
       nLeaves += 1;
+      if (nLeaves < this.params.maxLeafNodes) {
+        this.childHistograms(parent, children);
+        for (const child of children) settle(child);
+      } else {
+        // The last split allowed: its children stay leaves, so their histograms are not needed.
+        this.release(parent);
+        leaves.push(...children);
+      }
     }
     while (heap.size > 0) leaves.push(heap.pop());
     const out = new Float64Array(nOutputs);
