@@ -50,7 +50,7 @@ function main(): void {
   const table: TreeTable = { nRows: n, numericNames: Array.from({ length: k }, (_, j) => `x${j}`), numeric, categorical: [] };
   const target: TreeTarget =
     task === 'classification'
-      ? { task, y: Int32Array.from(yAll), nClasses: Math.max(...Int32Array.from(yAll)) + 1 }
+      ? { task, y: Int32Array.from(yAll), nClasses: yAll.reduce((m, v) => Math.max(m, v), 0) + 1 }
       : { task: 'regression', y: yAll };
   const cut = n - Math.floor(n / 5);
   const trainRows = Uint32Array.from({ length: cut }, (_, i) => i);
