@@ -1,3 +1,5 @@
+import type { OnnxNode } from './onnx-model';
+
 /** Names of the ONNX graph's input and outputs, as recorded in the model signature. */
 export interface OnnxNames {
   inputName: string;
@@ -6,7 +8,7 @@ export interface OnnxNames {
 }
 
 export interface Classifier {
-  readonly kind: 'gradient_boosting' | 'random_forest' | 'logistic_regression';
+  readonly kind: 'random_forest' | 'logistic_regression';
   readonly nFeatures: number;
   readonly nClasses: number;
   /** Class probabilities per row, length nClasses each. */
@@ -16,6 +18,8 @@ export interface Classifier {
   /** Serialized ONNX ModelProto: input float32 [N, nFeatures] named names.inputName; outputs
    *  names.labelOutput int64 [N] (class index 0..nClasses-1) and names.probabilitiesOutput float32 [N, nClasses]. No ZipMap. */
   toOnnx(names: OnnxNames): Uint8Array;
+  /** The classifier's nodes alone, from names.inputName (float32 [N, nFeatures]) to its two outputs. */
+  onnxNodes(names: OnnxNames): OnnxNode[];
 }
 
 /**

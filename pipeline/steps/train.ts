@@ -1,24 +1,37 @@
+import { errors } from '../../common/errors';
 import type { Classifier } from '../ml/classifier';
+import { fitEncoder, type FeatureEncoder } from '../ml/feature-encoder';
+import { trainRidgeRegression, type Regressor } from '../ml/linear-regression';
+import { graphInputs, modelInputs, numericInputName, OUTPUTS } from '../ml/model-inputs';
+import { buildModel } from '../ml/onnx-model';
 import { trainSoftmaxRegression } from '../ml/softmax-regression';
-import { tableFromRows, treeClassifier } from '../ml/trees/classifier-adapter';
 import { trainGradientBoosting } from '../ml/trees/boosting';
 import { trainRandomForest } from '../ml/trees/forest';
 import { lossCurveSvg } from '../ml/trees/loss-curve-svg';
 import type { TreeEnsemble } from '../ml/trees/model';
+import { treeEnsembleToOnnx } from '../ml/trees/onnx-export';
 import type { ProgressReport } from '../ml/trees/params';
 import type { StepContext } from '../sdk/pipeline';
-import { DATASET, EXPECTED_LABELS, MODEL_FILE, type PreparedDataset } from './dataset';
+import { DATASET, EXPECTED_LABELS, EXPECTED_VALUES, MODEL_FILE, type PreparedDataset } from './dataset';
+import { splitTable } from './tree-table';
+
+export const TRAINERS = ['auto', 'gradient_boosting', 'random_forest', 'logistic_regression', 'linear_regression'] as const;
+export type Trainer = (typeof TRAINERS)[number];
 
 export interface TrainOptions {
-  trainer: 'gradient_boosting' | 'random_forest' | 'logistic_regression';
+  /**
+   * 'auto': linear_regression for a regression target; for classes, random_forest when every
+   * feature is a number, else logistic_regression.
+   */
+  trainer: Trainer;
   seed: number;
-  // gradient boosting (scikit-learn's HistGradientBoosting parameters)
-  gbMaxIter: number;
-  gbLearningRate: number;
-  gbMaxLeafNodes: number;
-  gbMinSamplesLeaf: number;
-  gbL2: number;
-  maxBins: number;
+  // gradient boosting (scikit-learn's HistGradientBoosting parameters); optional so that pipelines written before it keep compiling
+  gbMaxIter?: number;
+  gbLearningRate?: number;
+  gbMaxLeafNodes?: number;
+  gbMinSamplesLeaf?: number;
+  gbL2?: number;
+  maxBins?: number;
   // random forest
   nEstimators: number;
   maxDepth: number;
@@ -27,9 +40,34 @@ export interface TrainOptions {
   epochs: number;
   learningRate: number;
   l2: number;
+  // linear (ridge) regression; optional so that pipelines written before it keep compiling
+  alpha?: number;
 }
 
+/** A trained model with the encoder of its inputs: what the export step turns into one ONNX graph. */
+export type TrainedModel =
+  | { task: 'classification'; encoder: FeatureEncoder; model: Classifier }
+  | { task: 'regression'; encoder: FeatureEncoder; model: Regressor }
+  /** Trees take the layout's inputs as they are: categories and missing values are split on natively. */
+  | { task: 'classification' | 'regression'; trees: TreeEnsemble };
+
 export const LOSS_CURVE = 'loss_curve.svg';
+
+/** The trainer 'auto' means for a dataset. */
+export function chooseTrainer(data: PreparedDataset, trainer: Trainer): Exclude<Trainer, 'auto'> {
+  if (trainer !== 'auto') return trainer;
+  if (data.task === 'regression') return 'linear_regression';
+  return data.features.every((f) => f.type === 'number') ? 'random_forest' : 'logistic_regression';
+}
+
+/** Why a trainer cannot fit a dataset, or null. */
+function mismatch(data: PreparedDataset, trainer: Exclude<Trainer, 'auto'>): string | null {
+  if (trainer === 'linear_regression') return data.task === 'regression' ? null : 'it predicts numbers, and the target has classes';
+  if (trainer === 'logistic_regression' && data.task === 'regression') {
+    return `it predicts classes, and the target '${data.target}' is a regression target`;
+  }
+  return null;
+}
 
 /** Logs about 20 progress lines per training (every iteration of a short one) and checks for cancellation at each. */
 function progressLogger(ctx: StepContext<unknown>, what: string): (p: ProgressReport) => void {
@@ -46,55 +84,113 @@ function progressLogger(ctx: StepContext<unknown>, what: string): (p: ProgressRe
   };
 }
 
-function trainTrees(ctx: StepContext<unknown>, o: TrainOptions, X: number[][], y: number[], nClasses: number): TreeEnsemble {
-  const table = tableFromRows(X);
-  const target = { task: 'classification' as const, y: Int32Array.from(y), nClasses };
-  if (o.trainer === 'random_forest') {
-    const params = { nEstimators: o.nEstimators, maxDepth: o.maxDepth, maxFeatures: o.maxFeatures, maxBins: o.maxBins, seed: o.seed };
+/** Fits gradient boosting or a random forest on the train split's typed columns. */
+function trainTrees(ctx: StepContext<unknown>, o: TrainOptions, data: PreparedDataset, trainer: 'gradient_boosting' | 'random_forest') {
+  const table = splitTable(data, data.train);
+  const target =
+    data.task === 'classification'
+      ? { task: 'classification' as const, y: Int32Array.from(data.train.y), nClasses: data.classLabels.length }
+      : { task: 'regression' as const, y: Float64Array.from(data.train.y) };
+  const maxBins = o.maxBins ?? 255;
+  if (trainer === 'random_forest') {
+    const params = { nEstimators: o.nEstimators, maxDepth: o.maxDepth, maxFeatures: o.maxFeatures, maxBins, seed: o.seed };
     return trainRandomForest(table, target, params, { onProgress: progressLogger(ctx, 'tree') });
   }
   const params = {
-    maxIter: o.gbMaxIter,
-    learningRate: o.gbLearningRate,
-    maxLeafNodes: o.gbMaxLeafNodes,
-    minSamplesLeaf: o.gbMinSamplesLeaf,
-    l2: o.gbL2,
-    maxBins: o.maxBins,
+    maxIter: o.gbMaxIter ?? 100,
+    learningRate: o.gbLearningRate ?? 0.1,
+    maxLeafNodes: o.gbMaxLeafNodes ?? 31,
+    minSamplesLeaf: o.gbMinSamplesLeaf ?? 20,
+    l2: o.gbL2 ?? 0,
+    maxBins,
     seed: o.seed,
   };
   const model = trainGradientBoosting(table, target, params, { onProgress: progressLogger(ctx, 'iteration') });
-  ctx.artifacts.writeText(LOSS_CURVE, lossCurveSvg(model.spec.lossCurve, `gradient boosting, ${X.length} rows`));
+  ctx.artifacts.writeText(LOSS_CURVE, lossCurveSvg(model.spec.lossCurve, `gradient boosting, ${table.nRows} rows`));
   ctx.metric('iterations', model.spec.iterations);
   return model;
 }
 
-/** Trains the chosen model on the train split; returns it in memory for the export step. */
-export function train(ctx: StepContext<unknown>, o: TrainOptions): Classifier {
+/** Trains the chosen model on the train split (features encoded as its graph will); returns it in memory for the export step. */
+export function train(ctx: StepContext<unknown>, o: TrainOptions): TrainedModel {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
-  const n = data.classLabels.length;
+  const trainer = chooseTrainer(data, o.trainer);
+  const why = mismatch(data, trainer);
+  if (why) throw errors.stepFailed(ctx.step, `trainer ${trainer} cannot train on ${data.source.path}: ${why} (use trainer=auto)`);
   const started = performance.now();
-  const model =
-    o.trainer === 'logistic_regression'
-      ? // Training is the long CPU-bound step: it looks for a cancellation between epochs (trees: in their progress callback).
-        trainSoftmaxRegression(data.train.X, data.train.y, n, { ...o, checkpoint: () => ctx.throwIfCancelled() })
-      : treeClassifier(trainTrees(ctx, o, data.train.X, data.train.y, n));
+  let trained: TrainedModel;
+  if (trainer === 'gradient_boosting' || trainer === 'random_forest') {
+    trained = { task: data.task, trees: trainTrees(ctx, o, data, trainer) };
+    ctx.log(`trained ${trainer} (${data.task}) on ${data.train.rows} rows, ${data.features.length} features`);
+  } else {
+    const encoder = fitEncoder(data.features, modelInputs(data.features), data.train);
+    const X = encoder.matrix(data.train);
+    // Training is the long CPU-bound step: it looks for a cancellation between epochs or rows.
+    const opts = { ...o, checkpoint: () => ctx.throwIfCancelled() };
+    if (trainer === 'linear_regression') {
+      trained = { task: 'regression', encoder, model: trainRidgeRegression(X, data.train.y, { alpha: o.alpha ?? 1, ...opts }) };
+    } else {
+      trained = { task: 'classification', encoder, model: trainSoftmaxRegression(X, data.train.y, data.classLabels.length, opts) };
+    }
+    ctx.log(`trained ${trainer} (${data.task}) on ${X.length} rows, ${encoder.width} encoded columns`);
+  }
   ctx.metric('train_seconds', (performance.now() - started) / 1000);
-  ctx.log(`trained ${o.trainer} on ${data.train.X.length} rows`);
-  return model;
+  return trained;
 }
 
-/** The ONNX names every exported model uses; evaluate reads the real names from the file. */
-export const ONNX_NAMES = { inputName: 'input', labelOutput: 'label', probabilitiesOutput: 'probabilities' };
+/** The name of the encoded matrix inside the graph, between the encoder and the model. */
+const ENCODED = 'encoded_features';
 
-/** Writes model.onnx and the in-memory model's test labels (for the parity check). */
-export function exportOnnx(ctx: StepContext<unknown>, model: Classifier): void {
+/** The whole graph of a trained model: the model-inputs layout, the encoder, the model, the task's outputs. */
+export function tabularOnnx(data: PreparedDataset, trained: TrainedModel): Uint8Array {
+  if ('trees' in trained) {
+    const categorical = data.features.filter((f) => f.type !== 'number').map((f) => f.name);
+    return treeEnsembleToOnnx(trained.trees, { ...OUTPUTS, numericInput: numericInputName(data.features), categoricalInputs: categorical });
+  }
+  const inputs = graphInputs(modelInputs(data.features));
+  const front = trained.encoder.nodes(ENCODED);
+  if (trained.task === 'regression') {
+    return buildModel({
+      name: trained.model.kind,
+      inputs,
+      outputs: [{ name: OUTPUTS.valueOutput, type: 'float32', dims: [1] }],
+      nodes: [...front, ...trained.model.onnxNodes(ENCODED, OUTPUTS.valueOutput)],
+    });
+  }
+  const names = { inputName: ENCODED, labelOutput: OUTPUTS.labelOutput, probabilitiesOutput: OUTPUTS.probabilitiesOutput };
+  return buildModel({
+    name: trained.model.kind,
+    inputs,
+    outputs: [
+      { name: names.labelOutput, type: 'int64', dims: [] },
+      { name: names.probabilitiesOutput, type: 'float32', dims: [data.classLabels.length] },
+    ],
+    nodes: [...front, ...trained.model.onnxNodes(names)],
+  });
+}
+
+/** Writes model.onnx and the in-memory model's test predictions (for the parity check). */
+export function exportOnnx(ctx: StepContext<unknown>, trained: TrainedModel): void {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
-  const bytes = model.toOnnx(ONNX_NAMES);
+  const bytes = tabularOnnx(data, trained);
   ctx.artifacts.writeBytes(MODEL_FILE, bytes);
-  ctx.artifacts.writeJson(
-    EXPECTED_LABELS,
-    model.predict(data.test.X).map((i) => data.classLabels[i]),
-  );
+  if ('trees' in trained) {
+    const p = trained.trees.predict(splitTable(data, data.test));
+    if (p.labels)
+      ctx.artifacts.writeJson(
+        EXPECTED_LABELS,
+        Array.from(p.labels, (i) => data.classLabels[i]),
+      );
+    else ctx.artifacts.writeJson(EXPECTED_VALUES, Array.from(p.values));
+  } else {
+    const X = trained.encoder.matrix(data.test);
+    if (trained.task === 'regression') ctx.artifacts.writeJson(EXPECTED_VALUES, trained.model.predict(X));
+    else
+      ctx.artifacts.writeJson(
+        EXPECTED_LABELS,
+        trained.model.predict(X).map((i) => data.classLabels[i]),
+      );
+  }
   ctx.metric('model_bytes', bytes.length);
   ctx.log(`exported ${MODEL_FILE} (${bytes.length} bytes)`);
 }

@@ -5,6 +5,8 @@ import { describe, test } from 'node:test';
 import type { RunRecord } from '../../common/contract';
 import { json, mlops, tempDataDir } from '../helpers/cli';
 
+const PENGUINS = 'pipeline/examples/penguins/pipeline.ts';
+
 describe('the tree trainers in the iris pipeline (real runner process, onnxruntime parity)', () => {
   const dir = tempDataDir();
 
@@ -29,8 +31,19 @@ describe('the tree trainers in the iris pipeline (real runner process, onnxrunti
     const r = mlops(dir, ['train', '--json', '--param', 'trainer=random_forest', '--param', 'nEstimators=10']);
     assert.equal(r.code, 0, r.stderr);
     const run = json<RunRecord>(r);
+    assert.match(fs.readFileSync(run.steps.find((s) => s.name === 'train')!.logFile, 'utf8'), /tree 10\/10/);
     assert.equal(run.metrics.onnx_parity, 1);
     assert.ok(run.metrics.accuracy >= 0.9, `accuracy ${run.metrics.accuracy}`);
+  });
+
+  test('both tree trainers fit the penguins regression (categories and missing values split natively) with ONNX parity', () => {
+    for (const trainer of ['gradient_boosting', 'random_forest']) {
+      const r = mlops(dir, ['train', PENGUINS, '--json', '--param', `trainer=${trainer}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const run = json<RunRecord>(r);
+      assert.equal(run.metrics.onnx_parity, 1);
+      assert.ok(run.metrics.r2 > 0.8, `${trainer}: R² ${run.metrics.r2}`);
+    }
   });
 
   test('a bad trainer param is refused with one line before any step runs', () => {

@@ -207,7 +207,7 @@ export function trainGradientBoosting(
     treeOffset: Int32Array.from(offsets, (k) => (binary ? 1 : k)),
     base: binary ? Float64Array.of(0, base[0]) : base,
     numericNames: table.numericNames,
-    categorical: table.categorical.map((c) => ({ name: c.name, categories: c.categories })),
+    categorical: table.categorical.map((c) => ({ name: c.name, categories: c.categories, input: c.input })),
     lossCurve: curve,
     iterations: curve.values.length,
   });

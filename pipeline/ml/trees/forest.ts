@@ -80,7 +80,7 @@ export function trainRandomForest(
     treeOffset: new Int32Array(trees.length),
     base: new Float64Array(nOutputs),
     numericNames: table.numericNames,
-    categorical: table.categorical.map((c) => ({ name: c.name, categories: c.categories })),
+    categorical: table.categorical.map((c) => ({ name: c.name, categories: c.categories, input: c.input })),
     lossCurve: { loss: target.task === 'classification' ? 'log_loss' : 'squared_error', on: 'train', values: [] },
     iterations: trees.length,
   });

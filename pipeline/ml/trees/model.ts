@@ -32,7 +32,7 @@ export interface EnsembleSpec {
   base: Float64Array;
   /** The numeric feature names and the categorical columns' categories (the ONNX inputs' layout). */
   numericNames: string[];
-  categorical: { name: string; categories: string[] }[];
+  categorical: { name: string; categories: string[]; input?: 'string' | 'bool' }[];
   lossCurve: LossCurve;
   /** Iterations (boosting) or trees (forest) actually fitted. */
   iterations: number;

@@ -21,6 +21,9 @@ import {
 import type { TreeEnsemble } from './model';
 import type { Tree } from './tree';
 
+/** TensorProto.DataType FLOAT, the `to` of a Cast. */
+const FLOAT = 1;
+
 export interface TreeOnnxNames {
   /** The float32 [N, k] input of the numeric features (absent from the graph when there are none). */
   numericInput: string;
@@ -142,6 +145,17 @@ function featureNodes(model: TreeEnsemble, names: TreeOnnxNames, nodes: OnnxNode
   const parts: string[] = numericNames.length > 0 ? [names.numericInput] : [];
   categorical.forEach((c, j) => {
     const codes = `${names.categoricalInputs[j]}_code`;
+    parts.push(codes);
+    if (c.input === 'bool') {
+      nodes.push({
+        opType: 'Cast',
+        domain: '',
+        inputs: [names.categoricalInputs[j]],
+        outputs: [codes],
+        attributes: [intAttr('to', FLOAT)],
+      });
+      return;
+    }
     nodes.push({
       opType: 'LabelEncoder',
       domain: ML_DOMAIN,
@@ -156,7 +170,6 @@ function featureNodes(model: TreeEnsemble, names: TreeOnnxNames, nodes: OnnxNode
         { name: 'default_float', type: onnx.AttributeProto.AttributeType.FLOAT, f: NaN },
       ],
     });
-    parts.push(codes);
   });
   if (parts.length === 1) return parts[0];
   nodes.push({ opType: 'Concat', domain: '', inputs: parts, outputs: ['tree_features'], attributes: [intAttr('axis', 1)] });
@@ -194,7 +207,7 @@ export function treeEnsembleToOnnx(model: TreeEnsemble, names: TreeOnnxNames = d
   }
   const inputs: TensorInfo[] = [
     ...(nNumeric > 0 ? [{ name: names.numericInput, type: 'float32' as const, dims: [nNumeric] }] : []),
-    ...spec.categorical.map((_, j) => ({ name: names.categoricalInputs[j], type: 'string' as const, dims: [1] })),
+    ...spec.categorical.map((c, j) => ({ name: names.categoricalInputs[j], type: c.input ?? 'string', dims: [1] })),
   ];
   if (spec.task === 'regression') {
     nodes.push({ opType: 'Identity', domain: '', inputs: [predicted], outputs: [names.valueOutput], attributes: [] });

@@ -7,6 +7,8 @@ export interface CategoricalColumn {
   categories: string[];
   /** One code per row: an index into categories, or -1 for a missing (or unseen) value. */
   codes: Int32Array;
+  /** The ONNX input carrying it: strings (default; a LabelEncoder codes them) or booleans (cast to 0/1, categories false, true). */
+  input?: 'string' | 'bool';
 }
 
 export interface TreeTable {
