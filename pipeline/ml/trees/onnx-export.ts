@@ -3,11 +3,10 @@
 // input, and one ai.onnx.ml TreeEnsembleRegressor sums the leaf values into scores. Boosting adds its base
 // score and takes the softmax; a forest divides by its tree count. A categorical split is a chain of
 // BRANCH_EQ nodes over the smaller side's categories (ai.onnx.ml opset 3 has no set membership).
-import { onnx } from 'onnx-proto';
-
 import {
   type Attribute,
   buildModel,
+  floatAttr,
   floatsAttr,
   floatTensorAttr,
   intAttr,
@@ -167,7 +166,7 @@ function featureNodes(model: TreeEnsemble, names: TreeOnnxNames, nodes: OnnxNode
           'values_floats',
           c.categories.map((_, i) => i),
         ),
-        { name: 'default_float', type: onnx.AttributeProto.AttributeType.FLOAT, f: NaN },
+        floatAttr('default_float', NaN),
       ],
     });
   });
