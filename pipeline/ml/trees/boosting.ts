@@ -136,7 +136,8 @@ export function trainGradientBoosting(
   const h = new Float64Array(n).fill(1);
   const grower = new TreeGrower(
     binned,
-    { mode: 'gradient', g, h },
+    // Squared error's hessians are all 1: the histograms count rows instead of summing them.
+    { mode: 'gradient', g, h, unitHessian: !classification },
     {
       maxLeafNodes: p.maxLeafNodes,
       maxDepth: p.maxDepth ?? Infinity,

@@ -6,7 +6,7 @@ import { HIST_BINS } from './binning';
 /** Per-row statistics the trees are fitted to. */
 export type RowStats =
   /** One channel: gradient g and hessian h per row (boosting; a forest's regression uses g = w·y, h = w). */
-  | { mode: 'gradient'; g: Float64Array; h: Float64Array }
+  | { mode: 'gradient'; g: Float64Array; h: Float64Array; unitHessian?: boolean }
   /** One channel per class: a row adds its weight w to its class's channel (a classification forest's gini). */
   | { mode: 'class'; y: Int32Array; w: Float64Array; nClasses: number };
 
@@ -38,6 +38,10 @@ export function buildHistogram(
 ): void {
   if (stats.mode === 'class') {
     buildClassHistogram(hist, features, nFeatures, columns, idx, start, end, stats.y, stats.w, stats.nClasses);
+    return;
+  }
+  if (stats.unitHessian) {
+    buildUnitHessianHistogram(hist, features, nFeatures, columns, idx, start, end, stats.g, og);
     return;
   }
   const n = end - start;
@@ -91,6 +95,65 @@ export function buildHistogram(
       hist[o + 1] += oh[i];
       hist[o + 2] += 1;
     }
+  }
+}
+
+/**
+ * buildHistogram() when every hessian is 1 (squared error): the hessian sum of a bin is its row count,
+ * so the loop adds gradients and counts only and the hessian slot is copied from the count after.
+ */
+function buildUnitHessianHistogram(
+  hist: Float64Array,
+  features: Int32Array,
+  nFeatures: number,
+  columns: Uint8Array[],
+  idx: Uint32Array,
+  start: number,
+  end: number,
+  g: Float64Array,
+  og: Float64Array,
+): void {
+  const n = end - start;
+  for (let i = 0; i < n; i++) og[i] = g[idx[start + i]];
+  let j = 0;
+  for (; j + 4 <= nFeatures; j += 4) {
+    const c0 = columns[features[j]];
+    const c1 = columns[features[j + 1]];
+    const c2 = columns[features[j + 2]];
+    const c3 = columns[features[j + 3]];
+    const b0 = features[j] * HIST_BINS * 3;
+    const b1 = features[j + 1] * HIST_BINS * 3;
+    const b2 = features[j + 2] * HIST_BINS * 3;
+    const b3 = features[j + 3] * HIST_BINS * 3;
+    for (let i = 0; i < n; i++) {
+      const r = idx[start + i];
+      const gi = og[i];
+      let o = b0 + c0[r] * 3;
+      hist[o] += gi;
+      hist[o + 2] += 1;
+      o = b1 + c1[r] * 3;
+      hist[o] += gi;
+      hist[o + 2] += 1;
+      o = b2 + c2[r] * 3;
+      hist[o] += gi;
+      hist[o + 2] += 1;
+      o = b3 + c3[r] * 3;
+      hist[o] += gi;
+      hist[o + 2] += 1;
+    }
+  }
+  for (; j < nFeatures; j++) {
+    const col = columns[features[j]];
+    const base = features[j] * HIST_BINS * 3;
+    for (let i = 0; i < n; i++) {
+      const o = base + col[idx[start + i]] * 3;
+      hist[o] += og[i];
+      hist[o + 2] += 1;
+    }
+  }
+  for (let k = 0; k < nFeatures; k++) {
+    const base = features[k] * HIST_BINS * 3;
+    for (let b = 0; b < HIST_BINS; b++) hist[base + b * 3 + 1] = hist[base + b * 3 + 2];
   }
 }
 
