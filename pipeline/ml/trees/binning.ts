@@ -28,8 +28,10 @@ export interface BinnedTable {
 
 /** Upper edges from sorted, non-missing float32 values: between distinct values, or at quantiles when there are more than maxBins. */
 function edgesOf(sorted: Float32Array, maxBins: number): Float32Array {
+  // The distinct values, or as soon as there are more than maxBins of them, only that fact.
   const distinct: number[] = [];
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]);
+  for (let i = 0; i < sorted.length && distinct.length <= maxBins; i++)
+    if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]);
   const edges: number[] = [];
   if (distinct.length <= maxBins) {
     for (let i = 0; i + 1 < distinct.length; i++) {
@@ -92,11 +94,11 @@ export function binTable(table: TreeTable, features: FeatureBins[]): BinnedTable
   const k = table.numericNames.length;
   if (features.length !== featureCount(table)) throw new Error(`table has ${featureCount(table)} features, bins ${features.length}`);
   const columns: Uint8Array[] = [];
-  for (let f = 0; f < k; f++) {
-    const col = new Uint8Array(n);
-    const edges = features[f].edges;
-    for (let i = 0; i < n; i++) col[i] = binOf(edges, table.numeric[i * k + f]);
-    columns.push(col);
+  for (let f = 0; f < k; f++) columns.push(new Uint8Array(n));
+  const edges = features.slice(0, k).map((b) => b.edges);
+  // Row by row: the row-major block is read once, in order.
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < k; f++) columns[f][i] = binOf(edges[f], table.numeric[i * k + f]);
   }
   table.categorical.forEach((c, j) => {
     const col = new Uint8Array(n);
