@@ -1,19 +1,19 @@
 import { errors } from '../../common/errors';
-import type { Classifier } from '../ml/classifier';
-import { fitEncoder, type FeatureEncoder } from '../ml/feature-encoder';
-import { trainRidgeRegression, type Regressor } from '../ml/linear-regression';
-import { graphInputs, modelInputs, numericInputName, OUTPUTS } from '../ml/model-inputs';
-import { buildModel } from '../ml/onnx-model';
+import { encodedClassifier, encodedRegressor } from '../ml/encoded-model';
+import { fitEncoder } from '../ml/feature-encoder';
+import { trainRidgeRegression } from '../ml/linear-regression';
+import { modelInputs } from '../ml/model-inputs';
 import { trainSoftmaxRegression } from '../ml/softmax-regression';
+import type { TrainedModel } from '../ml/trained-model';
 import { trainGradientBoosting } from '../ml/trees/boosting';
 import { trainRandomForest } from '../ml/trees/forest';
 import { lossCurveSvg } from '../ml/trees/loss-curve-svg';
-import type { TreeEnsemble } from '../ml/trees/model';
-import { treeEnsembleToOnnx } from '../ml/trees/onnx-export';
 import type { ProgressReport } from '../ml/trees/params';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, EXPECTED_LABELS, EXPECTED_VALUES, MODEL_FILE, type PreparedDataset } from './dataset';
-import { splitTable } from './tree-table';
+import { splitTable, treeModel } from './tree-table';
+
+export type { TrainedModel };
 
 export const TRAINERS = ['auto', 'gradient_boosting', 'random_forest', 'logistic_regression', 'linear_regression'] as const;
 export type Trainer = (typeof TRAINERS)[number];
@@ -44,21 +44,14 @@ export interface TrainOptions {
   alpha?: number;
 }
 
-/** A trained model with the encoder of its inputs: what the export step turns into one ONNX graph. */
-export type TrainedModel =
-  | { task: 'classification'; encoder: FeatureEncoder; model: Classifier }
-  | { task: 'regression'; encoder: FeatureEncoder; model: Regressor }
-  /** Trees take the layout's inputs as they are: categories and missing values are split on natively. */
-  | { task: 'classification' | 'regression'; trees: TreeEnsemble };
-
-export const LOSS_CURVE = 'loss_curve.svg';
-
 /** The trainer 'auto' means for a dataset. */
 export function chooseTrainer(data: PreparedDataset, trainer: Trainer): Exclude<Trainer, 'auto'> {
   if (trainer !== 'auto') return trainer;
   if (data.task === 'regression') return 'linear_regression';
   return data.features.every((f) => f.type === 'number') ? 'random_forest' : 'logistic_regression';
 }
+
+export const LOSS_CURVE = 'loss_curve.svg';
 
 /** Why a trainer cannot fit a dataset, or null. */
 function mismatch(data: PreparedDataset, trainer: Exclude<Trainer, 'auto'>): string | null {
@@ -84,7 +77,7 @@ function progressLogger(ctx: StepContext<unknown>, what: string): (p: ProgressRe
   };
 }
 
-/** Fits gradient boosting or a random forest on the train split's typed columns. */
+/** Fits gradient boosting or a random forest on the typed train split (no encoder: trees split on categories and missing values). */
 function trainTrees(ctx: StepContext<unknown>, o: TrainOptions, data: PreparedDataset, trainer: 'gradient_boosting' | 'random_forest') {
   const table = splitTable(data, data.train);
   const target =
@@ -111,7 +104,7 @@ function trainTrees(ctx: StepContext<unknown>, o: TrainOptions, data: PreparedDa
   return model;
 }
 
-/** Trains the chosen model on the train split (features encoded as its graph will); returns it in memory for the export step. */
+/** Trains the chosen model on the train split; returns it in memory for the export step. */
 export function train(ctx: StepContext<unknown>, o: TrainOptions): TrainedModel {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
   const trainer = chooseTrainer(data, o.trainer);
@@ -120,77 +113,35 @@ export function train(ctx: StepContext<unknown>, o: TrainOptions): TrainedModel 
   const started = performance.now();
   let trained: TrainedModel;
   if (trainer === 'gradient_boosting' || trainer === 'random_forest') {
-    trained = { task: data.task, trees: trainTrees(ctx, o, data, trainer) };
+    trained = treeModel(trainTrees(ctx, o, data, trainer), data);
     ctx.log(`trained ${trainer} (${data.task}) on ${data.train.rows} rows, ${data.features.length} features`);
   } else {
     const encoder = fitEncoder(data.features, modelInputs(data.features), data.train);
     const X = encoder.matrix(data.train);
     // Training is the long CPU-bound step: it looks for a cancellation between epochs or rows.
     const opts = { ...o, checkpoint: () => ctx.throwIfCancelled() };
-    if (trainer === 'linear_regression') {
-      trained = { task: 'regression', encoder, model: trainRidgeRegression(X, data.train.y, { alpha: o.alpha ?? 1, ...opts }) };
-    } else {
-      trained = { task: 'classification', encoder, model: trainSoftmaxRegression(X, data.train.y, data.classLabels.length, opts) };
-    }
+    trained =
+      trainer === 'linear_regression'
+        ? encodedRegressor(encoder, trainRidgeRegression(X, data.train.y, { alpha: o.alpha ?? 1, ...opts }))
+        : encodedClassifier(encoder, trainSoftmaxRegression(X, data.train.y, data.classLabels.length, opts));
     ctx.log(`trained ${trainer} (${data.task}) on ${X.length} rows, ${encoder.width} encoded columns`);
   }
   ctx.metric('train_seconds', (performance.now() - started) / 1000);
   return trained;
 }
 
-/** The name of the encoded matrix inside the graph, between the encoder and the model. */
-const ENCODED = 'encoded_features';
-
-/** The whole graph of a trained model: the model-inputs layout, the encoder, the model, the task's outputs. */
-export function tabularOnnx(data: PreparedDataset, trained: TrainedModel): Uint8Array {
-  if ('trees' in trained) {
-    const categorical = data.features.filter((f) => f.type !== 'number').map((f) => f.name);
-    return treeEnsembleToOnnx(trained.trees, { ...OUTPUTS, numericInput: numericInputName(data.features), categoricalInputs: categorical });
-  }
-  const inputs = graphInputs(modelInputs(data.features));
-  const front = trained.encoder.nodes(ENCODED);
-  if (trained.task === 'regression') {
-    return buildModel({
-      name: trained.model.kind,
-      inputs,
-      outputs: [{ name: OUTPUTS.valueOutput, type: 'float32', dims: [1] }],
-      nodes: [...front, ...trained.model.onnxNodes(ENCODED, OUTPUTS.valueOutput)],
-    });
-  }
-  const names = { inputName: ENCODED, labelOutput: OUTPUTS.labelOutput, probabilitiesOutput: OUTPUTS.probabilitiesOutput };
-  return buildModel({
-    name: trained.model.kind,
-    inputs,
-    outputs: [
-      { name: names.labelOutput, type: 'int64', dims: [] },
-      { name: names.probabilitiesOutput, type: 'float32', dims: [data.classLabels.length] },
-    ],
-    nodes: [...front, ...trained.model.onnxNodes(names)],
-  });
-}
-
 /** Writes model.onnx and the in-memory model's test predictions (for the parity check). */
 export function exportOnnx(ctx: StepContext<unknown>, trained: TrainedModel): void {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
-  const bytes = tabularOnnx(data, trained);
+  const bytes = trained.toOnnx(data);
   ctx.artifacts.writeBytes(MODEL_FILE, bytes);
-  if ('trees' in trained) {
-    const p = trained.trees.predict(splitTable(data, data.test));
-    if (p.labels)
-      ctx.artifacts.writeJson(
-        EXPECTED_LABELS,
-        Array.from(p.labels, (i) => data.classLabels[i]),
-      );
-    else ctx.artifacts.writeJson(EXPECTED_VALUES, Array.from(p.values));
-  } else {
-    const X = trained.encoder.matrix(data.test);
-    if (trained.task === 'regression') ctx.artifacts.writeJson(EXPECTED_VALUES, trained.model.predict(X));
-    else
-      ctx.artifacts.writeJson(
-        EXPECTED_LABELS,
-        trained.model.predict(X).map((i) => data.classLabels[i]),
-      );
-  }
+  const predicted = trained.predict(data.test);
+  if (trained.task === 'regression') ctx.artifacts.writeJson(EXPECTED_VALUES, predicted);
+  else
+    ctx.artifacts.writeJson(
+      EXPECTED_LABELS,
+      predicted.map((i) => data.classLabels[i]),
+    );
   ctx.metric('model_bytes', bytes.length);
   ctx.log(`exported ${MODEL_FILE} (${bytes.length} bytes)`);
 }

@@ -4,12 +4,12 @@ import * as ort from 'onnxruntime-node';
 
 import { infer, toFeeds } from '../../common/inference';
 import { signatureProblems } from '../../common/signature';
+import { encodedRegressor } from '../../pipeline/ml/encoded-model';
 import { fitEncoder } from '../../pipeline/ml/feature-encoder';
 import { trainRidgeRegression } from '../../pipeline/ml/linear-regression';
 import { datasetSignature, graphInputs, modelInputs, splitBatch } from '../../pipeline/ml/model-inputs';
 import { buildModel } from '../../pipeline/ml/onnx-model';
 import type { DatasetFeature, PreparedDataset, Split } from '../../pipeline/steps/dataset';
-import { tabularOnnx } from '../../pipeline/steps/train';
 
 const FEATURES: DatasetFeature[] = [
   { name: 'island', type: 'string', categories: ['Biscoe', 'Dream'], missing: 1 },
@@ -113,13 +113,13 @@ test('the graph encodes rows exactly as the in-memory encoder does (imputation, 
 test('a whole regression graph serves what the in-memory model predicts (common/inference.ts)', async () => {
   const data = dataset('regression');
   const encoder = fitEncoder(FEATURES, modelInputs(FEATURES), TRAIN);
-  const model = trainRidgeRegression(encoder.matrix(TRAIN), TRAIN.y, { alpha: 0.5 });
-  const session = await ort.InferenceSession.create(Buffer.from(tabularOnnx(data, { task: 'regression', encoder, model })));
+  const trained = encodedRegressor(encoder, trainRidgeRegression(encoder.matrix(TRAIN), TRAIN.y, { alpha: 0.5 }));
+  const session = await ort.InferenceSession.create(Buffer.from(trained.toOnnx(data)));
   const signature = datasetSignature(data, session.outputNames);
   assert.deepEqual(session.outputNames, ['value']);
   const p = await infer(session, signature, splitBatch(signature, LIVE), false);
   assert.ok(p.task === 'regression');
-  const want = model.predict(encoder.matrix(LIVE));
+  const want = trained.predict(LIVE);
   Array.from(p.values).forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])), `${v} ≠ ${want[i]}`));
   await session.release();
 });
