@@ -31,6 +31,19 @@ export const softmaxParams = {
   l2: param.number(0.001, { min: 0 }),
 };
 
+/** The tree trainers' params (pipeline/ml/trees): gradient boosting's are scikit-learn's HistGradientBoosting defaults. */
+export const treeParams = {
+  gbMaxIter: param.int(100, { min: 1, max: 10_000, help: 'gradient boosting: iterations (one tree per class each)' }),
+  gbLearningRate: param.number(0.1, { min: 0.0001, max: 10, help: 'gradient boosting: learning rate' }),
+  gbMaxLeafNodes: param.int(31, { min: 2, max: 4096, help: 'gradient boosting: leaves per tree' }),
+  gbMinSamplesLeaf: param.int(20, { min: 1, help: 'gradient boosting: rows per leaf, at least' }),
+  gbL2: param.number(0, { min: 0, help: 'gradient boosting: L2 penalty on leaf values' }),
+  maxBins: param.int(255, { min: 2, max: 255, help: 'histogram bins per feature (both tree trainers)' }),
+  nEstimators: param.int(25, { min: 1, max: 1000, help: 'random forest: trees' }),
+  maxDepth: param.int(6, { min: 1, max: 64, help: 'random forest: depth of each tree' }),
+  maxFeatures: param.number(0.75, { min: 0.01, max: 1, help: 'random forest: share of the features tried at each split' }),
+};
+
 /** The ETL step of both examples: the CSV's FEATURES and TARGET, split as splitParams say. */
 export function irisEtl(
   ctx: StepContext<{ data: string; testSize: number; seed: number; task?: 'auto' | 'classification' | 'regression' }>,
@@ -58,9 +71,7 @@ export default definePipeline({
     trainer: param.enum(TRAINERS, 'auto', 'auto: random_forest, or logistic_regression with text features, or linear_regression'),
     ...splitParams,
     maxBadRowShare: param.number(0.05, { min: 0, max: 1 }),
-    nEstimators: param.int(25, { min: 1, max: 1000 }),
-    maxDepth: param.int(6, { min: 1, max: 64 }),
-    maxFeatures: param.number(0.75, { min: 0.1, max: 1 }),
+    ...treeParams,
     ...softmaxParams,
     alpha: param.number(1, { min: 0, help: 'linear regression: L2 penalty on the standardized coefficients' }),
     ...gateParams,

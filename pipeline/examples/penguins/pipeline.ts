@@ -10,7 +10,7 @@ import { evaluate } from '../../steps/evaluate';
 import { gate, gateParams } from '../../steps/gate';
 import { register } from '../../steps/register';
 import { exportOnnx, train, TRAINERS, type TrainedModel } from '../../steps/train';
-import { softmaxParams, splitParams } from '../iris/pipeline';
+import { softmaxParams, splitParams, treeParams } from '../iris/pipeline';
 
 const FEATURES = ['species', 'island', 'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'sex'];
 const TARGET = 'body_mass_g';
@@ -25,9 +25,7 @@ export default definePipeline({
     trainer: param.enum(TRAINERS, 'auto', 'auto: linear_regression for this target'),
     ...splitParams,
     maxBadRowShare: param.number(0.05, { min: 0, max: 1, help: 'share of rows that may lack the target' }),
-    nEstimators: param.int(25, { min: 1, max: 1000 }),
-    maxDepth: param.int(6, { min: 1, max: 64 }),
-    maxFeatures: param.number(0.75, { min: 0.1, max: 1 }),
+    ...treeParams,
     ...softmaxParams,
     alpha: param.number(1, { min: 0, help: 'linear regression: L2 penalty on the standardized coefficients' }),
     ...gateParams,
