@@ -79,6 +79,7 @@ export const errors = {
   schema: (file: string, reason: string) => new MlopsError('DATA_SCHEMA', `${file}:1: ${reason}`),
   dataValue: (file: string, line: number, column: string, reason: string) =>
     new MlopsError('DATA_VALUE', `${file}:${line}: column '${column}': ${reason}`),
+  dataColumn: (file: string, column: string, reason: string) => new MlopsError('DATA_VALUE', `${file}: column '${column}': ${reason}`),
   stepFailed: (step: string, reason: string) => new MlopsError('STEP_FAILED', `step '${step}' failed: ${reason}`),
   commandFailed: (step: string, command: string, how: string, log: string) =>
     new MlopsError('COMMAND_FAILED', `step '${step}': command \`${command}\` ${how} (log: ${log})`),
@@ -88,6 +89,12 @@ export const errors = {
     new MlopsError(
       'PARITY',
       `step '${step}': ONNX labels differ from the in-memory model's on ${mismatches} of ${rows} rows (first: test row ${firstRow})`,
+    ),
+  valueParity: (step: string, mismatches: number, rows: number, firstRow: number, tolerance: number) =>
+    new MlopsError(
+      'PARITY',
+      `step '${step}': ONNX values differ from the in-memory model's by more than ${tolerance} (relative) ` +
+        `on ${mismatches} of ${rows} rows (first: test row ${firstRow})`,
     ),
   gateRejected: (reasons: string[]) => new MlopsError('GATE_REJECTED', `rejected by the gate: ${reasons.join('; ')}`),
   notFound: (what: string) => new MlopsError('NOT_FOUND', `${what} not found`, 404),

@@ -63,9 +63,10 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     } else if (run.status === 'succeeded') {
       const m = run.metrics;
       const what = run.registered ? `registered ${run.registered.model} version ${run.registered.version}` : 'succeeded';
-      process.stdout.write(
-        `${what} · accuracy ${num(m.accuracy)} · macro F1 ${num(m.macro_f1)} · ${seconds(run.durationMs)} · run ${run.id}\n`,
-      );
+      // A regression run has no accuracy: it reports its RMSE and R² (pipeline/steps/evaluate.ts).
+      const scores =
+        m.rmse !== undefined ? `RMSE ${num(m.rmse)} · R² ${num(m.r2)}` : `accuracy ${num(m.accuracy)} · macro F1 ${num(m.macro_f1)}`;
+      process.stdout.write(`${what} · ${scores} · ${seconds(run.durationMs)} · run ${run.id}\n`);
     } else {
       process.stderr.write(`mlops train: run ${run.id} ${run.status}: ${run.error ?? 'no reason recorded'}\n`);
     }

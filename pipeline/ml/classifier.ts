@@ -1,3 +1,5 @@
+import type { OnnxNode } from './onnx-model';
+
 /** Names of the ONNX graph's input and outputs, as recorded in the model signature. */
 export interface OnnxNames {
   inputName: string;
@@ -16,6 +18,8 @@ export interface Classifier {
   /** Serialized ONNX ModelProto: input float32 [N, nFeatures] named names.inputName; outputs
    *  names.labelOutput int64 [N] (class index 0..nClasses-1) and names.probabilitiesOutput float32 [N, nClasses]. No ZipMap. */
   toOnnx(names: OnnxNames): Uint8Array;
+  /** The classifier's nodes alone, from names.inputName (float32 [N, nFeatures]) to its two outputs. */
+  onnxNodes(names: OnnxNames): OnnxNode[];
 }
 
 /**

@@ -57,3 +57,35 @@ export function classificationReport(yTrue: number[], yPred: number[], classLabe
     confusion,
   };
 }
+
+export interface RegressionReport {
+  rows: number;
+  /** Root mean squared error. */
+  rmse: number;
+  /** Mean absolute error. */
+  mae: number;
+  /**
+   * Coefficient of determination, 1 − SS_res / SS_tot. With a constant truth it is 1 for a perfect
+   * prediction and 0 otherwise (scikit-learn's force_finite), never NaN.
+   */
+  r2: number;
+}
+
+/** RMSE, MAE and R² of predicted values against true ones (one target). */
+export function regressionReport(yTrue: readonly number[], yPred: ArrayLike<number>): RegressionReport {
+  if (yTrue.length !== yPred.length) throw new Error(`yTrue has ${yTrue.length} values but yPred has ${yPred.length}`);
+  const n = yTrue.length;
+  if (n === 0) throw new Error('a regression report needs at least one row');
+  const mean = yTrue.reduce((a, b) => a + b, 0) / n;
+  let squared = 0;
+  let absolute = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const e = yTrue[i] - yPred[i];
+    squared += e * e;
+    absolute += Math.abs(e);
+    total += (yTrue[i] - mean) ** 2;
+  }
+  const r2 = total === 0 ? (squared === 0 ? 1 : 0) : 1 - squared / total;
+  return { rows: n, rmse: Math.sqrt(squared / n), mae: absolute / n, r2 };
+}

@@ -25,6 +25,10 @@ export function stringAttr(name: string, value: string): Attribute {
   return { name, type: AttributeType.STRING, s: utf8.encode(value) };
 }
 
+export function floatAttr(name: string, value: number): Attribute {
+  return { name, type: AttributeType.FLOAT, f: value };
+}
+
 export function intsAttr(name: string, values: readonly number[]): Attribute {
   return { name, type: AttributeType.INTS, ints: [...values] };
 }

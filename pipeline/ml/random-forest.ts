@@ -9,6 +9,7 @@ import {
   intAttr,
   intsAttrs,
   ML_DOMAIN,
+  type OnnxNode,
   stringAttr,
   stringsAttr,
 } from './onnx-model';
@@ -118,9 +119,13 @@ class RandomForestModel implements Classifier {
    * round exact vote ties apart. Integer vote counts keep labels exact for any class count.
    */
   toOnnx(names: OnnxNames): Uint8Array {
+    return classifierModelOf(this, names, this.onnxNodes(names));
+  }
+
+  onnxNodes(names: OnnxNames): OnnxNode[] {
     const votes = 'forest_votes';
     const treeCount = 'forest_tree_count';
-    return classifierModelOf(this, names, [
+    return [
       {
         opType: 'TreeEnsembleRegressor',
         domain: ML_DOMAIN,
@@ -143,7 +148,7 @@ class RandomForestModel implements Classifier {
         attributes: [floatTensorAttr('value', [], [this.trees.length])],
       },
       { opType: 'Div', domain: '', inputs: [votes, treeCount], outputs: [names.probabilitiesOutput], attributes: [] },
-    ]);
+    ];
   }
 
   private ensembleAttributes(): Attribute[] {

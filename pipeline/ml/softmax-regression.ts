@@ -1,7 +1,7 @@
 // No maintained JS library offers multinomial logistic regression with intercepts
 // (ml-logistic-regression is one-vs-all without intercepts), hence this one.
 import { argmax, checkFeatureRows, checkTrainingData, type Checkpoint, type Classifier, type OnnxNames } from './classifier';
-import { classifierModelOf, floatsAttr, intAttr, intsAttr, ML_DOMAIN, stringAttr } from './onnx-model';
+import { classifierModelOf, floatsAttr, intAttr, intsAttr, ML_DOMAIN, type OnnxNode, stringAttr } from './onnx-model';
 
 export interface SoftmaxRegressionOptions {
   /** Full-batch gradient descent steps. */
@@ -59,7 +59,11 @@ class SoftmaxRegressionModel implements Classifier {
   }
 
   toOnnx(names: OnnxNames): Uint8Array {
-    return classifierModelOf(this, names, [
+    return classifierModelOf(this, names, this.onnxNodes(names));
+  }
+
+  onnxNodes(names: OnnxNames): OnnxNode[] {
+    return [
       {
         opType: 'LinearClassifier',
         domain: ML_DOMAIN,
@@ -77,7 +81,7 @@ class SoftmaxRegressionModel implements Classifier {
           stringAttr('post_transform', 'SOFTMAX'),
         ],
       },
-    ]);
+    ];
   }
 }
 

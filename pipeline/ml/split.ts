@@ -50,3 +50,8 @@ export function stratifiedSplit(y: number[], testSize: number, seed: number): { 
   const ascending = (a: number, b: number) => a - b;
   return { train: train.sort(ascending), test: test.sort(ascending) };
 }
+
+/** Row indexes (ascending) of a seeded random train/test split, for targets without classes (regression). */
+export function randomSplit(rows: number, testSize: number, seed: number): { train: number[]; test: number[] } {
+  return stratifiedSplit(new Array<number>(rows).fill(0), testSize, seed);
+}

@@ -1,40 +1,32 @@
 import type { ModelVersion } from '../../common/contract';
-import { tabularInput } from '../../common/signature';
-import { trainingReference } from '../ml/reference';
+import { typedTrainingReference, type ReferenceTarget } from '../ml/reference';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, EVALUATION, MODEL_FILE, type PreparedDataset } from './dataset';
 import type { Evaluation } from './evaluate';
 
-/** Registers model.onnx with its signature, metrics, training reference and data lineage. */
+/** The version's metrics: the task's test scores, the parity, the split sizes. */
+function metricsOf(e: Evaluation, data: PreparedDataset): Record<string, number> {
+  const sizes = { test_rows: data.test.rows, train_rows: data.train.rows, onnx_parity: e.parity };
+  if (e.task === 'regression') {
+    return { rmse: e.test.rmse, mae: e.test.mae, r2: e.test.r2, train_rmse: e.train.rmse, train_r2: e.train.r2, ...sizes };
+  }
+  return { accuracy: e.test.accuracy, macro_f1: e.test.macroF1, train_accuracy: e.trainAccuracy, recall_gap: e.recallGap, ...sizes };
+}
+
+/** Registers model.onnx with the signature it was evaluated with, its metrics, training reference and data lineage. */
 export function register(ctx: StepContext<unknown>, modelName: string): ModelVersion {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
   const e = ctx.artifacts.readJson<Evaluation>(EVALUATION);
+  const target: ReferenceTarget =
+    data.task === 'regression'
+      ? { task: 'regression', values: [data.train.y] }
+      : { task: 'classification', y: data.train.y, nClasses: data.classLabels.length };
   return ctx.register({
     model: modelName,
     onnxFile: ctx.artifacts.path(MODEL_FILE),
-    signature: {
-      ...tabularInput(
-        e.io.inputName,
-        'float32',
-        data.features.map((name, j) => ({ name, min: data.ranges[j].min, max: data.ranges[j].max })),
-      ),
-      task: 'classification',
-      target: data.target,
-      labelOutput: e.io.labelOutput,
-      labelKind: 'index',
-      probabilitiesOutput: e.io.probabilitiesOutput,
-      classLabels: data.classLabels,
-    },
-    metrics: {
-      accuracy: e.test.accuracy,
-      macro_f1: e.test.macroF1,
-      train_accuracy: e.trainAccuracy,
-      recall_gap: e.recallGap,
-      onnx_parity: e.parity,
-      test_rows: data.test.y.length,
-      train_rows: data.train.y.length,
-    },
-    reference: trainingReference(data.train.X, data.train.y, data.features, data.classLabels.length),
+    signature: e.signature,
+    metrics: metricsOf(e, data),
+    reference: typedTrainingReference(data.train.columns, target),
     dataFiles: [data.source],
   });
 }

@@ -59,6 +59,7 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
       v.signature.features.map((f) => f.name),
       ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
     );
+    assert.ok(v.signature.task === 'classification');
     assert.deepEqual(v.signature.classLabels, ['Setosa', 'Versicolor', 'Virginica']);
     assert.equal(v.signature.target, 'variety');
     assert.equal(v.signature.features[2].min, 1);
@@ -67,8 +68,8 @@ describe('mlops train on the iris example (real runner process, SQLite, onnxrunt
     assert.match(v.lineage.dataFiles[0].sha256, /^[0-9a-f]{64}$/);
     assert.ok(v.lineage.runId);
     assert.equal(v.reference.features.length, 4);
-    assert.equal(v.reference.classShares.length, 3);
-    assert.equal(v.params.trainer, 'random_forest');
+    assert.equal(v.reference.classShares?.length, 3);
+    assert.equal(v.params.trainer, 'auto', 'auto: random_forest for number features and classes');
   });
 
   test('a second run registers version 2; promote moves the alias and writes history', () => {
@@ -188,7 +189,7 @@ describe('errors: one line naming the file, line, column or step; run failed; no
     {
       name: 'non-numeric value',
       args: () => ['--param', `data=${csv('text.csv', header + good.replace(/^4\.9,3,/m, '4.9,three,'))}`, '--param', 'maxBadRowShare=0'],
-      message: /text\.csv:3: column 'sepal_width': 'three' is not a finite number \(1 of 150 rows are bad/,
+      message: /text\.csv:3: column 'sepal_width': 'three' is not a number \(1 of 150 rows are bad/,
     },
     {
       name: 'unknown param',
@@ -247,15 +248,16 @@ describe('errors: one line naming the file, line, column or step; run failed; no
     });
   }
 
-  test('a few bad rows are reported and dropped, not fatal', () => {
+  test('a few bad rows are reported and dropped, not fatal; a missing value is kept', () => {
     const dir = tempDataDir();
-    const file = csv('one-bad.csv', header + good.replace(/^4\.9,3,/m, '4.9,,'));
+    const file = csv('one-bad.csv', header + good.replace(/^4\.9,3,/m, '4.9,three,').replace(/^4\.7,3\.2,/m, '4.7,,'));
     const r = mlops(dir, ['train', '--param', `data=${file}`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: dropped .*one-bad\.csv:3: column 'sepal_width': empty value/);
+    assert.match(r.stderr, /warning: dropped .*one-bad\.csv:3: column 'sepal_width': 'three' is not a number/);
     const [run] = json<RunRecord[]>(mlops(dir, ['runs', 'list', '--json']));
     assert.equal(run.metrics.rows_dropped, 1);
     assert.equal(run.metrics.rows_read, 150);
+    assert.match(fs.readFileSync(run.steps[0].logFile, 'utf8'), /missing values \(kept\): sepal_width 1/);
   });
 
   test('--verbose shows the stack of an unexpected error', () => {

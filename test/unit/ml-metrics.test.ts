@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { classificationReport } from '../../pipeline/ml/metrics';
+import { classificationReport, regressionReport } from '../../pipeline/ml/metrics';
 
 const close = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} ≠ ${expected}`);
@@ -54,4 +54,16 @@ test('mismatched lengths and unknown class indexes are rejected', () => {
   assert.throws(() => classificationReport([0, 1], [0], ['x', 'y']), /2 labels but yPred has 1/);
   assert.throws(() => classificationReport([0, 2], [0, 1], ['x', 'y']), /label 2 at row 1/);
   assert.throws(() => classificationReport([0, 1], [0, 0.5], ['x', 'y']), /label 0.5 at row 1/);
+});
+
+test('regression report: RMSE, MAE and R² on hand-computed values', () => {
+  // Errors 1, -1, 2, 0: squared sum 6, absolute sum 4; truth mean 2.5, SS_tot 5.
+  const r = regressionReport([1, 2, 3, 4], Float32Array.from([0, 3, 1, 4]));
+  assert.equal(r.rows, 4);
+  close(r.rmse, Math.sqrt(6 / 4), 'rmse');
+  close(r.mae, 1, 'mae');
+  close(r.r2, 1 - 6 / 5, 'r2');
+  assert.equal(regressionReport([3, 3], [3, 3]).r2, 1, 'constant truth, perfect prediction');
+  assert.equal(regressionReport([3, 3], [2, 3]).r2, 0, 'constant truth, imperfect prediction: 0, not -Infinity');
+  assert.throws(() => regressionReport([1], [1, 2]), /1 values but yPred has 2/);
 });

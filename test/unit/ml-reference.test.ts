@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { binShares, trainingReference } from '../../pipeline/ml/reference';
+import { binShares, numericDistribution, trainingReference, typedTrainingReference } from '../../pipeline/ml/reference';
+import type { Column } from '../../pipeline/ml/table';
 
 const close = (actual: number[], expected: number[], what: string) => {
   assert.equal(actual.length, expected.length, `${what} length`);
@@ -68,4 +69,43 @@ test('binShares puts out-of-range values in the edge bins', () => {
 test('mismatched feature names and bad bins are rejected', () => {
   assert.throws(() => trainingReference(X, y, ['a', 'b'], 3), /2 feature names for 3 feature columns/);
   assert.throws(() => trainingReference(X, y, ['a', 'b', 'c'], 3, 0), /bins must be a positive integer/);
+});
+
+test('typed reference: numeric features skip missing values, categorical ones record shares', () => {
+  const features: Column[] = [
+    { name: 'mass', type: 'number', values: [10, null, 30, 20, 40], missing: 1 },
+    { name: 'island', type: 'string', values: ['b', 'a', 'b', null, 'b'], missing: 1 },
+    { name: 'flag', type: 'boolean', values: [true, false, true, true, false], missing: 0 },
+  ];
+  const ref = typedTrainingReference(features, { task: 'classification', y: [0, 1, 1, 0, 0], nClasses: 3 }, 4);
+  assert.equal(ref.rows, 5);
+  const [mass, island, flag] = ref.features;
+  assert.ok(mass.kind === 'numeric');
+  assert.equal(mass.count, 4);
+  assert.equal(mass.mean, 25);
+  close(mass.binEdges, [10, 17.5, 25, 32.5, 40], 'edges');
+  assert.deepEqual(island, { name: 'island', kind: 'categorical', count: 4, categories: ['a', 'b'], shares: [0.25, 0.75] });
+  assert.ok(flag.kind === 'categorical');
+  assert.deepEqual(
+    [flag.categories, flag.shares],
+    [
+      ['false', 'true'],
+      [0.4, 0.6],
+    ],
+  );
+  close(ref.classShares!, [0.6, 0.4, 0], 'class shares');
+  assert.equal(ref.targets, undefined);
+});
+
+test('typed reference for regression: one distribution per target', () => {
+  const features: Column[] = [{ name: 'x', type: 'number', values: [1, 2, 3, 4], missing: 0 }];
+  const ref = typedTrainingReference(features, { task: 'regression', values: [[5, 15, 25, 35]] }, 2);
+  assert.equal(ref.classShares, undefined);
+  assert.equal(ref.targets!.length, 1);
+  const [t] = ref.targets!;
+  assert.equal(t.mean, 20);
+  close(t.binEdges, [5, 20, 35], 'target edges');
+  close(t.binShares, [0.5, 0.5], 'target shares');
+  assert.deepEqual(numericDistribution([5, 15, 25, 35], 2), t);
+  assert.throws(() => typedTrainingReference(features, { task: 'regression', values: [[1]] }), /1 target values for 4 rows/);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { stratifiedSplit } from '../../pipeline/ml/split';
+import { randomSplit, stratifiedSplit } from '../../pipeline/ml/split';
 
 // 40 rows of class 0, 10 of class 1, 2 of class 2, 1 of class 3, interleaved: 7 and 53 are coprime,
 // so i·7 mod 53 visits every grouped index once.
@@ -65,4 +65,15 @@ test('testSize outside (0, 1) is rejected', () => {
   for (const bad of [0, 1, -0.2, 1.5, Number.NaN]) {
     assert.throws(() => stratifiedSplit(y, bad, 1), /testSize must be between 0 and 1/);
   }
+});
+
+test('a random split (regression) is seeded, disjoint and covers every row', () => {
+  const a = randomSplit(50, 0.2, 7);
+  assert.deepEqual(randomSplit(50, 0.2, 7), a, 'same seed, same split');
+  assert.notDeepEqual(randomSplit(50, 0.2, 8), a, 'another seed, another split');
+  assert.equal(a.test.length, 10);
+  assert.deepEqual(
+    [...a.train, ...a.test].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });
