@@ -134,7 +134,7 @@ async function main(): Promise<void> {
           [
             'forest',
             'ml-random-forest',
-            () => worker(file, n, k, task, 'ml-random-forest', { ...FOREST.ours, maxFeatures: Math.sqrt(k) / k }, 60),
+            () => worker(file, n, k, task, 'ml-random-forest', { ...FOREST.ours, maxFeatures: Math.sqrt(k) / k }, Math.min(60, limit)),
           ],
         ];
         for (const [family, trainer, run] of runs) {

@@ -2,12 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RandomForestClassifier } from 'ml-random-forest';
 import * as ort from 'onnxruntime-node';
 
 import { argmax, type Classifier } from '../../pipeline/ml/classifier';
 import { classificationReport } from '../../pipeline/ml/metrics';
-import { trainRandomForest } from '../../pipeline/ml/random-forest';
 import { trainSoftmaxRegression } from '../../pipeline/ml/softmax-regression';
 import { stratifiedSplit } from '../../pipeline/ml/split';
 
@@ -60,10 +58,6 @@ async function assertOnnxParity(model: Classifier, X: number[][]): Promise<void>
 const iris = loadIris();
 
 const trainers: { name: string; train: (X: number[][], y: number[], nClasses: number) => Classifier }[] = [
-  {
-    name: 'random forest',
-    train: (X, y, nClasses) => trainRandomForest(X, y, nClasses, { nEstimators: 50, maxDepth: 5, seed: 42, maxFeatures: 2 }),
-  },
   {
     name: 'softmax regression',
     train: (X, y, nClasses) => trainSoftmaxRegression(X, y, nClasses, { epochs: 1000, learningRate: 0.5, l2: 1e-3 }),
@@ -126,51 +120,6 @@ for (const trainer of trainers) {
   });
 }
 
-describe('random forest specifics', () => {
-  test('probabilities are vote shares of nEstimators trees', () => {
-    const model = trainRandomForest(iris.X, iris.y, 3, { nEstimators: 7, maxDepth: 3, seed: 1, maxFeatures: 2 });
-    for (const row of model.predictProba(iris.X)) {
-      for (const p of row) assert.ok(Math.abs(p * 7 - Math.round(p * 7)) < 1e-9, `${p} is not a multiple of 1/7`);
-    }
-  });
-
-  test("vote shares equal ml-random-forest's per-tree predictions on float32-rounded inputs", () => {
-    // Same options as trainRandomForest passes, so the same seed grows the same trees.
-    const opts = { nEstimators: 25, seed: 3, maxFeatures: 2 };
-    const model = trainRandomForest(iris.X, iris.y, 3, { ...opts, maxDepth: 4 });
-    const forest = new RandomForestClassifier({ ...opts, replacement: false, noOOB: true, treeOptions: { maxDepth: 4 } });
-    forest.train(iris.X, iris.y);
-    // The model decides on float32 inputs, as ONNX serves them (1.7 vs a 1.7000000000000002 split differs in double).
-    const perTree = forest.predictionValues(iris.X.map((row) => row.map(Math.fround)));
-    const proba = model.predictProba(iris.X);
-    iris.X.forEach((_, i) => {
-      const votes = perTree.getRow(i);
-      const expected = [0, 1, 2].map((k) => votes.filter((v) => v === k).length / opts.nEstimators);
-      assert.deepEqual(proba[i], expected, `row ${i}`);
-    });
-  });
-
-  test('a row exactly on a split threshold goes to the right child, in the model and in ONNX', async () => {
-    // ml-cart splits between 1 and 2 at their mean, 1.5, and sends x < 1.5 left.
-    const X = [[1], [1], [1], [1], [2], [2], [2], [2]];
-    const y = [0, 0, 0, 0, 1, 1, 1, 1];
-    const model = trainRandomForest(X, y, 2, { nEstimators: 9, maxDepth: 2, seed: 5, maxFeatures: 1 });
-    const probe = [[1], [1.5], [2], [1.4999]];
-    const proba = model.predictProba(probe);
-    assert.deepEqual(proba[1], proba[2]);
-    assert.deepEqual(proba[3], proba[0]);
-    assert.notDeepEqual(proba[0], proba[2]);
-    await assertOnnxParity(model, probe);
-  });
-
-  test('a different seed grows a different forest', () => {
-    const opts = { nEstimators: 5, maxDepth: 4, maxFeatures: 2 };
-    const a = trainRandomForest(iris.X, iris.y, 3, { ...opts, seed: 1 }).toOnnx(NAMES);
-    const b = trainRandomForest(iris.X, iris.y, 3, { ...opts, seed: 2 }).toOnnx(NAMES);
-    assert.notDeepEqual(a, b);
-  });
-});
-
 describe('shared classifier rules', () => {
   test('argmax returns the first maximum', () => {
     assert.equal(argmax([0.2, 0.4, 0.4]), 1);
@@ -199,7 +148,7 @@ describe('shared classifier rules', () => {
   });
 
   test('predictProba rejects rows of the wrong width', () => {
-    const model = trainers[1].train(iris.X, iris.y, 3);
+    const model = trainers[0].train(iris.X, iris.y, 3);
     assert.throws(() => model.predictProba([[1, 2, 3]]), /expected 4/);
   });
 });
@@ -215,17 +164,6 @@ describe('cancellation checkpoints (how a cancelled run stops training)', () => 
       calls: () => calls,
     };
   };
-
-  test('the random forest calls its checkpoint before each tree, and a throw stops it there', () => {
-    const opts = { nEstimators: 12, maxDepth: 4, seed: 3, maxFeatures: 2 };
-    const counted = stopAfter(Infinity);
-    const model = trainRandomForest(iris.X, iris.y, 3, { ...opts, checkpoint: counted.checkpoint });
-    assert.equal(counted.calls(), 12);
-    assert.deepEqual(model.toOnnx(NAMES), trainRandomForest(iris.X, iris.y, 3, opts).toOnnx(NAMES), 'same forest as without it');
-    const stopping = stopAfter(3);
-    assert.throws(() => trainRandomForest(iris.X, iris.y, 3, { ...opts, checkpoint: stopping.checkpoint }), /stopped at call 4/);
-    assert.equal(stopping.calls(), 4);
-  });
 
   test('softmax regression calls its checkpoint before each epoch, and a throw stops it there', () => {
     const counted = stopAfter(Infinity);
