@@ -4,7 +4,8 @@
 // (per-column float, int64, bool, string inputs) and (f) a regression model with a string category
 // (test/helpers/typed-models.ts), /predict at 1 and 100 rows and OIP at 100, log on. The server runs in its own
 // process (dist/server.js), the load generator (autocannon) in this one. BENCH_SECONDS sets the
-// length of each scenario (default 5), BENCH_CONNECTIONS the connections (default 32).
+// length of each scenario (default 5), BENCH_CONNECTIONS the connections (default 32), BENCH_TRAIN_PARAMS
+// the served iris version's params (e.g. "trainer=random_forest nEstimators=100": a larger forest).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +57,7 @@ const TYPED = [
   },
 ];
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const TRAIN_PARAMS = (process.env.BENCH_TRAIN_PARAMS ?? '').split(/\s+/).filter(Boolean);
 
 interface Row {
   scenario: string;
@@ -117,7 +119,7 @@ const load = (port: number, route: string, body: unknown, rows: number) =>
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
   process.stderr.write(`bench: training two iris versions in ${dataDir}\n`);
-  mlops(dataDir, ['train', '-q']);
+  mlops(dataDir, ['train', '-q', ...TRAIN_PARAMS.flatMap((p) => ['--param', p])]);
   mlops(dataDir, ['train', '-q', '--param', 'trainer=logistic_regression']);
   mlops(dataDir, ['models', 'promote', 'iris', '1']);
   const port = 18000 + Math.floor(Math.random() * 1000);
