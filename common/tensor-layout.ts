@@ -51,6 +51,19 @@ export function featureSlots(signature: ModelSignature): FeatureSlot[] {
 }
 
 /**
+ * What a missing value (null in a record, an empty CSV cell) becomes in its tensor, the same in
+ * training, import and serving: NaN for floats (graphs impute it), '' for strings (no category is
+ * '', so it reads as an unseen one), false for booleans (as the pipeline trains them). Integers have
+ * none: null, and a missing integer is refused.
+ */
+export function missingValue(type: TensorType): number | boolean | string | null {
+  if (type === 'float32' || type === 'float64') return NaN;
+  if (type === 'string') return '';
+  if (type === 'bool') return false;
+  return null;
+}
+
+/**
  * Stores an already-checked value: a number for float and int features (NaN for a missing float),
  * a boolean for bool, a string for string. Checking what a user sent is the caller's job, with
  * the caller's words (row, field, file line).

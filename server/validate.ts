@@ -1,7 +1,7 @@
 import type { FeatureSpec, ModelSignature, TensorType } from '../common/contract';
 import { errors } from '../common/errors';
 import { jsonTypeOf, oipDatatype } from '../common/signature';
-import { allocateBatch, type InputBatch, type InputBuffer } from '../common/tensor-layout';
+import { allocateBatch, missingValue, setValue, type InputBatch, type InputBuffer } from '../common/tensor-layout';
 
 // Hand-written rather than JSON-schema validation: the messages must name the row and the field,
 // the schema follows whichever version is served (hot swaps), and one pass that also fills the
@@ -30,8 +30,8 @@ interface FieldPlan {
   input: number;
   stride: number;
   offset: number;
-  /** null accepted (floats only: NaN). */
-  nullable: boolean;
+  /** What null becomes (common/tensor-layout.ts missingValue), or undefined when null is refused. */
+  missing: number | boolean | string | undefined;
   /** Strict categorical features: the categories a value must be one of. */
   strict: Set<string> | null;
   expected: string;
@@ -56,10 +56,11 @@ const EXPECTED = {
 function expectedOf(f: FeatureSpec): string {
   const base = EXPECTED[jsonTypeOf(f.type)];
   if (f.strict && f.categories) return `one of ${f.categories.map((c) => (f.type === 'string' ? JSON.stringify(c) : c)).join(', ')}`;
-  return f.nullable && isFloat(f.type) ? `${base} or null` : base;
+  return missingOf(f) !== undefined ? `${base} or null` : base;
 }
 
-const isFloat = (t: TensorType) => t === 'float32' || t === 'float64';
+/** A nullable feature's stand-in for null; undefined when null is refused (not nullable, or an integer). */
+const missingOf = (f: FeatureSpec) => (f.nullable ? (missingValue(f.type) ?? undefined) : undefined);
 
 /** The per-signature plan: where each feature goes and what it must be. */
 export function planOf(signature: ModelSignature): SignaturePlan {
@@ -74,7 +75,7 @@ export function planOf(signature: ModelSignature): SignaturePlan {
       input: k,
       stride: signature.inputs[k].width,
       offset: f.column,
-      nullable: f.nullable === true && isFloat(f.type),
+      missing: missingOf(f),
       strict: f.strict && f.categories ? new Set(f.categories) : null,
       expected: expectedOf(f),
     };
@@ -89,16 +90,17 @@ export function planOf(signature: ModelSignature): SignaturePlan {
  * (storing nothing) when it does not fit, so that the caller can name the place in its own words.
  */
 function store(field: FieldPlan, buffer: InputBuffer, index: number, v: unknown): boolean {
+  if (v === null) {
+    if (field.missing === undefined) return false;
+    setValue(buffer, index, field.type, field.missing);
+    return true;
+  }
   switch (field.type) {
     case 'float32':
     case 'float64':
       if (typeof v === 'number') {
         if (!Number.isFinite(v) || (field.type === 'float32' && Math.abs(v) > FLOAT32_MAX)) return false;
         (buffer as Float32Array)[index] = v;
-        return true;
-      }
-      if (v === null && field.nullable) {
-        (buffer as Float32Array)[index] = NaN;
         return true;
       }
       return false;
@@ -177,7 +179,7 @@ const KNOWN_TYPES = new Set([...FLOAT_TYPES, ...INT_TYPES, 'BOOL', 'BYTES']);
 
 /** The OIP datatypes a feature of this tensor type accepts: any float for floats, any integer for ints. */
 function accepts(type: TensorType, datatype: string): boolean {
-  if (isFloat(type)) return FLOAT_TYPES.has(datatype) || INT_TYPES.has(datatype);
+  if (type === 'float32' || type === 'float64') return FLOAT_TYPES.has(datatype) || INT_TYPES.has(datatype);
   if (type === 'int64' || type === 'int32') return INT_TYPES.has(datatype);
   return datatype === oipDatatype(type);
 }

@@ -13,7 +13,7 @@ import { errors } from '../../common/errors';
 import { gitInfo } from '../../common/git';
 import { infer, type Prediction } from '../../common/inference';
 import { checkName, type Registry } from '../../common/registry';
-import { allocateBatch, featureSlots, setValue, type InputBatch } from '../../common/tensor-layout';
+import { allocateBatch, featureSlots, missingValue, setValue, type InputBatch } from '../../common/tensor-layout';
 import { typedTrainingReference } from '../ml/reference';
 import { categoriesOf, inferTask, parseTable, type Column, type ColumnType, type Table } from '../ml/table';
 import { chooseOutputs, classLabelsOf, probabilitiesOutput, type OutputPlan } from './choose-outputs';
@@ -53,7 +53,7 @@ function featureSpec(f: MappedFeature, column: Column, table: Table, rows: numbe
   const present = rows.map((i) => column.values[i]).filter((v) => v !== null);
   if (present.length === 0) throw errors.dataColumn(table.file, f.name, 'has no values');
   if (present.length < rows.length) {
-    if (f.type !== 'float32' && f.type !== 'float64') {
+    if (missingValue(f.type) === null) {
       const i = rows.find((r) => column.values[r] === null)!;
       throw errors.dataValue(table.file, table.lines[i], f.name, `a missing value, which a ${f.type} input cannot take`);
     }
@@ -73,13 +73,14 @@ function featureSpec(f: MappedFeature, column: Column, table: Table, rows: numbe
   return spec;
 }
 
-/** The kept rows laid out as the model's inputs (missing floats as NaN). */
+/** The kept rows laid out as the model's inputs (a missing value as missingValue says, as the server will). */
 function batchOf(signature: ModelSignature, columns: Map<string, Column>, rows: number[]): InputBatch {
   const batch = allocateBatch(signature, rows.length);
   for (const slot of featureSlots(signature)) {
     const values = columns.get(slot.feature.name)!.values;
     const buffer = batch.buffers.get(slot.input.name)!;
-    rows.forEach((r, k) => setValue(buffer, k * slot.stride + slot.offset, slot.feature.type, values[r] ?? NaN));
+    const missing = missingValue(slot.feature.type) ?? NaN;
+    rows.forEach((r, k) => setValue(buffer, k * slot.stride + slot.offset, slot.feature.type, values[r] ?? missing));
   }
   return batch;
 }

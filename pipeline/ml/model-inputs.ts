@@ -6,7 +6,7 @@
 // That is the shape scikit-learn pipelines with a ColumnTransformer export, and what the server
 // lays records out into (common/tensor-layout.ts).
 import type { FeatureSpec, InputSpec, ModelSignature, ModelTask, TensorType } from '../../common/contract';
-import { allocateBatch, featureSlots, setValue, type InputBatch } from '../../common/tensor-layout';
+import { allocateBatch, featureSlots, missingValue, setValue, type InputBatch } from '../../common/tensor-layout';
 import type { DatasetFeature, PreparedDataset, Split } from '../steps/dataset';
 import type { TensorInfo } from './onnx-model';
 
@@ -32,6 +32,14 @@ export function numericInputName(features: readonly DatasetFeature[]): string {
 
 const TENSOR_OF: Record<DatasetFeature['type'], TensorType> = { number: 'float32', string: 'string', boolean: 'bool' };
 
+/**
+ * The signature accepts null (missingValue: NaN, '' or false, as in training) only where training had
+ * missing values, so that a client that drops a field which was never missing gets a 4xx rather than a guess.
+ */
+function nullableIfMissing(f: DatasetFeature, spec: FeatureSpec): FeatureSpec {
+  return f.missing > 0 ? { ...spec, nullable: true } : spec;
+}
+
 /** The ONNX inputs of a dataset's features and each feature's place in them. */
 export function modelInputs(features: readonly DatasetFeature[]): ModelInputs {
   const numeric = features.filter((f) => f.type === 'number');
@@ -42,11 +50,9 @@ export function modelInputs(features: readonly DatasetFeature[]): ModelInputs {
   const specs = features.map((f): FeatureSpec => {
     if (f.type === 'number') {
       const spec: FeatureSpec = { name: f.name, type: 'float32', input: numericName, column: numeric.indexOf(f), min: f.min, max: f.max };
-      // The graph imputes any missing number; the signature accepts null only where training had missing values,
-      // so that a client that drops a field which was never missing gets a 4xx rather than an imputed guess.
-      return f.missing > 0 ? { ...spec, nullable: true } : spec;
+      return nullableIfMissing(f, spec);
     }
-    return { name: f.name, type: TENSOR_OF[f.type], input: f.name, column: 0, categories: f.categories ?? [] };
+    return nullableIfMissing(f, { name: f.name, type: TENSOR_OF[f.type], input: f.name, column: 0, categories: f.categories ?? [] });
   });
   return { schema: 2, inputs, features: specs };
 }
@@ -81,16 +87,15 @@ export function expectedOutputs(task: ModelTask): string {
 }
 
 /**
- * A split's rows as the model's input tensors, as the server would lay out the same records: a
- * missing number is NaN (the graph imputes it), a missing string is '' (an unseen category), a
- * missing boolean is false.
+ * A split's rows as the model's input tensors, as the server lays out the same records: a missing
+ * value as common/tensor-layout.ts missingValue says (NaN, '' or false).
  */
 export function splitBatch(signature: ModelSignature, split: Split): InputBatch {
   const batch = allocateBatch(signature, split.rows);
   featureSlots(signature).forEach((slot, j) => {
     const buffer = batch.buffers.get(slot.input.name)!;
     const values = split.columns[j].values;
-    const fallback = slot.feature.type === 'float32' ? NaN : slot.feature.type === 'bool' ? false : '';
+    const fallback = missingValue(slot.feature.type) ?? NaN;
     for (let i = 0; i < split.rows; i++) setValue(buffer, i * slot.stride + slot.offset, slot.feature.type, values[i] ?? fallback);
   });
   return batch;

@@ -87,4 +87,44 @@ describe('the penguins regression example, end to end (runner, SQLite, onnxrunti
       await server.close();
     }
   });
+
+  test('a missing category (sex: null, as in training) is predicted like the training rows without one', async () => {
+    const server = await startTestServer(dir);
+    try {
+      const record = { species: 'Adelie', island: 'Dream', bill_length_mm: 39, bill_depth_mm: 18.5, flipper_length_mm: 190 };
+      const r = await post(`${server.url}/predict`, [{ ...record, sex: null }]);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const [{ body_mass_g }] = r.body as { body_mass_g: number }[];
+      assert.ok(body_mass_g > 2800 && body_mass_g < 4500, `${body_mass_g} g`);
+      // Integers have no missing value: null stays refused where the signature does not allow it.
+      const bad = await post(`${server.url}/predict`, [{ ...record, sex: 'male', species: null }]);
+      assert.equal(bad.status, 400);
+      assert.match(JSON.stringify(bad.body), /row 0: field 'species'/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('its own model.onnx imports with its CSV, missing values included (mlops models register)', () => {
+    const v = json<ModelVersion>(mlops(dir, ['models', 'show', 'penguins/1', '--json']));
+    const numbers = v.signature.features.filter((f) => f.input === 'input').map((f) => f.name);
+    const r = mlops(dir, [
+      'models',
+      'register',
+      v.path,
+      '--name',
+      'penguins-imported',
+      '--data',
+      'pipeline/examples/penguins/penguins.csv',
+      '--target',
+      'body_mass_g',
+      '--features',
+      numbers.join(','),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const imported = json<ModelVersion>(mlops(dir, ['models', 'show', 'penguins-imported/1', '--json']));
+    assert.equal(imported.signature.task, 'regression');
+    assert.equal(imported.signature.features.find((f) => f.name === 'sex')?.nullable, true);
+    assert.ok(imported.metrics.r2 > 0.8, `R² ${imported.metrics.r2}`);
+  });
 });
