@@ -94,6 +94,16 @@ describe('binning', () => {
       assert.ok(Math.max(...counts) < (2.5 * values.length) / maxBins, `counts ${Math.min(...counts)}..${Math.max(...counts)}`);
     }
   });
+
+  test('the bin of a value is the number of edges below it: at, between and beyond the edges, for 0 to 254 edges', () => {
+    for (const nEdges of [0, 1, 2, 3, 7, 64, 254]) {
+      const edges = Float32Array.from({ length: nEdges }, (_, i) => i * 2);
+      const values = [-1, ...Array.from({ length: 2 * nEdges + 1 }, (_, i) => i - 0.5), ...Array.from(edges), 1e9, NaN];
+      const binned = binTable(numericTable(values), [{ categorical: false, nBins: nEdges + 1, edges }]);
+      const expected = values.map((v) => (Number.isNaN(v) ? MISSING_BIN : edges.filter((e) => e < Math.fround(v)).length));
+      assert.deepEqual(Array.from(binned.columns[0]), expected, `${nEdges} edges`);
+    }
+  });
 });
 
 describe('determinism', () => {
