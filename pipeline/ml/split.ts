@@ -1,8 +1,5 @@
-/**
- * mulberry32: a tiny seeded PRNG returning floats in [0, 1). random-js (which ml-random-forest uses)
- * is only a transitive dependency, not one this package declares, so it is not imported here.
- */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG returning floats in [0, 1) (the splits, and the tests' generated tables). */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

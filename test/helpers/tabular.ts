@@ -2,19 +2,8 @@
 // feature, a boolean one and missing values, for a classification and a regression target.
 import fs from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../pipeline/ml/split';
 import { ROOT } from './cli';
-
-/** A seeded PRNG (mulberry32), so every run writes the same file. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLOURS = ['red', 'green', 'blue'];
 const EFFECT: Record<string, number> = { red: -4, green: 0, blue: 4 };
@@ -25,7 +14,7 @@ const EFFECT: Record<string, number> = { red: -4, green: 0, blue: 4 };
  * (regression: 3·length + colour effect + 5 if coated, plus a little noise).
  */
 export function tabularCsv(task: 'classification' | 'regression', rows = 240): string {
-  const next = random(task === 'classification' ? 7 : 11);
+  const next = mulberry32(task === 'classification' ? 7 : 11);
   const header = task === 'classification' ? 'length,colour,coated,grade' : 'length,colour,coated,price';
   const lines = [header];
   for (let i = 0; i < rows; i++) {
