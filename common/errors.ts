@@ -165,7 +165,10 @@ export const errors = {
     new MlopsError('BAD_INPUT', `pipeline must be a .ts or .js module inside the project, got '${requested}'`, 400),
   // Why the server refuses to load (or swap to) a version; it keeps serving the previous one.
   severalModels: (names: string[]) =>
-    new MlopsError('USAGE', `the registry holds several models (${names.join(', ')}): choose one with --model or MLOPS_MODEL`),
+    new MlopsError(
+      'USAGE',
+      `the registry holds several models (${names.join(', ')}): choose one with --model, MLOPS_MODEL or the extension's mlops.model setting`,
+    ),
   modelUnreadable: (what: string, file: string, code: string | undefined) =>
     new MlopsError('MODEL_REFUSED', `cannot read ${file} of ${what}: ${code ?? 'unknown error'}`, 503),
   modelCorrupt: (what: string, file: string, sha256: string, recorded: string) =>

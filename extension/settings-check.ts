@@ -1,4 +1,5 @@
 import { errors } from '../common/errors';
+import { parseModelRef } from '../common/model-uri';
 import { checkAlias } from '../common/registry/names';
 import type { LaunchSettings } from './server/server-process';
 
@@ -29,6 +30,14 @@ export function checkSettings(raw: Record<string, unknown>, workspaceFolder: str
   } catch (err) {
     throw errors.badSetting('mlops.defaultAlias', `an alias (${(err as Error).message})`, alias);
   }
+  const model = text('model');
+  if (model) {
+    try {
+      parseModelRef(model);
+    } catch (err) {
+      throw errors.badSetting('mlops.model', `a model URI (${(err as Error).message})`, model);
+    }
+  }
   return {
     host,
     port,
@@ -37,6 +46,7 @@ export function checkSettings(raw: Record<string, unknown>, workspaceFolder: str
     dataDirectory: text('dataDirectory'),
     pipeline: text('pipeline'),
     defaultAlias: alias,
+    model,
     projectDirectory: text('projectDirectory') || workspaceFolder,
   };
 }

@@ -13,6 +13,7 @@ const KEYS = [
   'dataDirectory',
   'pipeline',
   'defaultAlias',
+  'model',
   'projectDirectory',
 ];
 

@@ -17,6 +17,8 @@ export interface LaunchSettings {
   dataDirectory: string;
   pipeline: string;
   defaultAlias: string;
+  /** Model URI to serve (MLOPS_MODEL), or '' for the server's own choice (the only model in the registry). */
+  model: string;
   projectDirectory: string | null;
 }
 
@@ -147,6 +149,8 @@ function serverEnv(s: LaunchSettings): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_PORT: String(s.port), MLOPS_HOST: s.host };
   if (s.dataDirectory) env.MLOPS_DATA_DIR = s.dataDirectory;
   if (s.pipeline) env.MLOPS_PIPELINE = s.pipeline;
+  // With several models in the registry the server needs to be told which one (else it refuses to guess).
+  if (s.model) env.MLOPS_MODEL = s.model;
   // The server follows `production`, else the newest version; another default alias is followed as set.
   if (s.defaultAlias !== 'production') env.MLOPS_MODEL_ALIAS = s.defaultAlias;
   return env;

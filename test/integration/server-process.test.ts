@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ApiClient } from '../../extension/server/api-client';
 import type { LogLevel } from '../../extension/server/log-lines';
 import { ServerProcess, type LaunchSettings, type ServerState } from '../../extension/server/server-process';
-import { ROOT, tempDataDir } from '../helpers/cli';
+import { mlops, ROOT, tempDataDir } from '../helpers/cli';
 import { freePort } from '../helpers/net';
 import { startTestServer } from '../helpers/server';
 import { readApiToken } from '../../common/api-token';
@@ -14,7 +14,7 @@ async function harness(overrides: Partial<LaunchSettings> = {}) {
   const port = overrides.port ?? (await freePort());
   const launch: LaunchSettings = {
     ...{ host: '127.0.0.1', port, nodePath: process.execPath, dataDirectory: tempDataDir(), pipeline: '' },
-    ...{ defaultAlias: 'production', projectDirectory: ROOT, ...overrides },
+    ...{ defaultAlias: 'production', model: '', projectDirectory: ROOT, ...overrides },
   };
   const lines: [LogLevel, string][] = [];
   const at = (level: LogLevel) => (text: string) => void lines.push([level, text]);
@@ -60,6 +60,31 @@ describe('the extension starts one server, whoever asks', () => {
       await h.server.stop();
       assert.ok(gone(pid), 'the child is gone after stop()');
       assert.equal(h.states.at(-1), 'stopped');
+    }
+  });
+
+  test('with two models in the registry, mlops.model says which one the server serves', async () => {
+    const dataDirectory = tempDataDir();
+    for (const pipeline of [[], ['pipeline/examples/penguins/pipeline.ts']]) {
+      const r = mlops(dataDirectory, ['train', '-q', ...pipeline]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const unsure = await harness({ dataDirectory });
+    try {
+      await unsure.server.start();
+      const status = await unsure.api.status();
+      assert.equal(status.serving, null);
+      assert.match(status.lastError ?? '', /several models \(iris, penguins\)/);
+    } finally {
+      await unsure.server.stop();
+    }
+    const chosen = await harness({ dataDirectory, model: 'penguins' });
+    try {
+      await chosen.server.start();
+      const { serving } = await chosen.api.status();
+      assert.equal(`${serving?.model}/${serving?.version}`, 'penguins/1');
+    } finally {
+      await chosen.server.stop();
     }
   });
 

@@ -31,7 +31,7 @@ test('settings: defaults apply, values are trimmed, the workspace folder is the 
   const s = checkSettings({ 'server.host': ' ', defaultAlias: '', nodePath: ' /opt/node/bin/node ' }, '/ws');
   assert.deepEqual(s, {
     ...{ host: '127.0.0.1', port: 8000, autoStart: true, nodePath: '/opt/node/bin/node' },
-    ...{ dataDirectory: '', pipeline: '', defaultAlias: 'production', projectDirectory: '/ws' },
+    ...{ dataDirectory: '', pipeline: '', defaultAlias: 'production', model: '', projectDirectory: '/ws' },
   });
   const defaults = Object.fromEntries(Object.entries(props).map(([k, v]) => [k.slice('mlops.'.length), v.default]));
   assert.deepEqual(checkSettings(defaults, null), { ...s, nodePath: 'node', projectDirectory: null });
@@ -47,6 +47,8 @@ test('settings: a bad value is refused by name with what is expected', () => {
     [{ defaultAlias: 'latest' }, /mlops\.defaultAlias must be an alias .*"latest" always means the newest version/],
     [{ defaultAlias: '../x' }, /mlops\.defaultAlias/],
     [{ nodePath: 42 }, /setting mlops\.nodePath must be a string, got 42/],
+    [{ model: 'models:/iris@' }, /setting mlops\.model must be a model URI \(invalid model URI/],
+    [{ model: 's3://bucket/iris' }, /mlops\.model .*the scheme must be 'models:\/'/],
   ];
   for (const [raw, message] of cases) assert.throws(() => checkSettings(raw, null), message, JSON.stringify(raw));
 });
