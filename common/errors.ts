@@ -167,7 +167,8 @@ export const errors = {
   severalModels: (names: string[]) =>
     new MlopsError(
       'USAGE',
-      `the registry holds several models (${names.join(', ')}): choose one with --model, MLOPS_MODEL or the extension's mlops.model setting`,
+      `the registry holds several models (${names.join(', ')}): ` +
+        "choose one with --model, MLOPS_MODEL or the extension's mlops.model setting",
     ),
   modelUnreadable: (what: string, file: string, code: string | undefined) =>
     new MlopsError('MODEL_REFUSED', `cannot read ${file} of ${what}: ${code ?? 'unknown error'}`, 503),

@@ -69,7 +69,8 @@ export function fitBins(table: TreeTable, maxBins: number, rng: Rng): FeatureBin
   const categorical = table.categorical.map((c) => {
     if (c.categories.length > maxBins) {
       throw new Error(
-        `categorical column ${c.name} has ${c.categories.length} categories, more than maxBins (${maxBins}) allows: group rare categories or drop the column`,
+        `categorical column ${c.name} has ${c.categories.length} categories, more than maxBins (${maxBins}) allows: ` +
+          'group rare categories or drop the column',
       );
     }
     return { categorical: true, nBins: Math.max(1, c.categories.length), edges: new Float32Array(0) };
