@@ -2,7 +2,7 @@
 // array (booleans 0/1, strings beside it), with one character per feature telling the writer thread
 // how to write it back as JSON. Made once per signature; one array per request, none per row.
 import type { ModelSignature, TensorType } from '../common/contract';
-import type { InputBatch } from '../common/tensor-layout';
+import { featureSlots, type InputBatch } from '../common/tensor-layout';
 
 /** 'f' float32 (written as the shortest float32 decimal), 'd' other numbers, 'b' boolean, 's' string. */
 export type LogKind = 'f' | 'd' | 'b' | 's';
@@ -27,11 +27,10 @@ function kindOf(type: TensorType): LogKind {
 export function logLayoutOf(signature: ModelSignature): LogLayout {
   let layout = layouts.get(signature);
   if (!layout) {
-    const widths = new Map(signature.inputs.map((i) => [i.name, i.width]));
     layout = {
       features: signature.features.map((f) => f.name),
       kinds: signature.features.map((f) => kindOf(f.type)).join(''),
-      slots: signature.features.map((f) => ({ input: f.input, stride: widths.get(f.input) ?? 1, offset: f.column, type: f.type })),
+      slots: featureSlots(signature).map((s) => ({ input: s.input.name, stride: s.stride, offset: s.offset, type: s.feature.type })),
       hasStrings: signature.features.some((f) => f.type === 'string'),
     };
     layouts.set(signature, layout);

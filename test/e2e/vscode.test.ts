@@ -102,6 +102,16 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
   const quickPickEnter = () => acceptQuickPick(page);
   const quickPickChoose = (text: string) => chooseQuickPick(page, text);
   const view = (name: string) => paneOf(page, name);
+  /** The metrics webview's frame (its rate chart is there), once it has loaded. */
+  const metricsWebview = () =>
+    waitFor(
+      'the metrics webview',
+      async (): Promise<Frame | undefined> => {
+        for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
+        return undefined;
+      },
+      30_000,
+    );
 
   test('the MLOps activity-bar container shows both views and the welcome content', async () => {
     await page.click('.activitybar [aria-label^="MLOps"]');
@@ -150,14 +160,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
 
   test('the metrics webview charts live traffic; the status bar shows the served model and its rate', async () => {
     await palette('MLOps: Show Metrics');
-    const frame = await waitFor(
-      'the metrics webview',
-      async () => {
-        for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
-        return undefined;
-      },
-      30_000,
-    );
+    const frame = await metricsWebview();
     const stop = Date.now() + 6000;
     let sent = 0;
     while (Date.now() < stop) {
@@ -215,14 +218,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       await palette('MLOps: Show Version Metrics');
       await quickPickChoose('penguins'); // the model
       await quickPickEnter(); // its only version
-      const frame = await waitFor(
-        'the metrics webview',
-        async () => {
-          for (const f of page.frames()) if (await f.$('#chart-rate').catch(() => null)) return f;
-          return undefined;
-        },
-        30_000,
-      );
+      const frame = await metricsWebview();
       await waitFor(
         'the regression version in the webview',
         async () => (/penguins version 1.*: regression/.test((await frame.textContent('#version h2')) ?? '') ? true : undefined),
