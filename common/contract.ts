@@ -174,7 +174,10 @@ export interface AliasMove {
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'skipped';
+/** `cached`: skipped because an earlier successful run computed the same (StepRecord.cachedFrom names it). */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'skipped' | 'cached';
+/** How a step runs: a TypeScript function in the runner, a command (any language), or a Jupyter notebook. */
+export type StepKind = 'function' | 'command' | 'notebook';
 
 export interface StepRecord {
   name: string;
@@ -185,6 +188,15 @@ export interface StepRecord {
   durationMs: number | null;
   logFile: string;
   error: string | null;
+  kind: StepKind;
+  /** The steps it waits for (definePipeline's `needs`): the DAG's edges. */
+  needs: string[];
+  /** Run id whose results a cached step reused; null when it ran. */
+  cachedFrom: string | null;
+  /** Files this step wrote (or reused), relative to the run's artifacts folder. */
+  artifacts: string[];
+  /** Notebook steps: the executed copy (outputs included), relative to the run folder, e.g. "train.ipynb". */
+  notebook: string | null;
 }
 
 export interface RunRecord {
@@ -205,6 +217,8 @@ export interface RunRecord {
   metrics: Record<string, number>;
   artifacts: string[];
   registered: { model: string; version: number } | null;
+  /** Why it ran: "manual" (default), "alert:<rule>" for a retraining an alert started, "schedule"… */
+  trigger: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -221,6 +235,8 @@ interface EventBase {
 export type RunEvent =
   | (EventBase & { type: 'run.started'; pipeline: string; params: Record<string, unknown>; steps: string[] })
   | (EventBase & { type: 'step.started'; step: string; index: number; total: number })
+  /** Progress inside a step, e.g. a notebook's "cell 3 of 12". */
+  | (EventBase & { type: 'step.progress'; step: string; current: number; total: number; message: string })
   | (EventBase & {
       type: 'step.finished';
       step: string;
@@ -229,6 +245,8 @@ export type RunEvent =
       status: StepStatus;
       durationMs: number;
       error?: string;
+      /** status 'cached': the run whose results were reused. */
+      cachedFrom?: string;
     })
   | (EventBase & { type: 'metric'; step: string; name: string; value: number })
   | (EventBase & { type: 'log'; step: string | null; level: 'info' | 'warn' | 'error'; message: string })
@@ -374,13 +392,21 @@ export type ServerEvent =
   | { type: 'run'; event: RunEvent }
   | { type: 'registry'; at: string }
   | { type: 'serving'; serving: ServingInfo | null; error: string | null }
-  | { type: 'stats'; stats: ServingStats };
+  | { type: 'stats'; stats: ServingStats }
+  /** An alert rule started or stopped firing (server/alerts). */
+  | { type: 'alert'; alert: AlertState }
+  /** The challenger changed: set, mode changed, canary stopped, promoted, removed. */
+  | { type: 'challenger'; challenger: ChallengerInfo | null; reason: string };
 
 // HTTP bodies of the management API (/api)
 export interface StartRunRequest {
   /** Pipeline module path; default: the server's default pipeline. */
   pipeline?: string;
   params?: Record<string, string | number | boolean>;
+  /** Run every step, ignoring the step cache (`mlops train --no-cache`). */
+  noCache?: boolean;
+  /** Why the run was started, recorded with it, e.g. "alert:drift_psi" for a retraining (RunRecord.trigger). */
+  trigger?: string;
 }
 export interface StartRunResponse {
   runId: string;
@@ -456,6 +482,11 @@ export interface LoadTestResult {
 export interface MonitoringSnapshot {
   serving: ServingInfo | null;
   drift: DriftSnapshot | null;
+  /** Live quality of the served version from ground-truth feedback; null when the log or feedback is off. */
+  quality: LiveQuality | null;
+  challenger: ChallengerInfo | null;
+  /** Every rule's state, firing or not. */
+  alerts: AlertState[];
 }
 
 export type ToWebview =
@@ -465,6 +496,8 @@ export type ToWebview =
   | { type: 'loadtest'; result: LoadTestResult }
   /** The version whose evaluation the webview shows (the served one unless one was picked). */
   | { type: 'version'; view: VersionView | null }
+  /** An alert rule started or stopped firing. */
+  | { type: 'alert'; alert: AlertState }
   /** The served version's training reference, which the drift charts compare the window with. */
   | { type: 'reference'; reference: TrainingReference | null };
 
@@ -478,4 +511,83 @@ export interface VersionView {
   /** Pictures from its run's artifacts (webview URIs), or why there are none. */
   pictures: { name: string; caption: string; src: string }[];
   picturesNote: string | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Closing the loop: ground-truth feedback, live quality, the challenger, alerts (server → extension, CLI)
+
+/** One ground-truth answer, POST /feedback (an array of them): the row `row` of request `requestId` really was `actual`. */
+export interface FeedbackEntry {
+  requestId: string;
+  /** Row index within the request (0 for a one-row request). */
+  row: number;
+  /** Classification: a class label the model knows; regression: a number (one target). */
+  actual: string | number;
+}
+export interface FeedbackResponse {
+  /** Entries stored now. */
+  accepted: number;
+  /** Entries already stored with the same actual value (idempotent). */
+  duplicates: number;
+}
+
+/** Quality of one version over the rolling window of its labelled predictions. */
+export interface LiveQuality {
+  model: string;
+  version: number;
+  /** Labelled predictions in the window (≤ windowSize). */
+  labelled: number;
+  windowSize: number;
+  /** Classification: accuracy, macro F1 and recall per class label; null for regression. */
+  classification: { accuracy: number; macroF1: number; recall: Record<string, number> } | null;
+  /** Regression: mean absolute and root mean squared error; null for classification. */
+  regression: { mae: number; rmse: number } | null;
+  /** Delay between a prediction and its label, milliseconds. */
+  labelDelayMs: { p50: number; max: number } | null;
+}
+
+export type ChallengerMode = 'shadow' | 'canary';
+
+/** The challenger: the version under the challenger alias, run beside the champion. */
+export interface ChallengerInfo {
+  /** The alias that names it (MLOPS_CHALLENGER_ALIAS, default "challenger"). */
+  alias: string;
+  mode: ChallengerMode;
+  /** Shadow: share of requests also run on the challenger; canary: share answered by it (0…1). */
+  share: number;
+  serving: ServingInfo;
+  /** Set when a canary was stopped automatically (it then runs as shadow until changed). */
+  stopped: { at: string; reason: string } | null;
+  /** Share of compared rows where challenger and champion agree (same class, or values within tolerance). */
+  agreement: number | null;
+  comparedRows: number;
+  /** The challenger's own latency (shadow runs included). */
+  latencyMs: { p50: number; p95: number } | null;
+  errors: number;
+  quality: LiveQuality | null;
+}
+
+export type AlertKind = 'drift' | 'quality' | 'error_rate' | 'latency';
+
+/** One alert rule's state (the rules: README "Alerts"; overrides in the alerts config file). */
+export interface AlertState {
+  /** The rule's name, e.g. "drift_psi" (the `rule` label of mlops_alert_active). */
+  rule: string;
+  kind: AlertKind;
+  firing: boolean;
+  /** When it last started firing; null when never. */
+  since: string | null;
+  /** The last value evaluated, and the threshold it is compared with. */
+  value: number | null;
+  threshold: number;
+  /** One line for people, e.g. "PSI of petal_length 0.31 > 0.2 for 3 windows". */
+  message: string;
+}
+
+/** POST /api/retrain and `mlops retrain`: runs the served model's pipeline on its data plus the labelled log. */
+export interface RetrainRequest {
+  /** append: the labelled rows are added to the pipeline's data; replace: they are the data. Default append. */
+  data?: 'append' | 'replace';
+  /** Recorded with the run (RunRecord.trigger), e.g. "alert:quality_accuracy"; default "manual". */
+  trigger?: string;
 }

@@ -23,6 +23,8 @@ export class RunManager {
     const run = startRun({
       pipelineFile,
       params,
+      trigger: req.trigger,
+      noCache: req.noCache,
       env: { ...process.env, MLOPS_DATA_DIR: this.dataDir },
       onEvent: (event) => this.bus.publish({ type: 'run', event }),
       onOutput: (line) => this.log(line),

@@ -93,6 +93,16 @@ const MIGRATIONS: Migration[] = [
   );
   `,
   typedSignatures,
+  // 3: what the DAG view and the step cache need of a step (its kind, its needs, the run it reused,
+  // its notebook copy, the step that wrote each artifact), and why a run was started.
+  `
+  ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual';
+  ALTER TABLE run_steps ADD COLUMN kind TEXT NOT NULL DEFAULT 'function';
+  ALTER TABLE run_steps ADD COLUMN needs TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE run_steps ADD COLUMN cached_from TEXT;
+  ALTER TABLE run_steps ADD COLUMN notebook TEXT;
+  ALTER TABLE run_artifacts ADD COLUMN step TEXT;
+  `,
 ];
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GitInfo, RunRecord, RunStatus, StepRecord, StepStatus } from '../contract';
+import type { GitInfo, RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from '../contract';
 import { errors } from '../errors';
 import type { Db } from './database';
 import { checkName } from './names';
@@ -45,6 +45,7 @@ interface RunRow {
   duration_ms: number | null;
   registered_model: string | null;
   registered_version: number | null;
+  trigger: string;
 }
 
 interface StepRow {
@@ -56,6 +57,10 @@ interface StepRow {
   duration_ms: number | null;
   log_file: string;
   error: string | null;
+  kind: StepKind;
+  needs: string;
+  cached_from: string | null;
+  notebook: string | null;
 }
 
 export interface NewRun {
@@ -66,6 +71,15 @@ export interface NewRun {
   runDir: string;
   pid: number;
   git: GitInfo;
+  /** Why it runs (RunRecord.trigger); default "manual". */
+  trigger?: string;
+}
+
+/** A step as the runner declares it once the pipeline has loaded. */
+export interface NewStep {
+  name: string;
+  kind: StepKind;
+  needs: string[];
 }
 
 const now = () => new Date().toISOString();
@@ -77,14 +91,14 @@ export class RunStore {
     private readonly dataDir: string,
   ) {}
 
-  create(run: NewRun, steps: string[]): void {
+  create(run: NewRun, steps: NewStep[]): void {
     checkName('run id', run.id);
     const at = now();
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, trigger)
+           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.id,
@@ -96,15 +110,20 @@ export class RunStore {
           JSON.stringify(run.git),
           at,
           at,
+          run.trigger ?? 'manual',
         );
       this.addSteps(run.id, steps);
     })();
   }
 
   /** Steps are known only once the pipeline has loaded; a run that fails before that has none. */
-  addSteps(runId: string, steps: string[]): void {
-    const insert = this.db.prepare(`INSERT OR IGNORE INTO run_steps (run_id, name, idx, status, log_file) VALUES (?, ?, ?, 'pending', ?)`);
-    this.db.transaction(() => steps.forEach((s, i) => insert.run(runId, s, i, path.join('logs', `${s}.log`))))();
+  addSteps(runId: string, steps: NewStep[]): void {
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO run_steps (run_id, name, idx, status, log_file, kind, needs) VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
+    );
+    this.db.transaction(() =>
+      steps.forEach((s, i) => insert.run(runId, s.name, i, path.join('logs', `${s.name}.log`), s.kind, JSON.stringify(s.needs))),
+    )();
   }
 
   setPipeline(runId: string, pipeline: string, params: Record<string, unknown>): void {
@@ -115,10 +134,20 @@ export class RunStore {
     this.db.prepare(`UPDATE run_steps SET status = 'running', started_at = ? WHERE run_id = ? AND name = ?`).run(now(), runId, step);
   }
 
-  stepFinished(runId: string, step: string, status: StepStatus, durationMs: number, error?: string): void {
+  stepFinished(
+    runId: string,
+    step: string,
+    status: StepStatus,
+    durationMs: number,
+    error?: string,
+    extra: { cachedFrom?: string; notebook?: string } = {},
+  ): void {
     this.db
-      .prepare(`UPDATE run_steps SET status = ?, ended_at = ?, duration_ms = ?, error = ? WHERE run_id = ? AND name = ?`)
-      .run(status, now(), durationMs, error ?? null, runId, step);
+      .prepare(
+        `UPDATE run_steps SET status = ?, ended_at = ?, duration_ms = ?, error = ?, cached_from = ?, notebook = ?
+         WHERE run_id = ? AND name = ?`,
+      )
+      .run(status, now(), durationMs, error ?? null, extra.cachedFrom ?? null, extra.notebook ?? null, runId, step);
   }
 
   recordMetric(runId: string, step: string, name: string, value: number): void {
@@ -130,8 +159,9 @@ export class RunStore {
       .run(runId, name, step, value);
   }
 
-  recordArtifact(runId: string, name: string): void {
-    this.db.prepare(`INSERT OR IGNORE INTO run_artifacts (run_id, name) VALUES (?, ?)`).run(runId, name);
+  /** An artifact of the run, relative to its artifacts folder; `step` wrote it (null: unknown, runs before schema 3). */
+  recordArtifact(runId: string, name: string, step: string | null = null): void {
+    this.db.prepare(`INSERT OR IGNORE INTO run_artifacts (run_id, name, step) VALUES (?, ?, ?)`).run(runId, name, step);
   }
 
   finish(runId: string, status: RunStatus, error: string | null, registered?: { model: string; version: number }): void {
@@ -187,6 +217,10 @@ export class RunStore {
 
   private toRecord(r: RunRow): RunRecord {
     const runDir = path.resolve(this.dataDir, r.run_dir);
+    const artifactRows = this.db.prepare(`SELECT name, step FROM run_artifacts WHERE run_id = ? ORDER BY name`).all(r.id) as {
+      name: string;
+      step: string | null;
+    }[];
     const steps = (this.db.prepare(`SELECT * FROM run_steps WHERE run_id = ? ORDER BY idx`).all(r.id) as StepRow[]).map(
       (s): StepRecord => ({
         name: s.name,
@@ -197,6 +231,11 @@ export class RunStore {
         durationMs: s.duration_ms,
         logFile: path.join(runDir, s.log_file),
         error: s.error,
+        kind: s.kind,
+        needs: JSON.parse(s.needs) as string[],
+        cachedFrom: s.cached_from,
+        artifacts: artifactRows.filter((a) => a.step === s.name).map((a) => a.name),
+        notebook: s.notebook,
       }),
     );
     const metrics = Object.fromEntries(
@@ -204,9 +243,7 @@ export class RunStore {
         this.db.prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? ORDER BY name`).all(r.id) as { name: string; value: number }[]
       ).map((m) => [m.name, m.value]),
     );
-    const artifacts = (
-      this.db.prepare(`SELECT name FROM run_artifacts WHERE run_id = ? ORDER BY name`).all(r.id) as { name: string }[]
-    ).map((a) => a.name);
+    const artifacts = artifactRows.map((a) => a.name);
     return {
       id: r.id,
       pipeline: r.pipeline,
@@ -225,6 +262,7 @@ export class RunStore {
       metrics,
       artifacts,
       registered: r.registered_model && r.registered_version ? { model: r.registered_model, version: r.registered_version } : null,
+      trigger: r.trigger,
     };
   }
 

@@ -22,6 +22,10 @@ export interface RunOptions {
   verbose: boolean;
   /** Cancels the run: the cancel file, SIGTERM/SIGINT, or the parent's death (cancellation.ts). */
   cancellation: Cancellation;
+  /** Why the run was started (RunRecord.trigger); default "manual". */
+  trigger?: string;
+  /** Run every step, ignoring the step cache. */
+  noCache?: boolean;
 }
 
 interface Outcome {
@@ -87,6 +91,7 @@ class RunExecution {
         runDir: this.runDir,
         pid: process.pid,
         git: this.git,
+        trigger: this.opts.trigger,
       },
       [],
     );
@@ -116,7 +121,13 @@ class RunExecution {
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
       this.registry.runs.setPipeline(this.opts.runId, loaded.pipeline.name, this.params);
-      this.registry.runs.addSteps(this.opts.runId, loaded.order);
+      this.registry.runs.addSteps(
+        this.opts.runId,
+        loaded.order.map((name) => {
+          const step = loaded.pipeline.steps[name];
+          return { name, kind: isCommandStep(step) ? 'command' : 'function', needs: step.needs ?? [] };
+        }),
+      );
       this.events.emit({ type: 'run.started', pipeline: loaded.pipeline.name, params: this.params, steps: loaded.order });
       for (const [index, name] of loaded.order.entries()) {
         if (cancellation.check()) return { status: 'cancelled', error: `cancelled before step '${name}': ${cancellation.reason}` };
@@ -155,7 +166,7 @@ class RunExecution {
       this.registry.runs.stepFinished(runId, name, status, durationMs, error);
       this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}) });
     };
-    const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a));
+    const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
     try {
       if (isCommandStep(step)) {
         const metrics = await runCommandStep(step, {
@@ -170,7 +181,7 @@ class RunExecution {
           signal: this.opts.cancellation.signal,
         });
         for (const [k, v] of Object.entries(metrics)) metric(k, v);
-        for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced);
+        for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced, name);
       } else {
         const ctx = this.context(name, artifacts, log, metric);
         this.outputs.set(name, await step.run(ctx));

@@ -16,10 +16,14 @@ async function main(): Promise<number> {
       // Written by whoever cancels the run (spawn.ts) before it signals us: see cancellation.ts.
       'cancel-file': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      trigger: { type: 'string' },
+      'no-cache': { type: 'boolean', default: false },
     },
   });
   if (!values['run-id'] || !values.pipeline) {
-    process.stderr.write('usage: runner --run-id ID --pipeline FILE [--cancel-file FILE] [--param key=value ...] [--verbose]\n');
+    process.stderr.write(
+      'usage: runner --run-id ID --pipeline FILE [--cancel-file FILE] [--param key=value ...] [--trigger WHY] [--no-cache] [--verbose]\n',
+    );
     return EXIT.usage;
   }
   // Started by spawn.ts (events on a pipe), the runner follows its parent: when the parent dies it stops.
@@ -32,6 +36,8 @@ async function main(): Promise<number> {
     params: parseAssignments(values.param ?? []),
     verbose: values.verbose ?? false,
     cancellation,
+    trigger: values.trigger,
+    noCache: values['no-cache'] ?? false,
   });
 }
 

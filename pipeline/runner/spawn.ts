@@ -14,6 +14,10 @@ export interface StartRun {
   pipelineFile: string;
   params: Record<string, string>;
   verbose?: boolean;
+  /** Why the run starts (RunRecord.trigger). */
+  trigger?: string;
+  /** Ignore the step cache. */
+  noCache?: boolean;
   env?: NodeJS.ProcessEnv;
   onEvent(event: RunEvent): void;
   /** What the runner prints itself (step output, warnings); events do not come here. */
@@ -43,6 +47,8 @@ export function startRun(req: StartRun): StartedRun {
   const args = [path.join(packageRoot(), 'dist', 'runner.js'), '--run-id', runId, '--pipeline', req.pipelineFile];
   for (const [k, v] of Object.entries(req.params)) args.push('--param', `${k}=${v}`);
   if (req.verbose) args.push('--verbose');
+  if (req.trigger) args.push('--trigger', req.trigger);
+  if (req.noCache) args.push('--no-cache');
   const env = req.env ?? process.env;
   const runDir = path.join(dataDir(env), 'runs', runId);
   const cancelFile = path.join(runDir, CANCEL_FILE);

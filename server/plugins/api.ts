@@ -7,6 +7,7 @@ import type {
   RegistrySnapshot,
   ServerStatus,
   StartRunRequest,
+  MonitoringSnapshot,
 } from '../../common/contract';
 import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
@@ -41,9 +42,17 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       activeRuns: o.runs.ids(),
     };
   });
-  app.get('/api/monitoring', { schema: { tags, summary: 'Drift of the served version (JSON of the drift gauges)' } }, async () => {
+  const monitoringSummary = 'Drift, live quality, challenger and alerts of the served version';
+  app.get('/api/monitoring', { schema: { tags, summary: monitoringSummary } }, async () => {
     const served = o.holder.current();
-    return { serving: served?.info ?? null, drift: served?.drift.snapshot() ?? null };
+    const snapshot: MonitoringSnapshot = {
+      serving: served?.info ?? null,
+      drift: served?.drift.snapshot() ?? null,
+      quality: null,
+      challenger: null,
+      alerts: [],
+    };
+    return snapshot;
   });
 
   app.get('/api/runs', { schema: { tags, summary: 'Recent runs, newest first', querystring: limitQuery } }, async (req) =>
@@ -62,6 +71,8 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
           properties: {
             pipeline: { type: 'string' },
             params: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+            noCache: { type: 'boolean' },
+            trigger: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
           },
         },
       },

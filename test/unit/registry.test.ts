@@ -96,12 +96,12 @@ test('opening the registry repairs crash leftovers: orphan folders and runs of d
   const git = { commit: null, branch: null, dirty: null };
   r.runs.create(
     { id: 'dead', pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', 'dead'), pid: 2 ** 22 + 1, git },
-    ['a', 'b'],
+    ['a', 'b'].map((name) => ({ name, kind: 'function' as const, needs: [] })),
   );
   r.runs.stepStarted('dead', 'a');
   r.runs.create(
     { id: 'alive', pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', 'alive'), pid: process.pid, git },
-    ['a'],
+    [{ name: 'a', kind: 'function', needs: [] }],
   );
   r.close();
   fs.mkdirSync(path.join(dir, 'models', 'iris', '2'), { recursive: true }); // moved, never committed
