@@ -338,6 +338,8 @@ export interface PredictionLogEntry {
   /** Regression: the predicted value per target; null for classification. */
   values: number[] | null;
   latencyMs: number;
+  /** A challenger's shadow prediction (not what the caller got); absent or false for answers sent. */
+  shadow?: boolean;
 }
 
 export interface PredictionLogStats {

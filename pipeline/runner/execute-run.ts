@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
+import { EXIT, type GitInfo, type ModelVersion, type RunStatus, type StepKind } from '../../common/contract';
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
-import { isCommandStep, type StepContext } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
@@ -47,6 +47,11 @@ function exitCode(outcome: Outcome, cancelledBy: 'SIGINT' | 'SIGTERM'): number {
     default:
       return outcome.usage ? EXIT.usage : EXIT.failed;
   }
+}
+
+function stepKind<P>(step: Step<P>): StepKind {
+  if (isNotebookStep(step)) return 'notebook';
+  return isCommandStep(step) ? 'command' : 'function';
 }
 
 /** Runs one pipeline from start to end in this process; returns the exit code. */
@@ -125,7 +130,7 @@ class RunExecution {
         this.opts.runId,
         loaded.order.map((name) => {
           const step = loaded.pipeline.steps[name];
-          return { name, kind: isCommandStep(step) ? 'command' : 'function', needs: step.needs ?? [] };
+          return { name, kind: stepKind(step), needs: step.needs ?? [] };
         }),
       );
       this.events.emit({ type: 'run.started', pipeline: loaded.pipeline.name, params: this.params, steps: loaded.order });
@@ -182,6 +187,9 @@ class RunExecution {
         });
         for (const [k, v] of Object.entries(metrics)) metric(k, v);
         for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced, name);
+      } else if (isNotebookStep(step)) {
+        // Notebook steps: the notebooks branch (pipeline/runner/notebook-step.ts).
+        throw errors.pipelineDefinition(loaded.file, `step '${name}': notebook steps are not supported yet`);
       } else {
         const ctx = this.context(name, artifacts, log, metric);
         this.outputs.set(name, await step.run(ctx));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { require as tsRequire } from 'tsx/cjs/api';
 import { errors } from '../../common/errors';
-import { isCommandStep, type Pipeline } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type Pipeline } from '../sdk/pipeline';
 
 export interface LoadedPipeline {
   file: string;
@@ -41,8 +41,8 @@ function stepOrder(file: string, steps: Pipeline['steps']): string[] {
   const names = Object.keys(steps);
   if (names.length === 0) throw errors.pipelineDefinition(file, 'it has no steps');
   for (const [name, step] of Object.entries(steps)) {
-    if (!isCommandStep(step) && typeof (step as { run?: unknown }).run !== 'function') {
-      throw errors.pipelineDefinition(file, `step '${name}' needs a run function or a command`);
+    if (!isCommandStep(step) && !isNotebookStep(step) && typeof (step as { run?: unknown }).run !== 'function') {
+      throw errors.pipelineDefinition(file, `step '${name}' needs a run function, a command or a notebook`);
     }
     for (const need of step.needs ?? []) {
       if (!(need in steps)) throw errors.pipelineDefinition(file, `step '${name}' needs unknown step '${need}'`);

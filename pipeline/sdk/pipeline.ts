@@ -45,9 +45,18 @@ export interface StepContext<P = Record<string, unknown>> {
   reject(reasons: string[]): never;
 }
 
-export interface FunctionStep<P> {
+/** What every kind of step may declare. */
+export interface StepOptions {
+  /** Steps that must finish first: the DAG's edges. */
   needs?: string[];
   description?: string;
+  /** false: always run, never reuse an earlier run's results (the step cache, pipeline/runner/step-cache). */
+  cache?: boolean;
+  /** Files the step reads besides its params' paths (relative to the pipeline's folder): their sha256 is part of its cache key. */
+  inputs?: string[];
+}
+
+export interface FunctionStep<P> extends StepOptions {
   run(ctx: StepContext<P>): unknown;
 }
 
@@ -56,16 +65,31 @@ export interface FunctionStep<P> {
  * MLOPS_STEP, MLOPS_ARTIFACTS_DIR, MLOPS_PARAMS (JSON), MLOPS_CONTEXT_FILE (all of that as a JSON
  * file) and MLOPS_METRICS_FILE (write a JSON object of name → number there to record metrics).
  */
-export interface CommandStep<P = Record<string, unknown>> {
-  needs?: string[];
-  description?: string;
+export interface CommandStep<P = Record<string, unknown>> extends StepOptions {
   /** argv, or a function of the params giving it; `{pipelineDir}` in an element is replaced with the pipeline's folder. */
   command: string[] | ((params: P) => string[]);
   /** Artifact names the command must write; the step fails if one is missing. */
   produces?: string[];
 }
 
-export type Step<P> = FunctionStep<P> | CommandStep<P>;
+/**
+ * A Jupyter notebook, run cell by cell through nbclient (papermill style): the cell tagged
+ * `parameters` holds defaults, the runner injects one tagged `injected-parameters` after it with the
+ * run's params. The executed copy is saved as <run dir>/<step>.ipynb. It gets the environment of a
+ * command step (MLOPS_*), and `import mlops_step` works in it.
+ */
+export interface NotebookStep extends StepOptions {
+  /** The .ipynb file, relative to the pipeline's folder. */
+  notebook: string;
+  /** Artifact names the notebook must write; the step fails if one is missing. */
+  produces?: string[];
+  /** Longest a cell may run, seconds; past it the cell is interrupted and the step fails. */
+  timeoutSec?: number;
+  /** Jupyter kernel name; default "python3". */
+  kernel?: string;
+}
+
+export type Step<P> = FunctionStep<P> | CommandStep<P> | NotebookStep;
 
 export interface PipelineDefinition<S extends ParamSpecs> {
   name: string;
@@ -80,6 +104,10 @@ export interface Pipeline<S extends ParamSpecs = ParamSpecs> extends PipelineDef
 
 export function definePipeline<S extends ParamSpecs>(def: PipelineDefinition<S>): Pipeline<S> {
   return { ...def, kind: 'mlops-pipeline' };
+}
+
+export function isNotebookStep<P>(step: Step<P>): step is NotebookStep {
+  return typeof (step as NotebookStep).notebook === 'string';
 }
 
 export function isCommandStep<P>(step: Step<P>): step is CommandStep<P> {
