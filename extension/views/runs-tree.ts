@@ -13,6 +13,7 @@ const ICONS: Record<string, [string, string?]> = {
   rejected: ['circle-slash', 'list.warningForeground'],
   cancelled: ['debug-stop'],
   skipped: ['debug-step-over', 'disabledForeground'],
+  cached: ['history', 'testing.iconPassed'],
 };
 
 export function statusIcon(status: string): vscode.ThemeIcon {
@@ -60,6 +61,7 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       if (step) {
         step.status = e.type === 'step.started' ? 'running' : (e.status as StepStatus);
         if (e.type === 'step.finished') step.durationMs = e.durationMs;
+        if (e.type === 'step.finished') step.cachedFrom = e.cachedFrom ?? null;
       }
     }
     if (e.type === 'metric') run.metrics[e.name] = e.value;
@@ -98,8 +100,9 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
       item.id = `${node.run.id}/${s.name}`;
       item.iconPath = statusIcon(s.status);
-      item.description = [seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
-      item.tooltip = s.error ?? `${s.name}: ${s.status}`;
+      const reused = s.cachedFrom ? `cached from ${s.cachedFrom}` : '';
+      item.description = [reused || seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
+      item.tooltip = s.error ?? (reused ? `${s.name}: ${reused}` : `${s.name}: ${s.status}`);
       item.contextValue = 'step';
       item.command = { command: 'mlops.showStepLog', title: 'Show Log', arguments: [node] };
       return item;

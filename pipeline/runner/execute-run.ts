@@ -1,17 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXIT, type GitInfo, type ModelVersion, type RunStatus, type StepKind } from '../../common/contract';
+import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
-import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
+import { StepCache, stepKind, type Reused, type StepWatch } from './step-cache';
 
 export interface RunOptions {
   runId: string;
@@ -49,11 +50,6 @@ function exitCode(outcome: Outcome, cancelledBy: 'SIGINT' | 'SIGTERM'): number {
   }
 }
 
-function stepKind<P>(step: Step<P>): StepKind {
-  if (isNotebookStep(step)) return 'notebook';
-  return isCommandStep(step) ? 'command' : 'function';
-}
-
 /** Runs one pipeline from start to end in this process; returns the exit code. */
 export async function executeRun(opts: RunOptions): Promise<number> {
   const registry = openRegistry();
@@ -64,6 +60,9 @@ export async function executeRun(opts: RunOptions): Promise<number> {
   }
 }
 
+type MetricFn = (name: string, value: number) => void;
+type LogFn = (level: 'info' | 'warn', message: string) => void;
+
 class RunExecution {
   private readonly events: EventSink;
   private readonly runDir: string;
@@ -72,6 +71,9 @@ class RunExecution {
   private pipelineName = '';
   private params: ParamValues<ParamSpecs> = {};
   private registered: { model: string; version: number } | undefined;
+  private stepCache: StepCache | undefined;
+  /** Steps that registered a model: never reused from the cache. */
+  private readonly registering = new Set<string>();
 
   constructor(
     private readonly registry: Registry,
@@ -126,6 +128,14 @@ class RunExecution {
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
       this.registry.runs.setPipeline(this.opts.runId, loaded.pipeline.name, this.params);
+      this.stepCache = new StepCache({
+        registry: this.registry,
+        runId: this.opts.runId,
+        runDir: this.runDir,
+        loaded,
+        params: this.params,
+        noCache: this.opts.noCache ?? false,
+      });
       this.registry.runs.addSteps(
         this.opts.runId,
         loaded.order.map((name) => {
@@ -166,12 +176,16 @@ class RunExecution {
     this.events.emit({ type: 'step.started', step: name, index, total });
     failpoint(`step.${name}`);
     const started = performance.now();
-    const finished = (status: 'succeeded' | 'failed' | 'rejected', error?: string) => {
+    const finished = (status: 'succeeded' | 'failed' | 'rejected' | 'cached', error?: string, reused?: Reused) => {
       const durationMs = performance.now() - started;
-      this.registry.runs.stepFinished(runId, name, status, durationMs, error);
-      this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}) });
+      const cached = reused ? { cachedFrom: reused.origin, notebook: reused.notebook ?? undefined } : {};
+      this.registry.runs.stepFinished(runId, name, status, durationMs, error, cached);
+      this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}), ...cached });
     };
     const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
+    const reused = this.reuse(name, artifacts.dir, log, metric);
+    if (reused) return finished('cached', undefined, reused);
+    const watch = this.stepCache!.watch(name, artifacts.dir);
     try {
       if (isCommandStep(step)) {
         const metrics = await runCommandStep(step, {
@@ -191,9 +205,10 @@ class RunExecution {
         // Notebook steps: the notebooks branch (pipeline/runner/notebook-step.ts).
         throw errors.pipelineDefinition(loaded.file, `step '${name}': notebook steps are not supported yet`);
       } else {
-        const ctx = this.context(name, artifacts, log, metric);
+        const ctx = this.context(name, artifacts, log, metric, watch);
         this.outputs.set(name, await step.run(ctx));
       }
+      this.remember(name, watch, log);
       finished('succeeded');
     } catch (err) {
       const message = this.describe(err, name);
@@ -209,9 +224,10 @@ class RunExecution {
     artifacts: StepContext['artifacts'],
     log: (level: 'info' | 'warn' | 'error', message: string) => void,
     metric: (name: string, value: number) => void,
+    watch: StepWatch,
   ): StepContext<ParamValues<ParamSpecs>> {
     return {
-      params: this.params,
+      params: watch.params,
       runId: this.opts.runId,
       runDir: this.runDir,
       step,
@@ -234,6 +250,7 @@ class RunExecution {
           lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
         });
         this.registered = { model: version.model, version: version.version };
+        this.registering.add(step);
         log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
         return version;
       },
@@ -241,6 +258,36 @@ class RunExecution {
         throw errors.gateRejected(reasons);
       },
     };
+  }
+
+  /**
+   * The step's results from an earlier run (step-cache.ts), recorded as this run's; null when it
+   * must run. The cache only saves time: when reusing fails, the step runs and the log says why.
+   */
+  private reuse(name: string, artifactsDir: string, log: LogFn, metric: MetricFn): Reused | null {
+    let reused: Reused | null;
+    try {
+      reused = this.stepCache!.reuse(name, artifactsDir, (m) => log('info', m));
+    } catch (err) {
+      log('warn', `step cache: ${(err as Error).message.split('\n')[0]}; running the step`);
+      return null;
+    }
+    if (!reused) return null;
+    for (const a of reused.artifacts) this.registry.runs.recordArtifact(this.opts.runId, a, name);
+    for (const m of reused.metrics) metric(m.name, m.value);
+    if (reused.value !== undefined) this.outputs.set(name, reused.value);
+    log('info', `cached: reused run ${reused.origin} (its log: ${path.join(this.registry.runDir(reused.origin), 'logs', `${name}.log`)})`);
+    return reused;
+  }
+
+  /** Notes what a step that ran produced, for later runs to reuse, and records every file it wrote as its artifact. */
+  private remember(name: string, watch: StepWatch, log: (level: 'warn', message: string) => void): void {
+    try {
+      const written = watch.done(this.outputs.get(name), this.registering.has(name));
+      for (const a of written) this.registry.runs.recordArtifact(this.opts.runId, a, name);
+    } catch (err) {
+      log('warn', `step cache: could not record the step (${(err as Error).message.split('\n')[0]}); later runs will run it again`);
+    }
   }
 
   /** One line for the user: our own errors as they are; anything else names the step. */
