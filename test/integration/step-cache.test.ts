@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ModelVersion, RunRecord, StepRecord } from '../../common/contract';
+import type { ModelVersion, RunRecord, StartRunResponse, StepRecord } from '../../common/contract';
 import { FIXTURES, IRIS_CSV, json, MLOPS, mlops, ROOT, tempDataDir } from '../helpers/cli';
+import { post, startTestServer, waitFor } from '../helpers/server';
 
 const CACHE_STEPS = path.join(FIXTURES, 'pipelines', 'cache-steps.ts');
 
@@ -153,12 +154,35 @@ describe('what busts the cache', () => {
     );
   });
 
-  test('--no-cache runs every step', () => {
-    const run = train(dir, ['--no-cache']);
-    assert.ok(
-      run.steps.every((s) => s.status === 'succeeded' && s.cachedFrom === null),
-      JSON.stringify(statuses(run)),
-    );
+  test('POST /api/runs with noCache runs every step; without it, the same run is reused', async () => {
+    const server = await startTestServer(dir);
+    try {
+      const runThrough = async (body: object) => {
+        const started = await post(`${server.url}/api/runs`, body, server.apiHeaders);
+        assert.equal(started.status, 202, JSON.stringify(started.body));
+        const { runId } = started.body as StartRunResponse;
+        return waitFor(
+          `run ${runId} to finish`,
+          async () => {
+            // 404 until the runner process has created the run's record.
+            const res = await fetch(`${server.url}/api/runs/${runId}`, { headers: server.apiHeaders });
+            const run = res.ok ? ((await res.json()) as RunRecord) : undefined;
+            return run && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
+          },
+          120_000,
+        );
+      };
+      const all = await runThrough({ noCache: true });
+      assert.ok(
+        all.steps.every((s) => s.status === 'succeeded' && s.cachedFrom === null),
+        JSON.stringify(statuses(all)),
+      );
+      const reused = await runThrough({});
+      assert.equal(step(reused, 'etl').status, 'cached');
+      assert.equal(step(reused, 'register').status, 'succeeded');
+    } finally {
+      await server.close();
+    }
   });
 });
 
