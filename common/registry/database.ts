@@ -114,6 +114,7 @@ const MIGRATIONS: Migration[] = [
     upstream_hash TEXT NOT NULL,
     params TEXT NOT NULL,
     files TEXT NOT NULL,
+    artifact_reads TEXT NOT NULL,
     artifacts TEXT NOT NULL,
     value TEXT NOT NULL,
     outputs_hash TEXT NOT NULL,

@@ -15,8 +15,10 @@ export interface StepCacheEntry {
   upstreamHash: string;
   /** The params it read, name → value. */
   params: Record<string, unknown>;
-  /** The files it read (declared inputs, path params, files its command names), absolute path → sha256. */
+  /** The files it read (declared inputs, path params), absolute path → sha256. */
   files: Record<string, string>;
+  /** The earlier steps' artifacts it read, name → sha256 ('missing' for one it looked for and did not find). */
+  reads: Record<string, string>;
   /** Its artifacts, relative to the run's artifacts folder → sha256. */
   artifacts: Record<string, string>;
   value: CachedValue;
@@ -38,6 +40,7 @@ interface EntryRow {
   upstream_hash: string;
   params: string;
   files: string;
+  artifact_reads: string;
   artifacts: string;
   value: CachedValue;
   outputs_hash: string;
@@ -58,8 +61,8 @@ export class StepCacheStore {
   record(e: StepCacheEntry): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO step_cache (run_id, step, pipeline_file, code_hash, upstream_hash, params, files, artifacts, value,
-           outputs_hash, origin_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO step_cache (run_id, step, pipeline_file, code_hash, upstream_hash, params, files, artifact_reads,
+           artifacts, value, outputs_hash, origin_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         e.runId,
@@ -69,6 +72,7 @@ export class StepCacheStore {
         e.upstreamHash,
         JSON.stringify(e.params),
         JSON.stringify(e.files),
+        JSON.stringify(e.reads),
         JSON.stringify(e.artifacts),
         e.value,
         e.outputsHash,
@@ -93,6 +97,7 @@ export class StepCacheStore {
       upstreamHash: r.upstream_hash,
       params: JSON.parse(r.params) as Record<string, unknown>,
       files: JSON.parse(r.files) as Record<string, string>,
+      reads: JSON.parse(r.artifact_reads) as Record<string, string>,
       artifacts: JSON.parse(r.artifacts) as Record<string, string>,
       value: r.value,
       outputsHash: r.outputs_hash,

@@ -185,7 +185,7 @@ class RunExecution {
     const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
     const reused = this.reuse(name, artifacts.dir, log, metric);
     if (reused) return finished('cached', undefined, reused);
-    const watch = this.stepCache!.watch(name, artifacts.dir);
+    const watch = this.stepCache!.watch(name, artifacts);
     try {
       if (isCommandStep(step)) {
         const metrics = await runCommandStep(step, {
@@ -205,7 +205,7 @@ class RunExecution {
         // Notebook steps: the notebooks branch (pipeline/runner/notebook-step.ts).
         throw errors.pipelineDefinition(loaded.file, `step '${name}': notebook steps are not supported yet`);
       } else {
-        const ctx = this.context(name, artifacts, log, metric, watch);
+        const ctx = this.context(name, log, metric, watch);
         this.outputs.set(name, await step.run(ctx));
       }
       this.remember(name, watch, log);
@@ -221,7 +221,6 @@ class RunExecution {
 
   private context(
     step: string,
-    artifacts: StepContext['artifacts'],
     log: (level: 'info' | 'warn' | 'error', message: string) => void,
     metric: (name: string, value: number) => void,
     watch: StepWatch,
@@ -231,7 +230,7 @@ class RunExecution {
       runId: this.opts.runId,
       runDir: this.runDir,
       step,
-      artifacts,
+      artifacts: watch.artifacts,
       log: (m) => log('info', m),
       warn: (m) => log('warn', m),
       metric,

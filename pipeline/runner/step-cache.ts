@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 import type { StepKind } from '../../common/contract';
 import type { CacheSource, CachedValue, Registry, StepCacheEntry } from '../../common/registry';
 import type { ParamSpecs, ParamValues } from '../sdk/params';
-import { isCommandStep, isNotebookStep, type Step } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type Artifacts, type Step } from '../sdk/pipeline';
 import {
   changedSince,
   FileHashes,
@@ -39,10 +39,12 @@ export interface Reused {
   notebook: string | null;
 }
 
-/** One step while it runs: the params it reads and the files it writes are noted for its cache entry. */
+/** One step while it runs: the params and artifacts it reads and the files it writes are noted for its cache entry. */
 export interface StepWatch {
   /** The params to give a function step (they record what it reads). */
   readonly params: Params;
+  /** The artifacts folder to give a function step (it records the files it reads). */
+  readonly artifacts: Artifacts;
   /**
    * Records what the step produced once it succeeded (`registered`: it registered a model, so it is
    * never reused); returns the files it wrote in the artifacts folder.
@@ -60,10 +62,18 @@ export interface StepCacheOptions {
   noCache: boolean;
 }
 
+/**
+ * What the run has produced so far (or, in the look-ahead, would have): each finished step's
+ * outputs hash (its artifacts' and its value's), and each artifact's sha256.
+ */
+interface RunState {
+  outputs: Map<string, string>;
+  artifacts: Map<string, string>;
+}
+
 export class StepCache {
   private readonly hashes = new FileHashes();
-  /** Each finished step's outputs hash: its artifacts' hashes and its value's. */
-  private readonly outputs = new Map<string, string>();
+  private readonly state: RunState = { outputs: new Map(), artifacts: new Map() };
   private readonly codeHashes = new Map<string, string>();
   private moduleHash: string | null = null;
 
@@ -81,7 +91,7 @@ export class StepCache {
       log('not cached: the step says cache: false');
       return null;
     }
-    const hit = this.find(name, this.outputs);
+    const hit = this.find(name, this.state);
     if (!hit) return null;
     if (hit.value === 'unrestorable') {
       const needer = this.rerunNeeding(name, hit);
@@ -91,23 +101,29 @@ export class StepCache {
       }
     }
     const reused = this.restore(name, hit, artifactsDir);
-    this.outputs.set(name, hit.outputsHash);
+    produced(this.state, name, hit);
     this.o.registry.stepCache.record({ ...hit, runId: this.o.runId });
     return reused;
   }
 
   /** Starts watching a step that runs. */
-  watch(name: string, artifactsDir: string): StepWatch {
-    const before = snapshot(artifactsDir);
+  watch(name: string, artifacts: Artifacts): StepWatch {
+    const before = snapshot(artifacts.dir);
     const wantsAll = this.kind(name) !== 'function';
     const tracked = trackReads(this.o.params);
+    // Command and notebook steps may read any file of the run: all of those there when they start count.
+    const artifactsRead = new Set<string>(wantsAll ? this.state.artifacts.keys() : []);
     return {
       params: tracked.params,
+      artifacts: readsNoted(artifacts, artifactsRead),
       done: (value, registered) => {
         const read = wantsAll ? Object.keys(this.o.params) : [...tracked.read];
-        const written = changedSince(artifactsDir, before);
-        const entry = this.entry(name, read, written, artifactsDir, value);
-        this.outputs.set(name, entry.outputsHash);
+        const written = changedSince(artifacts.dir, before);
+        const reads = Object.fromEntries(
+          [...artifactsRead].filter((a) => !written.includes(a)).map((a) => [a, this.state.artifacts.get(a) ?? 'missing']),
+        );
+        const entry = this.entry(name, read, written, artifacts.dir, value, reads);
+        produced(this.state, name, entry);
         // A step that registers a model always runs: a cached run registers as an uncached one would.
         if (!registered) this.o.registry.stepCache.record(entry);
         return written;
@@ -115,15 +131,23 @@ export class StepCache {
     };
   }
 
-  private entry(name: string, read: string[], written: string[], artifactsDir: string, value: unknown): StepCacheEntry {
+  private entry(
+    name: string,
+    read: string[],
+    written: string[],
+    artifactsDir: string,
+    value: unknown,
+    reads: Record<string, string>,
+  ): StepCacheEntry {
     const params = Object.fromEntries(read.sort().map((k) => [k, this.o.params[k]]));
     const files = Object.fromEntries(this.inputFiles(name, read).map((f) => [f, this.hashes.of(f)]));
     const artifacts = Object.fromEntries(written.map((a) => [a, this.hashes.of(path.join(artifactsDir, a))]));
     const codeHash = this.codeHash(name);
-    const upstreamHash = this.upstreamHash(name, this.outputs) ?? '';
+    const upstreamHash = this.upstreamHash(name, this.state.outputs) ?? '';
     const { kind, hash } = this.keepValue(name, value);
     // A value that cannot be kept is known by what made it: the same code on the same inputs.
-    const valueHash = kind === 'unrestorable' ? `unrestorable:${sha256(stableJson([codeHash, upstreamHash, params, files]))}` : hash;
+    const identity = sha256(stableJson([codeHash, upstreamHash, params, files, reads]));
+    const valueHash = kind === 'unrestorable' ? `unrestorable:${identity}` : hash;
     const outputsHash = sha256(stableJson([artifacts, valueHash]));
     const { runId, loaded } = this.o;
     return {
@@ -134,6 +158,7 @@ export class StepCache {
       upstreamHash,
       params,
       files,
+      reads,
       artifacts,
       value: kind,
       outputsHash,
@@ -156,15 +181,15 @@ export class StepCache {
     return path.join(runDir, 'outputs', `${step}.bin`);
   }
 
-  /** The newest earlier entry for `name` that still matches, given the upstream outputs `outputs`. */
-  private find(name: string, outputs: Map<string, string>): CacheSource | null {
-    const upstream = this.upstreamHash(name, outputs);
+  /** The newest earlier entry for `name` that still matches, given what the run has produced (`state`). */
+  private find(name: string, state: RunState): CacheSource | null {
+    const upstream = this.upstreamHash(name, state.outputs);
     if (upstream === null) return null;
     const candidates = this.o.registry.stepCache.candidates(this.o.loaded.file, name, this.codeHash(name), upstream);
-    return candidates.find((c) => c.runId !== this.o.runId && this.matches(name, c)) ?? null;
+    return candidates.find((c) => c.runId !== this.o.runId && this.matches(name, c, state)) ?? null;
   }
 
-  private matches(name: string, c: CacheSource): boolean {
+  private matches(name: string, c: CacheSource, state: RunState): boolean {
     const params = this.o.params;
     // Command and notebook steps see every param: one more or one fewer is a change too.
     if (this.kind(name) !== 'function' && Object.keys(c.params).length !== Object.keys(params).length) return false;
@@ -172,6 +197,9 @@ export class StepCache {
       if (!Object.hasOwn(params, k) || stableJson(params[k]) !== stableJson(v)) return false;
     }
     for (const [file, hash] of Object.entries(c.files)) if (this.hashes.of(file) !== hash) return false;
+    // The earlier steps' files it read, as this run has them: also covers a step that reads another's output without `needs`.
+    if (this.kind(name) !== 'function' && Object.keys(c.reads).length !== state.artifacts.size) return false;
+    for (const [a, hash] of Object.entries(c.reads)) if ((state.artifacts.get(a) ?? 'missing') !== hash) return false;
     // The source's files must still be there as they were (a run folder may have been cleaned up).
     for (const [a, hash] of Object.entries(c.artifacts)) if (this.hashes.of(path.join(c.runDir, 'artifacts', a)) !== hash) return false;
     return c.value !== 'bin' || fs.existsSync(this.valueFile(c.runDir, name));
@@ -186,12 +214,13 @@ export class StepCache {
   private rerunNeeding(name: string, hit: CacheSource): string | null {
     const order = this.o.loaded.order;
     const later = order.slice(order.indexOf(name) + 1);
-    const predicted = new Map(this.outputs).set(name, hit.outputsHash);
+    const predicted: RunState = { outputs: new Map(this.state.outputs), artifacts: new Map(this.state.artifacts) };
+    produced(predicted, name, hit);
     const hits = new Map<string, CacheSource | null>([[name, hit]]);
     for (const t of later) {
       const h = this.o.noCache || this.step(t).cache === false ? null : this.find(t, predicted);
       hits.set(t, h);
-      if (h) predicted.set(t, h.outputsHash);
+      if (h) produced(predicted, t, h);
     }
     const runs = new Set(later.filter((t) => !hits.get(t)));
     for (const t of [...later].reverse()) {
@@ -288,6 +317,26 @@ export class StepCache {
   private kind(name: string): StepKind {
     return stepKind(this.step(name));
   }
+}
+
+/** Notes a finished (or reused) step's outputs in the run's state. */
+function produced(state: RunState, step: string, e: StepCacheEntry): void {
+  state.outputs.set(step, e.outputsHash);
+  for (const [a, hash] of Object.entries(e.artifacts)) state.artifacts.set(a, hash);
+}
+
+/** The artifacts folder, noting the names of the files a step reads (or asks the path or existence of). */
+function readsNoted(artifacts: Artifacts, read: Set<string>): Artifacts {
+  const note = <T>(name: string, result: T): T => {
+    read.add(name);
+    return result;
+  };
+  return {
+    ...artifacts,
+    path: (name) => note(name, artifacts.path(name)),
+    exists: (name) => note(name, artifacts.exists(name)),
+    readJson: <T>(name: string) => note(name, artifacts.readJson<T>(name)),
+  };
 }
 
 /** How a step runs, as its record says. */
