@@ -154,6 +154,15 @@ describe('what busts the cache', () => {
     );
   });
 
+  test('mlops train and runs show say which run a reused step came from', () => {
+    const r = mlops(dir, ['train']);
+    assert.equal(r.code, 0, r.stderr);
+    const source = /\[1\/6\] etl cached: reused run (\S+)/.exec(r.stderr);
+    assert.ok(source, r.stderr);
+    const [latest] = json<RunRecord[]>(mlops(dir, ['runs', 'list', '--json']));
+    assert.match(mlops(dir, ['runs', 'show', latest.id]).stdout, new RegExp(`etl\\s+│ cached from ${source[1]}`));
+  });
+
   test('POST /api/runs with noCache runs every step; without it, the same run is reused', async () => {
     const server = await startTestServer(dir);
     try {
