@@ -172,9 +172,11 @@ def main():
     )
     pid = None
     current = None
+    started = False
     try:
         try:
             with client.setup_kernel():
+                started = True
                 pid = kernel_pid(client)
                 send({"type": "kernel", "pid": pid})
                 msg_id = client.kc.execute(WATCH_DRIVER % os.getpid(), silent=True, store_history=False)
@@ -188,7 +190,7 @@ def main():
                     save(nb, args.out)
                 current = None
         except NoSuchKernel:
-            fail("kernel", kernel=args.kernel, python=sys.executable)
+            fail("kernel", kernel=args.kernel, python=sys.executable, reason="is not installed")
         except CellTimeoutError:
             cell = nb.cells[current]
             try:
@@ -204,6 +206,12 @@ def main():
         except Cancelled:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             sys.exit(143)
+        except Exception as err:
+            if started:
+                raise
+            # A kernelspec whose Python lacks ipykernel: Debian's python3 kernelspec without python3-ipykernel.
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            fail("kernel", kernel=args.kernel, python=sys.executable, reason=f"did not start ({reason})")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         save(nb, args.out)

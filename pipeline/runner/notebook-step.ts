@@ -35,7 +35,7 @@ type DriverMessage =
   | { type: 'kernel'; pid: number | null }
   | { type: 'progress'; cell: number; total: number; line: string }
   | { type: 'error'; kind: 'module'; module: string; python: string }
-  | { type: 'error'; kind: 'kernel'; kernel: string; python: string }
+  | { type: 'error'; kind: 'kernel'; kernel: string; python: string; reason: string }
   | { type: 'error'; kind: 'notebook'; reason: string }
   | { type: 'error'; kind: 'timeout'; cell: number; line: string; seconds: number }
   | { type: 'error'; kind: 'cell'; cell: number; line: string; ename: string; evalue: string }
@@ -73,7 +73,8 @@ export async function runNotebookStep(step: NotebookStep, run: NotebookRun): Pro
   });
 
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.on('error', (error) => resolve({ code: null, signal: null, error }));
+    // On a cancel (AbortError) wait for the driver to end: it saves the copy and stops its kernel first.
+    child.on('error', (error) => error.name !== 'AbortError' && resolve({ code: null, signal: null, error }));
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
   // The driver kills its kernel on the way out; a driver that was killed itself could not.
@@ -85,7 +86,8 @@ export async function runNotebookStep(step: NotebookStep, run: NotebookRun): Pro
       'python3, or set MLOPS_PYTHON to a Python with nbclient',
     );
   }
-  if (outcome.error) throw outcome.error; // the run's cancellation (AbortError): the runner reports it
+  if (outcome.error) throw errors.stepFailed(run.step, `cannot run ${python}: ${outcome.error.message}`);
+  run.signal.throwIfAborted();
   if (failure) throw describeFailure(run.step, source, python, failure);
   if (outcome.code !== 0) {
     const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
@@ -103,8 +105,16 @@ function describeFailure(step: string, source: string, python: string, failure: 
       return errors.notebookSetup(step, `${python} cannot import ${failure.module}`, 'python3-nbclient (Debian) or `pip install nbclient`');
     case 'kernel':
       return failure.kernel === 'python3'
-        ? errors.notebookSetup(step, `no Jupyter kernel 'python3' for ${python}`, 'python3-ipykernel (Debian) or `pip install ipykernel`')
-        : errors.notebookSetup(step, `no Jupyter kernel '${failure.kernel}'`, 'it (`jupyter kernelspec list` shows the kernels there are)');
+        ? errors.notebookSetup(
+            step,
+            `the Jupyter kernel 'python3' of ${python} ${failure.reason}`,
+            'python3-ipykernel (Debian) or `pip install ipykernel`',
+          )
+        : errors.notebookSetup(
+            step,
+            `the Jupyter kernel '${failure.kernel}' ${failure.reason}`,
+            "it or set the step's kernel (`jupyter kernelspec list` shows the kernels there are)",
+          );
     case 'notebook':
       return errors.notebookFile(step, source, failure.reason);
     case 'timeout':
