@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { RunEvent, RunRecord } from '../../common/contract';
-import { openRegistry } from '../../common/registry';
 import { startRun } from '../../pipeline/runner/spawn';
 import { FIXTURES, ROOT, needs, tempDataDir } from '../helpers/cli';
 import { debianPython } from '../helpers/python';
+import { alive, runRecord, until } from '../helpers/runs';
 
 const EXAMPLE = path.join(ROOT, 'pipeline', 'examples', 'notebook', 'pipeline.ts');
 const FAILING = path.join(FIXTURES, 'pipelines', 'notebook-failing.ts');
@@ -27,32 +27,6 @@ interface Cell {
 }
 
 const text = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join('') : (s ?? ''));
-
-function runRecord(dir: string, runId: string): RunRecord {
-  const registry = openRegistry(dir);
-  try {
-    return registry.runs.get(runId);
-  } finally {
-    registry.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function start(dir: string, pipelineFile: string, params: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}) {
   const events: RunEvent[] = [];
