@@ -220,6 +220,8 @@ export const errors = {
     new MlopsError('NOTEBOOK_CELL', `step '${step}': cell ${cell} (${line}): ${error}`),
   notebookTimeout: (step: string, cell: number, line: string, seconds: number) =>
     new MlopsError('NOTEBOOK_TIMEOUT', `step '${step}': cell ${cell} (${line}) ran longer than ${seconds} s (timeoutSec): interrupted`),
+  notebookNoOutput: (step: string, notebook: string, missing: string, dir: string) =>
+    new MlopsError('COMMAND_NO_OUTPUT', `step '${step}': notebook ${notebook} ran to its end but wrote no ${missing} in ${dir}`),
   /** Python, nbclient or the kernel is missing: what to install. */
   notebookSetup: (step: string, what: string, install: string) =>
     new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
