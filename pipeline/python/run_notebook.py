@@ -128,6 +128,13 @@ def kernel_pid(client):
     return getattr(process, "pid", None)
 
 
+def interrupt(client):
+    try:
+        client.km.interrupt_kernel()
+    except Exception:  # a kernel that cannot be interrupted is killed on the way out anyway
+        pass
+
+
 def kill_kernel(pid):
     if pid is None:
         return
@@ -186,18 +193,19 @@ def main():
                         continue
                     current = index
                     send({"type": "progress", "cell": index + 1, "total": total, "line": first_line(cell)})
-                    client.execute_cell(cell, index)
+                    try:
+                        client.execute_cell(cell, index)
+                    except CellTimeoutError:
+                        # Interrupt while the kernel is still ours (leaving the block stops it): a cell that
+                        # ignores the interrupt is killed with the kernel.
+                        interrupt(client)
+                        raise
                     save(nb, args.out)
                 current = None
         except NoSuchKernel:
             fail("kernel", kernel=args.kernel, python=sys.executable, reason="is not installed")
         except CellTimeoutError:
-            cell = nb.cells[current]
-            try:
-                client.km.interrupt_kernel()
-            except Exception:  # the kernel is killed below anyway
-                pass
-            fail("timeout", cell=current + 1, line=first_line(cell), seconds=args.timeout)
+            fail("timeout", cell=current + 1, line=first_line(nb.cells[current]), seconds=args.timeout)
         except CellExecutionError as err:
             sys.stderr.write(ANSI.sub("", err.traceback) + "\n")
             fail("cell", cell=current + 1, line=first_line(nb.cells[current]), ename=err.ename, evalue=err.evalue)
