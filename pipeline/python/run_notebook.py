@@ -41,7 +41,8 @@ try:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from jupyter_client.kernelspec import NoSuchKernel
 except ImportError as missing:  # the runner turns this into "install python3-nbclient"
-    EVENTS = os.fdopen(3, "w") if "--events-fd" in sys.argv else None
+    if "--events-fd" in sys.argv[:-1]:
+        EVENTS = os.fdopen(int(sys.argv[sys.argv.index("--events-fd") + 1]), "w")
     fail("module", module=getattr(missing, "name", None) or str(missing), python=sys.executable)
 
 MLOPS_VARIABLES = [
@@ -223,7 +224,8 @@ def main():
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         save(nb, args.out)
-        kill_kernel(pid)
+        # Also a kernel whose start a SIGTERM interrupted, before its pid was sent.
+        kill_kernel(pid if pid is not None else kernel_pid(client))
 
 
 if __name__ == "__main__":
