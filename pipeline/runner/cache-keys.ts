@@ -41,21 +41,6 @@ export function listFiles(dir: string): string[] {
     .sort();
 }
 
-/** Identity of each file in a folder (inode, size, mtime): what changes when a step writes one. */
-export function snapshot(dir: string): Map<string, string> {
-  return new Map(
-    listFiles(dir).map((rel) => {
-      const s = fs.statSync(path.join(dir, rel));
-      return [rel, `${s.ino}:${s.size}:${s.mtimeMs}`];
-    }),
-  );
-}
-
-/** Files written (new or changed) in `dir` since `before` was taken. */
-export function changedSince(dir: string, before: Map<string, string>): string[] {
-  return [...snapshot(dir)].filter(([rel, id]) => before.get(rel) !== id).map(([rel]) => rel);
-}
-
 /**
  * The source files of a module and of the project modules it imports, as tsx loaded them: the
  * module graph under `entry` in require.cache, without node_modules. tsx keys its modules with a

@@ -9,19 +9,9 @@ import type { StepKind } from '../../common/contract';
 import type { CacheSource, CachedValue, Registry, StepCacheEntry } from '../../common/registry';
 import type { ParamSpecs, ParamValues } from '../sdk/params';
 import { isCommandStep, isNotebookStep, type Artifacts, type Step } from '../sdk/pipeline';
-import {
-  changedSince,
-  FileHashes,
-  filesHash,
-  isPlainData,
-  linkOrCopy,
-  moduleGraphFiles,
-  sha256,
-  snapshot,
-  stableJson,
-  trackReads,
-} from './cache-keys';
+import { FileHashes, filesHash, isPlainData, linkOrCopy, moduleGraphFiles, sha256, stableJson, trackReads } from './cache-keys';
 import { commandArgv } from './command-step';
+import { snapshotFiles, writtenSince } from './step-environment';
 import type { LoadedPipeline } from './load';
 
 type Params = ParamValues<ParamSpecs>;
@@ -108,7 +98,7 @@ export class StepCache {
 
   /** Starts watching a step that runs. */
   watch(name: string, artifacts: Artifacts): StepWatch {
-    const before = snapshot(artifacts.dir);
+    const before = snapshotFiles(artifacts.dir);
     const wantsAll = this.kind(name) !== 'function';
     const tracked = trackReads(this.o.params);
     // Command and notebook steps may read any file of the run: all of those there when they start count.
@@ -118,7 +108,7 @@ export class StepCache {
       artifacts: readsNoted(artifacts, artifactsRead),
       done: (value, registered) => {
         const read = wantsAll ? Object.keys(this.o.params) : [...tracked.read];
-        const written = changedSince(artifacts.dir, before);
+        const written = writtenSince(artifacts.dir, before);
         const reads = Object.fromEntries(
           [...artifactsRead].filter((a) => !written.includes(a)).map((a) => [a, this.state.artifacts.get(a) ?? 'missing']),
         );

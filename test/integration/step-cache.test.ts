@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ModelVersion, RunRecord, StartRunResponse, StepRecord } from '../../common/contract';
-import { FIXTURES, IRIS_CSV, json, MLOPS, mlops, ROOT, tempDataDir } from '../helpers/cli';
+import { FIXTURES, IRIS_CSV, json, MLOPS, mlops, needs, ROOT, tempDataDir } from '../helpers/cli';
+import { debianPython } from '../helpers/python';
 import { post, startTestServer, waitFor } from '../helpers/server';
 
 const CACHE_STEPS = path.join(FIXTURES, 'pipelines', 'cache-steps.ts');
@@ -259,5 +260,25 @@ describe('step cache rules (fixture pipeline)', () => {
       all.steps.every((s) => s.status === 'succeeded'),
       JSON.stringify(statuses(all)),
     );
+  });
+});
+
+describe('a notebook step', () => {
+  const python = debianPython('nbclient', 'ipykernel');
+  const skip = needs(python !== null, 'python3 with nbclient and ipykernel (apt-get install python3-nbclient python3-ipykernel)');
+  const dir = tempDataDir();
+  const NOTEBOOK_PARAMS = path.join(FIXTURES, 'pipelines', 'notebook-params.ts');
+
+  test('is reused with its executed copy (a hard link), and runs again when a param changes', { skip }, () => {
+    const first = train(dir, [NOTEBOOK_PARAMS]);
+    const second = train(dir, [NOTEBOOK_PARAMS]);
+    assert.equal(step(second, 'echo').status, 'cached');
+    assert.equal(step(second, 'echo').cachedFrom, first.id);
+    assert.equal(step(second, 'echo').notebook, step(first, 'echo').notebook);
+    const copy = (run: RunRecord) => fs.statSync(path.join(run.runDir, step(run, 'echo').notebook!));
+    assert.equal(copy(second).ino, copy(first).ino);
+    const changed = train(dir, [NOTEBOOK_PARAMS, '--param', 'count=4']);
+    assert.equal(step(changed, 'echo').status, 'succeeded');
+    assert.notEqual(copy(changed).ino, copy(first).ino);
   });
 });

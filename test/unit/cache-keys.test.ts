@@ -6,16 +6,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { describe, test } from 'node:test';
 import { require as tsRequire } from 'tsx/cjs/api';
-import {
-  changedSince,
-  FileHashes,
-  isPlainData,
-  linkOrCopy,
-  moduleGraphFiles,
-  snapshot,
-  stableJson,
-  trackReads,
-} from '../../pipeline/runner/cache-keys';
+import { FileHashes, isPlainData, linkOrCopy, moduleGraphFiles, stableJson, trackReads } from '../../pipeline/runner/cache-keys';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cache-keys-'));
@@ -67,18 +58,6 @@ describe('files', () => {
     fs.writeFileSync(file, 'two');
     assert.notEqual(hashes.of(file), one);
     assert.match(hashes.of(dir), /^folder:[0-9a-f]{64}$/);
-  });
-
-  test('changedSince names the files written after a snapshot, in subfolders too', () => {
-    const dir = tmp();
-    fs.writeFileSync(path.join(dir, 'old.txt'), 'x');
-    fs.writeFileSync(path.join(dir, 'kept.txt'), 'x');
-    const before = snapshot(dir);
-    fs.rmSync(path.join(dir, 'old.txt'));
-    fs.writeFileSync(path.join(dir, 'old.txt'), 'y');
-    fs.mkdirSync(path.join(dir, 'sub'));
-    fs.writeFileSync(path.join(dir, 'sub', 'new.txt'), 'z');
-    assert.deepEqual(changedSince(dir, before), ['old.txt', path.join('sub', 'new.txt')]);
   });
 
   test('linkOrCopy makes a hard link and leaves the source in place', () => {
