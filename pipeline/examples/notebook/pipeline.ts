@@ -15,6 +15,8 @@ export default definePipeline({
   },
   steps: aroundPythonTraining({
     notebook: 'train.ipynb',
+    // The notebook imports the Python example's trainer: a change to it reruns the step (the step cache).
+    inputs: ['../python/softmax_onnx.py'],
     produces: ['model.onnx', 'expected_labels.json'],
     timeoutSec: 300,
     description: 'softmax regression with numpy and pandas, exported with the onnx package',

@@ -38,6 +38,8 @@ export default definePipeline({
   params,
   steps: aroundPythonTraining<ParamValues<typeof params>>({
     command: (p) => [p.python, '{pipelineDir}/train.py'],
+    // train.py is hashed as the command's file; the module it imports must be named for the step cache to see it change.
+    inputs: ['softmax_onnx.py'],
     produces: ['model.onnx', 'expected_labels.json'],
   }),
 });
