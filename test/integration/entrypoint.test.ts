@@ -285,3 +285,52 @@ describe(
     );
   },
 );
+
+interface ComposeService {
+  build: { dockerfile: string };
+  profiles?: string[];
+  environment: Record<string, string>;
+  ports: string[];
+  secrets?: string[];
+}
+
+/** .devcontainer/compose.yaml as compose reads it (YAML merge keys resolved), through Debian's PyYAML. */
+function readCompose(): { services: Record<string, ComposeService>; secrets: Record<string, { file: string }> } | undefined {
+  const code = 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))';
+  const r = spawnSync('/usr/bin/python3', ['-c', code, path.join(ROOT, '.devcontainer', 'compose.yaml')], { encoding: 'utf8' });
+  return r.status === 0 ? JSON.parse(r.stdout) : undefined;
+}
+
+test(
+  "compose's web profile: MODE=web published on the host's loopback, and its environment starts only with the password secret",
+  { skip: needs(readCompose() !== undefined, "Debian's python3-yaml (apt-get install python3-yaml)") },
+  () => {
+    const compose = readCompose()!;
+    const web = compose.services['mlops-web'];
+    assert.deepEqual(web.profiles, ['web']);
+    assert.equal(web.build.dockerfile, compose.services['mlops-api'].build.dockerfile, 'the same image as the api service');
+    assert.deepEqual(web.ports, ['127.0.0.1:8080:8080']);
+    assert.equal(web.environment.MODE, 'web');
+    assert.deepEqual(web.secrets, ['web-password']);
+    assert.equal(web.environment.MLOPS_WEB_PASSWORD_FILE, '/run/secrets/web-password', 'where compose mounts the secret');
+    assert.equal(compose.secrets['web-password'].file, './web-password');
+    assert.match(
+      fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8'),
+      /^\.devcontainer\/web-password$/m,
+      'the password stays out of git',
+    );
+
+    // The service's own environment through the entry point (a password file in place of compose's secret).
+    const run = (env: Record<string, string>) =>
+      spawnSync('bash', [ENTRYPOINT], { env: { ...process.env, MLOPS_VSIX: '/nonexistent/mlops.vsix', ...env }, encoding: 'utf8' });
+    const { MLOPS_WEB_PASSWORD_FILE: _secret, ...withoutSecret } = web.environment;
+    const open = run(withoutSecret);
+    assert.equal(open.status, 2);
+    assert.match(open.stderr, /MODE=web on 0\.0\.0\.0 needs MLOPS_WEB_PASSWORD or MLOPS_WEB_PASSWORD_FILE/);
+    const secret = path.join(tempDataDir(), 'web-password');
+    fs.writeFileSync(secret, 'web-secret', { mode: 0o600 });
+    const withSecret = run({ ...web.environment, MLOPS_WEB_PASSWORD_FILE: secret });
+    assert.equal(withSecret.status, 2);
+    assert.match(withSecret.stderr, /no extension package at \/nonexistent\/mlops\.vsix/, 'past the password check');
+  },
+);
