@@ -5,13 +5,15 @@ import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
-import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type RegisterRequest, type Step, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
+import type { PipelineCard } from '../../common/model-card';
+import { checkPipelineCard, writeCardOf } from '../card/write';
 
 export interface RunOptions {
   runId: string;
@@ -72,6 +74,7 @@ class RunExecution {
   private pipelineName = '';
   private params: ParamValues<ParamSpecs> = {};
   private registered: { model: string; version: number } | undefined;
+  private card: PipelineCard | null = null;
 
   constructor(
     private readonly registry: Registry,
@@ -122,6 +125,7 @@ class RunExecution {
     try {
       const loaded = loadPipeline(this.opts.pipelineFile);
       this.pipelineName = loaded.pipeline.name;
+      this.card = checkPipelineCard(loaded.file, loaded.pipeline.card);
       this.params = resolveParams(loaded.pipeline.name, loaded.pipeline.params, this.opts.params, (value, isDefault) =>
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
@@ -228,19 +232,31 @@ class RunExecution {
       register: (req): ModelVersion => {
         // The last look before anything becomes visible in the registry: a cancelled run registers nothing.
         this.opts.cancellation.throwIfCancelled();
+        const { card, ...request } = req;
         const version = this.registry.models.register({
-          ...req,
+          ...request,
           params: this.params,
           lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
         });
         this.registered = { model: version.model, version: version.version };
         log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
+        this.writeCard(version, card, log);
         return version;
       },
       reject: (reasons): never => {
         throw errors.gateRejected(reasons);
       },
     };
+  }
+
+  /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
+  private writeCard(version: ModelVersion, evidence: RegisterRequest['card'], log: (level: 'warn', message: string) => void): void {
+    try {
+      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
+      writeCardOf(version, this.card, { ...evidence, artifacts });
+    } catch (err) {
+      log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 
   /** One line for the user: our own errors as they are; anything else names the step. */

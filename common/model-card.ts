@@ -1,0 +1,384 @@
+// The model card: one Markdown page per version (docs/model-cards.md). Its static part is rendered
+// once, at registration, from what the registration knows (data, metrics, group gaps, the gate, the
+// pipeline's `card` metadata) and stored as card.md beside model.onnx; the version row stays
+// immutable, the card is a derived file. Its live part (drift, live quality) is rendered by the
+// server on each request, in place of the LIVE_MARKER line. Pure functions except writeModelCard.
+// Every text that comes from a user or a data file goes through escapeText: the card is shown in a
+// Markdown preview, where raw HTML or a crafted link must not get through.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DriftSnapshot, LiveQuality, ModelVersion, NumericDistribution, ServingInfo } from './contract';
+
+/** The ethical review questions of the original template, as a checklist the pipeline author answers. */
+export const ETHICS_QUESTIONS = {
+  consent: 'Was the data collected with consent, and does it hold personal data (which fields, how protected)?',
+  representativeness: 'Does the data represent the people or things the model will be used on (who is missing)?',
+  harmedGroups: 'Which groups could be harmed by its errors, and are their error rates checked (the group gaps)?',
+  misuse: 'How could the model be misused, or used outside its intended use, and what prevents it?',
+  humanOversight: 'Which decisions does a person review, and how can a wrong prediction be appealed or corrected?',
+  retention: 'How long are the data, the prediction log and the feedback kept, and who may read them?',
+} as const;
+export type EthicsQuestion = keyof typeof ETHICS_QUESTIONS;
+
+/** What a pipeline says about its model (definePipeline's `card`); every field optional. */
+export interface PipelineCard {
+  /** What the model is for, and for whom. */
+  intendedUse?: string;
+  /** Where it must not be trusted: one string, or one per item. */
+  limitations?: string | string[];
+  /** Categorical features to slice the evaluation rows by for group gaps; default: every categorical feature. */
+  groups?: string[];
+  /** Answers to ETHICS_QUESTIONS; a question left out is shown unchecked. */
+  ethics?: Partial<Record<EthicsQuestion, string>>;
+}
+
+/** One threshold check of a quality gate (pipeline/steps/gate.ts writes them to gate.json). */
+export interface CardCheck {
+  name: string;
+  value: number;
+  ok: boolean;
+  rule: string;
+}
+
+/** The test split's quality within one value of a feature. */
+export interface GroupSlice {
+  value: string;
+  rows: number;
+  /** Classification: accuracy, and the mean recall over the classes present in the slice. */
+  accuracy?: number;
+  recall?: number;
+  /** Regression: mean absolute error. */
+  mae?: number;
+}
+
+/** Quality per value of one feature, and the largest gap between two values. */
+export interface GroupReport {
+  feature: string;
+  slices: GroupSlice[];
+  /** Worst minus best on the task's main metric (accuracy or MAE); null with fewer than two slices. */
+  gap: { metric: 'accuracy' | 'mae'; value: number; best: string; worst: string } | null;
+}
+
+/** What a registration knows beyond the version row. */
+export interface CardEvidence {
+  gate?: { checks: CardCheck[]; enforced: boolean } | null;
+  /** Group reports of the categorical features (pipeline/card/groups.ts). */
+  groups?: GroupReport[];
+  /** Why there are no group reports, when there are none. */
+  groupsNote?: string;
+  /** The run's artifacts, relative to its artifacts folder. */
+  artifacts?: string[];
+}
+
+export interface CardInputs {
+  version: ModelVersion;
+  meta: PipelineCard | null;
+  evidence: CardEvidence;
+}
+
+/** The line the server replaces with the live section. */
+export const LIVE_MARKER = '<!-- mlops:live -->';
+export const CARD_FILE = 'card.md';
+
+const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+
+/**
+ * Text as Markdown that renders literally: HTML characters become entities and Markdown's active
+ * characters (links, images, emphasis, code, tables, headings, lists) are backslash-escaped, so no tag,
+ * link or image can be injected. Newlines
+ * are kept (callers that need one line, e.g. table cells, pass `inline`).
+ */
+export function escapeText(text: string, inline = false): string {
+  const flat = inline ? text.replace(/\r?\n|\r/g, ' ') : text;
+  const escaped = flat.replace(/[&<>"]/g, (c) => HTML[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
+  // A line that would open a list stays text (a quote's > is an entity already).
+  return escaped.replace(/^(\s*)([-+])/gm, '$1\\$2').replace(/^(\s*\d+)([.)])/gm, '$1\\$2');
+}
+
+const cell = (text: string) => escapeText(text, true);
+const num = (v: number | undefined | null, digits = 4) =>
+  v === undefined || v === null || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Paragraphs of author text, escaped; blank lines separate paragraphs. */
+function prose(text: string): string {
+  return text
+    .split(/\n\s*\n/)
+    .map((p) => escapeText(p.trim()).replace(/\n/g, ' '))
+    .filter((p) => p.length > 0)
+    .join('\n\n');
+}
+
+function header(v: ModelVersion): string {
+  const l = v.lineage;
+  const from = l.imported
+    ? `imported from ${cell(l.imported.file)} by ${cell(l.imported.by)}`
+    : `trained by pipeline ${cell(l.pipeline ?? 'unknown')}, run ${cell(l.runId ?? 'unknown')}`;
+  const git = l.git.commit ? `, git ${l.git.commit.slice(0, 12)}${l.git.dirty ? ' (uncommitted changes)' : ''}` : '';
+  return [
+    `# Model card: ${cell(v.model)} version ${v.version}`,
+    '',
+    `Registered ${v.createdAt}, ${from}${git}. Task: ${v.signature.task}. Model file sha256 \`${v.sha256}\`.`,
+  ].join('\n');
+}
+
+function useSection(meta: PipelineCard | null): string {
+  const notStated = '_Not stated: add `card: { intendedUse, limitations }` to the pipeline’s definePipeline._';
+  const limits = meta?.limitations === undefined ? [] : Array.isArray(meta.limitations) ? meta.limitations : [meta.limitations];
+  return [
+    '## Intended use',
+    '',
+    meta?.intendedUse ? prose(meta.intendedUse) : notStated,
+    '',
+    '## Limitations',
+    '',
+    limits.length > 0 ? limits.map((l) => `- ${escapeText(l, true)}`).join('\n') : notStated,
+  ].join('\n');
+}
+
+function distribution(name: string, d: NumericDistribution): string[] {
+  return [cell(name), num(d.mean), num(d.std), num(d.min), num(d.quantiles[4]), num(d.max)];
+}
+
+function dataSection(v: ModelVersion, artifacts: string[]): string {
+  const out = ['## Data', ''];
+  const files = v.lineage.dataFiles;
+  out.push(
+    files.length > 0
+      ? table(
+          ['file', 'sha256'],
+          files.map((f) => [cell(f.path), `\`${cell(f.sha256)}\``]),
+        )
+      : '_No data file recorded._',
+  );
+  const test = v.metrics.test_rows ?? v.metrics.rows;
+  out.push('', `Training rows: ${v.reference.rows}${test !== undefined ? `; evaluation rows: ${test}` : ''}.`);
+  const s = v.signature;
+  if (s.task === 'classification' && v.reference.classShares) {
+    const shares = v.reference.classShares;
+    out.push('', 'Class distribution (training rows):', '');
+    out.push(
+      table(
+        ['class', 'share'],
+        s.classLabels.map((label, i) => [cell(label), pct(shares[i] ?? 0)]),
+      ),
+    );
+  } else if (s.task === 'regression' && v.reference.targets) {
+    const targets = v.reference.targets;
+    out.push('', 'Target distribution (training rows):', '');
+    out.push(
+      table(
+        ['target', 'mean', 'std', 'min', 'median', 'max'],
+        s.targets.map((t, i) => distribution(t, targets[i])),
+      ),
+    );
+  }
+  out.push('', `Features: ${s.features.map((f) => `${cell(f.name)} (${f.type})`).join(', ')}.`);
+  if (artifacts.length > 0) out.push('', `Run artifacts: ${artifacts.map(cell).join(', ')}.`);
+  return out.join('\n');
+}
+
+/** The reports to show: those the pipeline names (each accounted for), else all of them. */
+function chosenGroups(meta: PipelineCard | null, e: CardEvidence): { reports: GroupReport[]; notes: string[] } {
+  const all = e.groups ?? [];
+  if (!meta?.groups || meta.groups.length === 0) return { reports: all, notes: [] };
+  const reports: GroupReport[] = [];
+  const notes: string[] = [];
+  for (const name of meta.groups) {
+    const report = all.find((g) => g.feature === name);
+    if (report) reports.push(report);
+    else notes.push(`${cell(name)}: not a categorical feature of this model, so no group report.`);
+  }
+  return { reports, notes };
+}
+
+const GAP_METRIC = { accuracy: 'accuracy', mae: 'MAE' } as const;
+
+function groupTable(g: GroupReport): string {
+  const regression = g.slices.some((s) => s.mae !== undefined);
+  const highlighted = (value: string, text: string) => (g.gap && (value === g.gap.best || value === g.gap.worst) ? `**${text}**` : text);
+  const rows = g.slices.map((s) => {
+    const values = regression ? [num(s.mae)] : [num(s.accuracy), num(s.recall)];
+    return [highlighted(s.value, cell(s.value)), String(s.rows), ...values];
+  });
+  const lines = [`### ${cell(g.feature)}`, '', table(['value', 'rows', ...(regression ? ['MAE'] : ['accuracy', 'mean recall'])], rows)];
+  if (g.gap) {
+    const { metric, value, best, worst } = g.gap;
+    lines.push('', `**Largest gap: ${GAP_METRIC[metric]} ${num(value)}** between ${cell(best)} (best) and ${cell(worst)} (worst).`);
+  }
+  return lines.join('\n');
+}
+
+function metricsSection(v: ModelVersion, meta: PipelineCard | null, e: CardEvidence): string {
+  const entries = Object.entries(v.metrics).sort(([a], [b]) => a.localeCompare(b));
+  const out = [
+    '## Metrics',
+    '',
+    entries.length > 0
+      ? table(
+          ['metric', 'value'],
+          entries.map(([k, x]) => [cell(k), num(x)]),
+        )
+      : '_None._',
+  ];
+  out.push('', '## Group gaps', '');
+  const { reports, notes } = chosenGroups(meta, e);
+  const what = v.signature.task === 'classification' ? 'accuracy and mean recall per group' : 'mean absolute error (MAE) per group';
+  if (reports.length > 0)
+    out.push(
+      `Evaluation rows (the test split; for an import, its CSV): ${what}; each feature's largest gap in bold.`,
+      '',
+      ...reports.map(groupTable),
+    );
+  else out.push(`_${cell(e.groupsNote ?? 'No group reports: the registration had no categorical feature to slice the test split by.')}_`);
+  if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
+  return out.join('\n\n').replace(/\n{3,}/g, '\n\n');
+}
+
+function gateSection(e: CardEvidence): string {
+  const gate = e.gate;
+  if (!gate || gate.checks.length === 0) return '## Quality gate\n\n_No gate results recorded for this version._';
+  const passed = gate.checks.every((c) => c.ok);
+  const verdict = gate.enforced
+    ? `Passed: every check held (${gate.checks.length}).`
+    : `Not enforced at registration (import without --gate): ${passed ? 'every check would have passed' : 'some checks fail'}.`;
+  const rows = gate.checks.map((c) => [cell(c.name), num(c.value), cell(c.rule), c.ok ? 'pass' : '**FAIL**']);
+  return ['## Quality gate', '', verdict, '', table(['check', 'value', 'rule', 'result'], rows)].join('\n');
+}
+
+function ethicsSection(meta: PipelineCard | null): string {
+  const answers = meta?.ethics ?? {};
+  const items = (Object.keys(ETHICS_QUESTIONS) as EthicsQuestion[]).map((key) => {
+    const answer = answers[key]?.trim();
+    return answer
+      ? `- [x] ${escapeText(ETHICS_QUESTIONS[key])}  \n  ${escapeText(answer, true)}`
+      : `- [ ] ${escapeText(ETHICS_QUESTIONS[key])}  \n  _Not answered._`;
+  });
+  const answered = items.filter((i) => i.startsWith('- [x]')).length;
+  const summary = `${answered} of ${items.length} questions answered by the pipeline’s author.`;
+  return ['## Ethical review', '', summary, '', ...items].join('\n');
+}
+
+/** The stored card: every section, and the live section's marker. */
+export function renderCard(inputs: CardInputs): string {
+  const { version, meta, evidence } = inputs;
+  return (
+    [
+      header(version),
+      useSection(meta),
+      dataSection(version, evidence.artifacts ?? []),
+      metricsSection(version, meta, evidence),
+      gateSection(evidence),
+      ethicsSection(meta),
+      '## Live quality and drift',
+      `${LIVE_MARKER}\n_Rendered on request by the server (GET /api/models/${version.model}/versions/${version.version}/card)._`,
+    ].join('\n\n') + '\n'
+  );
+}
+
+/** What the server knows live about a version. */
+export interface LiveInputs {
+  model: string;
+  version: number;
+  /** The version the server serves now, or null. */
+  serving: ServingInfo | null;
+  /** The served version's drift window (null when this version is not served). */
+  drift: DriftSnapshot | null;
+  /** Live quality of this version from ground-truth feedback, when any. */
+  quality: LiveQuality | null;
+  at: string;
+}
+
+function driftLines(drift: DriftSnapshot): string[] {
+  const out = [`Drift window: ${drift.windowRows} of ${drift.windowSize} rows.`, ''];
+  if (drift.windowRows === 0) return [...out, '_No predictions in the window yet._'];
+  const worst = Math.max(...drift.features.map((f) => f.psi));
+  const rows = drift.features.map((f) => {
+    const name = f.psi === worst && worst > 0 ? `**${cell(f.name)}**` : cell(f.name);
+    return [name, f.kind, num(f.psi), f.kind === 'numeric' ? num(f.ks) : '–', f.kind === 'numeric' ? num(f.mean) : pct(f.unseenShare)];
+  });
+  out.push(table(['feature', 'kind', 'PSI', 'KS', 'mean / unseen share'], rows));
+  if (drift.classes) {
+    const c = drift.classes;
+    out.push(
+      '',
+      `Predicted classes: PSI ${num(c.psi)}, Jensen–Shannon ${num(c.jensenShannon)}; shares ` +
+        c.labels.map((l, i) => `${cell(l)} ${pct(c.shares[i] ?? 0)}`).join(', ') +
+        '.',
+    );
+  }
+  for (const t of drift.targets ?? []) out.push('', `Predicted ${cell(t.name)}: PSI ${num(t.psi)}, KS ${num(t.ks)}, mean ${num(t.mean)}.`);
+  return out;
+}
+
+function qualityLines(q: LiveQuality | null): string[] {
+  if (!q) return ['Live quality: _no ground-truth feedback for this version (POST /feedback)._'];
+  const head = `Live quality over ${q.labelled} labelled predictions (window ${q.windowSize})`;
+  const delay = q.labelDelayMs ? `; label delay p50 ${Math.round(q.labelDelayMs.p50)} ms, max ${Math.round(q.labelDelayMs.max)} ms` : '';
+  const out = [`${head}${delay}:`, ''];
+  if (q.classification) {
+    const c = q.classification;
+    out.push(
+      `accuracy ${num(c.accuracy)}, macro F1 ${num(c.macroF1)}; recall ` +
+        Object.entries(c.recall)
+          .map(([label, r]) => `${cell(label)} ${num(r)}`)
+          .join(', ') +
+        '.',
+    );
+  }
+  if (q.regression) out.push(`MAE ${num(q.regression.mae)}, RMSE ${num(q.regression.rmse)}.`);
+  return out;
+}
+
+/** The live section: drift since the served version was loaded, and live quality from feedback. */
+export function renderLiveSection(live: LiveInputs): string {
+  const s = live.serving;
+  const served = s !== null && s.model === live.model && s.version === live.version;
+  const out = [`_As of ${live.at}._`, ''];
+  if (served) {
+    out.push(`Served by this server since ${s.loadedAt} (as ${cell(String(s.selector))}).`, '');
+    out.push(...(live.drift ? driftLines(live.drift) : ['_No drift data._']));
+  } else {
+    const now = s ? `it serves ${cell(s.model)} version ${s.version}` : 'it serves no model';
+    out.push(`Not served by this server now (${now}): no drift data for this version.`);
+  }
+  out.push('', ...qualityLines(live.quality));
+  return out.join('\n');
+}
+
+/** The stored card with its marker replaced by the live section. A card without the marker gets it appended. */
+export function withLiveSection(stored: string, live: LiveInputs): string {
+  const at = stored.indexOf(LIVE_MARKER);
+  const body = at >= 0 ? stored.slice(0, at) : `${stored.trimEnd()}\n\n## Live quality and drift\n\n`;
+  return `${body}${renderLiveSection(live)}\n`;
+}
+
+/** card.md of a version: beside its model.onnx. */
+export function cardPath(version: Pick<ModelVersion, 'path'>): string {
+  return path.join(path.dirname(version.path), CARD_FILE);
+}
+
+/** Writes card.md atomically: a private temporary file, fsynced, renamed over the card. */
+export function writeModelCard(version: ModelVersion, markdown: string): string {
+  const target = cardPath(version);
+  const tmp = `${target}.${crypto.randomUUID()}.tmp`;
+  try {
+    const fd = fs.openSync(tmp, 'wx', 0o644);
+    try {
+      fs.writeSync(fd, markdown);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return target;
+}
