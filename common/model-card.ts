@@ -56,7 +56,7 @@ export interface GroupSlice {
 export interface GroupReport {
   feature: string;
   slices: GroupSlice[];
-  /** Worst minus best on the task's main metric (accuracy or MAE); null with fewer than two slices. */
+  /** Best minus worst on the task's main metric (accuracy or MAE) over slices with enough rows; null with fewer than two. */
   gap: { metric: 'accuracy' | 'mae'; value: number; best: string; worst: string } | null;
 }
 
@@ -80,6 +80,8 @@ export interface CardInputs {
 /** The line the server replaces with the live section. */
 export const LIVE_MARKER = '<!-- mlops:live -->';
 export const CARD_FILE = 'card.md';
+/** Fewest rows a group needs to count in a gap (pipeline/card/groups.ts): a group of two rows is right or wrong by chance. */
+export const MIN_GAP_ROWS = 5;
 
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
@@ -211,6 +213,8 @@ function groupTable(g: GroupReport): string {
   if (g.gap) {
     const { metric, value, best, worst } = g.gap;
     lines.push('', `**Largest gap: ${GAP_METRIC[metric]} ${num(value)}** between ${cell(best)} (best) and ${cell(worst)} (worst).`);
+  } else {
+    lines.push('', '_No gap: fewer than two groups with enough rows._');
   }
   return lines.join('\n');
 }
@@ -230,12 +234,8 @@ function metricsSection(v: ModelVersion, meta: PipelineCard | null, e: CardEvide
   out.push('', '## Group gaps', '');
   const { reports, notes } = chosenGroups(meta, e);
   const what = v.signature.task === 'classification' ? 'accuracy and mean recall per group' : 'mean absolute error (MAE) per group';
-  if (reports.length > 0)
-    out.push(
-      `Evaluation rows (the test split; for an import, its CSV): ${what}; each feature's largest gap in bold.`,
-      '',
-      ...reports.map(groupTable),
-    );
+  const intro = `Evaluation rows (the test split; for an import, its CSV): ${what}; each feature's largest gap in bold`;
+  if (reports.length > 0) out.push(`${intro} (groups of ${MIN_GAP_ROWS} rows or more).`, '', ...reports.map(groupTable));
   else out.push(`_${cell(e.groupsNote ?? 'No group reports: the registration had no categorical feature to slice the test split by.')}_`);
   if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
   return out.join('\n\n').replace(/\n{3,}/g, '\n\n');

@@ -18,6 +18,7 @@ import { errorHandling } from './plugins/errors';
 import { eventRoutes } from './plugins/events';
 import { healthRoutes } from './plugins/health';
 import { metricsRoute } from './plugins/metrics';
+import { modelCardRoutes } from './plugins/model-card';
 import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
@@ -120,6 +121,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
+    await apiScope.register(modelCardRoutes, { registry, holder });
   });
 
   const startedAt = new Date().toISOString();

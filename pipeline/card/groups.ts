@@ -1,7 +1,7 @@
 // Group gaps for the model card: the test split's quality within each value of a categorical
 // feature (e.g. penguins' island or sex), and the largest gap between two values. A model that is
 // good on average can be poor for one group; the card shows it (README "Model cards").
-import type { GroupReport, GroupSlice } from '../../common/model-card';
+import { MIN_GAP_ROWS, type GroupReport, type GroupSlice } from '../../common/model-card';
 import type { Column } from '../ml/table';
 
 /** The truth and the model's answers on the test split: class indexes (classification) or values. */
@@ -46,11 +46,12 @@ function groupReport(column: Column, x: GroupInputs): GroupReport {
     else rowsOf.set(key, [r]);
   });
   const slices = [...rowsOf.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([value, rows]) => slice(value, rows, x));
-  if (slices.length < 2) return { feature: column.name, slices, gap: null };
+  const counted = slices.filter((s) => s.rows >= MIN_GAP_ROWS);
+  if (counted.length < 2) return { feature: column.name, slices, gap: null };
   // Higher accuracy is better, lower MAE is: best and worst follow the metric's direction.
   const metric = x.task === 'regression' ? 'mae' : 'accuracy';
   const score = (s: GroupSlice) => (metric === 'mae' ? -(s.mae ?? 0) : (s.accuracy ?? 0));
-  const ranked = [...slices].sort((a, b) => score(b) - score(a));
+  const ranked = [...counted].sort((a, b) => score(b) - score(a));
   const best = ranked[0];
   const worst = ranked[ranked.length - 1];
   return {

@@ -8,6 +8,7 @@ import type { DriftSnapshot, LiveQuality, ModelVersion, ServingInfo } from '../.
 import {
   ETHICS_QUESTIONS,
   LIVE_MARKER,
+  MIN_GAP_ROWS,
   escapeText,
   renderCard,
   withLiveSection,
@@ -52,11 +53,17 @@ const version = (over: Partial<ModelVersion> = {}): ModelVersion => ({
   ...over,
 });
 
-// Eight test rows: island A has 4 rows, all right; island B has 4 rows, 1 right (truth tern, predicted gull 3 times).
-const island: Column = { name: 'island', type: 'string', values: ['A', 'A', 'A', 'A', 'B', 'B', 'B', null], missing: 1 };
-const size: Column = { name: 'size', type: 'number', values: [1, 2, 3, 4, 5, 6, 7, 8], missing: 0 };
-const truth = [0, 0, 1, 1, 1, 1, 1, 0];
-const predicted = [0, 0, 1, 1, 0, 0, 1, 1];
+// Fourteen test rows: island A has 6, all right; island B has 6, 2 right (its terns mistaken for gulls 3 times in 5,
+// its gull mistaken once); 2 rows miss the island, both wrong: too few rows to count in the gap.
+const island: Column = {
+  name: 'island',
+  type: 'string',
+  values: ['A', 'A', 'A', 'A', 'A', 'A', 'B', 'B', 'B', 'B', 'B', 'B', null, null],
+  missing: 2,
+};
+const size: Column = { name: 'size', type: 'number', values: island.values.map((_, i) => i), missing: 0 };
+const truth = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1];
+const predicted = [0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0];
 
 test('group gaps: accuracy and mean recall per value of each categorical feature, largest gap between best and worst', () => {
   const reports = groupReports({ task: 'classification', columns: [island, size], truth, predicted });
@@ -66,27 +73,34 @@ test('group gaps: accuracy and mean recall per value of each categorical feature
   assert.deepEqual(
     r.slices.map((s) => [s.value, s.rows, s.accuracy]),
     [
-      [MISSING_GROUP, 1, 0],
-      ['A', 4, 1],
-      ['B', 3, 1 / 3],
+      [MISSING_GROUP, 2, 0],
+      ['A', 6, 1],
+      ['B', 6, 2 / 6],
     ],
   );
-  // A: recall of gull 1, of tern 1 → 1; B: only terns, 1 of 3 found → 1/3.
+  // A: recall of gull 1, of tern 1 → 1; B: terns 2 of 5 found, its gull missed → (0.4 + 0) / 2.
   assert.deepEqual(
     r.slices.map((s) => s.recall),
-    [0, 1, 1 / 3],
+    [0, 1, 0.2],
   );
-  assert.deepEqual(r.gap, { metric: 'accuracy', value: 1, best: 'A', worst: MISSING_GROUP });
+  assert.ok(MIN_GAP_ROWS > 2 && MIN_GAP_ROWS <= 6, 'the fixture straddles the threshold');
+  assert.deepEqual(r.gap, { metric: 'accuracy', value: 1 - 2 / 6, best: 'A', worst: 'B' }, 'the 2 rows without island do not count');
 });
 
 test('group gaps for regression: MAE per group; the worst group is the one with the largest error', () => {
-  const sex: Column = { name: 'sex', type: 'boolean', values: [true, true, false, false], missing: 0 };
-  const [r] = groupReports({ task: 'regression', columns: [sex], truth: [10, 20, 30, 40], predicted: [11, 19, 34, 36] });
+  const sex: Column = { name: 'sex', type: 'boolean', values: [...Array(5).fill(true), ...Array(5).fill(false)], missing: 0 };
+  const truth10 = [10, 20, 30, 40, 50, 10, 20, 30, 40, 50];
+  const [r] = groupReports({
+    task: 'regression',
+    columns: [sex],
+    truth: truth10,
+    predicted: truth10.map((t, i) => (i < 5 ? t + 1 : t - 4)),
+  });
   assert.deepEqual(
-    r.slices.map((s) => [s.value, s.mae]),
+    r.slices.map((s) => [s.value, s.rows, s.mae]),
     [
-      ['false', 4],
-      ['true', 1],
+      ['false', 5, 4],
+      ['true', 5, 1],
     ],
   );
   assert.deepEqual(r.gap, { metric: 'mae', value: 3, best: 'true', worst: 'false' });
@@ -131,10 +145,10 @@ test('the card has every section, the data, metrics, gate and group gap with the
   assert.match(card, /Training rows: 32; evaluation rows: 8\./);
   assert.match(card, /\| gull \| 25\.0% \|\n\| tern \| 75\.0% \|/);
   assert.match(card, /\| accuracy \| 0\.8750 \|/);
-  assert.match(card, /\| \*\*A\*\* \| 4 \| 1 \| 1 \|/, 'the best group is bold');
-  assert.match(card, /\| \*\*\(missing\)\*\* \| 1 \| 0 \| 0 \|/, 'the worst group is bold');
-  assert.match(card, /\| B \| 3 \| 0\.3333 \| 0\.3333 \|/);
-  assert.match(card, /\*\*Largest gap: accuracy 1\*\* between A \(best\) and \(missing\) \(worst\)/);
+  assert.match(card, /\| \*\*A\*\* \| 6 \| 1 \| 1 \|/, 'the best group is bold');
+  assert.match(card, /\| \*\*B\*\* \| 6 \| 0\.3333 \| 0\.2000 \|/, 'the worst group is bold');
+  assert.match(card, /\| \(missing\) \| 2 \| 0 \| 0 \|/);
+  assert.match(card, /\*\*Largest gap: accuracy 0\.6667\*\* between A \(best\) and B \(worst\)/);
   assert.match(card, /- colour: not a categorical feature of this model/, 'a named group that is not a feature is accounted for');
   assert.match(card, /Passed: every check held \(2\)\./);
   assert.match(card, /\| recall\\_gap \| 0\.1000 \| &lt;= 0\.25 \| pass \|/);

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ModelVersion } from '../../common/contract';
+import { IRIS_CSV, json, mlops, tempDataDir } from '../helpers/cli';
+import { post, SAMPLE, startTestServer, trainIris, type TestServer } from '../helpers/server';
+
+const SECTIONS = [
+  '## Intended use',
+  '## Limitations',
+  '## Data',
+  '## Metrics',
+  '## Group gaps',
+  '## Quality gate',
+  '## Ethical review',
+  '## Live quality and drift',
+];
+
+const cardOf = (v: ModelVersion) => fs.readFileSync(path.join(path.dirname(v.path), 'card.md'), 'utf8');
+
+describe('model cards: written at registration, served with a live section', () => {
+  let dir = '';
+  let server: TestServer;
+  const version = (ref: string) => json<ModelVersion>(mlops(dir, ['models', 'show', ref, '--json']));
+  const getCard = (model: string, v: string, headers = server.apiHeaders) =>
+    fetch(`${server.url}/api/models/${model}/versions/${v}/card`, { headers });
+
+  before(async () => {
+    dir = tempDataDir();
+    trainIris(dir);
+    const penguins = mlops(dir, ['train', '-q', 'pipeline/examples/penguins/pipeline.ts']);
+    assert.equal(penguins.code, 0, penguins.stderr);
+    server = await startTestServer(dir, { MLOPS_MODEL: 'iris' });
+  });
+  after(() => server?.close());
+
+  test('training iris writes card.md beside model.onnx with every section, the gate and the ethics answers', () => {
+    const iris = version('iris/1');
+    const card = cardOf(iris);
+    for (const section of SECTIONS) assert.ok(card.includes(`\n${section}\n`), `${section} in\n${card}`);
+    assert.match(card, /^# Model card: iris version 1\n/);
+    assert.match(card, /A teaching example: classify iris flowers/);
+    assert.match(card, new RegExp(`\\| [^|]*iris\\\\_dataset\\.csv \\| \`${iris.lineage.dataFiles[0].sha256}\` \\|`));
+    assert.match(card, /Training rows: 120; evaluation rows: 30\./);
+    assert.match(card, /\| Setosa \| \d+\.\d% \|/);
+    assert.match(card, /Passed: every check held \(4\)\./);
+    assert.match(card, /\| macro\\_f1 \| 0\.\d{4} \| &gt;= 0\.85 \| pass \|/);
+    assert.match(card, /_No group reports/, 'iris has no categorical feature');
+    assert.match(card, /6 of 6 questions answered/);
+    assert.match(card, /Run artifacts: .*gate\.json/);
+  });
+
+  test('training penguins (regression) gives group gaps by island, sex and species, the largest highlighted', () => {
+    const card = cardOf(version('penguins/1'));
+    for (const section of SECTIONS) assert.ok(card.includes(`\n${section}\n`), section);
+    for (const group of ['island', 'sex', 'species']) assert.ok(card.includes(`\n### ${group}\n`), group);
+    assert.match(card, /\| (\*\*)?Biscoe(\*\*)? \| \d+ \| \d+\.\d{4} \|/);
+    assert.match(card, /\| \(missing\) \| 2 \| \d+\.\d{4} \|/, 'too few rows to count in the gap: not highlighted');
+    assert.equal((card.match(/\*\*Largest gap: MAE \d+\.\d{4}\*\* between/g) ?? []).length, 3);
+    assert.match(card, /\| body\\_mass\\_g \| \d+\.\d{4} \|/, 'the target distribution');
+    assert.match(card, /\| r2 \| 0\.\d{4} \| &gt;= 0\.75 \| pass \|/);
+    assert.match(card, /4 of 6 questions answered/);
+    assert.match(card, /- \[ \] Which decisions does a person review/);
+  });
+
+  test('GET …/card: text/markdown, with the served version’s drift and the note on feedback', async () => {
+    const predict = await post(`${server.url}/predict`, SAMPLE);
+    assert.equal(predict.status, 200, JSON.stringify(predict.body));
+    const res = await getCard('iris', '1');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/markdown; charset=utf-8/);
+    const card = await res.text();
+    assert.ok(card.startsWith(cardOf(version('iris/1')).split('<!-- mlops:live -->')[0]), 'the stored sections as stored');
+    assert.ok(!card.includes('<!-- mlops:live -->'));
+    const live = card.slice(card.indexOf('## Live quality and drift'));
+    assert.match(live, /Served by this server since \S+ \(as latest\)\./);
+    assert.match(live, /Drift window: 2 of \d+ rows\./);
+    assert.match(live, /\| petal\\_length \| numeric \| \d+\.\d{4} \|/);
+    assert.match(live, /no ground-truth feedback for this version/);
+
+    const penguins = await (await getCard('penguins', '1')).text();
+    assert.match(penguins, /Not served by this server now \(it serves iris version 1\)/);
+  });
+
+  test('unknown versions and models are 404s that name them; a bad version is a 400; the /api credential is required', async () => {
+    const unknown = await getCard('iris', '9');
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: string }).error, /model 'iris' version 9 not found/);
+    assert.equal((await getCard('nope', '1')).status, 404);
+    assert.equal((await getCard('iris', 'x')).status, 400);
+    assert.equal((await getCard('iris', '1', {})).status, 401);
+  });
+
+  test('mlops models register gives the import a card: its CSV and its checks, not enforced', async () => {
+    const iris = version('iris/1');
+    const features = ['--features', 'sepal_length,sepal_width,petal_length,petal_width'];
+    const r = mlops(dir, ['models', 'register', iris.path, '--name', 'imported', '--data', IRIS_CSV, '--target', 'variety', ...features]);
+    assert.equal(r.code, 0, r.stderr);
+    const card = cardOf(version('imported/1'));
+    for (const section of SECTIONS) assert.ok(card.includes(`\n${section}\n`), section);
+    assert.match(card, /imported from \S*model\.onnx by cli/);
+    assert.match(card, /Not enforced at registration \(import without --gate\): every check would have passed\./);
+    assert.match(card, /_Not stated: add `card/);
+    assert.equal((await getCard('imported', '1')).status, 200);
+  });
+
+  test('a version without card.md (registered before cards) is served a card rendered from its row', async () => {
+    fs.rmSync(path.join(path.dirname(version('penguins/1').path), 'card.md'));
+    const res = await getCard('penguins', '1');
+    assert.equal(res.status, 200);
+    const card = await res.text();
+    for (const section of SECTIONS) assert.ok(card.includes(`\n${section}\n`), section);
+    assert.match(card, /no stored card\.md/);
+  });
+});
