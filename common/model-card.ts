@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DriftSnapshot, LiveQuality, ModelVersion, NumericDistribution, ServingInfo } from './contract';
+import type { DriftSnapshot, FeatureSpec, LiveQuality, ModelSignature, ModelVersion, NumericDistribution, ServingInfo } from './contract';
 
 /** The ethical review questions of the original template, as a checklist the pipeline author answers. */
 export const ETHICS_QUESTIONS = {
@@ -83,7 +83,8 @@ export const CARD_FILE = 'card.md';
 /** Fewest rows a group needs to count in a gap (pipeline/card/groups.ts): a group of two rows is right or wrong by chance. */
 export const MIN_GAP_ROWS = 5;
 
-const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+// No tag can open once < is an entity, so quotes need no escaping.
+const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 /**
  * Text as Markdown that renders literally: HTML characters become entities and Markdown's active
@@ -93,7 +94,7 @@ const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '
  */
 export function escapeText(text: string, inline = false): string {
   const flat = inline ? text.replace(/\r?\n|\r/g, ' ') : text;
-  const escaped = flat.replace(/[&<>"]/g, (c) => HTML[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
+  const escaped = flat.replace(/[&<>]/g, (c) => HTML[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
   // A line that would open a list stays text (a quote's > is an entity already).
   return escaped.replace(/^(\s*)([-+])/gm, '$1\\$2').replace(/^(\s*\d+)([.)])/gm, '$1\\$2');
 }
@@ -148,6 +149,50 @@ function distribution(name: string, d: NumericDistribution): string[] {
   return [cell(name), num(d.mean), num(d.std), num(d.min), num(d.quantiles[4]), num(d.max)];
 }
 
+/** A feature's training values: its categories (the first 20) or its range. */
+function trainingValues(f: FeatureSpec): string {
+  if (f.categories) return f.categories.slice(0, 20).map(cell).join(', ') + (f.categories.length > 20 ? ` … (${f.categories.length})` : '');
+  return f.min !== undefined && f.max !== undefined ? `${num(f.min)} … ${num(f.max)}` : '–';
+}
+
+function signatureSection(s: ModelSignature): string {
+  const inputs = s.inputs.map((i) => `${cell(i.name)} ${i.type} ${i.rank === 1 ? '[N]' : `[N, ${i.width}]`}`).join('; ');
+  const rows = s.features.map((f) => [
+    cell(f.name),
+    `${f.type}${f.nullable ? ' (nullable)' : ''}`,
+    `${cell(f.input)}[${f.column}]`,
+    trainingValues(f),
+  ]);
+  const predicts =
+    s.task === 'classification'
+      ? `Predicts ${cell(s.target)}: one of ${s.classLabels.map(cell).join(', ')}.`
+      : `Predicts ${s.targets.map(cell).join(', ')} (regression).`;
+  return [
+    '## Signature',
+    '',
+    `ONNX inputs: ${inputs}.`,
+    '',
+    table(['feature', 'type', 'ONNX input', 'training values'], rows),
+    '',
+    predicts,
+  ].join('\n');
+}
+
+function paramsSection(params: Record<string, unknown>): string {
+  const entries = Object.entries(params).sort(([a], [b]) => a.localeCompare(b));
+  const value = (x: unknown) => cell(typeof x === 'string' ? x : (JSON.stringify(x) ?? String(x)));
+  return [
+    '## Training params',
+    '',
+    entries.length > 0
+      ? table(
+          ['param', 'value'],
+          entries.map(([k, x]) => [cell(k), value(x)]),
+        )
+      : '_None._',
+  ].join('\n');
+}
+
 function dataSection(v: ModelVersion, artifacts: string[]): string {
   const out = ['## Data', ''];
   const files = v.lineage.dataFiles;
@@ -181,7 +226,6 @@ function dataSection(v: ModelVersion, artifacts: string[]): string {
       ),
     );
   }
-  out.push('', `Features: ${s.features.map((f) => `${cell(f.name)} (${f.type})`).join(', ')}.`);
   if (artifacts.length > 0) out.push('', `Run artifacts: ${artifacts.map(cell).join(', ')}.`);
   return out.join('\n');
 }
@@ -273,8 +317,10 @@ export function renderCard(inputs: CardInputs): string {
       header(version),
       useSection(meta),
       dataSection(version, evidence.artifacts ?? []),
+      signatureSection(version.signature),
       metricsSection(version, meta, evidence),
       gateSection(evidence),
+      paramsSection(version.params),
       ethicsSection(meta),
       '## Live quality and drift',
       `${LIVE_MARKER}\n_Rendered on request by the server (GET /api/models/${version.model}/versions/${version.version}/card)._`,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelVersion } from '../../common/contract';
+import { ApiClient } from '../../extension/server/api-client';
 import { IRIS_CSV, json, mlops, tempDataDir } from '../helpers/cli';
 import { post, SAMPLE, startTestServer, trainIris, type TestServer } from '../helpers/server';
 
@@ -10,9 +11,11 @@ const SECTIONS = [
   '## Intended use',
   '## Limitations',
   '## Data',
+  '## Signature',
   '## Metrics',
   '## Group gaps',
   '## Quality gate',
+  '## Training params',
   '## Ethical review',
   '## Live quality and drift',
 ];
@@ -81,6 +84,11 @@ describe('model cards: written at registration, served with a live section', () 
 
     const penguins = await (await getCard('penguins', '1')).text();
     assert.match(penguins, /Not served by this server now \(it serves iris version 1\)/);
+
+    // What "Open Model Card" in the extension fetches, through its API client and the data dir's token.
+    const client = new ApiClient(() => server.url, server.apiToken);
+    assert.match(await client.modelCard('iris', 1), /^# Model card: iris version 1\n[\s\S]*Served by this server since/);
+    await assert.rejects(client.modelCard('iris', 9), /model 'iris' version 9 not found/);
   });
 
   test('unknown versions and models are 404s that name them; a bad version is a 400; the /api credential is required', async () => {

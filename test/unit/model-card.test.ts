@@ -40,7 +40,7 @@ const version = (over: Partial<ModelVersion> = {}): ModelVersion => ({
     classLabels: ['gull', 'tern'],
   },
   metrics: { accuracy: 0.875, test_rows: 8 },
-  params: {},
+  params: { seed: 42, trainer: 'auto', tags: ['a|b'] },
   lineage: {
     runId: 'run-1',
     pipeline: 'birds',
@@ -134,10 +134,12 @@ test('the card has every section, the data, metrics, gate and group gap with the
     '## Intended use',
     '## Limitations',
     '## Data',
+    '## Signature',
     '## Metrics',
     '## Group gaps',
     '### island',
     '## Quality gate',
+    '## Training params',
     '## Ethical review',
     '## Live quality and drift',
   ]);
@@ -153,6 +155,10 @@ test('the card has every section, the data, metrics, gate and group gap with the
   assert.match(card, /Passed: every check held \(2\)\./);
   assert.match(card, /\| recall\\_gap \| 0\.1000 \| &lt;= 0\.25 \| pass \|/);
   assert.match(card, /Run artifacts: dataset\.json, model\.onnx\./);
+  assert.match(card, /ONNX inputs: input string \[N, 2\]\./);
+  assert.match(card, /\| island \| string \| input\[0\] \| A, B \|\n\| size \| float32 \| input\[1\] \| – \|/);
+  assert.match(card, /Predicts kind: one of gull, tern\./);
+  assert.match(card, /\| seed \| 42 \|\n\| tags \| \\\["a\\\|b"\\\] \|\n\| trainer \| auto \|/, 'params, escaped');
   assert.ok(card.includes(LIVE_MARKER));
 });
 
