@@ -224,6 +224,9 @@ export const errors = {
       409,
       { problems },
     ),
+  labelledModel: (why: string) => new MlopsError('USAGE', `--labeled: name the model with --model (${why})`),
+  feedbackRefused: (file: string, refused: number, total: number) =>
+    new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
   predictionLogOff: (what: string) =>
     new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
 };
