@@ -130,7 +130,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
-    await apiScope.register(modelCardRoutes, { registry, holder });
+    await apiScope.register(modelCardRoutes, { registry, holder, liveQuality: (model, version) => quality.quality(model, version) });
   });
   await app.register(async (feedbackScope) => {
     feedbackScope.addHook('onRequest', scoped('feedback')!);

@@ -68,7 +68,7 @@ describe('model cards: written at registration, served with a live section', () 
   });
 
   test('GET …/card: text/markdown, with the served version’s drift and the note on feedback', async () => {
-    const predict = await post(`${server.url}/predict`, SAMPLE);
+    const predict = await post(`${server.url}/predict`, SAMPLE, { 'x-request-id': 'card-1' });
     assert.equal(predict.status, 200, JSON.stringify(predict.body));
     const res = await getCard('iris', '1');
     assert.equal(res.status, 200);
@@ -89,6 +89,20 @@ describe('model cards: written at registration, served with a live section', () 
     const client = new ApiClient(() => server.url, server.apiToken);
     assert.match(await client.modelCard('iris', 1), /^# Model card: iris version 1\n[\s\S]*Served by this server since/);
     await assert.rejects(client.modelCard('iris', 9), /model 'iris' version 9 not found/);
+  });
+
+  test('with ground-truth feedback, the live section shows the live quality of the version', async () => {
+    // SAMPLE is predicted Virginica, Versicolor: one label right, one wrong.
+    const labels = [
+      { requestId: 'card-1', row: 0, actual: 'Virginica' },
+      { requestId: 'card-1', row: 1, actual: 'Virginica' },
+    ];
+    const r = await post(`${server.url}/feedback`, labels, server.apiHeaders);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const card = await (await getCard('iris', '1')).text();
+    assert.match(card, /Live quality over 2 labelled predictions \(window \d+\); label delay p50 \d+ ms, max \d+ ms:/);
+    assert.match(card, /accuracy 0\.5000, macro F1 0\.\d{4}; recall Virginica 0\.5000\./);
+    assert.ok(!card.includes('no ground-truth feedback'));
   });
 
   test('unknown versions and models are 404s that name them; a bad version is a 400; the /api credential is required', async () => {
