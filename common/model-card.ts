@@ -77,6 +77,20 @@ export interface CardInputs {
   evidence: CardEvidence;
 }
 
+/** The card's sections (its ## headings), in order. */
+export const CARD_SECTIONS = [
+  'Intended use',
+  'Limitations',
+  'Data',
+  'Signature',
+  'Metrics',
+  'Group gaps',
+  'Quality gate',
+  'Training params',
+  'Ethical review',
+  'Live quality and drift',
+] as const;
+
 /** The line the server replaces with the live section. */
 export const LIVE_MARKER = '<!-- mlops:live -->';
 export const CARD_FILE = 'card.md';

@@ -3,22 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelVersion } from '../../common/contract';
+import { CARD_SECTIONS } from '../../common/model-card';
 import { ApiClient } from '../../extension/server/api-client';
 import { IRIS_CSV, json, mlops, tempDataDir } from '../helpers/cli';
 import { post, SAMPLE, startTestServer, trainIris, type TestServer } from '../helpers/server';
 
-const SECTIONS = [
-  '## Intended use',
-  '## Limitations',
-  '## Data',
-  '## Signature',
-  '## Metrics',
-  '## Group gaps',
-  '## Quality gate',
-  '## Training params',
-  '## Ethical review',
-  '## Live quality and drift',
-];
+const SECTIONS = CARD_SECTIONS.map((name) => `## ${name}`);
 
 const cardOf = (v: ModelVersion) => fs.readFileSync(path.join(path.dirname(v.path), 'card.md'), 'utf8');
 

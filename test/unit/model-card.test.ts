@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import type { DriftSnapshot, LiveQuality, ModelVersion, ServingInfo } from '../../common/contract';
 import {
+  CARD_SECTIONS,
   ETHICS_QUESTIONS,
   LIVE_MARKER,
   MIN_GAP_ROWS,
@@ -143,6 +144,10 @@ test('the card has every section, the data, metrics, gate and group gap with the
     '## Ethical review',
     '## Live quality and drift',
   ]);
+  assert.deepEqual(
+    headings.filter((h) => h.startsWith('## ')),
+    CARD_SECTIONS.map((name) => `## ${name}`),
+  );
   assert.match(card, /\| \/data\/birds\.csv \| `c{0}d{0}(cd){32}` \|/);
   assert.match(card, /Training rows: 32; evaluation rows: 8\./);
   assert.match(card, /\| gull \| 25\.0% \|\n\| tern \| 75\.0% \|/);
