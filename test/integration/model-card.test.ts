@@ -5,8 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import type { ModelVersion } from '../../common/contract';
 import { CARD_SECTIONS } from '../../common/model-card';
 import { ApiClient } from '../../extension/server/api-client';
-import { IRIS_CSV, json, mlops, tempDataDir } from '../helpers/cli';
+import { IRIS_CSV, json, mlops, ROOT, tempDataDir } from '../helpers/cli';
 import { post, SAMPLE, startTestServer, trainIris, type TestServer } from '../helpers/server';
+import { exampleCopyDir, tabularCsv } from '../helpers/tabular';
 
 const SECTIONS = CARD_SECTIONS.map((name) => `## ${name}`);
 
@@ -124,5 +125,33 @@ describe('model cards: written at registration, served with a live section', () 
     const card = await res.text();
     for (const section of SECTIONS) assert.ok(card.includes(`\n${section}\n`), section);
     assert.match(card, /no stored card\.md/);
+  });
+
+  test('a classifier with categorical features: accuracy and mean recall per group, the largest gap in bold', () => {
+    const copy = exampleCopyDir();
+    try {
+      const data = path.join(copy, 'data.csv');
+      fs.writeFileSync(data, tabularCsv('classification'));
+      const pipeline = path.join(copy, 'pipeline.ts');
+      const iris = fs.readFileSync(path.join(ROOT, 'pipeline', 'examples', 'iris', 'pipeline.ts'), 'utf8');
+      fs.writeFileSync(
+        pipeline,
+        iris
+          .replace(/^const FEATURES = .*$/m, "const FEATURES = ['length', 'colour', 'coated'];")
+          .replace(/^const TARGET = .*$/m, "const TARGET = 'grade';"),
+      );
+      const r = mlops(dir, ['train', '-q', pipeline, '--param', `data=${data}`, '--param', 'model=graded']);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+    const card = cardOf(version('graded/1'));
+    assert.match(card, /accuracy and mean recall per group/);
+    for (const group of ['colour', 'coated']) assert.ok(card.includes(`\n### ${group}\n`), group);
+    assert.match(
+      card,
+      /\| value \| rows \| accuracy \| mean recall \|\n\| --- \| --- \| --- \| --- \|\n\| (\*\*)?blue(\*\*)? \| \d+ \| [\d.]+ \| [\d.]+ \|/,
+    );
+    assert.equal((card.match(/\*\*Largest gap: accuracy [\d.]+\*\* between \w+ \(best\) and \w+ \(worst\)/g) ?? []).length, 2);
   });
 });

@@ -1,7 +1,8 @@
 // The embedded example: the original template's iris pipeline (ETL → train → export → evaluate →
 // gate → register). To train on a CSV of your own, copy this file and change the column names
 // below (and the data path): the column types (number, true/false, text) and the task
-// (classification or regression) are read from the data. `mlops train path/to/it.ts`.
+// (classification or regression) are read from the data. `mlops train path/to/it.ts`. Rewrite
+// `card` too: it is what your model's card says about its use, limits and ethics (docs/model-cards.md).
 import { definePipeline, param, type StepContext } from '../../sdk';
 import { etl } from '../../steps/etl';
 import { evaluate } from '../../steps/evaluate';
