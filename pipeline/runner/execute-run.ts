@@ -4,16 +4,16 @@ import { EXIT, type GitInfo, type ModelVersion, type RunStatus, type StepKind } 
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
+import type { CardEvidence, PipelineCard } from '../../common/model-card';
+import { checkPipelineCard, writeCardOf } from '../card/write';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
-import { isCommandStep, isNotebookStep, type RegisterRequest, type Step, type StepContext } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
-import type { PipelineCard } from '../../common/model-card';
-import { checkPipelineCard, writeCardOf } from '../card/write';
 
 export interface RunOptions {
   runId: string;
@@ -70,11 +70,11 @@ class RunExecution {
   private readonly events: EventSink;
   private readonly runDir: string;
   private readonly outputs = new Map<string, unknown>();
+  private card: PipelineCard | null = null;
   private git: GitInfo = { commit: null, branch: null, dirty: null };
   private pipelineName = '';
   private params: ParamValues<ParamSpecs> = {};
   private registered: { model: string; version: number } | undefined;
-  private card: PipelineCard | null = null;
 
   constructor(
     private readonly registry: Registry,
@@ -117,6 +117,16 @@ class RunExecution {
     });
     this.events.close();
     return code;
+  }
+
+  /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
+  private writeCard(version: ModelVersion, evidence: CardEvidence | undefined, log: (level: 'warn', message: string) => void): void {
+    try {
+      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
+      writeCardOf(version, this.card, { ...evidence, artifacts });
+    } catch (err) {
+      log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 
   private async runPipeline(): Promise<Outcome> {
@@ -247,16 +257,6 @@ class RunExecution {
         throw errors.gateRejected(reasons);
       },
     };
-  }
-
-  /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
-  private writeCard(version: ModelVersion, evidence: RegisterRequest['card'], log: (level: 'warn', message: string) => void): void {
-    try {
-      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
-      writeCardOf(version, this.card, { ...evidence, artifacts });
-    } catch (err) {
-      log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
-    }
   }
 
   /** One line for the user: our own errors as they are; anything else names the step. */
