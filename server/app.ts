@@ -118,6 +118,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     await predictScope.register(predictRoutes, { predictor, maxRows: config.maxRows });
     await predictScope.register(oipRoutes, { predictor, registry, maxRows: config.maxRows });
   });
+  // The model card (docs/model-cards.md), behind the /api credential like the rest of /api.
+  await app.register(async (cardScope) => {
+    const auth = scoped('api');
+    if (auth) cardScope.addHook('onRequest', auth);
+    await cardScope.register(modelCardRoutes, { registry, holder, liveQuality: (model, version) => quality.quality(model, version) });
+  });
   await app.register(async (apiScope) => {
     const auth = scoped('api');
     if (auth) apiScope.addHook('onRequest', auth);
@@ -130,7 +136,6 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
-    await apiScope.register(modelCardRoutes, { registry, holder, liveQuality: (model, version) => quality.quality(model, version) });
   });
   await app.register(async (feedbackScope) => {
     feedbackScope.addHook('onRequest', scoped('feedback')!);
