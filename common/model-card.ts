@@ -109,11 +109,14 @@ const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 export function escapeText(text: string, inline = false): string {
   const flat = inline ? text.replace(/\r?\n|\r/g, ' ') : text;
   const escaped = flat.replace(/[&<>]/g, (c) => HTML[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
+  if (inline) return escaped;
   // A line that would open a list stays text (a quote's > is an entity already).
   return escaped.replace(/^(\s*)([-+])/gm, '$1\\$2').replace(/^(\s*\d+)([.)])/gm, '$1\\$2');
 }
 
 const cell = (text: string) => escapeText(text, true);
+/** One line of author text where a line starts (a list item's text): flattened, and unable to open a list of its own. */
+const line = (text: string) => escapeText(text.replace(/\s*(\r?\n|\r)\s*/g, ' ').trim());
 const num = (v: number | undefined | null, digits = 4) =>
   v === undefined || v === null || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -155,7 +158,7 @@ function useSection(meta: PipelineCard | null): string {
     '',
     '## Limitations',
     '',
-    limits.length > 0 ? limits.map((l) => `- ${escapeText(l, true)}`).join('\n') : notStated,
+    limits.length > 0 ? limits.map((l) => `- ${line(l)}`).join('\n') : notStated,
   ].join('\n');
 }
 
@@ -166,7 +169,9 @@ function distribution(name: string, d: NumericDistribution): string[] {
 /** A feature's training values: its categories (the first 20) or its range. */
 function trainingValues(f: FeatureSpec): string {
   if (f.categories) return f.categories.slice(0, 20).map(cell).join(', ') + (f.categories.length > 20 ? ` … (${f.categories.length})` : '');
-  return f.min !== undefined && f.max !== undefined ? `${num(f.min)} … ${num(f.max)}` : '–';
+  // Ranges as the data wrote them (4.3, not 4.3000): 6 significant digits drop float32's noise.
+  const short = (v: number) => String(Number(v.toPrecision(6)));
+  return f.min !== undefined && f.max !== undefined ? `${short(f.min)} … ${short(f.max)}` : '–';
 }
 
 function signatureSection(s: ModelSignature): string {
@@ -315,7 +320,7 @@ function ethicsSection(meta: PipelineCard | null): string {
   const items = (Object.keys(ETHICS_QUESTIONS) as EthicsQuestion[]).map((key) => {
     const answer = answers[key]?.trim();
     return answer
-      ? `- [x] ${escapeText(ETHICS_QUESTIONS[key])}  \n  ${escapeText(answer, true)}`
+      ? `- [x] ${escapeText(ETHICS_QUESTIONS[key])}  \n  ${line(answer)}`
       : `- [ ] ${escapeText(ETHICS_QUESTIONS[key])}  \n  _Not answered._`;
   });
   const answered = items.filter((i) => i.startsWith('- [x]')).length;

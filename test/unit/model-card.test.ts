@@ -32,7 +32,7 @@ const version = (over: Partial<ModelVersion> = {}): ModelVersion => ({
     inputs: [{ name: 'input', type: 'string', width: 2, rank: 2 }],
     features: [
       { name: 'island', type: 'string', input: 'input', column: 0, categories: ['A', 'B'] },
-      { name: 'size', type: 'float32', input: 'input', column: 1 },
+      { name: 'size', type: 'float32', input: 'input', column: 1, min: 0.10000000149011612, max: 12 },
     ],
     target: 'kind',
     labelOutput: 'label',
@@ -161,7 +161,7 @@ test('the card has every section, the data, metrics, gate and group gap with the
   assert.match(card, /\| recall\\_gap \| 0\.1000 \| &lt;= 0\.25 \| pass \|/);
   assert.match(card, /Run artifacts: dataset\.json, model\.onnx\./);
   assert.match(card, /ONNX inputs: input string \[N, 2\]\./);
-  assert.match(card, /\| island \| string \| input\[0\] \| A, B \|\n\| size \| float32 \| input\[1\] \| – \|/);
+  assert.match(card, /\| island \| string \| input\[0\] \| A, B \|\n\| size \| float32 \| input\[1\] \| 0\.1 … 12 \|/);
   assert.match(card, /Predicts kind: one of gull, tern\./);
   assert.match(card, /\| seed \| 42 \|\n\| tags \| \\\["a\\\|b"\\\] \|\n\| trainer \| auto \|/, 'params, escaped');
   assert.ok(card.includes(LIVE_MARKER));
@@ -197,15 +197,18 @@ test('user text and data values cannot inject HTML, links or table cells into th
   const hostile: Column = { name: 'island', type: 'string', values: [evil, 'A'], missing: 0 };
   const card = renderCard({
     version: version({ lineage: { ...version().lineage, dataFiles: [{ path: `/d/${evil}.csv`, sha256: 'ee' }] } }),
-    meta: { intendedUse: `# heading\n\n${evil}`, limitations: evil, ethics: { consent: evil } },
+    meta: { intendedUse: `# heading\n\n${evil}`, limitations: [evil, '1. a list?'], ethics: { consent: `- ${evil}` } },
     evidence: { groups: groupReports({ task: 'classification', columns: [hostile], truth: [0, 0], predicted: [0, 1] }) },
   });
   assert.ok(!/<img|<script/i.test(card), 'no raw tag');
   assert.ok(!/[^\\]\]\(/.test(card), 'no link or image syntax');
   assert.ok(!/[^\\]\|b/.test(card), 'a | in a value does not open a table cell');
   assert.ok(!/^# heading/m.test(card), 'author text cannot open a heading');
+  assert.match(card, /^- 1\\\. a list\?$/m, 'nor a nested list');
+  assert.match(card, /^ {2}\\- &lt;img/m, 'an answer stays the text of its item');
   assert.equal(escapeText('1. item\n- item'), '1\\. item\n\\- item', 'nor a list');
   assert.equal(escapeText('a\nb', true), 'a b');
+  assert.equal(escapeText('0.1', true), '0.1', 'a table cell cannot open a list: a number stays as it is');
 });
 
 const serving = (over: Partial<ServingInfo> = {}): ServingInfo => ({
