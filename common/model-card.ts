@@ -2,13 +2,14 @@
 // once, at registration, from what the registration knows (data, metrics, group gaps, the gate, the
 // pipeline's `card` metadata) and stored as card.md beside model.onnx; the version row stays
 // immutable, the card is a derived file. Its live part (drift, live quality) is rendered by the
-// server on each request, in place of the LIVE_MARKER line. Pure functions except writeModelCard.
-// Every text that comes from a user or a data file goes through escapeText: the card is shown in a
-// Markdown preview, where raw HTML or a crafted link must not get through.
+// server on each request, in place of the LIVE_MARKER line (model-card-live.ts). Pure functions except
+// writeModelCard. Every text that comes from a user or a data file goes through common/markdown.ts:
+// the card is shown in a Markdown preview, where raw HTML or a crafted link must not get through.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DriftSnapshot, FeatureSpec, LiveQuality, ModelSignature, ModelVersion, NumericDistribution, ServingInfo } from './contract';
+import type { FeatureSpec, ModelSignature, ModelVersion, NumericDistribution } from './contract';
+import { cell, escapeText, line, num, pct, prose, table } from './markdown';
 
 /** The ethical review questions of the original template, as a checklist the pipeline author answers. */
 export const ETHICS_QUESTIONS = {
@@ -96,44 +97,6 @@ export const LIVE_MARKER = '<!-- mlops:live -->';
 export const CARD_FILE = 'card.md';
 /** Fewest rows a group needs to count in a gap (pipeline/card/groups.ts): a group of two rows is right or wrong by chance. */
 export const MIN_GAP_ROWS = 5;
-
-// No tag can open once < is an entity, so quotes need no escaping.
-const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-
-/**
- * Text as Markdown that renders literally: HTML characters become entities and Markdown's active
- * characters (links, images, emphasis, code, tables, headings, lists) are backslash-escaped, so no tag,
- * link or image can be injected. Newlines
- * are kept (callers that need one line, e.g. table cells, pass `inline`).
- */
-export function escapeText(text: string, inline = false): string {
-  const flat = inline ? text.replace(/\r?\n|\r/g, ' ') : text;
-  const escaped = flat.replace(/[&<>]/g, (c) => HTML[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
-  if (inline) return escaped;
-  // A line that would open a list stays text (a quote's > is an entity already).
-  return escaped.replace(/^(\s*)([-+])/gm, '$1\\$2').replace(/^(\s*\d+)([.)])/gm, '$1\\$2');
-}
-
-const cell = (text: string) => escapeText(text, true);
-/** One line of author text where a line starts (a list item's text): flattened, and unable to open a list of its own. */
-const line = (text: string) => escapeText(text.replace(/\s*(\r?\n|\r)\s*/g, ' ').trim());
-const num = (v: number | undefined | null, digits = 4) =>
-  v === undefined || v === null || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
-const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-/** Paragraphs of author text, escaped; blank lines separate paragraphs. */
-function prose(text: string): string {
-  return text
-    .split(/\n\s*\n/)
-    .map((p) => escapeText(p.trim()).replace(/\n/g, ' '))
-    .filter((p) => p.length > 0)
-    .join('\n\n');
-}
 
 function header(v: ModelVersion): string {
   const l = v.lineage;
@@ -345,83 +308,6 @@ export function renderCard(inputs: CardInputs): string {
       `${LIVE_MARKER}\n_Rendered on request by the server (GET /api/models/${version.model}/versions/${version.version}/card)._`,
     ].join('\n\n') + '\n'
   );
-}
-
-/** What the server knows live about a version. */
-export interface LiveInputs {
-  model: string;
-  version: number;
-  /** The version the server serves now, or null. */
-  serving: ServingInfo | null;
-  /** The served version's drift window (null when this version is not served). */
-  drift: DriftSnapshot | null;
-  /** Live quality of this version from ground-truth feedback, when any. */
-  quality: LiveQuality | null;
-  at: string;
-}
-
-function driftLines(drift: DriftSnapshot): string[] {
-  const out = [`Drift window: ${drift.windowRows} of ${drift.windowSize} rows.`, ''];
-  if (drift.windowRows === 0) return [...out, '_No predictions in the window yet._'];
-  const worst = Math.max(...drift.features.map((f) => f.psi));
-  const rows = drift.features.map((f) => {
-    const name = f.psi === worst && worst > 0 ? `**${cell(f.name)}**` : cell(f.name);
-    return [name, f.kind, num(f.psi), f.kind === 'numeric' ? num(f.ks) : '–', f.kind === 'numeric' ? num(f.mean) : pct(f.unseenShare)];
-  });
-  out.push(table(['feature', 'kind', 'PSI', 'KS', 'mean / unseen share'], rows));
-  if (drift.classes) {
-    const c = drift.classes;
-    out.push(
-      '',
-      `Predicted classes: PSI ${num(c.psi)}, Jensen–Shannon ${num(c.jensenShannon)}; shares ` +
-        c.labels.map((l, i) => `${cell(l)} ${pct(c.shares[i] ?? 0)}`).join(', ') +
-        '.',
-    );
-  }
-  for (const t of drift.targets ?? []) out.push('', `Predicted ${cell(t.name)}: PSI ${num(t.psi)}, KS ${num(t.ks)}, mean ${num(t.mean)}.`);
-  return out;
-}
-
-function qualityLines(q: LiveQuality | null): string[] {
-  if (!q) return ['Live quality: _no ground-truth feedback for this version (POST /feedback)._'];
-  const head = `Live quality over ${q.labelled} labelled predictions (window ${q.windowSize})`;
-  const delay = q.labelDelayMs ? `; label delay p50 ${Math.round(q.labelDelayMs.p50)} ms, max ${Math.round(q.labelDelayMs.max)} ms` : '';
-  const out = [`${head}${delay}:`, ''];
-  if (q.classification) {
-    const c = q.classification;
-    out.push(
-      `accuracy ${num(c.accuracy)}, macro F1 ${num(c.macroF1)}; recall ` +
-        Object.entries(c.recall)
-          .map(([label, r]) => `${cell(label)} ${num(r)}`)
-          .join(', ') +
-        '.',
-    );
-  }
-  if (q.regression) out.push(`MAE ${num(q.regression.mae)}, RMSE ${num(q.regression.rmse)}.`);
-  return out;
-}
-
-/** The live section: drift since the served version was loaded, and live quality from feedback. */
-export function renderLiveSection(live: LiveInputs): string {
-  const s = live.serving;
-  const served = s !== null && s.model === live.model && s.version === live.version;
-  const out = [`_As of ${live.at}._`, ''];
-  if (served) {
-    out.push(`Served by this server since ${s.loadedAt} (as ${cell(String(s.selector))}).`, '');
-    out.push(...(live.drift ? driftLines(live.drift) : ['_No drift data._']));
-  } else {
-    const now = s ? `it serves ${cell(s.model)} version ${s.version}` : 'it serves no model';
-    out.push(`Not served by this server now (${now}): no drift data for this version.`);
-  }
-  out.push('', ...qualityLines(live.quality));
-  return out.join('\n');
-}
-
-/** The stored card with its marker replaced by the live section. A card without the marker gets it appended. */
-export function withLiveSection(stored: string, live: LiveInputs): string {
-  const at = stored.indexOf(LIVE_MARKER);
-  const body = at >= 0 ? stored.slice(0, at) : `${stored.trimEnd()}\n\n## Live quality and drift\n\n`;
-  return `${body}${renderLiveSection(live)}\n`;
 }
 
 /** card.md of a version: beside its model.onnx. */

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { LiveQuality, ModelVersion } from '../../common/contract';
 import { errors } from '../../common/errors';
-import { cardPath, renderCard, withLiveSection } from '../../common/model-card';
+import { cardPath, renderCard } from '../../common/model-card';
+import { withLiveSection } from '../../common/model-card-live';
 import { checkName, type Registry } from '../../common/registry';
 import type { ModelHolder } from '../model-holder';
 

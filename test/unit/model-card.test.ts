@@ -5,18 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { DriftSnapshot, LiveQuality, ModelVersion, ServingInfo } from '../../common/contract';
+import { escapeText } from '../../common/markdown';
 import {
   CARD_SECTIONS,
   ETHICS_QUESTIONS,
   LIVE_MARKER,
   MIN_GAP_ROWS,
-  escapeText,
   renderCard,
-  withLiveSection,
   writeModelCard,
   type CardEvidence,
   type PipelineCard,
 } from '../../common/model-card';
+import { withLiveSection } from '../../common/model-card-live';
 import { groupReports, MISSING_GROUP } from '../../pipeline/card/groups';
 import { checkPipelineCard } from '../../pipeline/card/write';
 import type { Column } from '../../pipeline/ml/table';
