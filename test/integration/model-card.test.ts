@@ -127,7 +127,7 @@ describe('model cards: written at registration, served with a live section', () 
     assert.match(card, /no stored card\.md/);
   });
 
-  test('a classifier with categorical features: accuracy and mean recall per group, the largest gap in bold', () => {
+  test('a classifier with categorical features: accuracy and mean recall per group, the largest gap in bold; a bad card is named', () => {
     const copy = exampleCopyDir();
     try {
       const data = path.join(copy, 'data.csv');
@@ -142,6 +142,13 @@ describe('model cards: written at registration, served with a live section', () 
       );
       const r = mlops(dir, ['train', '-q', pipeline, '--param', `data=${data}`, '--param', 'model=graded']);
       assert.equal(r.code, 0, r.stderr);
+
+      // A card the type check would refuse, in a pipeline run without one: the runner names the field, registers nothing.
+      fs.writeFileSync(pipeline, fs.readFileSync(pipeline, 'utf8').replace(/^ {2}card: \{$/m, "  card: { owner: 'me',"));
+      const bad = mlops(dir, ['train', '-q', pipeline, '--param', `data=${data}`, '--param', 'model=badcard']);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /pipeline \S+pipeline\.ts: card: unknown field 'owner' \(known: intendedUse, limitations, groups, ethics\)/);
+      assert.notEqual(mlops(dir, ['models', 'show', 'badcard']).code, 0);
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }
