@@ -4,6 +4,8 @@ import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../com
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
+import type { CardEvidence, PipelineCard } from '../../common/model-card';
+import { checkPipelineCard, writeCardOf } from '../card/write';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
 import { isCommandStep, isNotebookStep, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
@@ -69,6 +71,7 @@ class RunExecution {
   private readonly events: EventSink;
   private readonly runDir: string;
   private readonly outputs = new Map<string, unknown>();
+  private card: PipelineCard | null = null;
   private git: GitInfo = { commit: null, branch: null, dirty: null };
   private pipelineName = '';
   private params: ParamValues<ParamSpecs> = {};
@@ -120,12 +123,23 @@ class RunExecution {
     return code;
   }
 
+  /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
+  private writeCard(version: ModelVersion, evidence: CardEvidence | undefined, log: (level: 'warn', message: string) => void): void {
+    try {
+      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
+      writeCardOf(version, this.card, { ...evidence, artifacts });
+    } catch (err) {
+      log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+
   private async runPipeline(): Promise<Outcome> {
     let current: string | null = null;
     const { cancellation } = this.opts;
     try {
       const loaded = loadPipeline(this.opts.pipelineFile);
       this.pipelineName = loaded.pipeline.name;
+      this.card = checkPipelineCard(loaded.file, loaded.pipeline.card);
       this.params = resolveParams(loaded.pipeline.name, loaded.pipeline.params, this.opts.params, (value, isDefault) =>
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
@@ -253,14 +267,16 @@ class RunExecution {
       register: (req): ModelVersion => {
         // The last look before anything becomes visible in the registry: a cancelled run registers nothing.
         this.opts.cancellation.throwIfCancelled();
+        const { card, ...request } = req;
         const version = this.registry.models.register({
-          ...req,
+          ...request,
           params: this.params,
           lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
         });
         this.registered = { model: version.model, version: version.version };
         this.registering.add(step);
         log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
+        this.writeCard(version, card, log);
         return version;
       },
       reject: (reasons): never => {
