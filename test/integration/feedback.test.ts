@@ -15,6 +15,18 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 
 type ErrorBody = { error: string; code: string; details?: { problems: FeedbackProblem[] } };
 
+/** Asserts a refusal: its status, code and the entries it names ([index, requestId, row]); returns its body. */
+function refused(r: { status: number; body: unknown }, status: number, code: string, named: [number, string, number][]): ErrorBody {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  const body = r.body as ErrorBody;
+  assert.equal(body.code, code);
+  assert.deepEqual(
+    body.details!.problems.map((p) => [p.index, p.requestId, p.row]),
+    named,
+  );
+  return body;
+}
+
 function labelledInDb(dir: string): number {
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   try {
@@ -82,17 +94,11 @@ describe('ground-truth feedback and live quality (iris, the real server)', () =>
       { requestId: 'r-1', row: 2, actual: 'Setosa' },
       { requestId: 'r-1', row: 1, actual: 'Tulip' },
     ]);
-    assert.equal(r.status, 422);
-    const body = r.body as ErrorBody;
-    assert.equal(body.code, 'BAD_FEEDBACK');
-    assert.deepEqual(
-      body.details!.problems.map((p) => [p.index, p.requestId, p.row]),
-      [
-        [1, 'nobody', 0],
-        [2, 'r-1', 2],
-        [3, 'r-1', 1],
-      ],
-    );
+    const body = refused(r, 422, 'BAD_FEEDBACK', [
+      [1, 'nobody', 0],
+      [2, 'r-1', 2],
+      [3, 'r-1', 1],
+    ]);
     assert.match(body.error, /entry 1 \(requestId 'nobody', row 0\): no logged prediction has this request id/);
     assert.match(body.error, /entry 2 \(requestId 'r-1', row 2\): request has 2 rows \(0 to 1\)/);
     assert.match(body.error, /entry 3 \(requestId 'r-1', row 1\): "Tulip" is not a class of iris v1 \(Setosa, Versicolor, Virginica\)/);
@@ -103,13 +109,7 @@ describe('ground-truth feedback and live quality (iris, the real server)', () =>
       { requestId: 'r-1', row: 0, actual: 'Virginica' },
       { requestId: 'q-1', row: 1, actual: 'Versicolor' },
     ]);
-    assert.equal(conflict.status, 409);
-    const c = conflict.body as ErrorBody;
-    assert.equal(c.code, 'FEEDBACK_CONFLICT');
-    assert.deepEqual(
-      c.details!.problems.map((p) => [p.index, p.requestId, p.row]),
-      [[1, 'q-1', 1]],
-    );
+    const c = refused(conflict, 409, 'FEEDBACK_CONFLICT', [[1, 'q-1', 1]]);
     assert.match(c.error, /already labelled "Virginica", not "Versicolor"/);
     assert.equal(labelledInDb(dir), 3);
 
