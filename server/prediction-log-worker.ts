@@ -135,8 +135,8 @@ class Writer {
   private feedbackRequest(message: Extract<ToWorker, { type: 'lookup' | 'feedback' | 'quality' }>): void {
     const id = message.type === 'quality' ? -1 : message.id;
     try {
-      if (this.pending.length > 0 && !this.commit())
-        throw new Error('prediction log: the predictions before this feedback could not be written');
+      // The rows it would join could not be committed (another process holds the lock): try again later.
+      if (this.pending.length > 0 && !this.commit()) throw errors.predictionLogBusy(this.config.file);
       this.open();
       switch (message.type) {
         case 'lookup':

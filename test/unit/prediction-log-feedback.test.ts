@@ -135,6 +135,23 @@ test('retention deletes the labels of the predictions it deletes and computes th
   db.close();
 });
 
+test('feedback while another process holds the write lock: a busy error (503), and the rows are found once it is released', async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000, onError: () => {} });
+  const other = new Database(path.join(dir, PREDICTIONS_DB_FILE));
+  try {
+    other.exec('BEGIN IMMEDIATE');
+    log.record(request('locked', 1, ['A']));
+    await assert.rejects(log.lookupFeedback([{ requestId: 'locked', row: 0 }]), { code: 'PREDICTION_LOG_BUSY', status: 503 });
+    other.exec('COMMIT');
+    const [found] = await log.lookupFeedback([{ requestId: 'locked', row: 0 }]);
+    assert.equal(found.matches.length, 1);
+  } finally {
+    other.close();
+    await log.close();
+  }
+});
+
 async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!done()) {
