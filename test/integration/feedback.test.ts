@@ -207,7 +207,7 @@ describe('ground-truth feedback and live quality (iris, the real server)', () =>
 });
 
 describe('feedback with the prediction log off, and its own credentials', () => {
-  test('409 says the log is off; MLOPS_FEEDBACK_TOKEN is accepted, nothing else', async () => {
+  test('409 says the log is off; MLOPS_FEEDBACK_TOKEN is accepted, nothing else; MLOPS_QUALITY_WINDOW bounds the window', async () => {
     const dir = tempDataDir();
     trainIris(dir);
     const s = await startTestServer(dir, { LOG_PREDICTIONS: 'false', MLOPS_FEEDBACK_TOKEN: 'fb-secret' });
@@ -224,6 +224,24 @@ describe('feedback with the prediction log off, and its own credentials', () => 
       assert.equal((await getJson<MonitoringSnapshot>(`${s.url}/api/monitoring`, s.apiHeaders)).quality, null);
     } finally {
       await s.close();
+    }
+
+    // The log on again, with a window of 2: the newest two labels make the figures.
+    const windowed = await startTestServer(dir, { MLOPS_QUALITY_WINDOW: '2' });
+    try {
+      await post(`${windowed.url}/predict`, [SETOSA, SETOSA, SETOSA], { 'x-request-id': 'w-1' });
+      const label = (row: number, actual: string) =>
+        post(`${windowed.url}/feedback`, [{ requestId: 'w-1', row, actual }], windowed.apiHeaders);
+      for (const [row, actual] of [
+        [0, 'Virginica'],
+        [1, 'Setosa'],
+        [2, 'Setosa'],
+      ] as const)
+        assert.equal((await label(row, actual)).status, 200);
+      const q = (await getJson<MonitoringSnapshot>(`${windowed.url}/api/monitoring`, windowed.apiHeaders)).quality!;
+      assert.deepEqual([q.labelled, q.windowSize, q.classification!.accuracy], [2, 2, 1], 'the oldest (wrong) label is out of the window');
+    } finally {
+      await windowed.close();
     }
   });
 });
