@@ -72,6 +72,8 @@ export class FeedbackStore {
       const accepted: number[] = [];
       let duplicates = 0;
       const conflicts: FeedbackConflict[] = [];
+      /** Keys labelled by this batch so far: a conflict with one of them names that entry. */
+      const labelledBy = new Map<string, number>();
       for (let i = 0; i < b.index.length; i++) {
         const requestId = b.requestIds[i];
         const row = b.rows[i];
@@ -80,11 +82,12 @@ export class FeedbackStore {
         if (existing) {
           const value = existing[0] ?? existing[1]!;
           if (value === actual) duplicates++;
-          else conflicts.push({ index: b.index[i], requestId, row, stored: value });
+          else conflicts.push({ index: b.index[i], requestId, row, stored: value, byEntry: labelledBy.get(`${row}:${requestId}`) ?? null });
           continue;
         }
         this.insert.run(at, requestId, row, b.labels[i], b.labels[i] === null ? b.values[i] : null, b.predictionAt[i]);
         accepted.push(b.index[i]);
+        labelledBy.set(`${row}:${requestId}`, b.index[i]);
       }
       // All or nothing: a batch with a conflict stores none of its entries.
       if (conflicts.length > 0) throw new ConflictRollback(conflicts);

@@ -226,4 +226,6 @@ export interface FeedbackConflict {
   requestId: string;
   row: number;
   stored: string | number;
+  /** The entry of the same batch that gave the other label (never stored: the batch is rolled back); null: stored before. */
+  byEntry: number | null;
 }

@@ -31,6 +31,7 @@ import {
   PREDICTIONS_DB_FILE,
   predictionLogError,
   type FeedbackBatch,
+  type FeedbackConflict,
   type FeedbackKeys,
   type FeedbackLookup,
   type FromWorker,
@@ -47,7 +48,7 @@ export interface FeedbackStored {
   /** Indexes (FeedbackBatch.index) of the entries stored now. */
   accepted: Int32Array;
   duplicates: number;
-  conflicts: { index: number; requestId: string; row: number; stored: string | number }[];
+  conflicts: FeedbackConflict[];
   /** New live quality of the versions the labels belong to. */
   qualities: LiveQuality[];
 }

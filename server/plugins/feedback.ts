@@ -100,11 +100,13 @@ export async function feedbackRoutes(app: FastifyInstance, o: FeedbackOptions): 
       if (stored.conflicts.length > 0) {
         o.quality.feedback.inc({ outcome: 'rejected' }, n);
         throw errors.feedbackConflict(
-          stored.conflicts.map(({ index, requestId, row, stored: was }) => ({
+          stored.conflicts.map(({ index, requestId, row, stored: was, byEntry }) => ({
             index,
             requestId,
             row,
-            reason: `already labelled ${JSON.stringify(was)}, not ${JSON.stringify(entries[index].actual)}`,
+            reason:
+              `${byEntry === null ? 'already labelled' : `labelled by entry ${byEntry} as`} ${JSON.stringify(was)}, ` +
+              `not ${JSON.stringify(entries[index].actual)}`,
           })),
         );
       }

@@ -68,7 +68,11 @@ test("shadow rows are stored as such; a label marks the champion's and the shado
 
     const conflict = await log.storeFeedback(Date.now(), labels(at, ['r1', 0, 'A'], ['r1', 1, 'B']));
     assert.deepEqual([...conflict.accepted], []);
-    assert.deepEqual(conflict.conflicts, [{ index: 1, requestId: 'r1', row: 1, stored: 'A' }]);
+    assert.deepEqual(conflict.conflicts, [{ index: 1, requestId: 'r1', row: 1, stored: 'A', byEntry: null }]);
+    // Two labels for one row in one batch: the second names the first, and nothing is stored.
+    const twice = await log.storeFeedback(Date.now(), labels(at, ['r1', 2, 'A'], ['r1', 2, 'B']));
+    assert.deepEqual(twice.conflicts, [{ index: 1, requestId: 'r1', row: 2, stored: 'A', byEntry: 0 }]);
+    assert.deepEqual([...twice.accepted], []);
   } finally {
     await log.close();
   }
