@@ -647,8 +647,10 @@ test('a large flush does not block the main thread: the worker builds and writes
     `hand-over ${handOver.toFixed(2)} ms on the main thread; committed after ${total.toFixed(0)} ms; ` +
       `event loop max delay ${max.toFixed(1)} ms`,
   );
-  assert.ok(handOver < 20, `hand-over took ${handOver} ms`);
-  assert.ok(max < 60, `the event loop was held up to ${max} ms`);
+  // Relative, not absolute, bounds (a loaded machine stretches both): written on the main thread, the
+  // event loop would stall for about the whole flush; handed over, it stalls for a small part of it.
+  assert.ok(handOver < total / 4, `hand-over took ${handOver} ms of ${total} ms`);
+  assert.ok(max < total / 3, `the event loop was held up to ${max} ms of a ${total} ms flush`);
   assert.equal(dbRows(dir), 100_002);
   assert.deepEqual(readLog(dir, { since: T0 + 999, limit: 1 })[0], {
     at: T0 + 999,
