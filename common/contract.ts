@@ -171,6 +171,8 @@ export interface AliasMove {
   at: string;
   /** Who or what moved it: "cli", "extension", "server", a user name… */
   by: string;
+  /** The alias was removed (toVersion is the version it left), e.g. the challenger once promoted. */
+  removed?: boolean;
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';

@@ -42,7 +42,8 @@ export type ErrorCode =
   | 'ONNX_FILE'
   | 'ONNX_NON_TENSOR'
   | 'IMPORT_UNMATCHED'
-  | 'IMPORT_TASK';
+  | 'IMPORT_TASK'
+  | 'NO_CHALLENGER';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -209,4 +210,15 @@ export const errors = {
     ),
   importTask: (file: string, reason: string, outputs: string) =>
     new MlopsError('IMPORT_TASK', `${file}: ${reason} (its outputs: ${outputs})`, 400),
+  // The challenger (server/challenger.ts, mlops models promote --from)
+  noChallenger: (model: string, alias: string) =>
+    new MlopsError(
+      'NO_CHALLENGER',
+      `model '${model}' has no ${alias} alias: set one first (mlops models promote ${model} <version> --alias ${alias})`,
+      404,
+    ),
+  challengerIsChampion: (model: string, alias: string, to: string, version: number) =>
+    new MlopsError('NO_CHALLENGER', `${model}@${alias} is already ${model}@${to} (version ${version}): nothing to promote`, 409),
+  badChallengerSetting: (field: string, expected: string, got: unknown) =>
+    new MlopsError('BAD_INPUT', `challenger ${field} must be ${expected}, got ${JSON.stringify(got)}`, 400),
 };
