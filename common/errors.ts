@@ -219,6 +219,12 @@ export const errors = {
     ),
   challengerIsChampion: (model: string, alias: string, to: string, version: number) =>
     new MlopsError('NO_CHALLENGER', `${model}@${alias} is already ${model}@${to} (version ${version}): nothing to promote`, 409),
+  challengerLayout: (what: string, champion: string) =>
+    new MlopsError(
+      'MODEL_REFUSED',
+      `${what} cannot be the challenger: its inputs differ from those of ${champion}, which it must share`,
+      503,
+    ),
   badChallengerSetting: (field: string, expected: string, got: unknown) =>
     new MlopsError('BAD_INPUT', `challenger ${field} must be ${expected}, got ${JSON.stringify(got)}`, 400),
 };

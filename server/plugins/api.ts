@@ -13,6 +13,7 @@ import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import { importModel } from '../../pipeline/import/import-model';
+import type { Challenger } from '../challenger';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
 import type { RunManager } from '../run-manager';
@@ -21,6 +22,7 @@ import { sampleRecords } from '../sample';
 export interface ApiOptions {
   registry: Registry;
   holder: ModelHolder;
+  challenger: Challenger;
   runs: RunManager;
   log: PredictionLog | null;
   status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
@@ -49,7 +51,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       serving: served?.info ?? null,
       drift: served?.drift.snapshot() ?? null,
       quality: null,
-      challenger: null,
+      challenger: o.challenger.info(),
       alerts: [],
     };
     return snapshot;
@@ -140,6 +142,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       const body = req.body as PromoteRequest;
       const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
       await o.holder.refresh(); // our own commit does not move data_version for our connection
+      await o.challenger.refresh();
       return move;
     },
   );
