@@ -503,7 +503,9 @@ export type ToWebview =
   /** An alert rule started or stopped firing. */
   | { type: 'alert'; alert: AlertState }
   /** The served version's training reference, which the drift charts compare the window with. */
-  | { type: 'reference'; reference: TrainingReference | null };
+  | { type: 'reference'; reference: TrainingReference | null }
+  /** The challenger beside the champion (null: none), from the 'challenger' events. */
+  | { type: 'challenger'; challenger: ChallengerInfo | null };
 
 /** A model version in the metrics webview: its metrics, typed inputs and evaluation pictures. */
 export interface VersionView {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChallengerInfo, LiveQuality, ModelSignature } from '../../common/contract';
+import type { ChallengerInfo, LiveQuality, ModelSignature, ServingInfo } from '../../common/contract';
+import { challengerRows } from '../../media/metrics/challenger-view';
 import { agreeing, canaryProblem, hashShare } from '../../server/challenger';
 import { loadChallengerSettings } from '../../server/challenger-config';
 
@@ -67,4 +68,29 @@ test('challenger settings: defaults, the canary share default, and bad values na
     /MLOPS_CHALLENGER_SHARE must be a number from 0 to 1, got '1.5'/,
   );
   assert.throws(() => loadChallengerSettings({ MLOPS_CHALLENGER_ALIAS: 'latest' }), /invalid alias 'latest'/);
+});
+
+test('the webview rows: both versions side by side, the mode in words, a stop with its reason', () => {
+  const serving = (version: number) => ({ model: 'iris', version, selector: version === 1 ? 'production' : 'challenger' }) as ServingInfo;
+  const info = {
+    alias: 'challenger',
+    mode: 'shadow',
+    share: 1,
+    serving: serving(2),
+    stopped: { at: '2026-12-02T06:00:00.000Z', reason: 'error rate 0.100 > 0.05 over 20 canary requests' },
+    agreement: 0.9,
+    comparedRows: 40,
+    latencyMs: { p50: 0.5, p95: 1.25 },
+    errors: 2,
+    quality: quality(60, 0.85),
+  } satisfies ChallengerInfo;
+  const rows = Object.fromEntries(
+    challengerRows(info, { serving: serving(1), latencyMs: { p50: 1, p95: 2 }, quality: null }).map(([k, a, b]) => [k, [a, b]]),
+  );
+  assert.deepEqual(rows.version, ['iris v1', 'iris v2']);
+  assert.deepEqual(rows.mode, ['answers', 'shadow: runs beside 100.0% of requests']);
+  assert.deepEqual(rows.agreement, ['', '90.0% of 40 rows']);
+  assert.deepEqual(rows['latency p50 / p95'], ['1.00 / 2.00 ms', '0.50 / 1.25 ms']);
+  assert.deepEqual(rows['live quality'], ['-', 'accuracy 85.0%, macro F1 0.850 over 60 labels']);
+  assert.deepEqual(rows['canary stopped'], ['', '2026-12-02 06:00:00: error rate 0.100 > 0.05 over 20 canary requests']);
 });
