@@ -6,6 +6,7 @@ import { ensureApiToken } from '../common/api-token';
 import { everyScopeProtected, type ServerConfig } from './config';
 import { EventBus } from './event-bus';
 import { ServerMetrics } from './server-metrics';
+import { LiveQualityTracker } from './live-quality';
 import { ModelHolder, type ServingOptions } from './model-holder';
 import { PredictionLog } from './prediction-log';
 import { Predictor } from './predictor';
@@ -21,6 +22,7 @@ import { healthRoutes } from './plugins/health';
 import { metricsRoute } from './plugins/metrics';
 import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
+import { feedbackRoutes } from './plugins/feedback';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
 import { Challenger } from './challenger';
@@ -34,6 +36,8 @@ export interface Server {
   challenger: Challenger;
   bus: EventBus;
   log: PredictionLog | null;
+  /** Live quality per version from ground-truth feedback (server/live-quality.ts). */
+  quality: LiveQualityTracker;
 }
 
 /**
@@ -45,13 +49,16 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   // /api always needs a credential: the configured ones, or this data dir's token (created on first start).
   const apiToken = ensureApiToken(config.dataDir);
   const bus = new EventBus();
-  const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
   const metrics = new ServerMetrics(
     config.git,
     () => holder.current(),
     () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 },
   );
+  const quality = new LiveQualityTracker(metrics.registry, config.predictionLog.qualityWindow);
+  const log = config.logPredictions
+    ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog, onQuality: (q, replace) => quality.update(q, replace) })
+    : null;
   const serving: ServingOptions = {
     driftWindow: config.driftWindow,
     batch: config.batch,
@@ -113,7 +120,8 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
   await app.register(docs, { version: SERVER_VERSION, signature: () => holder.current()?.version.signature ?? null });
-  const scoped = (scope: 'predict' | 'metrics' | 'api') => requireAuth(scope, config.auth[scope], scope === 'api' ? apiToken : undefined);
+  const scoped = (scope: 'predict' | 'metrics' | 'api' | 'feedback') =>
+    requireAuth(scope, config.auth[scope], scope === 'api' || scope === 'feedback' ? apiToken : undefined);
   await app.register(healthRoutes, { holder, version: SERVER_VERSION });
   await app.register(metricsRoute, { metrics, auth: scoped('metrics') });
   await app.register(async (predictScope) => {
@@ -131,10 +139,15 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       challenger,
       runs,
       log,
+      quality,
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
     await apiScope.register(challengerRoutes, { registry, holder, challenger });
+  });
+  await app.register(async (feedbackScope) => {
+    feedbackScope.addHook('onRequest', scoped('feedback')!);
+    await feedbackScope.register(feedbackRoutes, { log, registry, quality, maxEntries: config.maxRows });
   });
 
   const startedAt = new Date().toISOString();
@@ -155,5 +168,5 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   await holder.refresh();
   await challenger.refresh();
   holder.start();
-  return { app, registry, holder, challenger, bus, log };
+  return { app, registry, holder, challenger, bus, log, quality };
 }

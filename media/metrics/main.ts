@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import type {
   ChallengerInfo,
   DriftSnapshot,
+  LiveQuality,
   LoadTestResult,
   ServerStatus,
   ServingStats,
@@ -16,6 +17,7 @@ import type { FromWebview, WebviewCommand } from '../../common/webview-messages'
 import { featureType, formatMetric, signatureLine } from '../../extension/model-text';
 import { driftBars, driftLine, shareCharts, type ShareBars } from './drift-series';
 import { challengerRows, type ChampionFigures } from './challenger-view';
+import { qualityCaption, qualityRows } from './live-quality';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -250,6 +252,20 @@ function onVersion(view: VersionView | null): void {
   if (!view.served) el.append(button('Show the served version', 'showServed'));
 }
 
+/** "Live quality": the served version's figures from ground-truth feedback, made before the version's section. */
+function onQuality(quality: LiveQuality | null): void {
+  let el = document.getElementById('quality');
+  if (!el) {
+    el = document.createElement('section');
+    el.id = 'quality';
+    $('version').before(el);
+  }
+  const table = document.createElement('table');
+  table.id = 'quality-figures';
+  if (quality) for (const [name, value] of qualityRows(quality)) row(table, name, value);
+  el.replaceChildren(text('h2', 'Live quality'), text('p', qualityCaption(quality)), table);
+}
+
 function row(table: HTMLTableElement, name: string, value: string): void {
   const r = table.insertRow();
   r.insertCell().textContent = name;
@@ -336,6 +352,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   if (m.type === 'stats') onStats(m.stats);
   else if (m.type === 'monitoring') {
     onDrift(m.monitoring.drift);
+    onQuality(m.monitoring.quality);
     champion.quality = m.monitoring.quality;
     onChallenger(m.monitoring.challenger);
   } else if (m.type === 'challenger') onChallenger(m.challenger);

@@ -16,6 +16,7 @@ import { importModel } from '../../pipeline/import/import-model';
 import type { Challenger } from '../challenger';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
+import type { LiveQualityTracker } from '../live-quality';
 import type { RunManager } from '../run-manager';
 import { sampleRecords } from '../sample';
 
@@ -25,6 +26,7 @@ export interface ApiOptions {
   challenger: Challenger;
   runs: RunManager;
   log: PredictionLog | null;
+  quality: LiveQualityTracker;
   status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
 }
 
@@ -50,7 +52,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     const snapshot: MonitoringSnapshot = {
       serving: served?.info ?? null,
       drift: served?.drift.snapshot() ?? null,
-      quality: null,
+      quality: served ? o.quality.quality(served.info.model, served.info.version) : null,
       challenger: o.challenger.info(),
       alerts: [],
     };
