@@ -84,6 +84,8 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     if (e.type === 'registry' || e.type === 'serving') void challenger.refresh();
   });
   const predictor = new Predictor(holder, metrics, stats, log, challenger);
+  challenger.qualityOf = (model, version) => quality.quality(model, version);
+  challenger.recordShadow = (c, batch, p, id, ms) => predictor.record(c, batch, p, id, ms, true);
 
   const app = Fastify({
     logger,

@@ -35,6 +35,8 @@ export class Challenger {
   private shadowInflight = 0;
   private changed = false;
   qualityOf: QualityOf = () => null;
+  /** Logs a shadow prediction (Predictor.record with shadow: true), so that feedback labels the challenger too. */
+  recordShadow: (c: ServedModel, batch: InputBatch, p: Prediction, requestId: string, ms: number) => void = () => {};
 
   constructor(
     registry: Registry,
@@ -126,9 +128,10 @@ export class Challenger {
     this.shadowInflight++;
     setImmediate(() => {
       const t0 = performance.now();
-      c.predict(batch, false)
+      c.predict(batch, true)
         .then((p) => {
           const ms = performance.now() - t0;
+          this.recordShadow(c, batch, p, requestId, ms);
           this.stats.latency(ms);
           this.metrics.latency.observe(ms / 1000);
           const agreed = agreeing(champion.version.signature, championPrediction, c.version.signature, p);
@@ -177,9 +180,9 @@ export class Challenger {
 
   /** Called every second: a 'challenger' event when its figures moved (the webview's live view). */
   tick(): void {
+    this.checkCanary(); // labels arrive without traffic: live quality can fall between requests
     if (!this.changed) return;
     this.changed = false;
-    this.checkCanary();
     this.publish('stats');
   }
 

@@ -23,12 +23,25 @@ describe('challenger: shadow, canary, promote', () => {
   const predict = (id: string, headers: Record<string, string> = {}) =>
     post(`${s.url}/predict`, SAMPLE, { 'x-request-id': id, ...headers });
 
+  const CLASSES = ['Setosa', 'Versicolor', 'Virginica'];
+  /** Labels both rows of requests prefix0…prefix{n-1} (`actual` from what was answered); retried until the log has them. */
+  const feedback = async (n: number, prefix: string, actual: (i: number, row: number) => string) => {
+    const entries = Array.from({ length: n * 2 }, (_, k) => {
+      const i = Math.floor(k / 2);
+      return { requestId: `${prefix}${i}`, row: k % 2, actual: actual(i, k % 2) };
+    });
+    await waitFor('feedback accepted', async () =>
+      (await post(`${s.url}/feedback`, entries, s.apiHeaders)).status === 200 ? true : undefined,
+    );
+    return entries.length;
+  };
+
   before(async () => {
     dir = tempDataDir();
     // Versions that disagree on some rows: a forest, and a logistic regression
     trainIris(dir, ['trainer=random_forest'], ['trainer=logistic_regression'], ['trainer=random_forest', 'seed=7']);
     assert.equal(mlops(dir, ['models', 'promote', 'iris', '1']).code, 0);
-    s = await startTestServer(dir, { MLOPS_CANARY_MIN_REQUESTS: '5' });
+    s = await startTestServer(dir, { MLOPS_CANARY_MIN_LABELLED: '10' });
   });
   after(() => s.close());
 
@@ -64,6 +77,14 @@ describe('challenger: shadow, canary, promote', () => {
       assert.match(metrics, /mlops_challenger_latency_seconds_count [1-9]/);
       const monitoring = await getJson<MonitoringSnapshot>(`${s.url}/api/monitoring`, s.apiHeaders);
       assert.equal(monitoring.challenger?.serving.version, 2);
+      // Shadow predictions are logged apart: feedback on the champion's answers labels the challenger's rows too.
+      const labels = await feedback(20, 'shadow-', () => 'Setosa');
+      const quality = await waitFor('the challenger live quality', async () => {
+        const q = (await challenger())?.quality;
+        return q && q.labelled === labels ? q : undefined;
+      });
+      assert.equal(quality.version, 2);
+      assert.ok(quality.classification && quality.classification.accuracy >= 0 && quality.classification.accuracy <= 1);
       await waitFor('challenger events', () =>
         events.events.some((e) => e.type === 'challenger' && e.reason === 'loaded' && e.challenger?.serving.version === 2) &&
         events.events.some((e) => e.type === 'challenger' && e.reason === 'stats')
@@ -103,8 +124,39 @@ describe('challenger: shadow, canary, promote', () => {
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     assert.match(metrics, /mlops_challenger_canary_requests_total\{outcome="ok"\} [1-9]/);
     assert.match(metrics, /mlops_predictions_total\{model="iris",version="2",class="[^"]+"\} [1-9]/);
-    // Back to shadow for what follows.
+  });
+
+  test("a canary whose live accuracy falls below the champion's is stopped: back to shadow, an event, stopped says why", async () => {
+    const events = await subscribe(s.url, s.apiHeaders);
+    try {
+      const answers: { version: string; labels: string[] }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await predict(`q-${i}`);
+        answers.push({ version: r.headers.get('x-model-version')!, labels: (r.body as { variety: string }[]).map((x) => x.variety) });
+      }
+      assert.ok(answers.some((a) => a.version === 'iris/2') && answers.some((a) => a.version === 'iris/1'));
+      // The champion's answers right, every canary answer wrong (the shadow test's labels count too).
+      await feedback(20, 'q-', (i, row) => {
+        const { version, labels } = answers[i];
+        return version === 'iris/1' ? labels[row] : CLASSES.find((c) => c !== labels[row])!;
+      });
+      const stopped = await waitFor('the canary stopped', async () => {
+        const c = await challenger();
+        return c?.stopped ? c : undefined;
+      });
+      assert.equal(stopped.mode, 'shadow');
+      assert.match(stopped.stopped!.reason, /^live accuracy \d\.\d{3} is 0\.\d{3} below the champion's \d\.\d{3} \(more than 0\.05\)$/);
+      assert.equal((await predict('q-0')).headers.get('x-model-version'), 'iris/1', 'shadow again: the champion answers');
+      await waitFor('the stop event', () =>
+        events.events.some((e) => e.type === 'challenger' && e.reason.startsWith('canary stopped: live accuracy')) ? true : undefined,
+      );
+      assert.match(await (await fetch(`${s.url}/metrics`)).text(), /mlops_challenger_canary_stops_total 1/);
+    } finally {
+      await events.close();
+    }
+    // Back to shadow for what follows (clears the stop).
     assert.equal((await api('PUT', '/api/challenger', { mode: 'shadow', share: 1 })).status, 200);
+    assert.equal((await challenger())?.stopped, null);
   });
 
   test('a challenger added, changed, promoted and removed under 32 connections of load: zero failed requests', async () => {
