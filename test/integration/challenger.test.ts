@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import autocannon from 'autocannon';
 import type { AliasMove, ChallengerInfo, MonitoringSnapshot } from '../../common/contract';
 import { json, mlops, tempDataDir } from '../helpers/cli';
+import { predictLoad } from '../helpers/load';
 import { SAMPLE, getJson, post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 import { subscribe } from '../helpers/sse';
 
@@ -75,6 +76,10 @@ describe('challenger: shadow, canary, promote', () => {
       assert.match(metrics, /mlops_challenger_agreement_ratio\{model="iris",version="2"\} [0-9.]+/);
       assert.match(metrics, /mlops_challenger_compared_rows_total [1-9]\d+/);
       assert.match(metrics, /mlops_challenger_latency_seconds_count [1-9]/);
+      if (spawnSync('promtool', ['--version']).status === 0) {
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+        assert.equal(`${check.stdout}${check.stderr}`.trim(), '', 'promtool reports nothing on the challenger series');
+      }
       const monitoring = await getJson<MonitoringSnapshot>(`${s.url}/api/monitoring`, s.apiHeaders);
       assert.equal(monitoring.challenger?.serving.version, 2);
       // Shadow predictions are logged apart: feedback on the champion's answers labels the challenger's rows too.
@@ -163,23 +168,8 @@ describe('challenger: shadow, canary, promote', () => {
     assert.equal((await api('DELETE', '/api/models/iris/aliases/challenger')).status, 200);
     assert.equal(await challenger(), null);
     const historyBefore = json<{ history: AliasMove[] }>(mlops(dir, ['models', 'show', 'iris', '--json'])).history.length;
-    const versions = new Set<string>();
-    const load = autocannon({
-      url: `${s.url}/predict`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(SAMPLE),
-      connections: 32,
-      duration: 5,
-      // A request id per request, so that the canary share spreads (autocannon otherwise sends none)
-      requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-request-id': `load-${Math.random()}` } }) }],
-      setupClient: (client) =>
-        client.on('headers', (h) => {
-          const headers = (h as unknown as { headers: string[] }).headers;
-          const i = headers.findIndex((x, k) => k % 2 === 0 && x.toLowerCase() === 'x-model-version');
-          if (i >= 0) versions.add(headers[i + 1]);
-        }),
-    });
+    // Server-made request ids (a UUID each) spread the canary share.
+    const load = predictLoad(s.url, 5);
     const pause = () => new Promise((r) => setTimeout(r, 500));
     const steps: string[] = [];
     const driver = (async () => {
@@ -212,7 +202,7 @@ describe('challenger: shadow, canary, promote', () => {
       assert.equal((await api('DELETE', '/api/models/iris/aliases/challenger')).status, 200); // removed
       steps.push('removed');
     })();
-    const [result] = await Promise.all([load, driver]);
+    const [{ result, versions }] = await Promise.all([load, driver]);
     assert.deepEqual(steps, ['added', 'canary', 'changed', 'promoted', 'removed']);
     assert.ok(result.requests.total > 500, `requests: ${result.requests.total}`);
     assert.equal(result.errors, 0, 'connection errors');
