@@ -127,6 +127,11 @@ export class Challenger {
     }
     this.shadowInflight++;
     setImmediate(() => {
+      // Swapped or removed meanwhile: its session may be released already, and its figures were reset.
+      if (this.holder.current() !== c) {
+        this.shadowInflight--;
+        return;
+      }
       const t0 = performance.now();
       c.predict(batch, true)
         .then((p) => {

@@ -69,7 +69,8 @@ export class Predictor {
       }
     }
     const prediction = await champion.predict(batch, probabilities);
-    this.challenger?.shadow(batch, prediction, champion, requestId);
+    // A request the canary failed on is not shadowed too (its failure is counted once).
+    if (!canary) this.challenger?.shadow(batch, prediction, champion, requestId);
     return this.observe(champion, batch, prediction, requestId, elapsedMs);
   }
 

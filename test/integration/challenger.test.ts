@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import type { AliasMove, ChallengerInfo, MonitoringSnapshot } from '../../common/contract';
+import type { AliasMove, ChallengerInfo, ModelSignature, MonitoringSnapshot, ServerStatus } from '../../common/contract';
+import { openRegistry } from '../../common/registry';
+import { buildModel, floatsAttr, intsAttr, ML_DOMAIN, stringAttr } from '../../pipeline/ml/onnx-model';
 import { json, mlops, tempDataDir } from '../helpers/cli';
 import { predictLoad } from '../helpers/load';
+import { registerTyped } from '../helpers/typed-models';
 import { SAMPLE, getJson, post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 import { subscribe } from '../helpers/sse';
 
@@ -242,4 +245,65 @@ describe('challenger: shadow, canary, promote', () => {
     const history = mlops(dir, ['models', 'history', 'iris']).stdout;
     assert.match(history, /challenger │ 2 +│ \(removed\) │ cli/);
   });
+
+  test('a canary that fails is answered by the champion, stopped on its error rate; shadow failures are counted, never seen', async () => {
+    const served = (await getJson<ServerStatus>(`${s.url}/api/status`, s.apiHeaders)).serving!;
+    const fragile = registerFragile(dir, served.version);
+    await setAlias('challenger', fragile);
+    await waitFor('the fragile challenger', async () => ((await challenger())?.serving.version === fragile ? true : undefined));
+    assert.equal((await api('PUT', '/api/challenger', { mode: 'canary', share: 1 })).status, 200);
+    for (let i = 0; i < 20; i++) {
+      const r = await predict(`fail-${i}`);
+      assert.equal(r.status, 200, "a failed canary answer is the champion's");
+      assert.equal(r.headers.get('x-model-version'), `iris/${served.version}`);
+    }
+    const stopped = (await challenger())!;
+    assert.equal(stopped.mode, 'shadow');
+    assert.equal(stopped.stopped?.reason, 'error rate 1.000 > 0.05 over 20 canary requests');
+    assert.equal(stopped.errors, 20);
+    for (let i = 0; i < 5; i++) assert.equal((await predict(`shadow-fail-${i}`)).status, 200);
+    await waitFor('shadow errors counted', async () => ((await challenger())!.errors === 25 ? true : undefined));
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, /mlops_challenger_canary_requests_total\{outcome="error"\} 20\n/);
+    assert.match(metrics, /mlops_challenger_errors_total\{mode="shadow"\} 5\n/, metrics.match(/mlops_challenger_errors_total.*/g)?.join());
+    assert.equal((await api('DELETE', '/api/models/iris/aliases/challenger')).status, 200);
+  });
 });
+
+/**
+ * A version of iris that takes the same input and passes the server's checks and its one-row warm-up,
+ * but fails on two rows: Squeeze drops the batch dimension only when it is 1, so [2, 4] reaches the
+ * classifier as [1, 2, 4]. Registered straight into the registry; returns its version.
+ */
+function registerFragile(dataDir: string, like: number): number {
+  const registry = openRegistry(dataDir);
+  const v = registry.models.version('iris', like);
+  registry.close();
+  const s = v.signature as ModelSignature & { task: 'classification' };
+  const onnx = buildModel({
+    name: 'fragile',
+    inputs: [{ name: s.inputs[0].name, type: 'float32', dims: [4] }],
+    outputs: [
+      { name: s.labelOutput, type: 'int64', dims: [] },
+      { name: s.probabilitiesOutput!, type: 'float32', dims: [3] },
+    ],
+    nodes: [
+      { opType: 'Constant', domain: '', inputs: [], outputs: ['axes'], attributes: [intsAttr('value_ints', [0])] },
+      { opType: 'Squeeze', domain: '', inputs: [s.inputs[0].name], outputs: ['squeezed'], attributes: [] },
+      { opType: 'Unsqueeze', domain: '', inputs: ['squeezed', 'axes'], outputs: ['batched'], attributes: [] },
+      {
+        opType: 'LinearClassifier',
+        domain: ML_DOMAIN,
+        inputs: ['batched'],
+        outputs: [s.labelOutput, s.probabilitiesOutput!],
+        attributes: [
+          floatsAttr('coefficients', [0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+          floatsAttr('intercepts', [2.5, 0, -4.5]),
+          intsAttr('classlabels_ints', [0, 1, 2]),
+          stringAttr('post_transform', 'SOFTMAX'),
+        ],
+      },
+    ],
+  });
+  return registerTyped(dataDir, 'iris', { onnx, signature: s, reference: v.reference }).version;
+}
