@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'NOTEBOOK_CELL'
   | 'NOTEBOOK_TIMEOUT'
   | 'NOTEBOOK_SETUP'
+  | 'NO_CHALLENGER'
   | 'BAD_FEEDBACK'
   | 'FEEDBACK_CONFLICT'
   | 'PREDICTION_LOG_OFF';
@@ -230,6 +231,23 @@ export const errors = {
   /** Python, nbclient or the kernel is missing: what to install. */
   notebookSetup: (step: string, what: string, install: string) =>
     new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
+  // The challenger (server/challenger.ts, mlops models promote --from)
+  noChallenger: (model: string, alias: string) =>
+    new MlopsError(
+      'NO_CHALLENGER',
+      `model '${model}' has no ${alias} alias: set one first (mlops models promote ${model} <version> --alias ${alias})`,
+      404,
+    ),
+  challengerIsChampion: (model: string, alias: string, to: string, version: number) =>
+    new MlopsError('NO_CHALLENGER', `${model}@${alias} is already ${model}@${to} (version ${version}): nothing to promote`, 409),
+  challengerLayout: (what: string, champion: string) =>
+    new MlopsError(
+      'MODEL_REFUSED',
+      `${what} cannot be the challenger: its inputs differ from those of ${champion}, which it must share`,
+      503,
+    ),
+  badChallengerSetting: (field: string, expected: string, got: unknown) =>
+    new MlopsError('BAD_INPUT', `challenger ${field} must be ${expected}, got ${JSON.stringify(got)}`, 400),
   // Ground-truth feedback (POST /feedback, mlops feedback import): `problems` names each refused entry
   badFeedback: (problems: FeedbackProblem[]) =>
     new MlopsError('BAD_FEEDBACK', `feedback refused, nothing stored: ${describeProblems(problems)}`, 422, { problems }),

@@ -13,6 +13,7 @@ import { Predictor } from './predictor';
 import { RunManager } from './run-manager';
 import { ServingStatsCollector } from './serving-stats';
 import { apiRoutes } from './plugins/api';
+import { challengerRoutes } from './plugins/challenger';
 import { requireAuth } from './plugins/auth';
 import { docs } from './plugins/docs';
 import { errorHandling } from './plugins/errors';
@@ -25,6 +26,7 @@ import { predictRoutes } from './plugins/predict';
 import { feedbackRoutes } from './plugins/feedback';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
+import { Challenger } from './challenger';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -32,6 +34,7 @@ export interface Server {
   app: FastifyInstance;
   registry: Registry;
   holder: ModelHolder;
+  challenger: Challenger;
   bus: EventBus;
   log: PredictionLog | null;
   /** Live quality per version from ground-truth feedback (server/live-quality.ts). */
@@ -71,7 +74,19 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     bus,
     (outcome) => metrics.swaps.inc({ outcome }),
   );
-  const predictor = new Predictor(holder, metrics, stats, log);
+  const challenger = new Challenger(registry, config.challenger, serving, bus, holder, {
+    model: config.model,
+    pollMs: config.pollMs,
+    metrics,
+    warn: (line) => app.log.warn({ challenger: line }),
+  });
+  // The challenger follows the registry as the champion does, and is checked again against each new champion.
+  bus.subscribe((e) => {
+    if (e.type === 'registry' || e.type === 'serving') void challenger.refresh();
+  });
+  const predictor = new Predictor(holder, metrics, stats, log, challenger);
+  challenger.qualityOf = (model, version) => quality.quality(model, version);
+  challenger.recordShadow = (c, batch, p, id, ms) => predictor.record(c, batch, p, id, ms, true);
 
   const app = Fastify({
     logger,
@@ -130,12 +145,14 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     await apiScope.register(apiRoutes, {
       registry,
       holder,
+      challenger,
       runs,
       log,
       quality,
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
+    await apiScope.register(challengerRoutes, { registry, holder, challenger });
   });
   await app.register(async (feedbackScope) => {
     feedbackScope.addHook('onRequest', scoped('feedback')!);
@@ -143,17 +160,22 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   });
 
   const startedAt = new Date().toISOString();
-  const ticker = setInterval(() => bus.publish({ type: 'stats', stats: stats.tick() }), 1000);
+  const ticker = setInterval(() => {
+    bus.publish({ type: 'stats', stats: stats.tick() });
+    challenger.tick();
+  }, 1000);
   ticker.unref();
   app.addHook('onClose', async () => {
     clearInterval(ticker);
     await runs.stopAll();
+    await challenger.stop();
     await holder.stop();
     await log?.close(); // the last hand-over, committed by the worker: nothing acknowledged is lost on a clean stop
     registry.close();
   });
 
   await holder.refresh();
+  await challenger.refresh();
   holder.start();
-  return { app, registry, holder, bus, log, quality };
+  return { app, registry, holder, challenger, bus, log, quality };
 }

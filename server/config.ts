@@ -3,6 +3,7 @@ import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
 import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
+import { loadChallengerSettings, type ChallengerSettings } from './challenger-config';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
 export interface ScopeAuth {
@@ -46,6 +47,7 @@ export interface ServerConfig {
   logLevel: string;
   requestLogging: boolean;
   defaultPipeline: string;
+  challenger: ChallengerSettings;
 }
 
 export interface ServeFlags {
@@ -113,6 +115,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     logLevel: env.MLOPS_LOG_LEVEL ?? 'info',
     requestLogging: bool('MLOPS_REQUEST_LOG', true),
     defaultPipeline: defaultPipeline(env),
+    challenger: loadChallengerSettings(env),
   };
 }
 

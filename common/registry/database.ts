@@ -123,6 +123,11 @@ const MIGRATIONS: Migration[] = [
   );
   CREATE INDEX step_cache_lookup ON step_cache(pipeline_file, step, code_hash, upstream_hash);
   `,
+  // 5: an alias can be removed (the challenger, once promoted): the history keeps a row for it, whose
+  // to_version is the version the alias left. The append-only triggers of alias_history stay.
+  `
+  ALTER TABLE alias_history ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**
