@@ -98,7 +98,8 @@ export async function startWorkbench(
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       child.kill('SIGKILL');
-      fs.rmSync(profile, { recursive: true, force: true });
+      // Its extension host and the processes it started may still be closing files in the profile for a moment.
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
