@@ -42,7 +42,9 @@ export type ErrorCode =
   | 'ONNX_FILE'
   | 'ONNX_NON_TENSOR'
   | 'IMPORT_UNMATCHED'
-  | 'IMPORT_TASK';
+  | 'IMPORT_TASK'
+  | 'ALERTS_CONFIG'
+  | 'RETRAIN';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -209,4 +211,11 @@ export const errors = {
     ),
   importTask: (file: string, reason: string, outputs: string) =>
     new MlopsError('IMPORT_TASK', `${file}: ${reason} (its outputs: ${outputs})`, 400),
+  // Alert rules (server/alerts) and retraining (server/retrain.ts)
+  alertsConfig: (file: string, where: string, problem: string) =>
+    new MlopsError('ALERTS_CONFIG', `${file}: ${where ? `${where}: ` : ''}${problem}`),
+  retrainBusy: (runId: string) => new MlopsError('RETRAIN', `a retraining is already running (run ${runId})`, 409),
+  retrainCoolingDown: (seconds: number) =>
+    new MlopsError('RETRAIN', `the last retraining ended less than MLOPS_RETRAIN_COOLDOWN_SEC ago: try again in ${seconds} s`, 429),
+  retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),
 };

@@ -22,6 +22,7 @@ import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
+import { Alerts } from './alerts/service';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -31,6 +32,7 @@ export interface Server {
   holder: ModelHolder;
   bus: EventBus;
   log: PredictionLog | null;
+  alerts: Alerts;
 }
 
 /**
@@ -85,6 +87,13 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     },
     (line) => app.log.info({ runner: line }),
   );
+  const alerts = new Alerts({
+    file: config.alertsFile,
+    bus,
+    metrics: metrics.registry,
+    inputs: { drift: () => holder.current()?.drift.snapshot() ?? null, quality: () => null },
+    log: app.log,
+  });
   errorHandling(app, registry.file);
   schemaValidation(app);
   requestGuard(app, hostPolicy(config.host, config.allowedHosts, everyScopeProtected(config)), config.corsOrigins);
@@ -95,7 +104,11 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ route, method: request.method, status_code: String(reply.statusCode) }, seconds);
-    if (route === '/predict' || route.endsWith('/infer')) stats.request(reply.elapsedTime, reply.statusCode < 400);
+    if (route === '/predict' || route.endsWith('/infer')) {
+      stats.request(reply.elapsedTime, reply.statusCode < 400);
+      // Alerts count the server's failures only: a client's bad input is not the service failing.
+      alerts.request(reply.elapsedTime, reply.statusCode < 500);
+    }
   });
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
@@ -117,6 +130,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       holder,
       runs,
       log,
+      alerts: () => alerts.list(),
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
@@ -127,6 +141,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   ticker.unref();
   app.addHook('onClose', async () => {
     clearInterval(ticker);
+    alerts.close();
     await runs.stopAll();
     await holder.stop();
     await log?.close(); // the last hand-over, committed by the worker: nothing acknowledged is lost on a clean stop
@@ -135,5 +150,5 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
 
   await holder.refresh();
   holder.start();
-  return { app, registry, holder, bus, log };
+  return { app, registry, holder, bus, log, alerts };
 }

@@ -3,6 +3,7 @@ import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
 import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
+import { alertsFilePath } from './alerts/config-file';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
 export interface ScopeAuth {
@@ -40,6 +41,8 @@ export interface ServerConfig {
   logLevel: string;
   requestLogging: boolean;
   defaultPipeline: string;
+  /** The alert rules' file (MLOPS_ALERTS_FILE, default ./mlops-alerts.json): server/alerts. */
+  alertsFile: string;
 }
 
 export interface ServeFlags {
@@ -105,6 +108,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     logLevel: env.MLOPS_LOG_LEVEL ?? 'info',
     requestLogging: bool('MLOPS_REQUEST_LOG', true),
     defaultPipeline: defaultPipeline(env),
+    alertsFile: alertsFilePath(env),
   };
 }
 

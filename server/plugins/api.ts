@@ -8,6 +8,7 @@ import type {
   ServerStatus,
   StartRunRequest,
   MonitoringSnapshot,
+  AlertState,
 } from '../../common/contract';
 import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
@@ -23,6 +24,8 @@ export interface ApiOptions {
   holder: ModelHolder;
   runs: RunManager;
   log: PredictionLog | null;
+  /** Every alert rule's state (server/alerts). */
+  alerts: () => AlertState[];
   status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
 }
 
@@ -50,7 +53,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       drift: served?.drift.snapshot() ?? null,
       quality: null,
       challenger: null,
-      alerts: [],
+      alerts: o.alerts(),
     };
     return snapshot;
   });
