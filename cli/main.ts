@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/contract';
 import { isMlopsError, isUsageError } from '../common/errors';
+import { alertsCommand } from './commands/alerts';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
@@ -24,6 +25,7 @@ function program(): Command {
   serveCommand(p);
   logsCommand(p);
   loadtestCommand(p);
+  alertsCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
   return p;

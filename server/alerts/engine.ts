@@ -1,6 +1,6 @@
 import type { AlertState, DriftSnapshot, LiveQuality } from '../../common/contract';
 import { ServingStatsCollector } from '../serving-stats';
-import { breaches, type AlertRule, type AlertsConfig } from './rules';
+import { breaches, firesBelow, type AlertRule, type AlertsConfig } from './rules';
 
 /** What the rules read: the served version's drift window and live quality (null: nothing served, or no feedback). */
 export interface AlertInputs {
@@ -86,7 +86,7 @@ export class AlertEngine {
       const streak = breach ? (this.streaks.get(rule.name) ?? 0) + 1 : 0;
       this.streaks.set(rule.name, streak);
       state.value = reading?.value ?? null;
-      const sign = rule.kind === 'quality' && (rule.metric === 'accuracy' || rule.metric === 'macro_f1') ? ['<', '≥'] : ['>', '≤'];
+      const sign = firesBelow(rule) ? ['<', '≥'] : ['>', '≤'];
       if (reading === null) state.message = 'not enough data';
       else if (breach) {
         const times = rule.windows > 1 ? ` for ${streak} window${streak === 1 ? '' : 's'}` : '';

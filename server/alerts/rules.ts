@@ -39,10 +39,13 @@ export const DEFAULT_ALERTS: AlertsConfig = {
   ],
 };
 
-/** True when a value breaches the rule: quality scores fall below, everything else rises above. */
+/** Quality scores (accuracy, macro F1) breach by falling below the threshold; errors, drift and latency by rising above. */
+export function firesBelow(rule: AlertRule): boolean {
+  return rule.kind === 'quality' && (rule.metric === 'accuracy' || rule.metric === 'macro_f1');
+}
+
 export function breaches(rule: AlertRule, value: number): boolean {
-  if (rule.kind === 'quality' && (rule.metric === 'accuracy' || rule.metric === 'macro_f1')) return value < rule.threshold;
-  return value > rule.threshold;
+  return firesBelow(rule) ? value < rule.threshold : value > rule.threshold;
 }
 
 const RULE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
