@@ -10,9 +10,9 @@ export interface PrometheusRule {
   annotations: Record<string, string>;
 }
 
-/** The live-quality gauges of the served version (server/live-quality.ts): the quality rules compare them. */
-export const QUALITY_GAUGE = 'mlops_live_quality';
-export const LABELLED_GAUGE = 'mlops_live_quality_labelled_rows';
+/** The live-quality gauges of each version with labels (server/live-quality.ts): mlops_live_accuracy, …_macro_f1, …_mae, …_rmse. */
+const QUALITY_GAUGE_PREFIX = 'mlops_live_';
+const LABELLED_GAUGE = 'mlops_live_labelled_rows';
 
 /** Requests the error-rate and latency rules look at: /predict and the OIP infer routes, as the server's engine. */
 const SERVED = 'route=~"/predict|.*/infer"';
@@ -53,7 +53,7 @@ function expression(rule: AlertRule): string {
       );
     case 'quality':
       return (
-        `${QUALITY_GAUGE}{metric="${rule.metric}"} ${op} ${rule.threshold}` +
+        `${QUALITY_GAUGE_PREFIX}${rule.metric} ${op} ${rule.threshold}` +
         ` and on (model, version) ${LABELLED_GAUGE} >= ${rule.minLabelled}`
       );
     case 'error_rate':

@@ -45,8 +45,8 @@ function unitTests(rulesFile: string) {
     series('mlops_drift_window_rows', served, `${rows}x40`),
   ];
   const quality = (accuracy: number, labelled: number) => [
-    series('mlops_live_quality', { ...served, metric: 'accuracy' }, `${accuracy}x40`),
-    series('mlops_live_quality_labelled_rows', served, `${labelled}x40`),
+    series('mlops_live_accuracy', served, `${accuracy}x40`),
+    series('mlops_live_labelled_rows', served, `${labelled}x40`),
   ];
   const tests = [
     // drift: three evaluations over the threshold (0 s, 10 s, 20 s), as the server's engine
@@ -63,7 +63,7 @@ function unitTests(rulesFile: string) {
     { input_series: drift('ks', 0.15, 500), alert_rule_test: [check('drift_ks', '2m', [])] },
     {
       input_series: quality(0.6, 60),
-      alert_rule_test: [check('quality_accuracy', '0s', [firing('quality_accuracy', { ...served, metric: 'accuracy' })])],
+      alert_rule_test: [check('quality_accuracy', '0s', [firing('quality_accuracy', served)])],
     },
     { input_series: quality(0.6, 10), alert_rule_test: [check('quality_accuracy', '2m', [])] },
     { input_series: quality(0.95, 60), alert_rule_test: [check('quality_accuracy', '2m', [])] },
