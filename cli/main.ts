@@ -6,6 +6,7 @@ import { alertsCommand } from './commands/alerts';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
+import { retrainCommand } from './commands/retrain';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
@@ -26,6 +27,7 @@ function program(): Command {
   logsCommand(p);
   loadtestCommand(p);
   alertsCommand(p);
+  retrainCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
   return p;

@@ -218,4 +218,6 @@ export const errors = {
   retrainCoolingDown: (seconds: number) =>
     new MlopsError('RETRAIN', `the last retraining ended less than MLOPS_RETRAIN_COOLDOWN_SEC ago: try again in ${seconds} s`, 429),
   retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),
+  retrainEnded: (runId: string, status: string, error: string | null) =>
+    new MlopsError('RETRAIN', `retraining run ${runId} ended ${status}${error ? `: ${error}` : ''}; no challenger`),
 };

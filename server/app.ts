@@ -23,6 +23,8 @@ import { predictRoutes } from './plugins/predict';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
 import { Alerts } from './alerts/service';
+import { Retrainer } from './retrain';
+import { retrainRoutes } from './plugins/retrain';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -33,6 +35,7 @@ export interface Server {
   bus: EventBus;
   log: PredictionLog | null;
   alerts: Alerts;
+  retrainer: Retrainer;
 }
 
 /**
@@ -87,12 +90,24 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     },
     (line) => app.log.info({ runner: line }),
   );
+  const retrainer = new Retrainer({
+    registry,
+    runs,
+    served: () => holder.current(),
+    dataDir: config.dataDir,
+    selector: config.selector,
+    challengerAlias: config.retrain.challengerAlias,
+    cooldownSec: config.retrain.cooldownSec,
+    labelled: async () => [],
+    log: app.log,
+  });
   const alerts = new Alerts({
     file: config.alertsFile,
     bus,
     metrics: metrics.registry,
     inputs: { drift: () => holder.current()?.drift.snapshot() ?? null, quality: () => null },
     log: app.log,
+    onFire: config.retrain.onAlert ? (alert) => retrainer.onAlert(alert) : undefined,
   });
   errorHandling(app, registry.file);
   schemaValidation(app);
@@ -134,6 +149,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
+    await apiScope.register(retrainRoutes, { retrainer });
   });
 
   const startedAt = new Date().toISOString();
@@ -150,5 +166,5 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
 
   await holder.refresh();
   holder.start();
-  return { app, registry, holder, bus, log, alerts };
+  return { app, registry, holder, bus, log, alerts, retrainer };
 }

@@ -43,6 +43,8 @@ export interface ServerConfig {
   defaultPipeline: string;
   /** The alert rules' file (MLOPS_ALERTS_FILE, default ./mlops-alerts.json): server/alerts. */
   alertsFile: string;
+  /** Retraining (server/retrain.ts): started by alerts when onAlert, at most once per cool-down. */
+  retrain: { onAlert: boolean; cooldownSec: number; challengerAlias: string };
 }
 
 export interface ServeFlags {
@@ -109,6 +111,11 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     requestLogging: bool('MLOPS_REQUEST_LOG', true),
     defaultPipeline: defaultPipeline(env),
     alertsFile: alertsFilePath(env),
+    retrain: {
+      onAlert: bool('MLOPS_RETRAIN_ON_ALERT', false),
+      cooldownSec: number('MLOPS_RETRAIN_COOLDOWN_SEC', 900),
+      challengerAlias: env.MLOPS_CHALLENGER_ALIAS || 'challenger',
+    },
   };
 }
 
