@@ -214,7 +214,8 @@ export const errors = {
   // Alert rules (server/alerts) and retraining (server/retrain.ts)
   alertsConfig: (file: string, where: string, problem: string) =>
     new MlopsError('ALERTS_CONFIG', `${file}: ${where ? `${where}: ` : ''}${problem}`),
-  retrainBusy: (runId: string) => new MlopsError('RETRAIN', `a retraining is already running (run ${runId})`, 409),
+  retrainBusy: (runId: string | null) =>
+    new MlopsError('RETRAIN', runId ? `a retraining is already running (run ${runId})` : 'a retraining is already starting', 409),
   retrainCoolingDown: (seconds: number) =>
     new MlopsError('RETRAIN', `the last retraining ended less than MLOPS_RETRAIN_COOLDOWN_SEC ago: try again in ${seconds} s`, 429),
   retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),

@@ -52,7 +52,7 @@ export class Retrainer {
 
   /** Starts a retraining; `automatic` ones (alerts) also respect the cool-down. */
   async start(req: RetrainRequest, automatic = false): Promise<RetrainResponse> {
-    if (this.starting) throw errors.retrainBusy('starting');
+    if (this.starting) throw errors.retrainBusy(null);
     const active = this.running && this.o.runs.finished(this.running.runId) ? this.running.runId : null;
     if (active) throw errors.retrainBusy(active);
     const wait = Math.ceil(this.lastEnd + this.o.cooldownSec * 1000 - Date.now()) / 1000;
