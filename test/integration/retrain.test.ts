@@ -45,7 +45,8 @@ describe('retraining', () => {
     assert.equal(lines.filter((l) => /no retraining: a retraining is already (running|starting)/.test(l)).length, 9);
     assert.equal(server.registry.models.resolve({ name: 'iris', selector: 'challenger' }).version, 2);
   });
-  test('POST /api/retrain (not held by the cool-down): a run with trigger manual; the new version is the challenger, production stays', async () => {
+
+  test('POST /api/retrain (no cool-down for a person): trigger manual; the new version is the challenger, production stays', async () => {
     const res = await post(`${server.url}/api/retrain`, {}, server.apiHeaders);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const started = res.body as RetrainResponse;
