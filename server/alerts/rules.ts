@@ -31,7 +31,7 @@ export interface AlertsConfig {
 export const DEFAULT_ALERTS: AlertsConfig = {
   intervalSec: 10,
   rules: [
-    { name: 'drift_psi', kind: 'drift', enabled: true, stat: 'psi', threshold: 0.2, windows: 3, minRows: 100 },
+    { name: 'drift_psi', kind: 'drift', enabled: true, stat: 'psi', threshold: 0.25, windows: 3, minRows: 100 },
     { name: 'drift_ks', kind: 'drift', enabled: true, stat: 'ks', threshold: 0.2, windows: 3, minRows: 100 },
     { name: 'quality_accuracy', kind: 'quality', enabled: true, metric: 'accuracy', threshold: 0.8, windows: 1, minLabelled: 50 },
     { name: 'error_rate', kind: 'error_rate', enabled: true, threshold: 0.05, windows: 2, minRequests: 20 },

@@ -20,7 +20,7 @@ test('an empty file is the defaults; an override changes only the fields it give
   const psi = config.rules.find((r) => r.name === 'drift_psi');
   assert.deepEqual(psi, { name: 'drift_psi', kind: 'drift', enabled: true, stat: 'psi', threshold: 0.3, windows: 5, minRows: 100 });
   assert.equal(config.rules.find((r) => r.name === 'latency_p95')?.enabled, false);
-  assert.equal(DEFAULT_ALERTS.rules.find((r) => r.name === 'drift_psi')?.threshold, 0.2, 'the defaults are not changed');
+  assert.equal(DEFAULT_ALERTS.rules.find((r) => r.name === 'drift_psi')?.threshold, 0.25, 'the defaults are not changed');
 });
 
 test("a new rule names its kind and starts from that kind's default", () => {
