@@ -128,7 +128,7 @@ test('new rules keep the state of the rules kept; a firing rule that is removed 
   assert.deepEqual(
     events.map((s) => [s.rule, s.firing, s.message]),
     [
-      ['drift_psi', true, 'PSI of petal_length 0.9 > 0.2 over 500 rows'],
+      ['drift_psi', true, 'PSI of petal_length 0.9 > 0.25 over 500 rows'],
       ['drift_psi', false, 'resolved: the rule was removed'],
     ],
   );
