@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/contract';
 import { isMlopsError, isUsageError } from '../common/errors';
 import { alertsCommand } from './commands/alerts';
+import { feedbackCommand } from './commands/feedback';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
@@ -28,6 +29,7 @@ function program(): Command {
   loadtestCommand(p);
   alertsCommand(p);
   retrainCommand(p);
+  feedbackCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
   return p;

@@ -44,7 +44,10 @@ export type ErrorCode =
   | 'IMPORT_UNMATCHED'
   | 'IMPORT_TASK'
   | 'ALERTS_CONFIG'
-  | 'RETRAIN';
+  | 'RETRAIN'
+  | 'BAD_FEEDBACK'
+  | 'FEEDBACK_CONFLICT'
+  | 'PREDICTION_LOG_OFF';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -53,6 +56,8 @@ export class MlopsError extends Error {
     message: string,
     /** HTTP status when the error answers a request. */
     readonly status = 400,
+    /** Machine-readable detail sent beside the message (e.g. which feedback entries were refused). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -221,4 +226,32 @@ export const errors = {
   retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),
   retrainEnded: (runId: string, status: string, error: string | null) =>
     new MlopsError('RETRAIN', `retraining run ${runId} ended ${status}${error ? `: ${error}` : ''}; no challenger`),
+  // Ground-truth feedback (POST /feedback, mlops feedback import): `problems` names each refused entry
+  badFeedback: (problems: FeedbackProblem[]) =>
+    new MlopsError('BAD_FEEDBACK', `feedback refused, nothing stored: ${describeProblems(problems)}`, 422, { problems }),
+  feedbackConflict: (problems: FeedbackProblem[]) =>
+    new MlopsError(
+      'FEEDBACK_CONFLICT',
+      `feedback refused, nothing stored: ${describeProblems(problems)} (a stored label is never overwritten)`,
+      409,
+      { problems },
+    ),
+  labelledModel: (why: string) => new MlopsError('USAGE', `--labeled: name the model with --model (${why})`),
+  feedbackRefused: (file: string, refused: number, total: number) =>
+    new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
+  predictionLogOff: (what: string) =>
+    new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
 };
+
+/** One refused feedback entry: its index in the posted list, its key and why. */
+export interface FeedbackProblem {
+  index: number;
+  requestId: string;
+  row: number;
+  reason: string;
+}
+
+function describeProblems(problems: FeedbackProblem[]): string {
+  const shown = problems.slice(0, 5).map((p) => `entry ${p.index} (requestId '${p.requestId}', row ${p.row}): ${p.reason}`);
+  return shown.join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
+}

@@ -6,6 +6,7 @@ import { ensureApiToken } from '../common/api-token';
 import { everyScopeProtected, type ServerConfig } from './config';
 import { EventBus } from './event-bus';
 import { ServerMetrics } from './server-metrics';
+import { LiveQualityTracker } from './live-quality';
 import { ModelHolder, type ServingOptions } from './model-holder';
 import { PredictionLog } from './prediction-log';
 import { Predictor } from './predictor';
@@ -20,10 +21,12 @@ import { healthRoutes } from './plugins/health';
 import { metricsRoute } from './plugins/metrics';
 import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
+import { feedbackRoutes } from './plugins/feedback';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
 import { Alerts } from './alerts/service';
 import { Retrainer } from './retrain';
+import { readLabelled } from './retrain-data';
 import { retrainRoutes } from './plugins/retrain';
 
 export const SERVER_VERSION = '0.1.0';
@@ -36,6 +39,8 @@ export interface Server {
   log: PredictionLog | null;
   alerts: Alerts;
   retrainer: Retrainer;
+  /** Live quality per version from ground-truth feedback (server/live-quality.ts). */
+  quality: LiveQualityTracker;
 }
 
 /**
@@ -47,13 +52,16 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   // /api always needs a credential: the configured ones, or this data dir's token (created on first start).
   const apiToken = ensureApiToken(config.dataDir);
   const bus = new EventBus();
-  const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
   const metrics = new ServerMetrics(
     config.git,
     () => holder.current(),
     () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 },
   );
+  const quality = new LiveQualityTracker(metrics.registry, config.predictionLog.qualityWindow);
+  const log = config.logPredictions
+    ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog, onQuality: (q, replace) => quality.update(q, replace) })
+    : null;
   const serving: ServingOptions = {
     driftWindow: config.driftWindow,
     batch: config.batch,
@@ -98,14 +106,20 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     selector: config.selector,
     challengerAlias: config.retrain.challengerAlias,
     cooldownSec: config.retrain.cooldownSec,
-    labelled: async () => [],
+    labelled: (version) => readLabelled(config.dataDir, version),
     log: app.log,
   });
   const alerts = new Alerts({
     file: config.alertsFile,
     bus,
     metrics: metrics.registry,
-    inputs: { drift: () => holder.current()?.drift.snapshot() ?? null, quality: () => null },
+    inputs: {
+      drift: () => holder.current()?.drift.snapshot() ?? null,
+      quality: () => {
+        const served = holder.current();
+        return served ? quality.quality(served.info.model, served.info.version) : null;
+      },
+    },
     log: app.log,
     onFire: config.retrain.onAlert ? (alert) => retrainer.onAlert(alert) : undefined,
   });
@@ -128,7 +142,8 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
   await app.register(docs, { version: SERVER_VERSION, signature: () => holder.current()?.version.signature ?? null });
-  const scoped = (scope: 'predict' | 'metrics' | 'api') => requireAuth(scope, config.auth[scope], scope === 'api' ? apiToken : undefined);
+  const scoped = (scope: 'predict' | 'metrics' | 'api' | 'feedback') =>
+    requireAuth(scope, config.auth[scope], scope === 'api' || scope === 'feedback' ? apiToken : undefined);
   await app.register(healthRoutes, { holder, version: SERVER_VERSION });
   await app.register(metricsRoute, { metrics, auth: scoped('metrics') });
   await app.register(async (predictScope) => {
@@ -146,10 +161,15 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       runs,
       log,
       alerts: () => alerts.list(),
+      quality,
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
     await apiScope.register(retrainRoutes, { retrainer });
+  });
+  await app.register(async (feedbackScope) => {
+    feedbackScope.addHook('onRequest', scoped('feedback')!);
+    await feedbackScope.register(feedbackRoutes, { log, registry, quality, maxEntries: config.maxRows });
   });
 
   const startedAt = new Date().toISOString();
@@ -166,5 +186,5 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
 
   await holder.refresh();
   holder.start();
-  return { app, registry, holder, bus, log, alerts, retrainer };
+  return { app, registry, holder, bus, log, quality, alerts, retrainer };
 }

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import type { ModelSignature } from '../common/contract';
+import type { ModelSignature, ModelVersion } from '../common/contract';
 import { errors } from '../common/errors';
+import { exportLabelled } from './prediction-log-export';
 
 /** A labelled prediction as a training row: the feature columns and the target column(s), by name. */
 export type TrainingRecord = Record<string, string | number | boolean | null>;
@@ -39,4 +41,18 @@ export function writeRetrainData(
   const body = text.endsWith('\n') || text.length === 0 ? text : `${text}\n`;
   fs.writeFileSync(out, body + stringify(labelled.map((r) => header.map((c) => cell(r[c])))));
   return (parse(text, { from_line: 2, skip_empty_lines: true }) as string[][]).length + labelled.length;
+}
+
+/** The labelled predictions of the version's model (every version's answers, not shadow ones), from the prediction log. */
+export async function readLabelled(dataDir: string, version: ModelVersion): Promise<TrainingRecord[]> {
+  const [features, target] = [version.signature.features.map((f) => f.name), trainingColumns(version.signature).at(-1)!];
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  await exportLabelled(dataDir, { model: version.model, features, target }, sink);
+  return parse(chunks.join(''), { columns: true, skip_empty_lines: true }) as TrainingRecord[];
 }

@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import type {
   AlertState,
   DriftSnapshot,
+  LiveQuality,
   LoadTestResult,
   ServerStatus,
   ServingStats,
@@ -15,6 +16,7 @@ import type {
 import type { FromWebview, WebviewCommand } from '../../common/webview-messages';
 import { featureType, formatMetric, signatureLine } from '../../extension/model-text';
 import { driftBars, driftLine, shareCharts, type ShareBars } from './drift-series';
+import { qualityCaption, qualityRows } from './live-quality';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -248,6 +250,20 @@ function onVersion(view: VersionView | null): void {
   if (!view.served) el.append(button('Show the served version', 'showServed'));
 }
 
+/** "Live quality": the served version's figures from ground-truth feedback, made before the version's section. */
+function onQuality(quality: LiveQuality | null): void {
+  let el = document.getElementById('quality');
+  if (!el) {
+    el = document.createElement('section');
+    el.id = 'quality';
+    $('version').before(el);
+  }
+  const table = document.createElement('table');
+  table.id = 'quality-figures';
+  if (quality) for (const [name, value] of qualityRows(quality)) row(table, name, value);
+  el.replaceChildren(text('h2', 'Live quality'), text('p', qualityCaption(quality)), table);
+}
+
 function row(table: HTMLTableElement, name: string, value: string): void {
   const r = table.insertRow();
   r.insertCell().textContent = name;
@@ -323,6 +339,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   else if (m.type === 'monitoring') {
     onDrift(m.monitoring.drift);
     onAlerts(m.monitoring.alerts);
+    onQuality(m.monitoring.quality);
   } else if (m.type === 'status') onStatus(m.status, m.error);
   else if (m.type === 'loadtest') onLoadTest(m.result);
   else if (m.type === 'version') onVersion(m.view);

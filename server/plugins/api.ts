@@ -16,6 +16,7 @@ import { checkName, type Registry } from '../../common/registry';
 import { importModel } from '../../pipeline/import/import-model';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
+import type { LiveQualityTracker } from '../live-quality';
 import type { RunManager } from '../run-manager';
 import { sampleRecords } from '../sample';
 
@@ -26,6 +27,7 @@ export interface ApiOptions {
   log: PredictionLog | null;
   /** Every alert rule's state (server/alerts). */
   alerts: () => AlertState[];
+  quality: LiveQualityTracker;
   status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
 }
 
@@ -51,7 +53,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     const snapshot: MonitoringSnapshot = {
       serving: served?.info ?? null,
       drift: served?.drift.snapshot() ?? null,
-      quality: null,
+      quality: served ? o.quality.quality(served.info.model, served.info.version) : null,
       challenger: null,
       alerts: o.alerts(),
     };
