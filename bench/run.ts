@@ -2,7 +2,8 @@
 //   (a) bare Fastify constant route   (b) /predict 1 row   (c) /predict 100 rows   (d) OIP infer 100 rows
 // (b)-(d) with the prediction log on and off; then promotes under load; then (e) a mixed-type classifier
 // (per-column float, int64, bool, string inputs) and (f) a regression model with a string category
-// (test/helpers/typed-models.ts), /predict at 1 and 100 rows and OIP at 100, log on. The server runs in its own
+// (test/helpers/typed-models.ts), /predict at 1 and 100 rows and OIP at 100, log on; (g) /predict with a challenger in
+// shadow (every request) and as a 10% canary, log on (compare with (b) and (c) log on). The server runs in its own
 // process (dist/server.js), the load generator (autocannon) in this one. BENCH_SECONDS sets the
 // length of each scenario (default 5), BENCH_CONNECTIONS the connections (default 32), BENCH_TRAIN_PARAMS
 // the served iris version's params (e.g. "trainer=random_forest nEstimators=100": a larger forest).
@@ -168,6 +169,33 @@ async function main(): Promise<void> {
       const result = await during;
       promoteFailures = result.errors;
       rows.push({ scenario: `(b) during ${promotions} promotes`, log, result, rssMiB: rssMiB(server.pid) });
+    }
+    await stop(server);
+  }
+
+  // (g) the same /predict with iris v2 as the challenger: in shadow (every request), then as a 10% canary.
+  mlops(dataDir, ['models', 'promote', 'iris', '2', '--alias', 'challenger']);
+  {
+    const env = { MLOPS_DATA_DIR: dataDir, MLOPS_PORT: String(port), LOG_PREDICTIONS: 'true', MLOPS_REQUEST_LOG: 'false' };
+    const server = await start([path.join(ROOT, 'dist', 'server.js')], env, port, '/readyz');
+    await load(port, '/predict', one, 1); // warm-up
+    for (const [mode, share] of [
+      ['shadow', 1],
+      ['canary', 0.1],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/challenger`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...apiTokenHeader(dataDir) },
+        body: JSON.stringify({ mode, share }),
+      });
+      if (res.status !== 200) throw new Error(`PUT /api/challenger: ${res.status} ${await res.text()}`);
+      for (const [scenario, body, n] of [
+        [`(g) /predict 1 row, challenger ${mode} ${share}`, one, 1],
+        [`(g) /predict 100 rows, challenger ${mode} ${share}`, hundred, 100],
+      ] as const) {
+        process.stderr.write(`bench: ${scenario}\n`);
+        rows.push({ scenario, log: 'on', result: await load(port, '/predict', body, n), rssMiB: rssMiB(server.pid) });
+      }
     }
     await stop(server);
   }

@@ -171,6 +171,8 @@ export interface AliasMove {
   at: string;
   /** Who or what moved it: "cli", "extension", "server", a user name… */
   by: string;
+  /** The alias was removed (toVersion is the version it left), e.g. the challenger once promoted. */
+  removed?: boolean;
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
@@ -501,7 +503,9 @@ export type ToWebview =
   /** An alert rule started or stopped firing. */
   | { type: 'alert'; alert: AlertState }
   /** The served version's training reference, which the drift charts compare the window with. */
-  | { type: 'reference'; reference: TrainingReference | null };
+  | { type: 'reference'; reference: TrainingReference | null }
+  /** The challenger beside the champion (null: none), from the 'challenger' events. */
+  | { type: 'challenger'; challenger: ChallengerInfo | null };
 
 /** A model version in the metrics webview: its metrics, typed inputs and evaluation pictures. */
 export interface VersionView {

@@ -47,7 +47,8 @@ export type ErrorCode =
   | 'RETRAIN'
   | 'BAD_FEEDBACK'
   | 'FEEDBACK_CONFLICT'
-  | 'PREDICTION_LOG_OFF';
+  | 'PREDICTION_LOG_OFF'
+  | 'NO_CHALLENGER';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -241,6 +242,23 @@ export const errors = {
     new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
   predictionLogOff: (what: string) =>
     new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
+  // The challenger (server/challenger.ts, mlops models promote --from)
+  noChallenger: (model: string, alias: string) =>
+    new MlopsError(
+      'NO_CHALLENGER',
+      `model '${model}' has no ${alias} alias: set one first (mlops models promote ${model} <version> --alias ${alias})`,
+      404,
+    ),
+  challengerIsChampion: (model: string, alias: string, to: string, version: number) =>
+    new MlopsError('NO_CHALLENGER', `${model}@${alias} is already ${model}@${to} (version ${version}): nothing to promote`, 409),
+  challengerLayout: (what: string, champion: string) =>
+    new MlopsError(
+      'MODEL_REFUSED',
+      `${what} cannot be the challenger: its inputs differ from those of ${champion}, which it must share`,
+      503,
+    ),
+  badChallengerSetting: (field: string, expected: string, got: unknown) =>
+    new MlopsError('BAD_INPUT', `challenger ${field} must be ${expected}, got ${JSON.stringify(got)}`, 400),
 };
 
 /** One refused feedback entry: its index in the posted list, its key and why. */

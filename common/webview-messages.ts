@@ -10,6 +10,7 @@ export const WEBVIEW_COMMANDS = {
   startServer: 'mlops.startServer',
   /** Show Metrics without a version: the evaluation follows the served version again. */
   showServed: 'mlops.showMetrics',
+  promoteChallenger: 'mlops.promoteChallenger',
 } as const;
 
 export type WebviewCommand = keyof typeof WEBVIEW_COMMANDS;

@@ -13,6 +13,7 @@ import { Predictor } from './predictor';
 import { RunManager } from './run-manager';
 import { ServingStatsCollector } from './serving-stats';
 import { apiRoutes } from './plugins/api';
+import { challengerRoutes } from './plugins/challenger';
 import { requireAuth } from './plugins/auth';
 import { docs } from './plugins/docs';
 import { errorHandling } from './plugins/errors';
@@ -28,6 +29,7 @@ import { Alerts } from './alerts/service';
 import { Retrainer } from './retrain';
 import { readLabelled } from './retrain-data';
 import { retrainRoutes } from './plugins/retrain';
+import { Challenger } from './challenger';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -35,6 +37,7 @@ export interface Server {
   app: FastifyInstance;
   registry: Registry;
   holder: ModelHolder;
+  challenger: Challenger;
   bus: EventBus;
   log: PredictionLog | null;
   alerts: Alerts;
@@ -76,7 +79,18 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     bus,
     (outcome) => metrics.swaps.inc({ outcome }),
   );
-  const predictor = new Predictor(holder, metrics, stats, log);
+  const challenger = new Challenger(registry, config.challenger, serving, bus, holder, {
+    model: config.model,
+    pollMs: config.pollMs,
+    metrics,
+    warn: (line) => app.log.warn({ challenger: line }),
+  });
+  // The challenger follows the registry as the champion does, and is checked again against each new champion.
+  bus.subscribe((e) => {
+    if (e.type === 'registry' || e.type === 'serving') void challenger.refresh();
+  });
+  challenger.qualityOf = (model, version) => quality.quality(model, version);
+  const predictor = new Predictor(holder, metrics, stats, log, challenger);
 
   const app = Fastify({
     logger,
@@ -104,7 +118,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     served: () => holder.current(),
     dataDir: config.dataDir,
     selector: config.selector,
-    challengerAlias: config.retrain.challengerAlias,
+    challengerAlias: config.challenger.alias,
     cooldownSec: config.retrain.cooldownSec,
     labelled: (version) => readLabelled(config.dataDir, version),
     log: app.log,
@@ -158,6 +172,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     await apiScope.register(apiRoutes, {
       registry,
       holder,
+      challenger,
       runs,
       log,
       alerts: () => alerts.list(),
@@ -166,6 +181,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     });
     await apiScope.register(eventRoutes, { bus });
     await apiScope.register(retrainRoutes, { retrainer });
+    await apiScope.register(challengerRoutes, { registry, holder, challenger });
   });
   await app.register(async (feedbackScope) => {
     feedbackScope.addHook('onRequest', scoped('feedback')!);
@@ -173,18 +189,23 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   });
 
   const startedAt = new Date().toISOString();
-  const ticker = setInterval(() => bus.publish({ type: 'stats', stats: stats.tick() }), 1000);
+  const ticker = setInterval(() => {
+    bus.publish({ type: 'stats', stats: stats.tick() });
+    challenger.tick();
+  }, 1000);
   ticker.unref();
   app.addHook('onClose', async () => {
     clearInterval(ticker);
     alerts.close();
     await runs.stopAll();
+    await challenger.stop();
     await holder.stop();
     await log?.close(); // the last hand-over, committed by the worker: nothing acknowledged is lost on a clean stop
     registry.close();
   });
 
   await holder.refresh();
+  await challenger.refresh();
   holder.start();
-  return { app, registry, holder, bus, log, quality, alerts, retrainer };
+  return { app, registry, holder, challenger, bus, log, quality, alerts, retrainer };
 }

@@ -4,6 +4,7 @@ import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
 import { alertsFilePath } from './alerts/config-file';
+import { loadChallengerSettings, type ChallengerSettings } from './challenger-config';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
 export interface ScopeAuth {
@@ -50,7 +51,8 @@ export interface ServerConfig {
   /** The alert rules' file (MLOPS_ALERTS_FILE, default ./mlops-alerts.json): server/alerts. */
   alertsFile: string;
   /** Retraining (server/retrain.ts): started by alerts when onAlert, at most once per cool-down. */
-  retrain: { onAlert: boolean; cooldownSec: number; challengerAlias: string };
+  retrain: { onAlert: boolean; cooldownSec: number };
+  challenger: ChallengerSettings;
 }
 
 export interface ServeFlags {
@@ -122,8 +124,8 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     retrain: {
       onAlert: bool('MLOPS_RETRAIN_ON_ALERT', false),
       cooldownSec: number('MLOPS_RETRAIN_COOLDOWN_SEC', 900),
-      challengerAlias: env.MLOPS_CHALLENGER_ALIAS || 'challenger',
     },
+    challenger: loadChallengerSettings(env),
   };
 }
 

@@ -13,6 +13,20 @@ import { Batcher, type BatchOptions } from './batcher';
 import { sampleRecords } from './sample';
 import { batchFromRecords } from './validate';
 
+/** What a holder follows, and how it reports. */
+export interface HolderOptions {
+  model: string | null;
+  selector: string | number | null;
+  pollMs: number;
+  serving: ServingOptions;
+  /** The challenger's: no version under its alias means nothing to run beside the champion, not an error. */
+  optional?: boolean;
+  /** Throws when a version may not be served by this holder (the challenger: it must take the champion's inputs). */
+  accept?: (v: ModelVersion) => void;
+  /** Says what it serves now; default: a 'serving' event. */
+  announce?: (holder: ModelHolder) => void;
+}
+
 export interface ServingOptions {
   driftWindow: number;
   /** Micro-batching, or null to run each request on its own. */
@@ -112,7 +126,7 @@ export class ModelHolder {
 
   constructor(
     private readonly registry: Registry,
-    private readonly opts: { model: string | null; selector: string | number | null; pollMs: number; serving: ServingOptions },
+    private readonly opts: HolderOptions,
     private readonly bus: EventBus,
     private readonly onSwap: (outcome: 'ok' | 'refused') => void = () => {},
   ) {}
@@ -157,8 +171,16 @@ export class ModelHolder {
     } catch (err) {
       return this.fail(err);
     }
-    if (!target) return;
     const current = this.served;
+    if (!target) {
+      if (this.opts.optional && (current || this.lastError)) {
+        this.served = null;
+        this.lastError = null;
+        current?.retire();
+        this.publish();
+      }
+      return;
+    }
     if (current && current.version.version === target.version && current.version.model === target.model) {
       const selector = this.selectorFor(target);
       if (current.info.aliases.join() !== target.aliases.join() || current.info.selector !== selector) {
@@ -185,8 +207,11 @@ export class ModelHolder {
   private target(): ModelVersion | null {
     const name = this.opts.model ?? this.onlyModel();
     if (!name) return null;
-    const ref = { name, selector: this.opts.selector };
-    return this.registry.models.resolve(ref);
+    const selector = this.opts.selector;
+    if (this.opts.optional && typeof selector === 'string') {
+      return this.registry.models.versions(name).find((v) => v.aliases.includes(selector)) ?? null;
+    }
+    return this.registry.models.resolve({ name, selector });
   }
 
   /** What the served version is reached by: the configured alias or version, else production or latest. */
@@ -214,6 +239,7 @@ export class ModelHolder {
     }
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== v.sha256) throw errors.modelCorrupt(what, v.path, sha256, v.sha256);
+    this.opts.accept?.(v);
     if (previous) {
       // Clients keep sending the same records across a swap: names and JSON types must stay.
       const was = previous.signature.features.map((f) => `${f.name}:${f.type}`).join(',');
@@ -245,10 +271,11 @@ export class ModelHolder {
 
   private fail(err: unknown): void {
     this.lastError = isMlopsError(err) || err instanceof Error ? err.message : String(err);
-    this.bus.publish({ type: 'serving', serving: this.served?.info ?? null, error: this.lastError });
+    this.publish();
   }
 
   private publish(): void {
-    this.bus.publish({ type: 'serving', serving: this.served?.info ?? null, error: this.lastError });
+    if (this.opts.announce) this.opts.announce(this);
+    else this.bus.publish({ type: 'serving', serving: this.served?.info ?? null, error: this.lastError });
   }
 }

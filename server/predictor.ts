@@ -3,6 +3,7 @@ import type { ModelSignature } from '../common/contract';
 import { errors } from '../common/errors';
 import type { Prediction } from '../common/inference';
 import type { InputBatch } from '../common/tensor-layout';
+import type { Challenger } from './challenger';
 import type { ServerMetrics } from './server-metrics';
 import type { ModelHolder, ServedModel } from './model-holder';
 import type { PredictionLog } from './prediction-log';
@@ -33,6 +34,7 @@ export class Predictor {
     private readonly metrics: ServerMetrics,
     private readonly stats: ServingStatsCollector,
     private readonly log: PredictionLog | null,
+    private readonly challenger: Challenger | null = null,
   ) {}
 
   /** The served signature, to validate a request against (versions swapped in keep the same features). */
@@ -40,11 +42,40 @@ export class Predictor {
     return this.served().version.signature;
   }
 
-  async predict(batch: InputBatch, withProbabilities: boolean, requestId: string, elapsedMs: () => number): Promise<Predicted> {
-    const served = this.served();
-    const signature = served.version.signature;
+  /**
+   * Runs the batch on the version that answers this request: the champion, or the challenger for a
+   * canary request (`side`: the CHALLENGER_SIDE_HEADER's value). A failed canary answer is counted and
+   * answered by the champion instead; in shadow mode the challenger runs after the answer is sent.
+   */
+  async predict(
+    batch: InputBatch,
+    withProbabilities: boolean,
+    requestId: string,
+    elapsedMs: () => number,
+    side?: string | string[],
+  ): Promise<Predicted> {
+    const champion = this.served();
     // The log keeps probabilities, so ask for them whenever it is on.
-    const prediction = await served.predict(batch, withProbabilities || this.log !== null);
+    const probabilities = withProbabilities || this.log !== null;
+    const canary = this.challenger?.answerer(requestId, side) ?? null;
+    if (canary) {
+      const t0 = performance.now();
+      try {
+        const prediction = await canary.predict(batch, probabilities);
+        this.challenger!.answered(true, (performance.now() - t0) / 1000);
+        return this.observe(canary, batch, prediction, requestId, elapsedMs);
+      } catch {
+        this.challenger!.answered(false, (performance.now() - t0) / 1000);
+      }
+    }
+    const prediction = await champion.predict(batch, probabilities);
+    this.challenger?.shadow(batch, prediction, champion, requestId);
+    return this.observe(champion, batch, prediction, requestId, elapsedMs);
+  }
+
+  /** Beside the answer, without waiting on I/O: the drift window, metrics and the prediction-log queue. */
+  private observe(served: ServedModel, batch: InputBatch, prediction: Prediction, requestId: string, elapsedMs: () => number): Predicted {
+    const signature = served.version.signature;
 
     const m = this.versionMetrics(served);
     const unseen = served.drift.observe(batch, prediction);
@@ -60,7 +91,8 @@ export class Predictor {
         this.stats.predicted(classLabels[c], count);
       });
       if (this.log) labels = Array.from(prediction.classes, (c) => classLabels[c]);
-    } else if (prediction.task === 'regression') {
+    } else if (prediction.task === 'regression' && served === this.holder.current()) {
+      // The value histogram's buckets are the champion's (ServerMetrics.predictionValues): canary answers stay out.
       const t = m.values.length;
       // A missing input (null) can make a NaN prediction: it has no bucket (prom-client refuses it).
       for (let i = 0; i < prediction.values.length; i++) {

@@ -86,10 +86,20 @@ export function modelsCommand(program: Command): void {
     .argument('<model>', 'model name, or a model URI naming the version (models:/iris/3, models:/iris@staging)')
     .argument('[version]', 'version number (when <model> is a name)', (v) => parsePositive(v))
     .option('-a, --alias <alias>', 'alias to move', 'production')
+    .option('--from <alias>', "move the alias to this alias's version and remove this one (--from challenger), atomically")
     .option('--json', 'print JSON')
-    .action((text: string, given: number | undefined, flags: { alias: string; json?: boolean }, command: Command) =>
+    .action((text: string, given: number | undefined, flags: PromoteFlags, command: Command) =>
       withRegistry(({ models: store }) => {
         const ref = parseModelRef(text);
+        if (flags.from !== undefined) {
+          if (ref.selector !== null || given !== undefined)
+            command.error(`error: --from ${flags.from} names the version; give only the model`);
+          const moves = store.promoteFrom(ref.name, flags.from, flags.alias, cliUser());
+          if (flags.json) return printJson(moves);
+          for (const m of moves)
+            console.log(`${ref.name}@${m.alias}: ${m.fromVersion ?? '(none)'} → ${m.removed ? '(removed)' : m.toVersion}`);
+          return;
+        }
         // Usage mistakes, said the way commander says its own (one line, exit 2).
         if (ref.selector === null && given === undefined)
           command.error(`error: missing argument 'version' (or name it: models:/${ref.name}/<version>)`);
@@ -97,9 +107,22 @@ export function modelsCommand(program: Command): void {
           command.error(`error: ${text} already names a version; drop the argument '${given}'`);
         const name = ref.name;
         const version = given ?? store.resolve(ref).version;
-        const move = store.setAlias(name, flags.alias, version, process.env.USER ? `cli:${process.env.USER}` : 'cli');
+        const move = store.setAlias(name, flags.alias, version, cliUser());
         if (flags.json) return printJson(move);
         console.log(`${name}@${move.alias}: ${move.fromVersion ?? '(none)'} → ${move.toVersion}`);
+      }),
+    );
+  models
+    .command('remove-alias')
+    .description('remove an alias (e.g. the challenger); kept in the history')
+    .argument('<model>', 'model name')
+    .argument('<alias>', 'the alias to remove')
+    .option('--json', 'print JSON')
+    .action((name: string, alias: string, flags: { json?: boolean }) =>
+      withRegistry(({ models: store }) => {
+        const move = store.removeAlias(name, alias, cliUser());
+        if (flags.json) return printJson(move);
+        console.log(move ? `${name}@${alias}: ${move.fromVersion} → (removed)` : `${name} has no alias ${alias}`);
       }),
     );
   models
@@ -112,13 +135,21 @@ export function modelsCommand(program: Command): void {
         printResult(flags, store.history(parseModelRef(text).name), (moves) =>
           table(
             ['when', 'alias', 'from', 'to', 'by'],
-            moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.toVersion, m.by]),
+            moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.removed ? '(removed)' : m.toVersion, m.by]),
           ),
         ),
       ),
     );
   registerCommand(models);
 }
+
+interface PromoteFlags {
+  alias: string;
+  from?: string;
+  json?: boolean;
+}
+
+const cliUser = () => (process.env.USER ? `cli:${process.env.USER}` : 'cli');
 
 interface RegisterFlags {
   name: string;
@@ -147,7 +178,7 @@ function registerCommand(models: Command): void {
       if (flags.task !== undefined && flags.task !== 'classification' && flags.task !== 'regression')
         throw errors.badOption('--task', 'classification or regression', flags.task);
       const features = flags.features?.split(',').map((f) => f.trim());
-      const by = process.env.USER ? `cli:${process.env.USER}` : 'cli';
+      const by = cliUser();
       try {
         const { version: v, zipMapRemoved } = await withRegistryAsync((registry) =>
           importModel(registry, {

@@ -103,6 +103,13 @@ const MIGRATIONS: Migration[] = [
   ALTER TABLE run_steps ADD COLUMN notebook TEXT;
   ALTER TABLE run_artifacts ADD COLUMN step TEXT;
   `,
+  // 4: the step cache's (branch "cache"); empty here so that removed aliases stay number 5 when both are merged.
+  '',
+  // 5: an alias can be removed (the challenger, once promoted): the history keeps a row for it, whose
+  // to_version is the version the alias left. The append-only triggers of alias_history stay.
+  `
+  ALTER TABLE alias_history ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**

@@ -197,6 +197,47 @@ export class ModelStore {
       .immediate();
   }
 
+  /** Removes an alias; the history keeps a row (removed, toVersion = the version it left). Null when it was not set. */
+  removeAlias(model: string, alias: string, by: string): AliasMove | null {
+    checkName('model name', model);
+    checkAlias(alias);
+    return this.db.transaction(() => this.unset(model, alias, by)).immediate();
+  }
+
+  /**
+   * Promotes the version under alias `from` (the challenger) to alias `to` (production) and removes
+   * `from`, in one transaction: a server polling the registry never sees the two apart.
+   */
+  promoteFrom(model: string, from: string, to: string, by: string): AliasMove[] {
+    checkName('model name', model);
+    checkAlias(from);
+    checkAlias(to);
+    return this.db
+      .transaction((): AliasMove[] => {
+        const aliases = this.aliases(model);
+        const version = aliases[from];
+        if (version === undefined) {
+          this.latest(model); // an unknown model is a 404 of its own
+          throw errors.noChallenger(model, from);
+        }
+        if (aliases[to] === version) throw errors.challengerIsChampion(model, from, to, version);
+        const moved = this.setAlias(model, to, version, by);
+        return [moved, this.unset(model, from, by)!];
+      })
+      .immediate();
+  }
+
+  private unset(model: string, alias: string, by: string): AliasMove | null {
+    const version = this.aliases(model)[alias];
+    if (version === undefined) return null;
+    const at = now();
+    this.db.prepare(`DELETE FROM aliases WHERE model = ? AND alias = ?`).run(model, alias);
+    const { lastInsertRowid } = this.db
+      .prepare(`INSERT INTO alias_history (model, alias, from_version, to_version, at, by, removed) VALUES (?, ?, ?, ?, ?, ?, 1)`)
+      .run(model, alias, version, version, at, by);
+    return { id: Number(lastInsertRowid), model, alias, fromVersion: version, toVersion: version, at, by, removed: true };
+  }
+
   history(model: string): AliasMove[] {
     checkName('model name', model);
     const rows = this.db.prepare(`SELECT * FROM alias_history WHERE model = ? ORDER BY id`).all(model) as {
@@ -207,6 +248,7 @@ export class ModelStore {
       to_version: number;
       at: string;
       by: string;
+      removed: number;
     }[];
     return rows.map((r) => ({
       id: r.id,
@@ -216,6 +258,7 @@ export class ModelStore {
       toVersion: r.to_version,
       at: r.at,
       by: r.by,
+      ...(r.removed ? { removed: true } : {}),
     }));
   }
 

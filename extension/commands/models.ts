@@ -76,6 +76,7 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       const target = d.models.versionsOf(name).find((x) => x.version === last.fromVersion);
       if (target) await promote(d, target, alias);
     }),
+    command(d, 'mlops.promoteChallenger', () => promoteChallenger(d)),
     command(d, 'mlops.copyModelUri', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
       if (!v) return;
@@ -95,6 +96,26 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
     }),
   ];
+}
+
+/** Production takes the challenger's version, the challenger alias goes: one registry transaction, after a confirmation. */
+async function promoteChallenger(d: Deps): Promise<void> {
+  const c = await d.api.challenger();
+  if (!c) return void vscode.window.showInformationMessage('There is no challenger: set the challenger alias on a version first');
+  const s = c.serving;
+  const agreement = c.agreement === null ? '' : ` (agreement ${(c.agreement * 100).toFixed(1)}% over ${c.comparedRows} rows)`;
+  const pick = await vscode.window.showWarningMessage(
+    `Promote ${s.model} version ${s.version}, the ${c.alias}${agreement}, to production?`,
+    { modal: true },
+    'Promote',
+  );
+  if (pick !== 'Promote') return;
+  const moves = await d.api.promoteChallenger();
+  await d.models.refresh();
+  const said = moves.map(
+    (m) => `${s.model}@${m.alias}: ${m.removed ? `${m.fromVersion} removed` : `${m.fromVersion ?? '(none)'} → ${m.toVersion}`}`,
+  );
+  void vscode.window.showInformationMessage(said.join('; '));
 }
 
 const code = (items: string[]) => items.map((i) => `\`${i}\``).join(', ');

@@ -2,6 +2,7 @@ import {
   MODEL_VERSION_HEADER,
   type AliasMove,
   type ApiError,
+  type ChallengerInfo,
   type ImportModelRequest,
   type ModelDetail,
   type ModelSummary,
@@ -55,6 +56,10 @@ export class ApiClient {
       version,
       by: 'extension',
     } satisfies PromoteRequest);
+
+  challenger = () => this.get<ChallengerInfo | null>('/api/challenger');
+  /** Production takes the challenger's version and the challenger alias goes (server/plugins/challenger.ts). */
+  promoteChallenger = () => this.send<AliasMove[]>('POST', '/api/challenger/promote', { by: 'extension' });
 
   async predict(body: unknown): Promise<{ body: unknown; version: string | null }> {
     const res = await this.fetch('/predict', {

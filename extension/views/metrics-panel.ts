@@ -106,6 +106,7 @@ export class MetricsPanel implements vscode.Disposable {
       void this.post({ type: 'stats', stats: e.stats });
       void this.refreshMonitoring(); // drift moves with the traffic the stats tick reports
     } else if (e.type === 'serving') void this.refresh();
+    else if (e.type === 'challenger') void this.post({ type: 'challenger', challenger: e.challenger });
   }
 
   private async refresh(): Promise<void> {
@@ -206,6 +207,7 @@ export class MetricsPanel implements vscode.Disposable {
 <p id="message" role="status"></p>
 <section id="serving"></section>
 <section id="alerts"></section>
+<section id="challenger" hidden></section>
 <div class="grid">
   <figure><figcaption>Requests and errors per second</figcaption><div id="chart-rate" class="chart"></div></figure>
   <figure><figcaption>Latency (ms): p50, p95, p99</figcaption><div id="chart-latency" class="chart"></div></figure>

@@ -4,6 +4,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import uPlot from 'uplot';
 import type {
   AlertState,
+  ChallengerInfo,
   DriftSnapshot,
   LiveQuality,
   LoadTestResult,
@@ -17,6 +18,7 @@ import type { FromWebview, WebviewCommand } from '../../common/webview-messages'
 import { featureType, formatMetric, signatureLine } from '../../extension/model-text';
 import { driftBars, driftLine, shareCharts, type ShareBars } from './drift-series';
 import { qualityCaption, qualityRows } from './live-quality';
+import { challengerRows, type ChampionFigures } from './challenger-view';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -131,6 +133,7 @@ function onStats(s: ServingStats): void {
   push(history.p50, s.latencyMs.p50);
   push(history.p95, s.latencyMs.p95);
   push(history.p99, s.latencyMs.p99);
+  champion.latencyMs = s.latencyMs;
   for (const [label, total] of Object.entries(s.predictionsByClass)) {
     const series = (history.classes[label] ??= new Array(history.t.length - 1).fill(0));
     push(series, Math.max(0, total - (history.lastCounts[label] ?? total)));
@@ -279,6 +282,7 @@ function onStatus(status: ServerStatus | null, error: string | null): void {
     return;
   }
   const s = status.serving;
+  champion.serving = s;
   $('title').textContent = s ? `${s.model}@${s.selector} — version ${s.version}` : 'MLOps metrics — no model served yet';
   if (!s) {
     el.append(text('p', status.lastError ?? 'waiting for a model'));
@@ -329,6 +333,33 @@ function button(label: string, command: WebviewCommand): HTMLElement {
   return b;
 }
 
+/** Fills `el` (hidden without a challenger) with the side-by-side table; `promote` is the Promote button. */
+function renderChallenger(el: HTMLElement, c: ChallengerInfo | null, champion: ChampionFigures, promote: HTMLElement): void {
+  el.replaceChildren();
+  el.hidden = c === null;
+  if (!c) return;
+  const h = document.createElement('h2');
+  h.textContent = 'Champion and challenger';
+  const table = document.createElement('table');
+  table.id = 'challenger-table';
+  const head = table.createTHead().insertRow();
+  for (const title of ['', 'champion', 'challenger']) head.append(Object.assign(document.createElement('th'), { textContent: title }));
+  const body = table.createTBody();
+  for (const [label, a, b] of challengerRows(c, champion)) {
+    const r = body.insertRow();
+    r.dataset.row = label;
+    for (const cell of [label, a, b]) r.insertCell().textContent = cell;
+  }
+  el.append(h, table, promote);
+}
+
+const champion: ChampionFigures = { serving: null, latencyMs: null, quality: null };
+const promote = button('Promote challenger', 'promoteChallenger');
+promote.id = 'promote-challenger';
+function onChallenger(c: ChallengerInfo | null): void {
+  renderChallenger($('challenger'), c, champion, promote);
+}
+
 $('predict').addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'sendTestPrediction' }));
 $('loadtest').addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'runLoadTest' }));
 $('docs').addEventListener('click', () => vscode.postMessage({ type: 'command', command: 'openDocs' }));
@@ -340,7 +371,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     onDrift(m.monitoring.drift);
     onAlerts(m.monitoring.alerts);
     onQuality(m.monitoring.quality);
-  } else if (m.type === 'status') onStatus(m.status, m.error);
+    champion.quality = m.monitoring.quality;
+    onChallenger(m.monitoring.challenger);
+  } else if (m.type === 'challenger') onChallenger(m.challenger);
+  else if (m.type === 'status') onStatus(m.status, m.error);
   else if (m.type === 'loadtest') onLoadTest(m.result);
   else if (m.type === 'version') onVersion(m.view);
   else if (m.type === 'reference') {

@@ -14,6 +14,7 @@ import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import { importModel } from '../../pipeline/import/import-model';
+import type { Challenger } from '../challenger';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
 import type { LiveQualityTracker } from '../live-quality';
@@ -23,6 +24,7 @@ import { sampleRecords } from '../sample';
 export interface ApiOptions {
   registry: Registry;
   holder: ModelHolder;
+  challenger: Challenger;
   runs: RunManager;
   log: PredictionLog | null;
   /** Every alert rule's state (server/alerts). */
@@ -54,7 +56,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       serving: served?.info ?? null,
       drift: served?.drift.snapshot() ?? null,
       quality: served ? o.quality.quality(served.info.model, served.info.version) : null,
-      challenger: null,
+      challenger: o.challenger.info(),
       alerts: o.alerts(),
     };
     return snapshot;
@@ -145,6 +147,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       const body = req.body as PromoteRequest;
       const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
       await o.holder.refresh(); // our own commit does not move data_version for our connection
+      await o.challenger.refresh();
       return move;
     },
   );

@@ -3,6 +3,7 @@ import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '..
 import { errors } from '../../common/errors';
 import type { Registry } from '../../common/registry';
 import { outputNames } from '../../common/signature';
+import { CHALLENGER_SIDE_HEADER } from '../challenger';
 import type { Predictor } from '../predictor';
 import type { ServedModel } from '../model-holder';
 import { oipMetadata, oipOutputs } from '../oip-tensors';
@@ -69,7 +70,9 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
         const batch = batchFromOipInputs(req.body, signature, opts.maxRows);
         const probabilities = signature.task === 'classification' ? signature.probabilitiesOutput : null;
         const withProbabilities = probabilities !== null && wanted.includes(probabilities);
-        const { served: ran, prediction } = await opts.predictor.predict(batch, withProbabilities, req.id, () => reply.elapsedTime);
+        // A request naming a version gets that version: only unversioned ones may go to a canary.
+        const side = p.version === undefined ? req.headers[CHALLENGER_SIDE_HEADER] : 'champion';
+        const { served: ran, prediction } = await opts.predictor.predict(batch, withProbabilities, req.id, () => reply.elapsedTime, side);
         reply.header(MODEL_VERSION_HEADER, `${ran.info.model}/${ran.info.version}`);
         const id = typeof body.id === 'string' ? body.id : req.id;
         const head = `{"model_name":${JSON.stringify(ran.info.model)},"model_version":"${ran.info.version}","id":${JSON.stringify(id)}`;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MODEL_VERSION_HEADER } from '../../common/contract';
+import { CHALLENGER_SIDE_HEADER } from '../challenger';
 import { float32Json } from '../float32-json';
 import { labelValue } from '../model-holder';
 import type { Predictor } from '../predictor';
@@ -27,7 +28,8 @@ export async function predictRoutes(app: FastifyInstance, opts: { predictor: Pre
     async (request, reply) => {
       const batch = batchFromRecords(request.body, opts.predictor.servedSignature(), opts.maxRows);
       const withProbabilities = (request.query as { probabilities?: boolean }).probabilities === true;
-      const { served, prediction } = await opts.predictor.predict(batch, withProbabilities, request.id, () => reply.elapsedTime);
+      const side = request.headers[CHALLENGER_SIDE_HEADER];
+      const { served, prediction } = await opts.predictor.predict(batch, withProbabilities, request.id, () => reply.elapsedTime, side);
       reply.header(MODEL_VERSION_HEADER, `${served.info.model}/${served.info.version}`);
       const n = batch.n;
       if (prediction.task === 'regression') {

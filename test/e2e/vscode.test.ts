@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { apiTokenHeader } from '../../common/api-token';
 import type { ServerStatus } from '../../common/contract';
-import { ROOT, needs, tempDataDir } from '../helpers/cli';
+import { ROOT, mlops, needs, tempDataDir } from '../helpers/cli';
 import { SAMPLE, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/net';
 import { CACHE, CHROMIUM, installed, startWorkbench, type Workbench } from './code-server';
@@ -196,6 +196,41 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     assert.match((await statusBar.textContent()) ?? '', /iris@production v1 · [\d.]+ req\/s/);
     await shot('04-metrics');
     await checkCsp(frame);
+  });
+
+  test('a challenger in shadow shows beside the champion in the metrics webview; Promote Challenger moves production', async () => {
+    const trained = mlops(dataDir, ['train', '-q', '--param', 'trainer=logistic_regression']); // iris v2
+    assert.equal(trained.code, 0, trained.stderr);
+    const headers = { 'content-type': 'application/json', ...apiTokenHeader(dataDir) };
+    const set = await fetch(`${serverUrl}/api/models/iris/aliases/challenger`, { method: 'PUT', headers, body: '{"version":2}' });
+    assert.equal(set.status, 200);
+    await palette('MLOps: Show Metrics');
+    const frame = await metricsWebview();
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${serverUrl}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(SAMPLE),
+      });
+      assert.equal(res.status, 200);
+    }
+    const table = await waitFor(
+      'the champion-and-challenger view',
+      async () => {
+        const text = (await frame.textContent('#challenger-table').catch(() => null)) ?? '';
+        return /iris v1.*iris v2/.test(text) && /agreement[\d.]+% of [1-9]\d* rows/.test(text) ? text : undefined;
+      },
+      20_000,
+    );
+    assert.match(table, /shadow: runs beside 100\.0% of requests/);
+    await shot('05-challenger');
+    await palette('MLOps: Promote Challenger');
+    await page.locator('.monaco-dialog-box').getByRole('button', { name: 'Promote' }).click();
+    await page
+      .locator('.notifications-toasts')
+      .getByText(/iris@production: 1 → 2; iris@challenger: 2 removed/)
+      .waitFor({ timeout: 10_000 });
+    await waitFor('the challenger view gone', async () => ((await frame.$('#challenger[hidden]')) ? true : undefined), 15_000);
   });
 
   test(

@@ -119,3 +119,38 @@ test('opening the registry repairs crash leftovers: orphan folders and runs of d
   assert.equal(again.models.register(version(dir)).version, 2);
   again.close();
 });
+
+test('promoteFrom moves production to the challenger and removes the challenger alias in one step, with history', () => {
+  const dir = tempDataDir();
+  const r = openRegistry(dir);
+  r.models.register(version(dir));
+  r.models.register(version(dir));
+  r.models.setAlias('iris', 'production', 1, 'test');
+  assert.throws(() => r.models.promoteFrom('iris', 'challenger', 'production', 'test'), /no challenger alias: set one first/);
+  assert.throws(() => r.models.promoteFrom('nope', 'challenger', 'production', 'test'), /model 'nope' not found/);
+  r.models.setAlias('iris', 'challenger', 1, 'test');
+  assert.throws(() => r.models.promoteFrom('iris', 'challenger', 'production', 'test'), /already iris@production \(version 1\)/);
+  r.models.setAlias('iris', 'challenger', 2, 'test');
+  const moves = r.models.promoteFrom('iris', 'challenger', 'production', 'cli:me');
+  assert.deepEqual(
+    moves.map((m) => [m.alias, m.fromVersion, m.toVersion, m.removed ?? false]),
+    [
+      ['production', 1, 2, false],
+      ['challenger', 2, 2, true],
+    ],
+  );
+  assert.deepEqual(r.models.versions('iris')[0].aliases, ['production', 'latest']);
+  assert.throws(() => r.models.resolve(parseModelRef('iris@challenger')), /alias 'challenger' of model 'iris' not found/);
+  const history = r.models.history('iris');
+  assert.deepEqual(
+    history.slice(-2).map((h) => [h.alias, h.toVersion, h.by, h.removed ?? false]),
+    [
+      ['production', 2, 'cli:me', false],
+      ['challenger', 2, 'cli:me', true],
+    ],
+  );
+  assert.equal(r.models.removeAlias('iris', 'challenger', 'test'), null, 'removing an absent alias writes nothing');
+  assert.equal(r.models.history('iris').length, history.length);
+  assert.throws(() => r.db.prepare(`UPDATE alias_history SET removed = 0`).run(), /append-only/);
+  r.close();
+});
