@@ -121,6 +121,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     challengerAlias: config.challenger.alias,
     cooldownSec: config.retrain.cooldownSec,
     labelled: (version) => readLabelled(config.dataDir, version),
+    aliasesMoved: () => bus.publish({ type: 'registry', at: new Date().toISOString() }),
     log: app.log,
   });
   const alerts = new Alerts({

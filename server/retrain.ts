@@ -22,6 +22,11 @@ export interface RetrainOptions {
   /** The version's labelled predictions as training rows (the prediction log joined with feedback). */
   labelled: (version: ModelVersion) => Promise<TrainingRecord[]>;
   log: FastifyBaseLogger;
+  /**
+   * Aliases moved here: the server's own commits do not move its connection's data_version, which is how
+   * the holders see other processes' moves, so they are told (a registry event).
+   */
+  aliasesMoved: () => void;
 }
 
 /** How a retraining ended: the version it registered and set as challenger, or why there is none. */
@@ -107,6 +112,7 @@ export class Retrainer {
     const detail = this.o.registry.models.versions(version.model);
     if (detail.some((v) => v.aliases.includes('production'))) return;
     this.o.registry.models.setAlias(version.model, 'production', version.version, 'retrain: keep the champion');
+    this.o.aliasesMoved();
   }
 
   private finish(runId: string, from: ModelVersion): RetrainOutcome {
@@ -118,6 +124,7 @@ export class Retrainer {
       return { runId, status: record.status, challenger: null };
     }
     this.o.registry.models.setAlias(registered.model, this.o.challengerAlias, registered.version, `retrain of version ${from.version}`);
+    this.o.aliasesMoved();
     this.o.log.info(`retraining run ${runId}: ${registered.model} version ${registered.version} is the ${this.o.challengerAlias}`);
     return { runId, status: record.status, challenger: registered };
   }
