@@ -27,6 +27,7 @@ import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
 import { Alerts } from './alerts/service';
 import { Retrainer } from './retrain';
+import { autoPromoter } from './auto-promote';
 import { readLabelled } from './retrain-data';
 import { retrainRoutes } from './plugins/retrain';
 import { Challenger } from './challenger';
@@ -91,6 +92,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   });
   challenger.qualityOf = (model, version) => quality.quality(model, version);
   const predictor = new Predictor(holder, metrics, stats, log, challenger);
+  challenger.onShadow = (c, batch, prediction, requestId, ms) => predictor.record(c, batch, prediction, requestId, ms, true);
 
   const app = Fastify({
     logger,
@@ -112,6 +114,23 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     },
     (line) => app.log.info({ runner: line }),
   );
+  // The server's own alias moves (retraining, auto-promote) do not move its connection's data_version,
+  // which is how the holders notice other processes' moves: they are told.
+  const aliasesMoved = () => {
+    void holder.refresh();
+    bus.publish({ type: 'registry', at: new Date().toISOString() });
+  };
+  const autoPromote = config.retrain.autoPromote
+    ? autoPromoter({
+        rule: config.retrain.autoPromote,
+        registry,
+        champion: () => holder.current(),
+        challenger: () => challenger.info(),
+        quality: (model, version) => quality.quality(model, version),
+        aliasesMoved,
+        log: app.log,
+      })
+    : null;
   const retrainer = new Retrainer({
     registry,
     runs,
@@ -121,7 +140,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     challengerAlias: config.challenger.alias,
     cooldownSec: config.retrain.cooldownSec,
     labelled: (version) => readLabelled(config.dataDir, version),
-    aliasesMoved: () => bus.publish({ type: 'registry', at: new Date().toISOString() }),
+    aliasesMoved,
     log: app.log,
   });
   const alerts = new Alerts({
@@ -193,6 +212,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   const ticker = setInterval(() => {
     bus.publish({ type: 'stats', stats: stats.tick() });
     challenger.tick();
+    autoPromote?.();
   }, 1000);
   ticker.unref();
   app.addHook('onClose', async () => {

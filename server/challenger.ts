@@ -35,6 +35,8 @@ export class Challenger {
   private shadowInflight = 0;
   private changed = false;
   qualityOf: QualityOf = () => null;
+  /** Each shadow prediction, for the prediction log (shadow = 1): the challenger's live quality is computed from them. */
+  onShadow: (challenger: ServedModel, batch: InputBatch, prediction: Prediction, requestId: string, ms: number) => void = () => {};
 
   constructor(
     registry: Registry,
@@ -134,6 +136,7 @@ export class Challenger {
           const agreed = agreeing(champion.version.signature, championPrediction, c.version.signature, p);
           this.stats.compared(agreed, batch.n);
           this.metrics.compared(batch.n);
+          this.onShadow(c, batch, p, requestId, ms);
         })
         .catch(() => {
           this.stats.error();

@@ -4,6 +4,7 @@ import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
 import { alertsFilePath } from './alerts/config-file';
+import { parseAutoPromote, type AutoPromoteRule } from './auto-promote';
 import { loadChallengerSettings, type ChallengerSettings } from './challenger-config';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
@@ -51,7 +52,7 @@ export interface ServerConfig {
   /** The alert rules' file (MLOPS_ALERTS_FILE, default ./mlops-alerts.json): server/alerts. */
   alertsFile: string;
   /** Retraining (server/retrain.ts): started by alerts when onAlert, at most once per cool-down. */
-  retrain: { onAlert: boolean; cooldownSec: number };
+  retrain: { onAlert: boolean; cooldownSec: number; autoPromote: AutoPromoteRule | null };
   challenger: ChallengerSettings;
 }
 
@@ -124,6 +125,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     retrain: {
       onAlert: bool('MLOPS_RETRAIN_ON_ALERT', false),
       cooldownSec: number('MLOPS_RETRAIN_COOLDOWN_SEC', 900),
+      autoPromote: parseAutoPromote(env.MLOPS_AUTO_PROMOTE),
     },
     challenger: loadChallengerSettings(env),
   };

@@ -80,7 +80,6 @@ export class Predictor {
     const m = this.versionMetrics(served);
     const unseen = served.drift.observe(batch, prediction);
     for (let j = 0; j < unseen.length; j++) if (unseen[j] > 0) m.unseen[j].inc(unseen[j]);
-    let labels: string[] | null = null;
     if (prediction.task === 'classification' && signature.task === 'classification') {
       const classLabels = signature.classLabels;
       const counts = new Array<number>(classLabels.length).fill(0);
@@ -90,7 +89,6 @@ export class Predictor {
         m.classes[c].inc(count);
         this.stats.predicted(classLabels[c], count);
       });
-      if (this.log) labels = Array.from(prediction.classes, (c) => classLabels[c]);
     } else if (prediction.task === 'regression' && served === this.holder.current()) {
       // The value histogram's buckets are the champion's (ServerMetrics.predictionValues): canary answers stay out.
       const t = m.values.length;
@@ -100,29 +98,42 @@ export class Predictor {
         if (!Number.isNaN(v)) m.values[i % t].observe(v);
       }
     }
-    if (this.log) {
-      const { model, version } = served.info;
-      const layout = logLayoutOf(signature);
-      const { rows, strings } = logRows(layout, batch);
-      this.log.record({
-        at: Date.now(),
-        requestId,
-        model,
-        version,
-        features: layout.features,
-        kinds: layout.kinds,
-        rows,
-        strings,
-        n: batch.n,
-        labels,
-        probabilities: prediction.task === 'classification' ? prediction.probabilities : null,
-        nClasses: signature.task === 'classification' ? signature.classLabels.length : 0,
-        values: prediction.task === 'regression' ? prediction.values : null,
-        nTargets: signature.task === 'regression' ? signature.targets.length : 0,
-        latencyMs: elapsedMs(),
-      });
-    }
+    this.record(served, batch, prediction, requestId, elapsedMs(), false);
     return { served, prediction };
+  }
+
+  /**
+   * Queues the rows for the prediction log: the answer sent, or (shadow) a challenger's prediction of
+   * the same rows, which its live quality is computed from once feedback labels them.
+   */
+  record(served: ServedModel, batch: InputBatch, prediction: Prediction, requestId: string, latencyMs: number, shadow: boolean): void {
+    if (!this.log) return;
+    const signature = served.version.signature;
+    const labels =
+      prediction.task === 'classification' && signature.task === 'classification'
+        ? Array.from(prediction.classes, (c) => signature.classLabels[c])
+        : null;
+    const { model, version } = served.info;
+    const layout = logLayoutOf(signature);
+    const { rows, strings } = logRows(layout, batch);
+    this.log.record({
+      at: Date.now(),
+      requestId,
+      model,
+      version,
+      features: layout.features,
+      kinds: layout.kinds,
+      rows,
+      strings,
+      n: batch.n,
+      labels,
+      probabilities: prediction.task === 'classification' ? prediction.probabilities : null,
+      nClasses: signature.task === 'classification' ? signature.classLabels.length : 0,
+      values: prediction.task === 'regression' ? prediction.values : null,
+      nTargets: signature.task === 'regression' ? signature.targets.length : 0,
+      latencyMs,
+      shadow,
+    });
   }
 
   private versionMetrics(served: ServedModel): VersionMetrics {

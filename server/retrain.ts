@@ -22,10 +22,7 @@ export interface RetrainOptions {
   /** The version's labelled predictions as training rows (the prediction log joined with feedback). */
   labelled: (version: ModelVersion) => Promise<TrainingRecord[]>;
   log: FastifyBaseLogger;
-  /**
-   * Aliases moved here: the server's own commits do not move its connection's data_version, which is how
-   * the holders see other processes' moves, so they are told (a registry event).
-   */
+  /** Aliases moved here: the server's holders are told (app.ts). */
   aliasesMoved: () => void;
 }
 
