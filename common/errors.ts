@@ -227,21 +227,6 @@ export const errors = {
   retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),
   retrainEnded: (runId: string, status: string, error: string | null) =>
     new MlopsError('RETRAIN', `retraining run ${runId} ended ${status}${error ? `: ${error}` : ''}; no challenger`),
-  // Ground-truth feedback (POST /feedback, mlops feedback import): `problems` names each refused entry
-  badFeedback: (problems: FeedbackProblem[]) =>
-    new MlopsError('BAD_FEEDBACK', `feedback refused, nothing stored: ${describeProblems(problems)}`, 422, { problems }),
-  feedbackConflict: (problems: FeedbackProblem[]) =>
-    new MlopsError(
-      'FEEDBACK_CONFLICT',
-      `feedback refused, nothing stored: ${describeProblems(problems)} (a stored label is never overwritten)`,
-      409,
-      { problems },
-    ),
-  labelledModel: (why: string) => new MlopsError('USAGE', `--labeled: name the model with --model (${why})`),
-  feedbackRefused: (file: string, refused: number, total: number) =>
-    new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
-  predictionLogOff: (what: string) =>
-    new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
   // The challenger (server/challenger.ts, mlops models promote --from)
   noChallenger: (model: string, alias: string) =>
     new MlopsError(
@@ -259,6 +244,21 @@ export const errors = {
     ),
   badChallengerSetting: (field: string, expected: string, got: unknown) =>
     new MlopsError('BAD_INPUT', `challenger ${field} must be ${expected}, got ${JSON.stringify(got)}`, 400),
+  // Ground-truth feedback (POST /feedback, mlops feedback import): `problems` names each refused entry
+  badFeedback: (problems: FeedbackProblem[]) =>
+    new MlopsError('BAD_FEEDBACK', `feedback refused, nothing stored: ${describeProblems(problems)}`, 422, { problems }),
+  feedbackConflict: (problems: FeedbackProblem[]) =>
+    new MlopsError(
+      'FEEDBACK_CONFLICT',
+      `feedback refused, nothing stored: ${describeProblems(problems)} (a stored label is never overwritten)`,
+      409,
+      { problems },
+    ),
+  labelledModel: (why: string) => new MlopsError('USAGE', `--labeled: name the model with --model (${why})`),
+  feedbackRefused: (file: string, refused: number, total: number) =>
+    new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
+  predictionLogOff: (what: string) =>
+    new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
 };
 
 /** One refused feedback entry: its index in the posted list, its key and why. */

@@ -90,9 +90,9 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   bus.subscribe((e) => {
     if (e.type === 'registry' || e.type === 'serving') void challenger.refresh();
   });
-  challenger.qualityOf = (model, version) => quality.quality(model, version);
   const predictor = new Predictor(holder, metrics, stats, log, challenger);
-  challenger.onShadow = (c, batch, prediction, requestId, ms) => predictor.record(c, batch, prediction, requestId, ms, true);
+  challenger.qualityOf = (model, version) => quality.quality(model, version);
+  challenger.recordShadow = (c, batch, p, id, ms) => predictor.record(c, batch, p, id, ms, true);
 
   const app = Fastify({
     logger,

@@ -35,8 +35,8 @@ export class Challenger {
   private shadowInflight = 0;
   private changed = false;
   qualityOf: QualityOf = () => null;
-  /** Each shadow prediction, for the prediction log (shadow = 1): the challenger's live quality is computed from them. */
-  onShadow: (challenger: ServedModel, batch: InputBatch, prediction: Prediction, requestId: string, ms: number) => void = () => {};
+  /** Logs a shadow prediction (Predictor.record with shadow: true), so that feedback labels the challenger too. */
+  recordShadow: (c: ServedModel, batch: InputBatch, p: Prediction, requestId: string, ms: number) => void = () => {};
 
   constructor(
     registry: Registry,
@@ -127,16 +127,21 @@ export class Challenger {
     }
     this.shadowInflight++;
     setImmediate(() => {
+      // Swapped or removed meanwhile: its session may be released already, and its figures were reset.
+      if (this.holder.current() !== c) {
+        this.shadowInflight--;
+        return;
+      }
       const t0 = performance.now();
-      c.predict(batch, false)
+      c.predict(batch, true)
         .then((p) => {
           const ms = performance.now() - t0;
+          this.recordShadow(c, batch, p, requestId, ms);
           this.stats.latency(ms);
           this.metrics.latency.observe(ms / 1000);
           const agreed = agreeing(champion.version.signature, championPrediction, c.version.signature, p);
           this.stats.compared(agreed, batch.n);
           this.metrics.compared(batch.n);
-          this.onShadow(c, batch, p, requestId, ms);
         })
         .catch(() => {
           this.stats.error();
@@ -180,9 +185,9 @@ export class Challenger {
 
   /** Called every second: a 'challenger' event when its figures moved (the webview's live view). */
   tick(): void {
+    this.checkCanary(); // labels arrive without traffic: live quality can fall between requests
     if (!this.changed) return;
     this.changed = false;
-    this.checkCanary();
     this.publish('stats');
   }
 

@@ -69,7 +69,8 @@ export class Predictor {
       }
     }
     const prediction = await champion.predict(batch, probabilities);
-    this.challenger?.shadow(batch, prediction, champion, requestId);
+    // A request the canary failed on is not shadowed too (its failure is counted once).
+    if (!canary) this.challenger?.shadow(batch, prediction, champion, requestId);
     return this.observe(champion, batch, prediction, requestId, elapsedMs);
   }
 
@@ -103,8 +104,8 @@ export class Predictor {
   }
 
   /**
-   * Queues the rows for the prediction log: the answer sent, or (shadow) a challenger's prediction of
-   * the same rows, which its live quality is computed from once feedback labels them.
+   * Queues the rows for the prediction log: the answer sent, or (shadow) a challenger's prediction
+   * of the same rows, kept apart so that feedback gives the challenger a live quality too.
    */
   record(served: ServedModel, batch: InputBatch, prediction: Prediction, requestId: string, latencyMs: number, shadow: boolean): void {
     if (!this.log) return;
@@ -132,7 +133,7 @@ export class Predictor {
       values: prediction.task === 'regression' ? prediction.values : null,
       nTargets: signature.task === 'regression' ? signature.targets.length : 0,
       latencyMs,
-      shadow,
+      ...(shadow ? { shadow } : {}),
     });
   }
 

@@ -17,8 +17,8 @@ import type {
 import type { FromWebview, WebviewCommand } from '../../common/webview-messages';
 import { featureType, formatMetric, signatureLine } from '../../extension/model-text';
 import { driftBars, driftLine, shareCharts, type ShareBars } from './drift-series';
-import { qualityCaption, qualityRows } from './live-quality';
 import { challengerRows, type ChampionFigures } from './challenger-view';
+import { qualityCaption, qualityRows } from './live-quality';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;

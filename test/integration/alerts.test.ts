@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { AlertState, MonitoringSnapshot } from '../../common/contract';
 import { tempDataDir } from '../helpers/cli';
+import { logLines } from '../helpers/loop';
 import { getJson, post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 import { subscribe } from '../helpers/sse';
 
@@ -22,13 +22,7 @@ describe('alerts in the server', () => {
   let dir = '';
   let file = '';
   let server: TestServer;
-  const lines: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines, stream: logStream } = logLines();
   const writeRules = (rules: unknown) => fs.writeFileSync(file, JSON.stringify({ intervalSec: 3600, rules }));
   const gauge = async () =>
     (await fetch(`${server.url}/metrics`).then((r) => r.text())).match(/^mlops_alert_active\{rule="drift_psi"\} (\d)$/m)?.[1];

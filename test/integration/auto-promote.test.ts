@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { ChallengerInfo } from '../../common/contract';
-import { IRIS_CSV, mlops, tempDataDir } from '../helpers/cli';
+import { mlops, tempDataDir } from '../helpers/cli';
+import { irisRows } from '../helpers/loop';
 import { getJson, post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 
 // MLOPS_AUTO_PROMOTE in the real server: the challenger in shadow is promoted without a person once its
 // live accuracy is at least the champion's over the rule's labelled rows, and not before.
-const ROWS = fs
-  .readFileSync(IRIS_CSV, 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [sl, sw, pl, pw, label] = line.split(',');
-    const record = { sepal_length: Number(sl), sepal_width: Number(sw), petal_length: Number(pl), petal_width: Number(pw) };
-    return { record, label: label.replaceAll('"', '') };
-  });
+const ROWS = irisRows();
 
 describe('auto-promote (MLOPS_AUTO_PROMOTE=live_accuracy:100)', () => {
   let dir = '';

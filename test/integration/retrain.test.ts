@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { AlertState, RetrainResponse, RunRecord } from '../../common/contract';
 import { tempDataDir } from '../helpers/cli';
+import { logLines } from '../helpers/loop';
 import { post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 
 // Retraining in the real server: the runner trains the served version's pipeline again, the new
@@ -13,13 +13,7 @@ const alert = (rule: string): AlertState => ({ rule, kind: 'drift', firing: true
 describe('retraining', () => {
   let dir = '';
   let server: TestServer;
-  const lines: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines, stream: logStream } = logLines();
 
   before(async () => {
     dir = tempDataDir();
