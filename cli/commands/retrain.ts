@@ -4,13 +4,14 @@ import { dataDir } from '../../common/config';
 import type { RetrainRequest, RetrainResponse, RunRecord } from '../../common/contract';
 import { errors } from '../../common/errors';
 
-/** A JSON request to the running server's /api, with the data dir's token (or MLOPS_API_TOKEN). */
-async function api<T>(base: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+/** A JSON request to the running server's /api, with the data dir's token (or MLOPS_API_TOKEN); `missing` answers a 404. */
+async function api<T>(base: string, method: 'GET' | 'POST', route: string, body?: unknown, missing?: T): Promise<T> {
   const url = `${base.replace(/\/$/, '')}${route}`;
   const headers = { ...apiTokenHeader(dataDir()), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }).catch((err: Error) => {
     throw errors.unreachable(url, err.message);
   });
+  if (res.status === 404 && missing !== undefined) return missing;
   if (!res.ok) {
     const text = await res.text();
     let message = text;
@@ -41,9 +42,13 @@ export function retrainCommand(program: Command): void {
         `retraining ${r.model} version ${r.fromVersion}: run ${r.runId} on ${r.rows} rows (${r.labelledRows} labelled, ${r.data})\n`,
       );
       if (!flags.wait) return;
+      const unrecordedUntil = Date.now() + 60_000;
       for (;;) {
-        const run = await api<RunRecord>(flags.url, 'GET', `/api/runs/${r.runId}`);
-        if (!['queued', 'running'].includes(run.status)) {
+        // The runner records the run as it starts: until then the run is not found.
+        const run = await api<RunRecord | null>(flags.url, 'GET', `/api/runs/${r.runId}`, undefined, null);
+        if (!run && Date.now() > unrecordedUntil)
+          throw errors.retrainEnded(r.runId, 'unrecorded', 'the runner did not record it within 60 s');
+        if (run && !['queued', 'running'].includes(run.status)) {
           if (run.status === 'succeeded' && run.registered) {
             process.stdout.write(`${run.registered.model} version ${run.registered.version} registered as the challenger\n`);
             return;

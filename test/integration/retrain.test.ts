@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { AlertState, RetrainResponse, RunRecord } from '../../common/contract';
-import { tempDataDir } from '../helpers/cli';
+import { mlopsAsync, tempDataDir } from '../helpers/cli';
 import { logLines } from '../helpers/loop';
 import { post, startTestServer, trainIris, waitFor, type TestServer } from '../helpers/server';
 
@@ -72,5 +72,17 @@ describe('retraining', () => {
     assert.equal(none.status, 409);
     assert.match((none.body as { error: string }).error, /cannot retrain with data=replace: there are no labelled predictions/);
     assert.equal((await post(`${server.url}/api/retrain`, {})).status, 401, '/api needs its credential');
+  });
+
+  test('mlops retrain --wait: the run, then the version that became the challenger; an unreachable server is exit 1', async () => {
+    const r = await mlopsAsync(dir, ['retrain', '--url', server.url, '--wait']).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^retraining iris version 1: run \S+ on 150 rows \(0 labelled, append\)\niris version 4 registered as the challenger\n$/,
+    );
+    const down = await mlopsAsync(dir, ['retrain', '--url', 'http://127.0.0.1:9']).done;
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^mlops: cannot reach http:\/\/127\.0\.0\.1:9\/api\/retrain: /);
   });
 });
