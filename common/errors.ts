@@ -45,6 +45,10 @@ export type ErrorCode =
   | 'IMPORT_TASK'
   | 'ALERTS_CONFIG'
   | 'RETRAIN'
+  | 'NOTEBOOK_FILE'
+  | 'NOTEBOOK_CELL'
+  | 'NOTEBOOK_TIMEOUT'
+  | 'NOTEBOOK_SETUP'
   | 'BAD_FEEDBACK'
   | 'FEEDBACK_CONFLICT'
   | 'PREDICTION_LOG_OFF'
@@ -244,6 +248,18 @@ export const errors = {
     ),
   badChallengerSetting: (field: string, expected: string, got: unknown) =>
     new MlopsError('BAD_INPUT', `challenger ${field} must be ${expected}, got ${JSON.stringify(got)}`, 400),
+  notebookFile: (step: string, file: string, reason: string) =>
+    new MlopsError('NOTEBOOK_FILE', `step '${step}': notebook ${file}: ${reason}`),
+  /** A cell raised: its number in the executed copy, its first line, then `ename: evalue` as Jupyter shows them. */
+  notebookCell: (step: string, cell: number, line: string, error: string) =>
+    new MlopsError('NOTEBOOK_CELL', `step '${step}': cell ${cell} (${line}): ${error}`),
+  notebookTimeout: (step: string, cell: number, line: string, seconds: number) =>
+    new MlopsError('NOTEBOOK_TIMEOUT', `step '${step}': cell ${cell} (${line}) ran longer than ${seconds} s (timeoutSec): interrupted`),
+  notebookNoOutput: (step: string, notebook: string, missing: string, dir: string) =>
+    new MlopsError('COMMAND_NO_OUTPUT', `step '${step}': notebook ${notebook} ran to its end but wrote no ${missing} in ${dir}`),
+  /** Python, nbclient or the kernel is missing: what to install. */
+  notebookSetup: (step: string, what: string, install: string) =>
+    new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
   // Ground-truth feedback (POST /feedback, mlops feedback import): `problems` names each refused entry
   badFeedback: (problems: FeedbackProblem[]) =>
     new MlopsError('BAD_FEEDBACK', `feedback refused, nothing stored: ${describeProblems(problems)}`, 422, { problems }),

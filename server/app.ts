@@ -20,6 +20,7 @@ import { errorHandling } from './plugins/errors';
 import { eventRoutes } from './plugins/events';
 import { healthRoutes } from './plugins/health';
 import { metricsRoute } from './plugins/metrics';
+import { modelCardRoutes } from './plugins/model-card';
 import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
 import { feedbackRoutes } from './plugins/feedback';
@@ -185,6 +186,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     if (auth) predictScope.addHook('onRequest', auth);
     await predictScope.register(predictRoutes, { predictor, maxRows: config.maxRows });
     await predictScope.register(oipRoutes, { predictor, registry, maxRows: config.maxRows });
+  });
+  // The model card (docs/model-cards.md), behind the /api credential like the rest of /api.
+  await app.register(async (cardScope) => {
+    const auth = scoped('api');
+    if (auth) cardScope.addHook('onRequest', auth);
+    await cardScope.register(modelCardRoutes, { registry, holder, liveQuality: (model, version) => quality.quality(model, version) });
   });
   await app.register(async (apiScope) => {
     const auth = scoped('api');

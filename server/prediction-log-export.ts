@@ -43,23 +43,12 @@ export async function exportPredictionLog(
   out: NodeJS.WritableStream,
   opts: { since?: number } = {},
 ): Promise<number> {
-  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
-  let failure: unknown = null;
-  const onError = (err: unknown) => (failure ??= err);
-  out.on('error', onError);
-  // Never written yet (or logging is off): an empty export, with its header.
-  if (!fs.existsSync(file)) {
-    try {
-      if (format === 'csv') await writeChunk(out, stringify([CSV_FIXED], CSV_OPTIONS), () => failure);
+  return readInto(dataDir, out, async (reader, write) => {
+    // Never written yet (or logging is off): an empty export, with its header.
+    if (!reader) {
+      if (format === 'csv') await write(stringify([CSV_FIXED], CSV_OPTIONS));
       return 0;
-    } finally {
-      out.off('error', onError);
     }
-  }
-  let reader: Database.Database | undefined;
-  let count = 0;
-  try {
-    reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
     reader.exec('BEGIN'); // one snapshot for the header and the rows
     const fields = reader.prepare('SELECT name FROM input_fields ORDER BY rowid').pluck().all() as string[];
     const toRecord = format === 'csv' ? csvRecord(fields) : null;
@@ -73,23 +62,45 @@ export async function exportPredictionLog(
       .prepare(SELECT)
       .raw(true)
       .iterate(opts.since ?? Number.MIN_SAFE_INTEGER) as IterableIterator<RawRow>;
+    let count = 0;
     for (const r of rows) {
       if (toRecord) chunk.push(toRecord(r));
       else text += jsonLine(r);
       if (++count % CHUNK_ROWS === 0) {
-        await writeChunk(out, toRecord ? stringify(chunk, CSV_OPTIONS) : text, () => failure);
+        await write(toRecord ? stringify(chunk, CSV_OPTIONS) : text);
         chunk = [];
         text = '';
       }
     }
-    if (chunk.length > 0 || text) await writeChunk(out, toRecord ? stringify(chunk, CSV_OPTIONS) : text, () => failure);
+    if (chunk.length > 0 || text) await write(toRecord ? stringify(chunk, CSV_OPTIONS) : text);
+    return count;
+  });
+}
+
+/**
+ * Runs `body` with a read-only connection to the log of `dataDir` (null when there is no log file)
+ * and a writer of chunks to `out` that honours backpressure; fails if `out` failed. Returns its rows.
+ */
+async function readInto(
+  dataDir: string,
+  out: NodeJS.WritableStream,
+  body: (reader: Database.Database | null, write: (chunk: string) => Promise<void>) => Promise<number>,
+): Promise<number> {
+  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
+  let failure: unknown = null;
+  const onError = (err: unknown) => (failure ??= err);
+  out.on('error', onError);
+  let reader: Database.Database | null = null;
+  try {
+    if (fs.existsSync(file)) reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    const count = await body(reader, (chunk) => writeChunk(out, chunk, () => failure));
     if (failure) throw failure;
     return count;
   } catch (err) {
     throw predictionLogError(err, file);
   } finally {
     out.off('error', onError);
-    reader?.close(); // ends the read transaction
+    reader?.close(); // ends a read transaction
   }
 }
 
@@ -112,38 +123,27 @@ const LABELLED =
  * absent) is an empty cell. Does not end `out`. Returns rows written.
  */
 export async function exportLabelled(dataDir: string, columns: LabelledColumns, out: NodeJS.WritableStream): Promise<number> {
-  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
-  let failure: unknown = null;
-  const onError = (err: unknown) => (failure ??= err);
-  out.on('error', onError);
-  let reader: Database.Database | undefined;
-  let count = 0;
-  try {
+  return readInto(dataDir, out, async (reader, write) => {
     let chunk: unknown[][] = [[...columns.features, columns.target]];
-    if (fs.existsSync(file)) {
-      reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-      // A log of an older schema has no labels yet (the server migrates it when it opens it).
-      const hasFeedback = reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() !== undefined;
-      const rows = hasFeedback ? (reader.prepare(LABELLED).raw(true).iterate(columns.model) as IterableIterator<LabelledRow>) : [];
-      for (const [inputs, label, value] of rows) {
-        const parsed = JSON.parse(inputs) as Record<string, number | string | boolean | null>;
-        chunk.push([...columns.features.map((f) => parsed[f] ?? null), label ?? value]);
-        if (++count % CHUNK_ROWS === 0) {
-          await writeChunk(out, stringify(chunk, CSV_OPTIONS), () => failure);
-          chunk = [];
-        }
+    let count = 0;
+    // A log of an older schema has no labels yet (the server migrates it when it opens it).
+    const rows =
+      reader && hasFeedback(reader) ? (reader.prepare(LABELLED).raw(true).iterate(columns.model) as IterableIterator<LabelledRow>) : [];
+    for (const [inputs, label, value] of rows) {
+      const parsed = JSON.parse(inputs) as Record<string, number | string | boolean | null>;
+      chunk.push([...columns.features.map((f) => parsed[f] ?? null), label ?? value]);
+      if (++count % CHUNK_ROWS === 0) {
+        await write(stringify(chunk, CSV_OPTIONS));
+        chunk = [];
       }
     }
-    if (chunk.length > 0) await writeChunk(out, stringify(chunk, CSV_OPTIONS), () => failure);
-    if (failure) throw failure;
+    if (chunk.length > 0) await write(stringify(chunk, CSV_OPTIONS));
     return count;
-  } catch (err) {
-    throw predictionLogError(err, file);
-  } finally {
-    out.off('error', onError);
-    reader?.close();
-  }
+  });
 }
+
+const hasFeedback = (reader: Database.Database) =>
+  reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() !== undefined;
 
 type LabelledRow = [string, string | null, number | null];
 
@@ -153,7 +153,7 @@ export function labelledModels(dataDir: string): string[] {
   if (!fs.existsSync(file)) return [];
   const reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
-    if (reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() === undefined) return [];
+    if (!hasFeedback(reader)) return [];
     const sql =
       'SELECT DISTINCT p.model FROM feedback f CROSS JOIN predictions p ' +
       'ON p.request_id = f.request_id AND p.row_index = f.row_index ORDER BY p.model';

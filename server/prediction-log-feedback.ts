@@ -5,16 +5,16 @@
 import type Database from 'better-sqlite3';
 import type { LiveQuality } from '../common/contract';
 import { liveQuality, type LabelledPrediction } from './live-quality-math';
-import type { FeedbackConflict, FeedbackKey, FeedbackLookup, FeedbackToStore } from './prediction-log-protocol';
+import type { FeedbackBatch, FeedbackConflict, FeedbackKeys, FeedbackLookup } from './prediction-log-protocol';
 
 /** Indexes of the entries stored, the count of those already stored alike, and the conflicting ones. */
 export interface Stored {
-  accepted: number[];
+  accepted: Int32Array;
   duplicates: number;
   conflicts: FeedbackConflict[];
 }
 
-type MatchRow = [string, number, number, number, string | null, string | null];
+type MatchRow = [string, number, number, number, string | null];
 type WindowRow = [string | null, string | null, string | null, number | null, number, number];
 
 /** A regression row's first predicted value (feedback carries one target), null when it was NaN. */
@@ -34,16 +34,15 @@ export class FeedbackStore {
   private readonly allVersions: Database.Statement;
   private readonly prune: Database.Statement;
   private readonly oldest: Database.Statement;
-  private readonly storeTx: (at: number, entries: FeedbackToStore[]) => Stored;
+  private readonly storeTx: (at: number, batch: FeedbackBatch) => Stored;
 
   constructor(
     private readonly db: Database.Database,
     private readonly windowSize: number,
   ) {
     const where = 'WHERE request_id = ? AND row_index = ?';
-    this.matches = db
-      .prepare(`SELECT model, version, shadow, at, label, prediction_values FROM predictions ${where} ORDER BY id`)
-      .raw(true);
+    // The answer sent first (shadow 0), then the oldest: a reused request id labels its first answer.
+    this.matches = db.prepare(`SELECT model, version, shadow, at, label FROM predictions ${where} ORDER BY shadow, id LIMIT 1`).raw(true);
     this.requestRows = db.prepare('SELECT count(*) FROM predictions WHERE request_id = ? AND shadow = 0').pluck();
     this.stored = db.prepare(`SELECT actual_label, actual_value FROM feedback ${where}`).raw(true);
     this.insert = db.prepare(
@@ -69,58 +68,78 @@ export class FeedbackStore {
         '(SELECT 1 FROM predictions p WHERE p.request_id = feedback.request_id AND p.row_index = feedback.row_index)',
     );
     this.oldest = db.prepare('SELECT min(at) FROM predictions').pluck();
-    this.storeTx = db.transaction((at: number, entries: FeedbackToStore[]) => {
+    this.storeTx = db.transaction((at: number, b: FeedbackBatch) => {
       const accepted: number[] = [];
       let duplicates = 0;
       const conflicts: FeedbackConflict[] = [];
-      for (const e of entries) {
-        const existing = this.stored.get(e.requestId, e.row) as [string | null, number | null] | undefined;
+      /** Keys labelled by this batch so far: a conflict with one of them names that entry. */
+      const labelledBy = new Map<string, number>();
+      for (let i = 0; i < b.index.length; i++) {
+        const requestId = b.requestIds[i];
+        const row = b.rows[i];
+        const actual = b.labels[i] ?? b.values[i];
+        const existing = this.stored.get(requestId, row) as [string | null, number | null] | undefined;
         if (existing) {
           const value = existing[0] ?? existing[1]!;
-          if (value === e.actual) duplicates++;
-          else conflicts.push({ index: e.index, requestId: e.requestId, row: e.row, stored: value });
+          if (value === actual) duplicates++;
+          else conflicts.push({ index: b.index[i], requestId, row, stored: value, byEntry: labelledBy.get(`${row}:${requestId}`) ?? null });
           continue;
         }
-        const label = typeof e.actual === 'string' ? e.actual : null;
-        const value = typeof e.actual === 'number' ? e.actual : null;
-        this.insert.run(at, e.requestId, e.row, label, value, e.predictionAt);
-        accepted.push(e.index);
+        this.insert.run(at, requestId, row, b.labels[i], b.labels[i] === null ? b.values[i] : null, b.predictionAt[i]);
+        accepted.push(b.index[i]);
+        labelledBy.set(`${row}:${requestId}`, b.index[i]);
       }
       // All or nothing: a batch with a conflict stores none of its entries.
       if (conflicts.length > 0) throw new ConflictRollback(conflicts);
-      return { accepted, duplicates, conflicts };
+      return { accepted: Int32Array.from(accepted), duplicates, conflicts };
     });
   }
 
-  /** The predictions each key labels (shadow ones included), oldest first. */
-  lookup(keys: FeedbackKey[]): FeedbackLookup[] {
-    return keys.map(({ requestId, row }) => {
-      const matches = (this.matches.all(requestId, row) as MatchRow[]).map(([model, version, shadow, at, label, values]) => ({
-        model,
-        version,
-        shadow: shadow === 1,
-        at,
-        predicted: label ?? firstValue(values),
-      }));
-      return { matches, requestRows: matches.length > 0 ? 0 : (this.requestRows.get(requestId) as number) };
-    });
+  /** The prediction each key labels (the answer sent, else a shadow one), or how many rows its request has. */
+  lookup(keys: FeedbackKeys): FeedbackLookup {
+    const n = keys.rows.length;
+    const out: FeedbackLookup = {
+      model: new Int32Array(n),
+      version: new Int32Array(n),
+      at: new Float64Array(n),
+      classification: new Uint8Array(n),
+      requestRows: new Int32Array(n),
+      models: [],
+    };
+    const modelIds = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const match = this.matches.get(keys.requestIds[i], keys.rows[i]) as MatchRow | undefined;
+      if (!match) {
+        out.model[i] = -1;
+        out.requestRows[i] = this.requestRows.get(keys.requestIds[i]) as number;
+        continue;
+      }
+      const [model, version, , at, label] = match;
+      let id = modelIds.get(model);
+      if (id === undefined) modelIds.set(model, (id = out.models.push(model) - 1));
+      out.model[i] = id;
+      out.version[i] = version;
+      out.at[i] = at;
+      out.classification[i] = label === null ? 0 : 1;
+    }
+    return out;
   }
 
   /** Stores the labels in one transaction; with any conflict, none (conflicts returned). */
-  store(at: number, entries: FeedbackToStore[]): Stored {
+  store(at: number, batch: FeedbackBatch): Stored {
     try {
-      return this.storeTx(at, entries);
+      return this.storeTx(at, batch);
     } catch (err) {
-      if (err instanceof ConflictRollback) return { accepted: [], duplicates: 0, conflicts: err.conflicts };
+      if (err instanceof ConflictRollback) return { accepted: new Int32Array(0), duplicates: 0, conflicts: err.conflicts };
       throw err;
     }
   }
 
   /** Quality of every version the keys' predictions belong to. */
-  qualityOf(keys: FeedbackKey[]): LiveQuality[] {
+  qualityOf(keys: FeedbackKeys): LiveQuality[] {
     const versions = new Map<string, [string, number]>();
-    for (const k of keys) {
-      for (const [model, version] of this.versionsOf.all(k.requestId, k.row) as [string, number][]) {
+    for (let i = 0; i < keys.rows.length; i++) {
+      for (const [model, version] of this.versionsOf.all(keys.requestIds[i], keys.rows[i]) as [string, number][]) {
         versions.set(`${model}\u0000${version}`, [model, version]);
       }
     }

@@ -148,39 +148,44 @@ export type ToWorker =
   /** Commit everything (waiting longer for the lock), close the database, set `done`, answer 'closed'. */
   | { type: 'close' }
   /** Commit what is pending, then find the predictions each key labels: answered 'lookedUp'. */
-  | { type: 'lookup'; id: number; keys: FeedbackKey[] }
+  | { type: 'lookup'; id: number; keys: FeedbackKeys }
   /** Store labels in one transaction (all or none), answered 'stored' with the new quality of the versions they label. */
-  | { type: 'feedback'; id: number; at: number; entries: FeedbackToStore[] }
+  | { type: 'feedback'; id: number; at: number; batch: FeedbackBatch }
   /** Compute every version's quality again (at start): answered 'quality' with replace. */
   | { type: 'quality' };
 
-export interface FeedbackKey {
-  requestId: string;
-  row: number;
+/**
+ * A feedback batch's keys, columnar: a batch may hold 10,000 entries, and posting an object per entry
+ * costs the main thread a structured clone of each; arrays of strings and typed arrays are cheap.
+ */
+export interface FeedbackKeys {
+  requestIds: string[];
+  rows: Int32Array;
 }
 
-/** A prediction logged for a feedback key. */
-export interface FeedbackMatch {
-  model: string;
-  version: number;
-  shadow: boolean;
-  at: number;
-  /** Classification: the predicted label; regression: the first predicted value; null when none (NaN). */
-  predicted: string | number | null;
-}
-
+/** What each key labels, columnar (index i answers key i): the prediction the caller got, not a shadow one. */
 export interface FeedbackLookup {
-  matches: FeedbackMatch[];
-  /** When nothing matched: rows the request id has (0 when the id is unknown). */
-  requestRows: number;
+  /** Index in `models` of the answering prediction's model; -1 when no prediction has the key. */
+  model: Int32Array;
+  version: Int32Array;
+  /** The prediction's time, epoch ms. */
+  at: Float64Array;
+  /** 1 when it predicted a class label, 0 a regression value. */
+  classification: Uint8Array;
+  /** When no prediction has the key: how many rows the request id has (0: the id is unknown). */
+  requestRows: Int32Array;
+  models: string[];
 }
 
-export interface FeedbackToStore extends FeedbackKey {
-  /** Index of the entry in the posted list (named in a conflict). */
-  index: number;
-  actual: string | number;
+/** Labels to store, columnar (index i of each array is one entry). */
+export interface FeedbackBatch extends FeedbackKeys {
+  /** Each entry's index in the posted list (named in a conflict). */
+  index: Int32Array;
+  /** Classification: the label; null for a regression entry, whose value is in `values`. */
+  labels: (string | null)[];
+  values: Float64Array;
   /** The answer's prediction time. */
-  predictionAt: number;
+  predictionAt: Float64Array;
 }
 
 export interface WireError {
@@ -208,9 +213,9 @@ export type FromWorker =
   /** The timer's retention failed (reported through onError). */
   | { type: 'warning'; error: WireError }
   | { type: 'closed'; error: WireError | null }
-  | { type: 'lookedUp'; id: number; results: FeedbackLookup[] }
+  | { type: 'lookedUp'; id: number; lookup: FeedbackLookup }
   /** Stored (conflicts set: nothing stored, those entries already hold another label). */
-  | { type: 'stored'; id: number; accepted: number[]; duplicates: number; conflicts: FeedbackConflict[]; qualities: LiveQuality[] }
+  | { type: 'stored'; id: number; accepted: Int32Array; duplicates: number; conflicts: FeedbackConflict[]; qualities: LiveQuality[] }
   /** A lookup or a store failed (rolled back). */
   | { type: 'requestFailed'; id: number; error: WireError }
   /** Live quality of versions, recomputed: `replace` (at start, after retention) means these are all there are. */
@@ -221,4 +226,6 @@ export interface FeedbackConflict {
   requestId: string;
   row: number;
   stored: string | number;
+  /** The entry of the same batch that gave the other label (never stored: the batch is rolled back); null: stored before. */
+  byEntry: number | null;
 }

@@ -135,17 +135,21 @@ class Writer {
   private feedbackRequest(message: Extract<ToWorker, { type: 'lookup' | 'feedback' | 'quality' }>): void {
     const id = message.type === 'quality' ? -1 : message.id;
     try {
-      if (this.pending.length > 0 && !this.commit())
-        throw new Error('prediction log: the predictions before this feedback could not be written');
+      // The rows it would join could not be committed (another process holds the lock): try again later.
+      if (this.pending.length > 0 && !this.commit()) throw errors.predictionLogBusy(this.config.file);
       this.open();
       switch (message.type) {
-        case 'lookup':
-          this.post({ type: 'lookedUp', id, results: this.feedback.lookup(message.keys) });
+        case 'lookup': {
+          const lookup = this.feedback.lookup(message.keys);
+          const { model, version, at, classification, requestRows } = lookup;
+          const buffers = [model, version, at, classification, requestRows].map((a) => a.buffer as ArrayBuffer);
+          this.post({ type: 'lookedUp', id, lookup }, buffers);
           break;
+        }
         case 'feedback': {
-          const result = this.feedback.store(message.at, message.entries);
-          const qualities = result.conflicts.length > 0 || result.accepted.length === 0 ? [] : this.feedback.qualityOf(message.entries);
-          this.post({ type: 'stored', id, ...result, qualities });
+          const result = this.feedback.store(message.at, message.batch);
+          const qualities = result.conflicts.length > 0 || result.accepted.length === 0 ? [] : this.feedback.qualityOf(message.batch);
+          this.post({ type: 'stored', id, ...result, qualities }, [result.accepted.buffer as ArrayBuffer]);
           break;
         }
         case 'quality':

@@ -30,9 +30,10 @@ import {
   MIGRATIONS,
   PREDICTIONS_DB_FILE,
   predictionLogError,
-  type FeedbackKey,
+  type FeedbackBatch,
+  type FeedbackConflict,
+  type FeedbackKeys,
   type FeedbackLookup,
-  type FeedbackToStore,
   type FromWorker,
   type ReturnedBuffers,
   type ToWorker,
@@ -40,14 +41,14 @@ import {
   type WorkerConfig,
 } from './prediction-log-protocol';
 
-export { PREDICTIONS_DB_FILE, type PredictionBatch, type FeedbackLookup, type FeedbackToStore };
+export { PREDICTIONS_DB_FILE, type PredictionBatch, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup };
 
 /** What storing a batch of labels did: conflicts set means nothing was stored. */
 export interface FeedbackStored {
-  /** Indexes (FeedbackToStore.index) of the entries stored now. */
-  accepted: number[];
+  /** Indexes (FeedbackBatch.index) of the entries stored now. */
+  accepted: Int32Array;
   duplicates: number;
-  conflicts: { index: number; requestId: string; row: number; stored: string | number }[];
+  conflicts: FeedbackConflict[];
   /** New live quality of the versions the labels belong to. */
   qualities: LiveQuality[];
 }
@@ -276,22 +277,24 @@ export class PredictionLog {
    * The logged predictions each key labels (what was recorded before this call included: the queue is
    * handed over first and the writer commits it before looking). Runs on the writer thread.
    */
-  lookupFeedback(keys: FeedbackKey[]): Promise<FeedbackLookup[]> {
-    return this.request<FeedbackLookup[]>((id) => ({ type: 'lookup', id, keys }));
+  lookupFeedback(keys: FeedbackKeys): Promise<FeedbackLookup> {
+    return this.request<FeedbackLookup>((id) => ({ type: 'lookup', id, keys }), [keys.rows.buffer as ArrayBuffer]);
   }
 
   /** Stores labels in one transaction on the writer thread: all of them, or none when one conflicts with a stored label. */
-  storeFeedback(at: number, entries: FeedbackToStore[]): Promise<FeedbackStored> {
-    return this.request<FeedbackStored>((id) => ({ type: 'feedback', id, at, entries }));
+  storeFeedback(at: number, batch: FeedbackBatch): Promise<FeedbackStored> {
+    const transfer = [batch.index, batch.rows, batch.values, batch.predictionAt].map((a) => a.buffer as ArrayBuffer);
+    return this.request<FeedbackStored>((id) => ({ type: 'feedback', id, at, batch }), transfer);
   }
 
-  private request<T>(message: (id: number) => ToWorker): Promise<T> {
+  /** Posts a request to the worker; `transfer`: the typed arrays' buffers, moved rather than copied (the caller lets them go). */
+  private request<T>(message: (id: number) => ToWorker, transfer: ArrayBuffer[]): Promise<T> {
     if (this.closed) return Promise.reject(errors.predictionLogOff('feedback'));
     if (this.buffer.rows > 0) this.handOver();
     const id = ++this.nextRequest;
     const answer = new Promise<T>((resolve, reject) => this.requests.set(id, { resolve: resolve as (v: never) => void, reject }));
     try {
-      this.post(message(id));
+      this.ensureWorker().postMessage(message(id), transfer);
     } catch (err) {
       this.requests.delete(id);
       return Promise.reject(err as Error);
@@ -440,7 +443,7 @@ export class PredictionLog {
         this.report(fromWire(m.error));
         break;
       case 'lookedUp':
-        this.answer(m.id, m.results);
+        this.answer(m.id, m.lookup);
         break;
       case 'stored': {
         const { accepted, duplicates, conflicts, qualities } = m;

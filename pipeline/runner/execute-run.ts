@@ -4,11 +4,15 @@ import { EXIT, type GitInfo, type ModelVersion, type RunStatus, type StepKind } 
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
+import type { CardEvidence, PipelineCard } from '../../common/model-card';
+import { checkPipelineCard, writeCardOf } from '../card/write';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
 import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
+import { executedNotebookName, runNotebookStep, type NotebookRun } from './notebook-step';
+import { snapshotFiles, writtenSince } from './step-environment';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
@@ -68,6 +72,7 @@ class RunExecution {
   private readonly events: EventSink;
   private readonly runDir: string;
   private readonly outputs = new Map<string, unknown>();
+  private card: PipelineCard | null = null;
   private git: GitInfo = { commit: null, branch: null, dirty: null };
   private pipelineName = '';
   private params: ParamValues<ParamSpecs> = {};
@@ -116,12 +121,23 @@ class RunExecution {
     return code;
   }
 
+  /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
+  private writeCard(version: ModelVersion, evidence: CardEvidence | undefined, log: (level: 'warn', message: string) => void): void {
+    try {
+      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
+      writeCardOf(version, this.card, { ...evidence, artifacts });
+    } catch (err) {
+      log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+
   private async runPipeline(): Promise<Outcome> {
     let current: string | null = null;
     const { cancellation } = this.opts;
     try {
       const loaded = loadPipeline(this.opts.pipelineFile);
       this.pipelineName = loaded.pipeline.name;
+      this.card = checkPipelineCard(loaded.file, loaded.pipeline.card);
       this.params = resolveParams(loaded.pipeline.name, loaded.pipeline.params, this.opts.params, (value, isDefault) =>
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
@@ -166,15 +182,19 @@ class RunExecution {
     this.events.emit({ type: 'step.started', step: name, index, total });
     failpoint(`step.${name}`);
     const started = performance.now();
+    // A notebook step's executed copy (<run dir>/<step>.ipynb), kept also when the notebook failed.
+    const notebook = isNotebookStep(step) ? executedNotebookName(name) : undefined;
     const finished = (status: 'succeeded' | 'failed' | 'rejected', error?: string) => {
       const durationMs = performance.now() - started;
-      this.registry.runs.stepFinished(runId, name, status, durationMs, error);
+      const copy = notebook && fs.existsSync(path.join(this.runDir, notebook)) ? { notebook } : {};
+      this.registry.runs.stepFinished(runId, name, status, durationMs, error, copy);
       this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}) });
     };
     const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
     try {
-      if (isCommandStep(step)) {
-        const metrics = await runCommandStep(step, {
+      if (isCommandStep(step) || isNotebookStep(step)) {
+        const before = snapshotFiles(artifacts.dir);
+        const run: NotebookRun = {
           step: name,
           runId,
           runDir: this.runDir,
@@ -183,13 +203,17 @@ class RunExecution {
           params: this.params,
           logFile,
           onLine: (line) => log('info', line),
+          onProgress: (current, total, message) => {
+            log('info', message);
+            this.events.emit({ type: 'step.progress', step: name, current, total, message });
+          },
           signal: this.opts.cancellation.signal,
-        });
+        };
+        const metrics = isCommandStep(step) ? await runCommandStep(step, run) : await runNotebookStep(step, run);
         for (const [k, v] of Object.entries(metrics)) metric(k, v);
-        for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced, name);
-      } else if (isNotebookStep(step)) {
-        // Notebook steps: the notebooks branch (pipeline/runner/notebook-step.ts).
-        throw errors.pipelineDefinition(loaded.file, `step '${name}': notebook steps are not supported yet`);
+        for (const written of new Set([...(step.produces ?? []), ...writtenSince(artifacts.dir, before)])) {
+          this.registry.runs.recordArtifact(runId, written, name);
+        }
       } else {
         const ctx = this.context(name, artifacts, log, metric);
         this.outputs.set(name, await step.run(ctx));
@@ -228,13 +252,15 @@ class RunExecution {
       register: (req): ModelVersion => {
         // The last look before anything becomes visible in the registry: a cancelled run registers nothing.
         this.opts.cancellation.throwIfCancelled();
+        const { card, ...request } = req;
         const version = this.registry.models.register({
-          ...req,
+          ...request,
           params: this.params,
           lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
         });
         this.registered = { model: version.model, version: version.version };
         log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
+        this.writeCard(version, card, log);
         return version;
       },
       reject: (reasons): never => {

@@ -3,7 +3,7 @@ import type { FeedbackEntry, FeedbackResponse, ModelSignature } from '../../comm
 import { errors, type FeedbackProblem } from '../../common/errors';
 import type { Registry } from '../../common/registry';
 import type { LiveQualityTracker } from '../live-quality';
-import type { FeedbackLookup, FeedbackToStore, PredictionLog } from '../prediction-log';
+import type { FeedbackBatch, FeedbackLookup, PredictionLog } from '../prediction-log';
 
 export interface FeedbackOptions {
   log: PredictionLog | null;
@@ -71,35 +71,48 @@ export async function feedbackRoutes(app: FastifyInstance, o: FeedbackOptions): 
     async (request): Promise<FeedbackResponse> => {
       if (!o.log) throw errors.predictionLogOff('feedback');
       const entries = request.body as FeedbackEntry[];
-      const found = await o.log.lookupFeedback(entries.map(({ requestId, row }) => ({ requestId, row })));
-      const problems: FeedbackProblem[] = [];
-      const toStore: FeedbackToStore[] = [];
-      entries.forEach((e, index) => {
-        const checked = check(e, found[index], signatureOf);
-        if (typeof checked === 'string') problems.push({ index, requestId: e.requestId, row: e.row, reason: checked });
-        else toStore.push({ index, requestId: e.requestId, row: e.row, ...checked });
+      const n = entries.length;
+      const found = await o.log.lookupFeedback({
+        requestIds: entries.map((e) => e.requestId),
+        rows: Int32Array.from(entries, (e) => e.row),
       });
+      const problems: FeedbackProblem[] = [];
+      const batch: FeedbackBatch = {
+        index: Int32Array.from(entries, (_, i) => i),
+        requestIds: entries.map((e) => e.requestId),
+        rows: Int32Array.from(entries, (e) => e.row),
+        labels: new Array<string | null>(n).fill(null),
+        values: new Float64Array(n),
+        predictionAt: Float64Array.from(found.at),
+      };
+      for (let i = 0; i < n; i++) {
+        const actual = check(entries[i], found, i, signatureOf);
+        if (typeof actual === 'object')
+          problems.push({ index: i, requestId: entries[i].requestId, row: entries[i].row, reason: actual.refused });
+        else if (typeof actual === 'string') batch.labels[i] = actual;
+        else batch.values[i] = actual;
+      }
       if (problems.length > 0) {
-        o.quality.feedback.inc({ outcome: 'rejected' }, entries.length);
+        o.quality.feedback.inc({ outcome: 'rejected' }, n);
         throw errors.badFeedback(problems);
       }
-      const stored = await o.log.storeFeedback(Date.now(), toStore);
+      const stored = await o.log.storeFeedback(Date.now(), batch);
       if (stored.conflicts.length > 0) {
-        o.quality.feedback.inc({ outcome: 'rejected' }, entries.length);
+        o.quality.feedback.inc({ outcome: 'rejected' }, n);
         throw errors.feedbackConflict(
-          stored.conflicts.map(({ index, requestId, row, stored: was }) => ({
+          stored.conflicts.map(({ index, requestId, row, stored: was, byEntry }) => ({
             index,
             requestId,
             row,
-            reason: `already labelled ${JSON.stringify(was)}, not ${JSON.stringify(toStore.find((s) => s.index === index)?.actual)}`,
+            reason:
+              `${byEntry === null ? 'already labelled' : `labelled by entry ${byEntry} as`} ${JSON.stringify(was)}, ` +
+              `not ${JSON.stringify(entries[index].actual)}`,
           })),
         );
       }
       const now = Date.now();
-      for (const index of stored.accepted) {
-        const answer = answered(found[index]);
-        o.quality.labelDelay.observe({ model: answer.model }, Math.max(0, now - answer.at) / 1000);
-      }
+      const delays = found.models.map((model) => o.quality.labelDelay.labels({ model }));
+      for (const i of stored.accepted) delays[found.model[i]].observe(Math.max(0, now - found.at[i]) / 1000);
       o.quality.feedback.inc({ outcome: 'accepted' }, stored.accepted.length);
       o.quality.feedback.inc({ outcome: 'duplicate' }, stored.duplicates);
       return { accepted: stored.accepted.length, duplicates: stored.duplicates };
@@ -107,38 +120,39 @@ export async function feedbackRoutes(app: FastifyInstance, o: FeedbackOptions): 
   );
 }
 
-/** The prediction the caller got (not a challenger's shadow one), the first when an id was reused. */
-function answered(lookup: FeedbackLookup): FeedbackLookup['matches'][number] {
-  return lookup.matches.find((m) => !m.shadow) ?? lookup.matches[0];
-}
-
-/** The label as stored, with its prediction's time, or why it is refused. */
+/** Entry i's label as stored (a class label, or a regression value), or why it is refused. */
 function check(
   e: FeedbackEntry,
-  lookup: FeedbackLookup,
+  found: FeedbackLookup,
+  i: number,
   signatureOf: (model: string, version: number) => ModelSignature | null,
-): { actual: string | number; predictionAt: number } | string {
-  if (lookup.matches.length === 0) {
-    return lookup.requestRows === 0
-      ? 'no logged prediction has this request id (the x-request-id of the /predict answer)'
-      : `request has ${lookup.requestRows} row${lookup.requestRows === 1 ? '' : 's'} (0 to ${lookup.requestRows - 1})`;
+): string | number | { refused: string } {
+  if (found.model[i] < 0) {
+    const rows = found.requestRows[i];
+    return {
+      refused:
+        rows === 0
+          ? 'no logged prediction has this request id (the x-request-id of the /predict answer)'
+          : `request has ${rows} row${rows === 1 ? '' : 's'} (0 to ${rows - 1})`,
+    };
   }
-  const answer = answered(lookup);
-  const version = `${answer.model} v${answer.version}`;
-  const signature = signatureOf(answer.model, answer.version);
-  const classification = signature ? signature.task === 'classification' : typeof answer.predicted === 'string';
+  const model = found.models[found.model[i]];
+  const version = `${model} v${found.version[i]}`;
+  const signature = signatureOf(model, found.version[i]);
+  const classification = signature ? signature.task === 'classification' : found.classification[i] === 1;
   if (classification) {
     const label = String(e.actual);
     if (signature?.task === 'classification' && !signature.classLabels.includes(label)) {
-      return `${JSON.stringify(label)} is not a class of ${version} (${signature.classLabels.join(', ')})`;
+      return { refused: `${JSON.stringify(label)} is not a class of ${version} (${signature.classLabels.join(', ')})` };
     }
-    return { actual: label, predictionAt: answer.at };
+    return label;
   }
   if (signature?.task === 'regression' && signature.targets.length !== 1) {
-    return `${version} predicts ${signature.targets.length} targets; feedback labels one`;
+    return { refused: `${version} predicts ${signature.targets.length} targets; feedback labels one` };
   }
   // A CSV import sends what it read: a numeric string is the number.
   const value = typeof e.actual === 'number' ? e.actual : e.actual.trim() === '' ? NaN : Number(e.actual);
-  if (!Number.isFinite(value)) return `${version} is a regression: actual must be a finite number, got ${JSON.stringify(e.actual)}`;
-  return { actual: value, predictionAt: answer.at };
+  if (!Number.isFinite(value))
+    return { refused: `${version} is a regression: actual must be a finite number, got ${JSON.stringify(e.actual)}` };
+  return value;
 }

@@ -15,6 +15,18 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 
 type ErrorBody = { error: string; code: string; details?: { problems: FeedbackProblem[] } };
 
+/** Asserts a refusal: its status, code and the entries it names ([index, requestId, row]); returns its body. */
+function refused(r: { status: number; body: unknown }, status: number, code: string, named: [number, string, number][]): ErrorBody {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  const body = r.body as ErrorBody;
+  assert.equal(body.code, code);
+  assert.deepEqual(
+    body.details!.problems.map((p) => [p.index, p.requestId, p.row]),
+    named,
+  );
+  return body;
+}
+
 function labelledInDb(dir: string): number {
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   try {
@@ -82,17 +94,11 @@ describe('ground-truth feedback and live quality (iris, the real server)', () =>
       { requestId: 'r-1', row: 2, actual: 'Setosa' },
       { requestId: 'r-1', row: 1, actual: 'Tulip' },
     ]);
-    assert.equal(r.status, 422);
-    const body = r.body as ErrorBody;
-    assert.equal(body.code, 'BAD_FEEDBACK');
-    assert.deepEqual(
-      body.details!.problems.map((p) => [p.index, p.requestId, p.row]),
-      [
-        [1, 'nobody', 0],
-        [2, 'r-1', 2],
-        [3, 'r-1', 1],
-      ],
-    );
+    const body = refused(r, 422, 'BAD_FEEDBACK', [
+      [1, 'nobody', 0],
+      [2, 'r-1', 2],
+      [3, 'r-1', 1],
+    ]);
     assert.match(body.error, /entry 1 \(requestId 'nobody', row 0\): no logged prediction has this request id/);
     assert.match(body.error, /entry 2 \(requestId 'r-1', row 2\): request has 2 rows \(0 to 1\)/);
     assert.match(body.error, /entry 3 \(requestId 'r-1', row 1\): "Tulip" is not a class of iris v1 \(Setosa, Versicolor, Virginica\)/);
@@ -103,13 +109,7 @@ describe('ground-truth feedback and live quality (iris, the real server)', () =>
       { requestId: 'r-1', row: 0, actual: 'Virginica' },
       { requestId: 'q-1', row: 1, actual: 'Versicolor' },
     ]);
-    assert.equal(conflict.status, 409);
-    const c = conflict.body as ErrorBody;
-    assert.equal(c.code, 'FEEDBACK_CONFLICT');
-    assert.deepEqual(
-      c.details!.problems.map((p) => [p.index, p.requestId, p.row]),
-      [[1, 'q-1', 1]],
-    );
+    const c = refused(conflict, 409, 'FEEDBACK_CONFLICT', [[1, 'q-1', 1]]);
     assert.match(c.error, /already labelled "Virginica", not "Versicolor"/);
     assert.equal(labelledInDb(dir), 3);
 
@@ -207,7 +207,7 @@ describe('ground-truth feedback and live quality (iris, the real server)', () =>
 });
 
 describe('feedback with the prediction log off, and its own credentials', () => {
-  test('409 says the log is off; MLOPS_FEEDBACK_TOKEN is accepted, nothing else', async () => {
+  test('409 says the log is off; MLOPS_FEEDBACK_TOKEN is accepted, nothing else; MLOPS_QUALITY_WINDOW bounds the window', async () => {
     const dir = tempDataDir();
     trainIris(dir);
     const s = await startTestServer(dir, { LOG_PREDICTIONS: 'false', MLOPS_FEEDBACK_TOKEN: 'fb-secret' });
@@ -224,6 +224,24 @@ describe('feedback with the prediction log off, and its own credentials', () => 
       assert.equal((await getJson<MonitoringSnapshot>(`${s.url}/api/monitoring`, s.apiHeaders)).quality, null);
     } finally {
       await s.close();
+    }
+
+    // The log on again, with a window of 2: the newest two labels make the figures.
+    const windowed = await startTestServer(dir, { MLOPS_QUALITY_WINDOW: '2' });
+    try {
+      await post(`${windowed.url}/predict`, [SETOSA, SETOSA, SETOSA], { 'x-request-id': 'w-1' });
+      const label = (row: number, actual: string) =>
+        post(`${windowed.url}/feedback`, [{ requestId: 'w-1', row, actual }], windowed.apiHeaders);
+      for (const [row, actual] of [
+        [0, 'Virginica'],
+        [1, 'Setosa'],
+        [2, 'Setosa'],
+      ] as const)
+        assert.equal((await label(row, actual)).status, 200);
+      const q = (await getJson<MonitoringSnapshot>(`${windowed.url}/api/monitoring`, windowed.apiHeaders)).quality!;
+      assert.deepEqual([q.labelled, q.windowSize, q.classification!.accuracy], [2, 2, 1], 'the oldest (wrong) label is out of the window');
+    } finally {
+      await windowed.close();
     }
   });
 });
