@@ -34,6 +34,9 @@ export class Challenger {
   private stats = new Figures();
   private shadowInflight = 0;
   private changed = false;
+  /** The loaded version the figures are of. */
+  private figuresOf: ServedModel | null = null;
+  private readonly warn: (line: string) => void;
   qualityOf: QualityOf = () => null;
   /** Logs a shadow prediction (Predictor.record with shadow: true), so that feedback labels the challenger too. */
   recordShadow: (c: ServedModel, batch: InputBatch, p: Prediction, requestId: string, ms: number) => void = () => {};
@@ -68,8 +71,6 @@ export class Challenger {
       bus,
     );
   }
-
-  private readonly warn: (line: string) => void;
 
   /** The loaded challenger, or null (none, or the same version as the champion: nothing to compare). */
   current(): ServedModel | null {
@@ -198,12 +199,17 @@ export class Challenger {
     }
   }
 
+  /** The holder's news: another version (new figures), none, a refusal, or only its aliases moved. */
   private changedVersion(): void {
-    this.stats = new Figures();
-    this.stopped = null;
+    const c = this.holder.current();
     const error = this.holder.error();
+    if (c !== this.figuresOf) {
+      this.figuresOf = c;
+      this.stats = new Figures();
+      this.stopped = null;
+    }
     if (error) this.warn(`challenger refused: ${error}`);
-    this.publish(error ? `refused: ${error}` : this.holder.current() ? 'loaded' : 'removed');
+    this.publish(error ? `refused: ${error}` : c ? 'loaded' : 'removed');
   }
 
   private checkCanary(): void {

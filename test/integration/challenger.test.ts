@@ -261,6 +261,14 @@ describe('challenger: shadow, canary, promote', () => {
     assert.equal(stopped.mode, 'shadow');
     assert.equal(stopped.stopped?.reason, 'error rate 1.000 > 0.05 over 20 canary requests');
     assert.equal(stopped.errors, 20);
+    // A newer version takes `latest` off the challenger: its aliases move, its figures and stop stay.
+    assert.ok(stopped.serving.aliases.includes('latest'));
+    registerFragile(dir, served.version);
+    const moved = await waitFor('latest moved on', async () => {
+      const c = (await challenger())!;
+      return c.serving.aliases.includes('latest') ? undefined : c;
+    });
+    assert.deepEqual([moved.errors, moved.stopped, moved.serving.version], [20, stopped.stopped, fragile]);
     for (let i = 0; i < 5; i++) assert.equal((await predict(`shadow-fail-${i}`)).status, 200);
     await waitFor('shadow errors counted', async () => ((await challenger())!.errors === 25 ? true : undefined));
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
