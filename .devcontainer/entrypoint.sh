@@ -49,6 +49,7 @@ start_prometheus() {
     -e "s|__GIT_BRANCH__|${GIT_BRANCH:-unknown}|" \
     -e "s|__GIT_HEAD__|${GIT_HEAD:-unknown}|" \
     "$here/prometheus.yml" > "$dir/prometheus.yml"
+  cp "$here/mlops-alerts.rules.yml" "$dir/mlops-alerts.rules.yml"
   if [ -n "$auth" ]; then printf '%s\n' "$auth" >> "$dir/prometheus.yml"; fi
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="${PROMETHEUS_HOST:-127.0.0.1}:$prom_port" --log.level=warn &

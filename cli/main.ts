@@ -2,10 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/contract';
 import { isMlopsError, isUsageError } from '../common/errors';
+import { alertsCommand } from './commands/alerts';
 import { feedbackCommand } from './commands/feedback';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
+import { retrainCommand } from './commands/retrain';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
@@ -25,6 +27,8 @@ function program(): Command {
   serveCommand(p);
   logsCommand(p);
   loadtestCommand(p);
+  alertsCommand(p);
+  retrainCommand(p);
   feedbackCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());

@@ -597,3 +597,14 @@ export interface RetrainRequest {
   /** Recorded with the run (RunRecord.trigger), e.g. "alert:quality_accuracy"; default "manual". */
   trigger?: string;
 }
+/** POST /api/retrain answers 202 with the run started (progress on /api/events, as any run's). */
+export interface RetrainResponse {
+  runId: string;
+  model: string;
+  /** The served version whose pipeline and data it starts from. */
+  fromVersion: number;
+  data: 'append' | 'replace';
+  /** Rows of the data it trains on, of which labelled predictions. */
+  rows: number;
+  labelledRows: number;
+}

@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'ONNX_NON_TENSOR'
   | 'IMPORT_UNMATCHED'
   | 'IMPORT_TASK'
+  | 'ALERTS_CONFIG'
+  | 'RETRAIN'
   | 'NOTEBOOK_FILE'
   | 'NOTEBOOK_CELL'
   | 'NOTEBOOK_TIMEOUT'
@@ -231,6 +233,16 @@ export const errors = {
   /** Python, nbclient or the kernel is missing: what to install. */
   notebookSetup: (step: string, what: string, install: string) =>
     new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
+  // Alert rules (server/alerts) and retraining (server/retrain.ts)
+  alertsConfig: (file: string, where: string, problem: string) =>
+    new MlopsError('ALERTS_CONFIG', `${file}: ${where ? `${where}: ` : ''}${problem}`),
+  retrainBusy: (runId: string | null) =>
+    new MlopsError('RETRAIN', runId ? `a retraining is already running (run ${runId})` : 'a retraining is already starting', 409),
+  retrainCoolingDown: (seconds: number) =>
+    new MlopsError('RETRAIN', `the last retraining ended less than MLOPS_RETRAIN_COOLDOWN_SEC ago: try again in ${seconds} s`, 429),
+  retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),
+  retrainEnded: (runId: string, status: string, error: string | null) =>
+    new MlopsError('RETRAIN', `retraining run ${runId} ended ${status}${error ? `: ${error}` : ''}; no challenger`),
   // The challenger (server/challenger.ts, mlops models promote --from)
   noChallenger: (model: string, alias: string) =>
     new MlopsError(

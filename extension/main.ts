@@ -1,6 +1,7 @@
 // The extension's entry point: UI only. It talks to the server over HTTP and its event stream and
 // never loads a native module (better-sqlite3 and onnxruntime run in the server and the runner).
 import * as vscode from 'vscode';
+import { registerAlertCommands } from './commands/alerts';
 import { registerImportCommand } from './commands/import-model';
 import { registerModelCommands } from './commands/models';
 import { registerReinstallCommand } from './commands/reinstall';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerImportCommand(d),
     ...registerServingCommands(d),
     registerReinstallCommand(d),
+    ...registerAlertCommands(d),
     server.onState((s) => status.setState(s)),
     stream.onConnected((connected) => {
       status.setConnected(connected);

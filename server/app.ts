@@ -26,6 +26,11 @@ import { predictRoutes } from './plugins/predict';
 import { feedbackRoutes } from './plugins/feedback';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
+import { Alerts } from './alerts/service';
+import { Retrainer } from './retrain';
+import { autoPromoter } from './auto-promote';
+import { readLabelled } from './retrain-data';
+import { retrainRoutes } from './plugins/retrain';
 import { Challenger } from './challenger';
 
 export const SERVER_VERSION = '0.1.0';
@@ -37,6 +42,8 @@ export interface Server {
   challenger: Challenger;
   bus: EventBus;
   log: PredictionLog | null;
+  alerts: Alerts;
+  retrainer: Retrainer;
   /** Live quality per version from ground-truth feedback (server/live-quality.ts). */
   quality: LiveQualityTracker;
 }
@@ -108,6 +115,49 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     },
     (line) => app.log.info({ runner: line }),
   );
+  // The server's own alias moves (retraining, auto-promote) do not move its connection's data_version,
+  // which is how the holders notice other processes' moves: they are told.
+  const aliasesMoved = () => {
+    void holder.refresh();
+    bus.publish({ type: 'registry', at: new Date().toISOString() });
+  };
+  const autoPromote = config.retrain.autoPromote
+    ? autoPromoter({
+        rule: config.retrain.autoPromote,
+        registry,
+        champion: () => holder.current(),
+        challenger: () => challenger.info(),
+        quality: (model, version) => quality.quality(model, version),
+        aliasesMoved,
+        log: app.log,
+      })
+    : null;
+  const retrainer = new Retrainer({
+    registry,
+    runs,
+    served: () => holder.current(),
+    dataDir: config.dataDir,
+    selector: config.selector,
+    challengerAlias: config.challenger.alias,
+    cooldownSec: config.retrain.cooldownSec,
+    labelled: (version) => readLabelled(config.dataDir, version),
+    aliasesMoved,
+    log: app.log,
+  });
+  const alerts = new Alerts({
+    file: config.alertsFile,
+    bus,
+    metrics: metrics.registry,
+    inputs: {
+      drift: () => holder.current()?.drift.snapshot() ?? null,
+      quality: () => {
+        const served = holder.current();
+        return served ? quality.quality(served.info.model, served.info.version) : null;
+      },
+    },
+    log: app.log,
+    onFire: config.retrain.onAlert ? (alert) => retrainer.onAlert(alert) : undefined,
+  });
   errorHandling(app, registry.file);
   schemaValidation(app);
   requestGuard(app, hostPolicy(config.host, config.allowedHosts, everyScopeProtected(config)), config.corsOrigins);
@@ -118,7 +168,11 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ route, method: request.method, status_code: String(reply.statusCode) }, seconds);
-    if (route === '/predict' || route.endsWith('/infer')) stats.request(reply.elapsedTime, reply.statusCode < 400);
+    if (route === '/predict' || route.endsWith('/infer')) {
+      stats.request(reply.elapsedTime, reply.statusCode < 400);
+      // Alerts count the server's failures only: a client's bad input is not the service failing.
+      alerts.request(reply.elapsedTime, reply.statusCode < 500);
+    }
   });
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
@@ -148,10 +202,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       challenger,
       runs,
       log,
+      alerts: () => alerts.list(),
       quality,
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
+    await apiScope.register(retrainRoutes, { retrainer });
     await apiScope.register(challengerRoutes, { registry, holder, challenger });
   });
   await app.register(async (feedbackScope) => {
@@ -163,10 +219,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   const ticker = setInterval(() => {
     bus.publish({ type: 'stats', stats: stats.tick() });
     challenger.tick();
+    autoPromote?.();
   }, 1000);
   ticker.unref();
   app.addHook('onClose', async () => {
     clearInterval(ticker);
+    alerts.close();
     await runs.stopAll();
     await challenger.stop();
     await holder.stop();
@@ -177,5 +235,5 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   await holder.refresh();
   await challenger.refresh();
   holder.start();
-  return { app, registry, holder, challenger, bus, log, quality };
+  return { app, registry, holder, challenger, bus, log, quality, alerts, retrainer };
 }

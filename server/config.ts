@@ -3,6 +3,8 @@ import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
 import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
+import { alertsFilePath } from './alerts/config-file';
+import { parseAutoPromote, type AutoPromoteRule } from './auto-promote';
 import { loadChallengerSettings, type ChallengerSettings } from './challenger-config';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
@@ -47,6 +49,10 @@ export interface ServerConfig {
   logLevel: string;
   requestLogging: boolean;
   defaultPipeline: string;
+  /** The alert rules' file (MLOPS_ALERTS_FILE, default ./mlops-alerts.json): server/alerts. */
+  alertsFile: string;
+  /** Retraining (server/retrain.ts): started by alerts when onAlert, at most once per cool-down. */
+  retrain: { onAlert: boolean; cooldownSec: number; autoPromote: AutoPromoteRule | null };
   challenger: ChallengerSettings;
 }
 
@@ -115,6 +121,12 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     logLevel: env.MLOPS_LOG_LEVEL ?? 'info',
     requestLogging: bool('MLOPS_REQUEST_LOG', true),
     defaultPipeline: defaultPipeline(env),
+    alertsFile: alertsFilePath(env),
+    retrain: {
+      onAlert: bool('MLOPS_RETRAIN_ON_ALERT', false),
+      cooldownSec: number('MLOPS_RETRAIN_COOLDOWN_SEC', 900),
+      autoPromote: parseAutoPromote(env.MLOPS_AUTO_PROMOTE),
+    },
     challenger: loadChallengerSettings(env),
   };
 }

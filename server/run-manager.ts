@@ -43,6 +43,11 @@ export class RunManager {
     return run !== undefined;
   }
 
+  /** When a run started here ends: its runner's exit; undefined when it is not running here. */
+  finished(runId: string): StartedRun['done'] | undefined {
+    return this.active.get(runId)?.done;
+  }
+
   ids(): string[] {
     return [...this.active.keys()];
   }

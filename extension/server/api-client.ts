@@ -10,6 +10,8 @@ import {
   type MonitoringSnapshot,
   type PromoteRequest,
   type RegistrySnapshot,
+  type RetrainRequest,
+  type RetrainResponse,
   type RunRecord,
   type ServerStatus,
   type StartRunRequest,
@@ -49,6 +51,8 @@ export class ApiClient {
   /** Evaluating the model on its CSV takes the server a while for large files: a longer wait than other calls. */
   importModel = (req: ImportModelRequest) => this.send<ModelVersion>('POST', '/api/models/import', req, 300_000);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
+  /** The served model's pipeline again with the labelled predictions (server/retrain.ts). */
+  retrain = (req: RetrainRequest) => this.send<RetrainResponse>('POST', '/api/retrain', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   promote = (model: string, alias: string, version: number) =>
     this.send<AliasMove>('PUT', `/api/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(alias)}`, {

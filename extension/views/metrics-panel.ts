@@ -206,13 +206,14 @@ export class MetricsPanel implements vscode.Disposable {
 </header>
 <p id="message" role="status"></p>
 <section id="serving"></section>
+<section id="alerts"></section>
 <section id="challenger" hidden></section>
 <div class="grid">
   <figure><figcaption>Requests and errors per second</figcaption><div id="chart-rate" class="chart"></div></figure>
   <figure><figcaption>Latency (ms): p50, p95, p99</figcaption><div id="chart-latency" class="chart"></div></figure>
   <figure id="classes-figure"><figcaption>Predictions per class per second</figcaption><div id="chart-classes" class="chart"></div></figure>
-  <figure><figcaption>Drift per feature: PSI (alert above 0.25)</figcaption><div id="chart-psi" class="chart"></div></figure>
-  <figure><figcaption>Drift per numeric feature: KS (alert above 0.2)</figcaption><div id="chart-ks" class="chart"></div></figure>
+  <figure><figcaption>Drift per feature: PSI (drift_psi alert above 0.25)</figcaption><div id="chart-psi" class="chart"></div></figure>
+  <figure><figcaption>Drift per numeric feature: KS (drift_ks alert above 0.2)</figcaption><div id="chart-ks" class="chart"></div></figure>
   <figure id="loadtest-figure" hidden>
     <figcaption id="loadtest-caption">Load test</figcaption><div id="chart-loadtest" class="chart"></div>
   </figure>

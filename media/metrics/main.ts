@@ -3,6 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import uPlot from 'uplot';
 import type {
+  AlertState,
   ChallengerInfo,
   DriftSnapshot,
   LiveQuality,
@@ -292,6 +293,22 @@ function onStatus(status: ServerStatus | null, error: string | null): void {
   el.append(text('p', `${s.signature.task} · sha256 ${s.sha256.slice(0, 16)}… · aliases ${s.aliases.join(', ')} · loaded ${loaded}`));
 }
 
+/** The alert rules: firing ones first, each with its last reading (server/alerts). */
+function onAlerts(alerts: AlertState[]): void {
+  const el = $('alerts');
+  const firing = alerts.filter((a) => a.firing);
+  const rows = [...firing, ...alerts.filter((a) => !a.firing)].map((a) => {
+    const tr = document.createElement('tr');
+    const state = a.firing ? `firing since ${(a.since ?? '').replace('T', ' ').slice(0, 19)}` : 'ok';
+    tr.append(text('td', a.rule), text('td', state), text('td', a.message));
+    if (a.firing) tr.className = 'firing';
+    return tr;
+  });
+  const table = document.createElement('table');
+  table.append(...rows);
+  el.replaceChildren(text('h2', `Alerts: ${firing.length ? `${firing.length} firing` : 'none firing'}`), table);
+}
+
 function onLoadTest(r: LoadTestResult): void {
   const figure = $('loadtest-figure');
   figure.hidden = false;
@@ -352,6 +369,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   if (m.type === 'stats') onStats(m.stats);
   else if (m.type === 'monitoring') {
     onDrift(m.monitoring.drift);
+    onAlerts(m.monitoring.alerts);
     onQuality(m.monitoring.quality);
     champion.quality = m.monitoring.quality;
     onChallenger(m.monitoring.challenger);

@@ -8,6 +8,7 @@ import type {
   ServerStatus,
   StartRunRequest,
   MonitoringSnapshot,
+  AlertState,
 } from '../../common/contract';
 import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
@@ -26,6 +27,8 @@ export interface ApiOptions {
   challenger: Challenger;
   runs: RunManager;
   log: PredictionLog | null;
+  /** Every alert rule's state (server/alerts). */
+  alerts: () => AlertState[];
   quality: LiveQualityTracker;
   status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
 }
@@ -54,7 +57,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
       drift: served?.drift.snapshot() ?? null,
       quality: served ? o.quality.quality(served.info.model, served.info.version) : null,
       challenger: o.challenger.info(),
-      alerts: [],
+      alerts: o.alerts(),
     };
     return snapshot;
   });

@@ -233,6 +233,29 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     await waitFor('the challenger view gone', async () => ((await frame.$('#challenger[hidden]')) ? true : undefined), 15_000);
   });
 
+  test('a firing alert is a notification with Show Metrics and Retrain; the metrics webview lists it', async () => {
+    // Inputs far from the training data: drift_psi fires after three 10 s evaluations (README "Alerts").
+    const shifted = Array.from({ length: 1000 }, () => ({ sepal_length: 7.9, sepal_width: 2, petal_length: 6.9, petal_width: 2.5 }));
+    const res = await fetch(`${serverUrl}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(shifted),
+    });
+    assert.equal(res.status, 200);
+    const toasts = page.locator('.notifications-toasts');
+    await toasts.getByText(/MLOps alert drift_psi: PSI of \w+ [\d.]+ > 0\.25/).waitFor({ timeout: 90_000 });
+    await toasts.getByRole('button', { name: 'Retrain' }).first().waitFor({ timeout: 5_000 });
+    await shot('06-alert');
+    await toasts.getByRole('button', { name: 'Show Metrics' }).first().click();
+    const frame = await metricsWebview();
+    await waitFor(
+      'the alert in the metrics webview',
+      async () => (/drift_psifiring since/.test((await frame.textContent('#alerts').catch(() => null)) ?? '') ? true : undefined),
+      15_000,
+    );
+    await palette('Notifications: Clear All Notifications'); // the drift_ks alert's toast too: later tests start clean
+  });
+
   test(
     'the regression example trains, and its version shows predicted vs actual in the metrics webview',
     { skip: !fs.existsSync(PENGUINS) && `no regression example at ${PENGUINS}` },

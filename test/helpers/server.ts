@@ -15,9 +15,9 @@ export interface TestServer extends Server {
 }
 
 /** The real server (same build as `mlops serve`) on an ephemeral loopback port. */
-export async function startTestServer(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+export async function startTestServer(dataDir: string, env: NodeJS.ProcessEnv = {}, logger: boolean | object = false): Promise<TestServer> {
   const config = loadConfig({ port: 0 }, { MLOPS_DATA_DIR: dataDir, MLOPS_POLL_MS: '100', MLOPS_LOG_FLUSH_MS: '50', ...env });
-  const server = await buildServer(config, false);
+  const server = await buildServer(config, logger);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = server.app.server.address() as AddressInfo;
   return {

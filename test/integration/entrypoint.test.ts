@@ -136,6 +136,12 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
           30_000,
         );
         assert.ok(after >= before + 10);
+        // The alert rules (.devcontainer/mlops-alerts.rules.yml) are loaded beside the scrape config.
+        const rules = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/rules`)).json()) as {
+          data: { groups: { rules: { name: string; health: string }[] }[] };
+        };
+        const loaded = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
+        assert.deepEqual(loaded, ['drift_psi', 'drift_ks', 'quality_accuracy', 'error_rate', 'latency_p95']);
       } finally {
         child.kill('SIGTERM');
       }

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AlertState, ModelVersion, RetrainRequest, RetrainResponse } from '../common/contract';
+import { errors, isMlopsError } from '../common/errors';
+import type { Registry } from '../common/registry';
+import type { ServedModel } from './model-holder';
+import { writeRetrainData, type TrainingRecord } from './retrain-data';
+import type { RunManager } from './run-manager';
+
+export interface RetrainOptions {
+  registry: Registry;
+  runs: RunManager;
+  served: () => ServedModel | null;
+  dataDir: string;
+  /** The server's selector (ServerConfig.selector): null follows production, else latest. */
+  selector: string | number | null;
+  /** The alias a retrained version that passed the gate gets (MLOPS_CHALLENGER_ALIAS). */
+  challengerAlias: string;
+  /** Seconds after a retraining ends before an alert may start another (MLOPS_RETRAIN_COOLDOWN_SEC). */
+  cooldownSec: number;
+  /** The version's labelled predictions as training rows (the prediction log joined with feedback). */
+  labelled: (version: ModelVersion) => Promise<TrainingRecord[]>;
+  log: FastifyBaseLogger;
+  /** Aliases moved here: the server's holders are told (app.ts). */
+  aliasesMoved: () => void;
+}
+
+/** How a retraining ended: the version it registered and set as challenger, or why there is none. */
+export interface RetrainOutcome {
+  runId: string;
+  status: string;
+  challenger: { model: string; version: number } | null;
+}
+
+/**
+ * Retraining of the served model: its pipeline (from its lineage) runs again on its data with the
+ * labelled predictions appended, or on them alone; a version that passes the gate is registered and
+ * becomes the challenger, never the champion. One at a time; after one ends, alerts wait for the
+ * cool-down before they may start another, so that a flapping alert cannot start a storm.
+ */
+export class Retrainer {
+  private running: { runId: string; done: Promise<RetrainOutcome> } | null = null;
+  /** Set from the first check to the run's start, so that two requests at once cannot both pass the checks. */
+  private starting = false;
+  private lastEnd = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly o: RetrainOptions) {}
+
+  /** The retraining running now (or the last one), whose `done` says how it ended. */
+  current(): { runId: string; done: Promise<RetrainOutcome> } | null {
+    return this.running;
+  }
+
+  /** Starts a retraining; `automatic` ones (alerts) also respect the cool-down. */
+  async start(req: RetrainRequest, automatic = false): Promise<RetrainResponse> {
+    if (this.starting) throw errors.retrainBusy(null);
+    const active = this.running && this.o.runs.finished(this.running.runId) ? this.running.runId : null;
+    if (active) throw errors.retrainBusy(active);
+    const wait = Math.ceil(this.lastEnd + this.o.cooldownSec * 1000 - Date.now()) / 1000;
+    if (automatic && wait > 0) throw errors.retrainCoolingDown(Math.ceil(wait));
+    const served = this.o.served();
+    if (!served) throw errors.nothingServed(null);
+    this.starting = true;
+    try {
+      return await this.launch(served.version, req.data ?? 'append', req.trigger ?? 'manual');
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** An alert started firing (MLOPS_RETRAIN_ON_ALERT): retrain unless one runs or the cool-down holds; a log line either way. */
+  onAlert(alert: AlertState): void {
+    this.start({ trigger: `alert:${alert.rule}` }, true).then(
+      (r) => this.o.log.info(`alert ${alert.rule}: retraining ${r.model} (run ${r.runId})`),
+      (err: Error) => this.o.log.warn(`alert ${alert.rule}: no retraining: ${isMlopsError(err) ? err.message : String(err)}`),
+    );
+  }
+
+  private async launch(version: ModelVersion, mode: 'append' | 'replace', trigger: string): Promise<RetrainResponse> {
+    const what = `${version.model} version ${version.version}`;
+    const runId = version.lineage.runId;
+    if (!runId) throw errors.retrainNoPipeline(what, 'it was imported, not trained by a pipeline here');
+    const run = this.o.registry.runs.get(runId);
+    const original = version.params.data;
+    if (typeof original !== 'string') throw errors.retrainNoPipeline(what, `its pipeline ${run.pipeline} has no 'data' param`);
+    const labelled = await this.o.labelled(version);
+    const dir = path.join(this.o.dataDir, 'retrain');
+    fs.mkdirSync(dir, { recursive: true });
+    const data = path.join(dir, `${version.model}-${version.version}-${Date.now()}.csv`);
+    const rows = writeRetrainData(data, mode, fs.existsSync(original) ? original : null, version.signature, labelled);
+    this.pinChampion(version);
+    const params: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(version.params)) if (['string', 'number', 'boolean'].includes(typeof v)) params[k] = v as string;
+    params.data = data;
+    const started = this.o.runs.start({ pipeline: run.pipelineFile, params, trigger });
+    const done = this.o.runs.finished(started)!.then(() => this.finish(started, version));
+    this.running = { runId: started, done };
+    this.o.log.info(`retraining ${what} (run ${started}, ${trigger}): ${rows} rows, ${labelled.length} labelled, data ${mode}`);
+    return { runId: started, model: version.model, fromVersion: version.version, data: mode, rows, labelledRows: labelled.length };
+  }
+
+  /**
+   * A server following `production` that has none serves `latest`, which the new version would become:
+   * production is set to the served version first, so that the champion stays until a person promotes.
+   */
+  private pinChampion(version: ModelVersion): void {
+    if (this.o.selector !== null) return;
+    const detail = this.o.registry.models.versions(version.model);
+    if (detail.some((v) => v.aliases.includes('production'))) return;
+    this.o.registry.models.setAlias(version.model, 'production', version.version, 'retrain: keep the champion');
+    this.o.aliasesMoved();
+  }
+
+  private finish(runId: string, from: ModelVersion): RetrainOutcome {
+    this.lastEnd = Date.now();
+    const record = this.o.registry.runs.get(runId);
+    const registered = record.registered;
+    if (record.status !== 'succeeded' || !registered) {
+      this.o.log.warn(errors.retrainEnded(runId, record.status, record.error).message);
+      return { runId, status: record.status, challenger: null };
+    }
+    this.o.registry.models.setAlias(registered.model, this.o.challengerAlias, registered.version, `retrain of version ${from.version}`);
+    this.o.aliasesMoved();
+    this.o.log.info(`retraining run ${runId}: ${registered.model} version ${registered.version} is the ${this.o.challengerAlias}`);
+    return { runId, status: record.status, challenger: registered };
+  }
+}
