@@ -42,7 +42,9 @@ export type ErrorCode =
   | 'ONNX_FILE'
   | 'ONNX_NON_TENSOR'
   | 'IMPORT_UNMATCHED'
-  | 'IMPORT_TASK';
+  | 'IMPORT_TASK'
+  | 'NOTEBOOK_FILE'
+  | 'SCAFFOLD';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -209,4 +211,12 @@ export const errors = {
     ),
   importTask: (file: string, reason: string, outputs: string) =>
     new MlopsError('IMPORT_TASK', `${file}: ${reason} (its outputs: ${outputs})`, 400),
+  // The extension's pipeline authoring: executed notebooks it shows, pipelines it scaffolds (MLOps: New Pipeline…)
+  notebookFile: (file: string, reason: string) => new MlopsError('NOTEBOOK_FILE', `${file}: ${reason}`, 400),
+  notebookReadOnly: () =>
+    new MlopsError('NOTEBOOK_FILE', "an executed notebook copy is read-only: edit the pipeline's notebook and run it again", 400),
+  scaffoldName: (name: string) =>
+    new MlopsError('SCAFFOLD', `bad pipeline name "${name}": use lower-case letters, digits, - and _, starting with a letter`, 400),
+  scaffoldExists: (dir: string) => new MlopsError('SCAFFOLD', `${dir} already exists: pick another name`, 400),
+  scaffoldCsv: (file: string, reason: string) => new MlopsError('SCAFFOLD', `${file}: ${reason}`, 400),
 };

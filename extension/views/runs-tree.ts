@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
+import { stepFiles, viewerFor, type StepFile } from '../artifacts/artifact-files';
 import { runMetricsLine } from '../model-text';
 import type { ApiClient } from '../server/api-client';
 import { RefreshingTree } from './refreshing-tree';
@@ -13,6 +14,7 @@ const ICONS: Record<string, [string, string?]> = {
   rejected: ['circle-slash', 'list.warningForeground'],
   cancelled: ['debug-stop'],
   skipped: ['debug-step-over', 'disabledForeground'],
+  cached: ['history', 'charts.purple'],
 };
 
 export function statusIcon(status: string): vscode.ThemeIcon {
@@ -25,6 +27,8 @@ const seconds = (ms: number | null) => (ms === null ? '' : `${(ms / 1000).toFixe
 export type RunNode =
   | { kind: 'run'; run: RunRecord }
   | { kind: 'step'; run: RunRecord; step: RunRecord['steps'][number] }
+  /** A file a step wrote (or its executed notebook): opening it opens it in the editor that suits it. */
+  | { kind: 'artifact'; run: RunRecord; step: RunRecord['steps'][number]; file: StepFile }
   | { kind: 'metric'; name: string; value: number };
 
 /** Pipeline Runs: newest first; children are steps (live while running) and the run's metrics. */
@@ -60,6 +64,7 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       if (step) {
         step.status = e.type === 'step.started' ? 'running' : (e.status as StepStatus);
         if (e.type === 'step.finished') step.durationMs = e.durationMs;
+        if (e.type === 'step.finished') step.cachedFrom = e.cachedFrom ?? null;
       }
     }
     if (e.type === 'metric') run.metrics[e.name] = e.value;
@@ -95,15 +100,18 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
     }
     if (node.kind === 'step') {
       const s = node.step;
-      const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+      const files = stepFiles(node.run.runDir, s).length > 0;
+      const item = new vscode.TreeItem(s.name, files ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `${node.run.id}/${s.name}`;
       item.iconPath = statusIcon(s.status);
-      item.description = [seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
+      const cached = s.status === 'cached' ? `cached${s.cachedFrom ? ` from ${s.cachedFrom}` : ''}` : '';
+      item.description = [seconds(s.durationMs), cached, s.error ?? ''].filter(Boolean).join(' · ');
       item.tooltip = s.error ?? `${s.name}: ${s.status}`;
       item.contextValue = 'step';
       item.command = { command: 'mlops.showStepLog', title: 'Show Log', arguments: [node] };
       return item;
     }
+    if (node.kind === 'artifact') return artifactItem(node.run, node.step.name, node.file);
     const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
     item.description = Number.isInteger(node.value) ? String(node.value) : node.value.toFixed(4);
     item.iconPath = new vscode.ThemeIcon('graph-line');
@@ -112,6 +120,8 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
 
   getChildren(node?: RunNode): RunNode[] {
     if (!node) return this.runs.map((run) => ({ kind: 'run', run }));
+    if (node.kind === 'step')
+      return stepFiles(node.run.runDir, node.step).map((file): RunNode => ({ kind: 'artifact', run: node.run, step: node.step, file }));
     if (node.kind !== 'run') return [];
     // A classifier's and a regression model's key figures (a run records one task's).
     const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'rmse', 'mae', 'r2', 'train_rmse', 'train_r2', 'onnx_parity'];
@@ -122,4 +132,18 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
         .map((name): RunNode => ({ kind: 'metric', name, value: node.run.metrics[name] })),
     ];
   }
+}
+
+const FILE_ICONS = { notebook: 'notebook', image: 'file-media', text: 'file-text', default: 'file-binary' } as const;
+
+function artifactItem(run: RunRecord, step: string, f: StepFile): vscode.TreeItem {
+  const item = new vscode.TreeItem(f.label, vscode.TreeItemCollapsibleState.None);
+  item.id = `${run.id}/${step}/${f.notebook ? 'notebook' : 'artifact'}/${f.label}`;
+  item.iconPath = new vscode.ThemeIcon(FILE_ICONS[viewerFor(f.file)]);
+  item.description = f.notebook ? 'executed notebook' : undefined;
+  item.tooltip = f.file;
+  item.resourceUri = vscode.Uri.file(f.file);
+  item.contextValue = 'artifact';
+  item.command = { command: 'mlops.openArtifact', title: 'Open', arguments: [f.file] };
+  return item;
 }
