@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { apiTokenHeader } from '../../common/api-token';
-import type { ServerStatus } from '../../common/contract';
+import type { RunRecord, ServerStatus } from '../../common/contract';
 import { ROOT, needs, tempDataDir } from '../helpers/cli';
 import { SAMPLE, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/net';
@@ -254,12 +254,61 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     },
   );
 
+  test('the run graph draws the iris run as a DAG; a node opens its log, an artifact opens in its editor', async () => {
+    const runs = (await (await api('/api/runs')).json()) as RunRecord[];
+    const run = runs.find((r) => r.pipeline === 'iris' && r.status === 'succeeded');
+    assert.ok(run, 'the iris run of the Train test');
+    await palette('MLOps: Show Run Graph');
+    await quickPickChoose(run.id);
+    const frame = await waitFor(
+      'the run graph webview',
+      async (): Promise<Frame | undefined> => {
+        for (const f of page.frames()) if (await f.$('#graph g.node').catch(() => null)) return f;
+        return undefined;
+      },
+      30_000,
+    );
+    const nodes = await frame.$$eval('#graph g.node', (gs) => gs.map((g) => [g.getAttribute('data-step'), g.getAttribute('class')]));
+    assert.deepEqual(
+      nodes,
+      run.steps.map((st) => [st.name, `node status-${st.status}`]),
+    );
+    const edges = await frame.$$eval('#graph path.edge', (ps) =>
+      ps.map((p) => `${p.getAttribute('data-from')}->${p.getAttribute('data-to')}`),
+    );
+    assert.deepEqual(edges.sort(), run.steps.flatMap((st) => st.needs.map((n) => `${n}->${st.name}`)).sort());
+    await shot('06-run-graph');
+    await checkCsp(frame, 'dag');
+    await frame.click('#graph g.node[data-step="train"]');
+    await page.locator('.tabs-container .tab').filter({ hasText: 'train.log' }).waitFor({ timeout: 15_000 });
+
+    // The picture the evaluate step wrote, under its step in the runs tree: opened as an image.
+    const tree = view('Pipeline Runs');
+    await tree.getByText(`iris · ${run.id}`).click();
+    await tree
+      .locator('.monaco-list-row')
+      .filter({ hasText: /^evaluate/ })
+      .locator('.monaco-tl-twistie')
+      .click();
+    await tree.getByText('confusion_matrix.svg').click();
+    await page.locator('.tabs-container .tab').filter({ hasText: 'confusion_matrix.svg' }).waitFor({ timeout: 15_000 });
+    await waitFor(
+      'the image preview',
+      async () => {
+        for (const f of page.frames()) if (await f.$('img[src*="confusion_matrix.svg"]').catch(() => null)) return true;
+        return undefined;
+      },
+      15_000,
+    );
+    await shot('07-artifact');
+  });
+
   test('webviews load nothing remote', () => {
     assert.deepEqual(remoteFromWebviews, []);
   });
 });
 
-async function checkCsp(frame: Frame): Promise<void> {
+async function checkCsp(frame: Frame, script = 'metrics'): Promise<void> {
   const csp: string = await frame.$eval('meta[http-equiv="Content-Security-Policy"]', (m) => m.getAttribute('content') ?? '');
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
@@ -276,6 +325,6 @@ async function checkCsp(frame: Frame): Promise<void> {
   assert.ok(ours.length > 0, 'the view script is loaded from a file');
   for (const s of ours) {
     assert.equal(s.nonce, nonce, `${s.src} carries the CSP nonce`);
-    assert.match(s.src, /vscode-resource\.vscode-cdn\.net\/.*\/media\/dist\/metrics\.js$/);
+    assert.match(s.src, new RegExp(`vscode-resource\\.vscode-cdn\\.net/.*/media/dist/${script}\\.js$`));
   }
 }
