@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'IMPORT_UNMATCHED'
   | 'IMPORT_TASK'
   | 'NOTEBOOK_FILE'
+  | 'NOTEBOOK_CELL'
+  | 'NOTEBOOK_TIMEOUT'
+  | 'NOTEBOOK_SETUP'
+  | 'NOTEBOOK_COPY'
   | 'SCAFFOLD';
 
 export class MlopsError extends Error {
@@ -211,10 +215,20 @@ export const errors = {
     ),
   importTask: (file: string, reason: string, outputs: string) =>
     new MlopsError('IMPORT_TASK', `${file}: ${reason} (its outputs: ${outputs})`, 400),
+  notebookFile: (step: string, file: string, reason: string) =>
+    new MlopsError('NOTEBOOK_FILE', `step '${step}': notebook ${file}: ${reason}`),
+  /** A cell raised: its number in the executed copy, its first line, then `ename: evalue` as Jupyter shows them. */
+  notebookCell: (step: string, cell: number, line: string, error: string) =>
+    new MlopsError('NOTEBOOK_CELL', `step '${step}': cell ${cell} (${line}): ${error}`),
+  notebookTimeout: (step: string, cell: number, line: string, seconds: number) =>
+    new MlopsError('NOTEBOOK_TIMEOUT', `step '${step}': cell ${cell} (${line}) ran longer than ${seconds} s (timeoutSec): interrupted`),
+  /** Python, nbclient or the kernel is missing: what to install. */
+  notebookSetup: (step: string, what: string, install: string) =>
+    new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
   // The extension's pipeline authoring: executed notebooks it shows, pipelines it scaffolds (MLOps: New Pipeline…)
-  notebookFile: (file: string, reason: string) => new MlopsError('NOTEBOOK_FILE', `${file}: ${reason}`, 400),
-  notebookReadOnly: () =>
-    new MlopsError('NOTEBOOK_FILE', "an executed notebook copy is read-only: edit the pipeline's notebook and run it again", 400),
+  notebookCopy: (file: string, reason: string) => new MlopsError('NOTEBOOK_COPY', `${file}: ${reason}`, 400),
+  notebookCopyReadOnly: () =>
+    new MlopsError('NOTEBOOK_COPY', "an executed notebook copy is read-only: edit the pipeline's notebook and run it again", 400),
   scaffoldName: (name: string) =>
     new MlopsError('SCAFFOLD', `bad pipeline name "${name}": use lower-case letters, digits, - and _, starting with a letter`, 400),
   scaffoldExists: (dir: string) => new MlopsError('SCAFFOLD', `${dir} already exists: pick another name`, 400),

@@ -61,9 +61,9 @@ export function parseIpynb(bytes: Uint8Array, file: string): ParsedNotebook {
   try {
     doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (err) {
-    throw errors.notebookFile(file, `not a notebook (invalid JSON: ${(err as Error).message})`);
+    throw errors.notebookCopy(file, `not a notebook (invalid JSON: ${(err as Error).message})`);
   }
-  if (!isObject(doc) || !Array.isArray(doc.cells)) throw errors.notebookFile(file, 'not a notebook (no "cells" list)');
+  if (!isObject(doc) || !Array.isArray(doc.cells)) throw errors.notebookCopy(file, 'not a notebook (no "cells" list)');
   const metadata = isObject(doc.metadata) ? doc.metadata : {};
   const kernel = isObject(metadata.kernelspec) ? metadata.kernelspec : {};
   const info = isObject(metadata.language_info) ? metadata.language_info : {};

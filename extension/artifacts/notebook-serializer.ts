@@ -25,7 +25,7 @@ export class ExecutedNotebookSerializer implements vscode.NotebookSerializer {
   }
 
   serializeNotebook(): Uint8Array {
-    throw errors.notebookReadOnly();
+    throw errors.notebookCopyReadOnly();
   }
 }
 

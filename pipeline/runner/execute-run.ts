@@ -9,6 +9,8 @@ import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../s
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
+import { executedNotebookName, runNotebookStep, type NotebookRun } from './notebook-step';
+import { snapshotFiles, writtenSince } from './step-environment';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
@@ -166,15 +168,19 @@ class RunExecution {
     this.events.emit({ type: 'step.started', step: name, index, total });
     failpoint(`step.${name}`);
     const started = performance.now();
+    // A notebook step's executed copy (<run dir>/<step>.ipynb), kept also when the notebook failed.
+    const notebook = isNotebookStep(step) ? executedNotebookName(name) : undefined;
     const finished = (status: 'succeeded' | 'failed' | 'rejected', error?: string) => {
       const durationMs = performance.now() - started;
-      this.registry.runs.stepFinished(runId, name, status, durationMs, error);
+      const copy = notebook && fs.existsSync(path.join(this.runDir, notebook)) ? { notebook } : {};
+      this.registry.runs.stepFinished(runId, name, status, durationMs, error, copy);
       this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}) });
     };
     const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
     try {
-      if (isCommandStep(step)) {
-        const metrics = await runCommandStep(step, {
+      if (isCommandStep(step) || isNotebookStep(step)) {
+        const before = snapshotFiles(artifacts.dir);
+        const run: NotebookRun = {
           step: name,
           runId,
           runDir: this.runDir,
@@ -183,13 +189,17 @@ class RunExecution {
           params: this.params,
           logFile,
           onLine: (line) => log('info', line),
+          onProgress: (current, total, message) => {
+            log('info', message);
+            this.events.emit({ type: 'step.progress', step: name, current, total, message });
+          },
           signal: this.opts.cancellation.signal,
-        });
+        };
+        const metrics = isCommandStep(step) ? await runCommandStep(step, run) : await runNotebookStep(step, run);
         for (const [k, v] of Object.entries(metrics)) metric(k, v);
-        for (const produced of step.produces ?? []) this.registry.runs.recordArtifact(runId, produced, name);
-      } else if (isNotebookStep(step)) {
-        // Notebook steps: the notebooks branch (pipeline/runner/notebook-step.ts).
-        throw errors.pipelineDefinition(loaded.file, `step '${name}': notebook steps are not supported yet`);
+        for (const written of new Set([...(step.produces ?? []), ...writtenSince(artifacts.dir, before)])) {
+          this.registry.runs.recordArtifact(runId, written, name);
+        }
       } else {
         const ctx = this.context(name, artifacts, log, metric);
         this.outputs.set(name, await step.run(ctx));

@@ -114,6 +114,6 @@ test('a file that is not a notebook is refused with one line naming it', () => {
   ] as const)
     assert.throws(
       () => parseIpynb(Buffer.from(content), 'x.ipynb'),
-      (err: unknown) => isMlopsError(err) && err.code === 'NOTEBOOK_FILE' && reason.test(err.message),
+      (err: unknown) => isMlopsError(err) && err.code === 'NOTEBOOK_COPY' && reason.test(err.message),
     );
 });
