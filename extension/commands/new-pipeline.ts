@@ -12,6 +12,7 @@ import { train } from './train';
 const KINDS: (vscode.QuickPickItem & { pipeline: PipelineKind })[] = [
   { pipeline: 'typescript', label: 'TypeScript steps', detail: 'ETL, training, ONNX export, evaluation, gate, registration' },
   { pipeline: 'python', label: 'A Python command step', detail: 'train.py (numpy, onnx) trains a classifier after the TypeScript ETL' },
+  { pipeline: 'notebook', label: 'A notebook step', detail: 'train.ipynb (numpy, pandas, onnx) trains a classifier in a Jupyter kernel' },
 ];
 
 /**

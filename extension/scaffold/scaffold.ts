@@ -52,13 +52,24 @@ export function scaffoldPipeline(r: ScaffoldRequest): Scaffolded {
     target: r.target,
     pipelineRoot: relativeImport(dir, path.join(r.projectRoot, 'pipeline')),
   };
+  const example = (kind: string, file: string) => fs.readFileSync(path.join(r.projectRoot, 'pipeline', 'examples', kind, file), 'utf8');
   const files: Record<string, string> = {};
   if (r.kind === 'typescript') files['pipeline.ts'] = typescriptPipeline(input);
-  else if (r.kind === 'python') {
-    files['pipeline.ts'] = pythonPipeline(input);
-    files['train.py'] = fs.readFileSync(path.join(r.projectRoot, 'pipeline', 'examples', 'python', 'train.py'), 'utf8');
-  } else throw errors.scaffoldCsv(r.data, 'notebook pipelines are not available in this version');
+  else {
+    // The examples' Python, copied beside the new pipeline so that it is the user's to change.
+    files['pipeline.ts'] = pythonPipeline(input, r.kind);
+    files['softmax_onnx.py'] = example('python', 'softmax_onnx.py');
+    if (r.kind === 'python') files['train.py'] = example('python', 'train.py');
+    else files['train.ipynb'] = notebookBesideTrainer(example('notebook', 'train.ipynb'));
+  }
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return { dir, pipeline: path.join(dir, 'pipeline.ts'), files: Object.keys(files).map((f) => path.join(dir, f)), dropped };
+}
+
+/** The notebook example imports the trainer from ../python; the copy finds it beside itself (its working directory). */
+function notebookBesideTrainer(source: string): string {
+  const from = 'sys.path.insert(0, os.path.abspath(\\"../python\\"))';
+  if (!source.includes(from)) throw new Error(`the notebook example no longer has ${from}`);
+  return source.replace(from, 'sys.path.insert(0, os.path.abspath(\\".\\"))');
 }

@@ -21,8 +21,9 @@ const list = (names: string[]) => `[${names.map(q).join(', ')}]`;
 /** The header and the params every kind shares: the iris example's split and gate. */
 function head(t: TemplateInput, what: string, imports: string[]): string {
   const r = t.pipelineRoot;
-  return `// ${t.name}: ${what}. Scaffolded by "MLOps: New Pipeline…" from the project's examples;
-// change FEATURES, TARGET or the data file below when the data changes. Run: mlops train <this file>.
+  return `// ${t.name}: ${what}.
+// Scaffolded by "MLOps: New Pipeline…" from the project's examples: change FEATURES, TARGET or the
+// data file below when the data changes. Run: mlops train <this file>.
 import { definePipeline, param } from '${r}/sdk';
 import { etl } from '${r}/steps/etl';
 import { evaluate } from '${r}/steps/evaluate';
@@ -85,26 +86,39 @@ ${etlStep('ctx.params.task')}
 ${tailSteps('export')}`;
 }
 
-/** A Python command step (train.py beside it) between the TypeScript ETL and evaluation, as in the python example. */
-export function pythonPipeline(t: TemplateInput): string {
-  return `${head(t, 'a classifier trained by a Python command step (train.py, numpy and onnx)', [
+const TRAIN_STEPS = {
+  python: `    train: {
+      needs: ['etl'],
+      command: (p) => [p.python, '{pipelineDir}/train.py'],
+      produces: ['model.onnx', 'expected_labels.json'],
+    },`,
+  notebook: `    train: {
+      needs: ['etl'],
+      notebook: 'train.ipynb',
+      produces: ['model.onnx', 'expected_labels.json'],
+      timeoutSec: 300,
+    },`,
+};
+
+/**
+ * A classifier trained in Python between the TypeScript ETL and evaluation: by a command step
+ * (train.py beside it, as in the python example) or a notebook step (train.ipynb, as in the notebook example).
+ */
+export function pythonPipeline(t: TemplateInput, kind: 'python' | 'notebook'): string {
+  const what = kind === 'python' ? 'a Python command step (train.py)' : 'a Jupyter notebook step (train.ipynb)';
+  return `${head(t, `a classifier trained by ${what} with numpy and onnx`, [
     `import { softmaxParams, splitParams } from '${t.pipelineRoot}/examples/iris/pipeline';`,
   ])}
 export default definePipeline({
   name: ${q(t.name)},
-  description: ${q(`Predict ${t.target} (Python)`)},
+  description: ${q(`Predict ${t.target} (${kind === 'python' ? 'Python' : 'notebook'})`)},
   params: {
 ${sharedParams(t)}
-    python: param.string('python3', 'Python interpreter with numpy and onnx'),
-    ...softmaxParams,
+${kind === 'python' ? "    python: param.string('python3', 'Python interpreter with numpy and onnx'),\n" : ''}    ...softmaxParams,
     ...gateParams,
   },
   steps: {
 ${etlStep("'classification'")}
-    train: {
-      needs: ['etl'],
-      command: (p) => [p.python, '{pipelineDir}/train.py'],
-      produces: ['model.onnx', 'expected_labels.json'],
-    },
+${TRAIN_STEPS[kind]}
 ${tailSteps('train')}`;
 }

@@ -7,9 +7,12 @@ import { after, describe, test } from 'node:test';
 import type { RunRecord } from '../../common/contract';
 import { isMlopsError } from '../../common/errors';
 import { scaffoldPipeline } from '../../extension/scaffold/scaffold';
+import { stepFiles } from '../../extension/artifacts/artifact-files';
 import { IRIS_CSV, json, mlops, needs, pythonWithOnnx, ROOT, tempDataDir } from '../helpers/cli';
+import { debianPython } from '../helpers/python';
 
 const python = pythonWithOnnx();
+const jupyter = debianPython('nbclient', 'ipykernel', 'numpy', 'pandas', 'onnx');
 const workspace = tempDataDir('mlops-scaffold-');
 const pipelinesDir = path.join(workspace, 'pipelines');
 after(() => fs.rmSync(workspace, { recursive: true, force: true }));
@@ -57,7 +60,7 @@ describe('New Pipeline scaffolds pipelines that train', () => {
   test('a Python command step: numeric features only, train.py beside it, the run registers the model', { skip: noPython }, () => {
     const s = scaffoldPipeline({ kind: 'python', projectRoot: ROOT, pipelinesDir, name: 'flowers-py', data, target: 'variety' });
     assert.deepEqual(s.dropped, ['garden']);
-    assert.deepEqual(s.files.map((f) => path.basename(f)).sort(), ['pipeline.ts', 'train.py']);
+    assert.deepEqual(s.files.map((f) => path.basename(f)).sort(), ['pipeline.ts', 'softmax_onnx.py', 'train.py']);
     const r = mlops(tempDataDir(), ['train', s.pipeline, '--json', '--param', `python=${python}`]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const run = json<RunRecord>(r);
@@ -67,6 +70,26 @@ describe('New Pipeline scaffolds pipelines that train', () => {
     assert.equal(train.kind, 'command');
     assert.ok(train.artifacts.includes('model.onnx'), train.artifacts.join(', '));
   });
+
+  const noJupyter = needs(jupyter !== null, 'python3 with nbclient, ipykernel, numpy, pandas and onnx');
+  test(
+    "a notebook step: train.ipynb beside it, the executed copy is the step's file, the run registers the model",
+    { skip: noJupyter },
+    () => {
+      const s = scaffoldPipeline({ kind: 'notebook', projectRoot: ROOT, pipelinesDir, name: 'flowers-nb', data, target: 'variety' });
+      assert.deepEqual(s.files.map((f) => path.basename(f)).sort(), ['pipeline.ts', 'softmax_onnx.py', 'train.ipynb']);
+      const r = mlops(tempDataDir(), ['train', s.pipeline, '--json', '--param', 'epochs=300'], { MLOPS_PYTHON: jupyter! });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const run = json<RunRecord>(r);
+      assert.equal(run.status, 'succeeded');
+      assert.deepEqual(run.registered, { model: 'flowers-nb', version: 1 });
+      assert.equal(run.metrics.notebook_epochs, 300, 'the param reached the notebook');
+      const train = run.steps.find((st) => st.name === 'train')!;
+      assert.equal(train.kind, 'notebook');
+      const files = stepFiles(run.runDir, train);
+      assert.ok(files[0].notebook && fs.existsSync(files[0].file), 'the executed copy is listed first, and exists');
+    },
+  );
 
   test('bad input is refused with one line naming the problem, and nothing is written', () => {
     const cases: [Partial<Parameters<typeof scaffoldPipeline>[0]>, RegExp][] = [
