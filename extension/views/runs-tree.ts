@@ -14,7 +14,7 @@ const ICONS: Record<string, [string, string?]> = {
   rejected: ['circle-slash', 'list.warningForeground'],
   cancelled: ['debug-stop'],
   skipped: ['debug-step-over', 'disabledForeground'],
-  cached: ['history', 'charts.purple'],
+  cached: ['history', 'testing.iconPassed'],
 };
 
 export function statusIcon(status: string): vscode.ThemeIcon {
@@ -104,9 +104,9 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       const item = new vscode.TreeItem(s.name, files ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `${node.run.id}/${s.name}`;
       item.iconPath = statusIcon(s.status);
-      const cached = s.status === 'cached' ? `cached${s.cachedFrom ? ` from ${s.cachedFrom}` : ''}` : '';
-      item.description = [seconds(s.durationMs), cached, s.error ?? ''].filter(Boolean).join(' · ');
-      item.tooltip = s.error ?? `${s.name}: ${s.status}`;
+      const reused = s.cachedFrom ? `cached from ${s.cachedFrom}` : '';
+      item.description = [reused || seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
+      item.tooltip = s.error ?? (reused ? `${s.name}: ${reused}` : `${s.name}: ${s.status}`);
       item.contextValue = 'step';
       item.command = { command: 'mlops.showStepLog', title: 'Show Log', arguments: [node] };
       return item;
