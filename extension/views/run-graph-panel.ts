@@ -1,10 +1,17 @@
-import crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, ToGraphWebview } from '../../common/contract';
 import { parseGraphMessage } from '../../common/webview-messages';
 import { Coalescer } from '../coalescer';
 import type { ApiClient } from '../server/api-client';
 import type { EventStream } from '../server/event-stream';
+import { webviewPage } from './webview-page';
+
+/** What a run graph panel talks to. */
+interface PanelEnv {
+  extensionUri: vscode.Uri;
+  api: ApiClient;
+  stream: EventStream;
+}
 
 /**
  * "MLOps: Show Run Graph": one webview per run drawing its steps as a DAG (media/dag), live while
@@ -30,25 +37,23 @@ export class RunGraphPanel implements vscode.Disposable {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
     });
-    const created = new RunGraphPanel(panel, extensionUri, api, stream, runId);
+    const created = new RunGraphPanel(panel, { extensionUri, api, stream }, runId);
     RunGraphPanel.open.set(runId, created);
     return created;
   }
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
-    private readonly extensionUri: vscode.Uri,
-    private readonly api: ApiClient,
-    stream: EventStream,
+    private readonly env: PanelEnv,
     readonly runId: string,
   ) {
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
+    panel.iconPath = vscode.Uri.joinPath(env.extensionUri, 'media', 'icon.svg');
     panel.webview.html = this.html();
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      stream.onEvent((e) => e.type === 'run' && e.event.runId === runId && this.onRunEvent(e.event)),
-      stream.onConnected((up) => up && void this.reload.request()),
+      env.stream.onEvent((e) => e.type === 'run' && e.event.runId === runId && this.onRunEvent(e.event)),
+      env.stream.onConnected((up) => up && void this.reload.request()),
     );
   }
 
@@ -70,7 +75,7 @@ export class RunGraphPanel implements vscode.Disposable {
 
   private async send(): Promise<void> {
     try {
-      this.run = await this.api.run(this.runId);
+      this.run = await this.env.api.run(this.runId);
       this.panel.title = `Run ${this.runId} (${this.run.pipeline})`;
       await this.post({ type: 'run', run: this.run });
     } catch (err) {
@@ -83,26 +88,12 @@ export class RunGraphPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const media = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p));
-    const csp = ["default-src 'none'", `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${media('dag', 'dag.css')}">
-<title>Run graph</title>
-</head>
-<body>
-<h1 id="title">Run graph</h1>
-<p id="message" role="status">Loading…</p>
-<div id="canvas"></div>
-<script nonce="${nonce}" src="${media('dist', 'dag.js')}"></script>
-</body>
-</html>`;
+    return webviewPage(this.panel.webview, this.env.extensionUri, {
+      title: 'Run graph',
+      styles: [['dag', 'dag.css']],
+      script: ['dist', 'dag.js'],
+      body: '<h1 id="title">Run graph</h1>\n<p id="message" role="status">Loading…</p>\n<div id="canvas"></div>',
+    });
   }
 
   dispose(): void {
