@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { apiTokenHeader } from '../../common/api-token';
 import type { RunRecord, ServerStatus } from '../../common/contract';
-import { ROOT, needs, tempDataDir } from '../helpers/cli';
+import { IRIS_CSV, ROOT, needs, tempDataDir } from '../helpers/cli';
+import { debianPython } from '../helpers/python';
 import { SAMPLE, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/net';
 import { CACHE, CHROMIUM, installed, startWorkbench, type Workbench } from './code-server';
@@ -24,6 +25,9 @@ import {
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const PENGUINS = path.join(ROOT, 'pipeline', 'examples', 'penguins', 'pipeline.ts');
 const ready = fs.existsSync(CHROMIUM) && installed();
+const jupyter = debianPython('nbclient', 'ipykernel', 'numpy', 'pandas', 'onnx');
+/** Pipelines New Pipeline… wrote into the workspace (the project): removed after the suite. */
+const scaffolded: string[] = [];
 const skip = needs(
   ready,
   `Chromium at ${CHROMIUM} and code-server in ${CACHE} (node --import tsx test/e2e/install-code-server.ts; apt-get install chromium)`,
@@ -88,6 +92,9 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       );
     await browser?.close();
     await workbench?.stop();
+    for (const dir of scaffolded) fs.rmSync(dir, { recursive: true, force: true });
+    if (fs.existsSync(path.join(ROOT, 'pipelines')) && fs.readdirSync(path.join(ROOT, 'pipelines')).length === 0)
+      fs.rmdirSync(path.join(ROOT, 'pipelines'));
     if (pid) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -302,6 +309,54 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     );
     await shot('07-artifact');
   });
+
+  test(
+    'MLOps: New Pipeline… scaffolds a notebook pipeline from a CSV and trains it; its executed notebook opens in the notebook editor',
+    { skip: needs(jupyter !== null, 'python3 with nbclient, ipykernel, numpy, pandas and onnx') },
+    async () => {
+      const name = `e2e-nb-${process.pid}`;
+      scaffolded.push(path.join(ROOT, 'pipelines', name));
+      await palette('MLOps: New Pipeline');
+      await quickPickChoose('A notebook step');
+      // The file dialog (VS Code's own in a browser): a path box.
+      const input = page.locator('.quick-input-widget input');
+      await page.locator('.quick-input-widget').getByText('MLOps: New Pipeline — data').waitFor();
+      await waitFor('the dialog to show its folder', async () => ((await input.inputValue()).endsWith('/') ? true : undefined), 10_000);
+      await input.fill(IRIS_CSV);
+      // Enter may first complete the path in the box: the file is accepted once the target column is asked for.
+      const asked = page.locator('.quick-input-widget').getByText('the column to predict');
+      for (let i = 0; i < 3 && !(await asked.isVisible()); i++) {
+        await page.keyboard.press('Enter');
+        await asked.waitFor({ timeout: 3000 }).catch(() => undefined);
+      }
+      await quickPickChoose('variety');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(name);
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab').filter({ hasText: 'pipeline.ts' }).waitFor({ timeout: 15_000 });
+      const tree = view('Pipeline Runs');
+      await tree
+        .getByText(`${name} v1`)
+        .waitFor({ timeout: 120_000 })
+        .catch(async (err: unknown) => {
+          await shot('08-new-pipeline-failed');
+          throw err;
+        });
+      await tree.getByText(new RegExp(`^${name} · `)).click();
+      await tree
+        .locator('.monaco-list-row')
+        .filter({ hasText: /^train/ })
+        .first()
+        .locator('.monaco-tl-twistie')
+        .click();
+      await tree.getByText('train.ipynb').click();
+      await page.locator('.tabs-container .tab').filter({ hasText: 'train.ipynb' }).waitFor({ timeout: 15_000 });
+      // The notebook editor: the cells of the executed copy, the parameters cell among the first.
+      const notebook = page.locator('.notebook-editor');
+      await notebook.locator('.view-line').filter({ hasText: 'learningRate' }).first().waitFor({ timeout: 20_000 });
+      await shot('08-new-pipeline-notebook');
+    },
+  );
 
   test('webviews load nothing remote', () => {
     assert.deepEqual(remoteFromWebviews, []);
