@@ -107,6 +107,8 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
       const reused = s.cachedFrom ? `cached from ${s.cachedFrom}` : '';
       item.description = [reused || seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
       item.tooltip = s.error ?? (reused ? `${s.name}: ${reused}` : `${s.name}: ${s.status}`);
+      // Screen readers (and the e2e test) tell apart the steps of different runs, which share names.
+      item.accessibilityInformation = { label: `${s.name}, step of run ${node.run.id}, ${s.status}` };
       item.contextValue = 'step';
       item.command = { command: 'mlops.showStepLog', title: 'Show Log', arguments: [node] };
       return item;

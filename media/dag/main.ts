@@ -77,6 +77,8 @@ function draw(run: RunRecord): void {
     path.dataset.to = e.to;
   }
   for (const n of graph.nodes) drawNode(root, n.step, n.x, n.y);
+  // It shrinks to the panel's width (CSS), but not below a size whose labels still read: then it scrolls.
+  root.style.minWidth = `${Math.round(graph.width * 0.6)}px`;
   $('canvas').replaceChildren(root);
 }
 

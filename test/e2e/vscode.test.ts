@@ -308,6 +308,13 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       15_000,
     );
     await shot('07-artifact');
+
+    // Open Run Folder: this suite's data dir is outside the workspace, so it offers to add the folder.
+    await tree.getByText(`iris · ${run.id}`).click({ button: 'right' });
+    await page.locator('.context-view .action-label').filter({ hasText: 'Open Run Folder' }).click();
+    const offer = page.locator('.notifications-toasts').filter({ hasText: `run ${run.id} folder` });
+    await offer.getByText('is outside the workspace').waitFor({ timeout: 10_000 });
+    await offer.getByRole('button', { name: 'Add to Workspace' }).waitFor();
   });
 
   test(
@@ -342,14 +349,18 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
           await shot('08-new-pipeline-failed');
           throw err;
         });
-      await tree.getByText(new RegExp(`^${name} · `)).click();
+      const runs = (await (await api('/api/runs')).json()) as RunRecord[];
+      const runId = runs.find((r) => r.pipeline === name)!.id;
+      await tree.getByText(new RegExp(`^${name} · `)).click(); // expands it
+      // Other runs have a train step too: this run's is told apart by its accessible label.
+      await tree.locator(`.monaco-list-row[aria-label^="train, step of run ${runId}"] .monaco-tl-twistie`).click();
       await tree
-        .locator('.monaco-list-row')
-        .filter({ hasText: /^train/ })
-        .first()
-        .locator('.monaco-tl-twistie')
-        .click();
-      await tree.getByText('train.ipynb').click();
+        .getByText('train.ipynb')
+        .click()
+        .catch(async (err: unknown) => {
+          await shot('08-new-pipeline-tree-failed');
+          throw err;
+        });
       await page.locator('.tabs-container .tab').filter({ hasText: 'train.ipynb' }).waitFor({ timeout: 15_000 });
       // The notebook editor: the cells of the executed copy, the parameters cell among the first.
       const notebook = page.locator('.notebook-editor');
