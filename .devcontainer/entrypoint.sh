@@ -75,17 +75,40 @@ is_loopback() {
   esac
 }
 
-# code-server's own password auth (PASSWORD or HASHED_PASSWORD, which it reads from the env, or
-# PASSWORD_FILE, read by the caller); without one, only a loopback address is served, --auth none.
-web_auth() {
-  if [ -n "${PASSWORD:-}" ] || [ -n "${HASHED_PASSWORD:-}" ]; then
-    echo password
-  elif is_loopback "$1"; then
-    echo none
-  else
-    echo "entrypoint: MODE=web on $1 needs PASSWORD, PASSWORD_FILE or HASHED_PASSWORD (there is no default password)" >&2
-    return 2
+# MODE=web's password: MLOPS_WEB_PASSWORD, or the content of MLOPS_WEB_PASSWORD_FILE (a mounted
+# secret), or MLOPS_WEB_HASHED_PASSWORD (argon2, code-server's own form). code-server takes it from
+# PASSWORD / HASHED_PASSWORD, which it removes from its env; the MLOPS_WEB_* variables are unset so
+# that nothing started here (Prometheus, the server, pipeline steps) inherits the secret.
+web_password() {
+  if [ -n "${MLOPS_WEB_PASSWORD_FILE:-}" ]; then
+    local file="$MLOPS_WEB_PASSWORD_FILE"
+    [ -r "$file" ] || { echo "entrypoint: MLOPS_WEB_PASSWORD_FILE $file is not readable" >&2; exit 2; }
+    MLOPS_WEB_PASSWORD="$(cat "$file")"
+    [ -n "$MLOPS_WEB_PASSWORD" ] || { echo "entrypoint: MLOPS_WEB_PASSWORD_FILE $file is empty" >&2; exit 2; }
   fi
+  web_secret="${MLOPS_WEB_PASSWORD:-}"
+  web_hashed="${MLOPS_WEB_HASHED_PASSWORD:-}"
+  unset MLOPS_WEB_PASSWORD MLOPS_WEB_PASSWORD_FILE MLOPS_WEB_HASHED_PASSWORD PASSWORD HASHED_PASSWORD
+}
+
+# The extension is preinstalled in the image (MLOPS_WEB_EXTENSIONS_DIR); MLOPS_VSIX installs another
+# package first (outside a container: dist/mlops.vsix after npm run package). Either way code-server
+# must list it before it serves, or the browser would get a workbench without the MLOps view.
+web_extension() {
+  local listed
+  if [ -n "${MLOPS_VSIX:-}" ]; then
+    listed="$(code-server "${web_dirs[@]}" --install-extension "$MLOPS_VSIX" --force 2>&1)" \
+      && grep -q 'successfully installed' <<<"$listed" || {
+      echo "entrypoint: installing $MLOPS_VSIX into code-server failed: $listed" >&2
+      exit 1
+    }
+  fi
+  listed="$(code-server "${web_dirs[@]}" --list-extensions --show-versions 2>&1)" || true
+  web_ext="$(grep -m1 '^mlops-template\.mlops-template@' <<<"$listed")" || {
+    echo "entrypoint: the MLOps extension is not installed in code-server${web_dirs[1]:+ (${web_dirs[1]})};" \
+      "set MLOPS_VSIX to its package (npm run package makes dist/mlops.vsix)" >&2
+    exit 2
+  }
 }
 
 case "$mode" in
@@ -97,30 +120,38 @@ case "$mode" in
     run_main "$node" "$app/dist/server.js" "$@"
     ;;
   web)
-    host="${CODE_SERVER_HOST:-127.0.0.1}"
-    if [ -n "${PASSWORD_FILE:-}" ]; then
-      [ -r "$PASSWORD_FILE" ] || { echo "entrypoint: PASSWORD_FILE $PASSWORD_FILE is not readable" >&2; exit 2; }
-      PASSWORD="$(cat "$PASSWORD_FILE")"
-      export PASSWORD
+    host="${MLOPS_WEB_HOST:-127.0.0.1}"
+    web_port="${MLOPS_WEB_PORT:-8080}"
+    web_password
+    if [ -z "$web_secret" ] && [ -z "$web_hashed" ] && ! is_loopback "$host"; then
+      echo "entrypoint: MODE=web on $host needs MLOPS_WEB_PASSWORD or MLOPS_WEB_PASSWORD_FILE" \
+        "(there is no default password; without one, VS Code is served on loopback only)" >&2
+      exit 2
     fi
-    auth="$(web_auth "$host")" || exit 2
-    # The same package devcontainer.json lists for VS Code; a failed install stops here.
-    vsix="${MLOPS_VSIX:-$app/mlops.vsix}"
-    if [ ! -f "$vsix" ]; then
-      echo "entrypoint: no extension package at $vsix (npm run package makes dist/mlops.vsix; set MLOPS_VSIX)" >&2
+    if [ -n "${MLOPS_VSIX:-}" ] && [ ! -f "$MLOPS_VSIX" ]; then
+      echo "entrypoint: no extension package at $MLOPS_VSIX (npm run package makes dist/mlops.vsix)" >&2
       exit 2
     fi
     if ! command -v code-server >/dev/null; then
       echo "entrypoint: MODE=web needs code-server on the PATH (the image has it)" >&2
       exit 2
     fi
-    installed="$(code-server --install-extension "$vsix" --force 2>&1)" && grep -q 'successfully installed' <<<"$installed" || {
-      echo "entrypoint: installing $vsix into code-server failed: $installed" >&2
-      exit 1
-    }
-    echo "entrypoint: MODE=web, $vsix installed; VS Code on http://$host:${CODE_SERVER_PORT:-8080} (auth: $auth)"
+    web_dirs=()
+    if [ -n "${MLOPS_WEB_EXTENSIONS_DIR:-}" ]; then web_dirs=(--extensions-dir "$MLOPS_WEB_EXTENSIONS_DIR"); fi
+    web_extension
     start_prometheus
-    run_main code-server --auth "$auth" --bind-addr "$host:${CODE_SERVER_PORT:-8080}" --disable-telemetry --disable-update-check "$@" "$app"
+    if [ -n "$web_secret" ] || [ -n "$web_hashed" ]; then
+      echo "entrypoint: MODE=web, VS Code ($web_ext) on http://$host:$web_port behind its password login"
+      auth=password
+    else
+      echo "entrypoint: MODE=web WITHOUT a password (set MLOPS_WEB_PASSWORD or MLOPS_WEB_PASSWORD_FILE):" \
+        "no login, so VS Code ($web_ext) is served on loopback only, http://$host:$web_port"
+      auth=none
+    fi
+    # Exported only now, for code-server alone (Prometheus is already running); it drops them itself.
+    if [ -n "$web_hashed" ]; then export HASHED_PASSWORD="$web_hashed"; elif [ -n "$web_secret" ]; then export PASSWORD="$web_secret"; fi
+    run_main code-server --auth "$auth" --bind-addr "$host:$web_port" "${web_dirs[@]}" \
+      --disable-telemetry --disable-update-check "$@" "$app"
     ;;
   vsc)
     start_prometheus

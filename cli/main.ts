@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/contract';
 import { isMlopsError, isUsageError } from '../common/errors';
+import { feedbackCommand } from './commands/feedback';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
 import { modelsCommand } from './commands/models';
@@ -24,6 +25,7 @@ function program(): Command {
   serveCommand(p);
   logsCommand(p);
   loadtestCommand(p);
+  feedbackCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
   return p;

@@ -47,6 +47,9 @@ export type ErrorCode =
   | 'NOTEBOOK_CELL'
   | 'NOTEBOOK_TIMEOUT'
   | 'NOTEBOOK_SETUP'
+  | 'BAD_FEEDBACK'
+  | 'FEEDBACK_CONFLICT'
+  | 'PREDICTION_LOG_OFF'
   | 'NOTEBOOK_COPY'
   | 'SCAFFOLD';
 
@@ -57,6 +60,8 @@ export class MlopsError extends Error {
     message: string,
     /** HTTP status when the error answers a request. */
     readonly status = 400,
+    /** Machine-readable detail sent beside the message (e.g. which feedback entries were refused). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -222,9 +227,26 @@ export const errors = {
     new MlopsError('NOTEBOOK_CELL', `step '${step}': cell ${cell} (${line}): ${error}`),
   notebookTimeout: (step: string, cell: number, line: string, seconds: number) =>
     new MlopsError('NOTEBOOK_TIMEOUT', `step '${step}': cell ${cell} (${line}) ran longer than ${seconds} s (timeoutSec): interrupted`),
+  notebookNoOutput: (step: string, notebook: string, missing: string, dir: string) =>
+    new MlopsError('COMMAND_NO_OUTPUT', `step '${step}': notebook ${notebook} ran to its end but wrote no ${missing} in ${dir}`),
   /** Python, nbclient or the kernel is missing: what to install. */
   notebookSetup: (step: string, what: string, install: string) =>
     new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
+  // Ground-truth feedback (POST /feedback, mlops feedback import): `problems` names each refused entry
+  badFeedback: (problems: FeedbackProblem[]) =>
+    new MlopsError('BAD_FEEDBACK', `feedback refused, nothing stored: ${describeProblems(problems)}`, 422, { problems }),
+  feedbackConflict: (problems: FeedbackProblem[]) =>
+    new MlopsError(
+      'FEEDBACK_CONFLICT',
+      `feedback refused, nothing stored: ${describeProblems(problems)} (a stored label is never overwritten)`,
+      409,
+      { problems },
+    ),
+  labelledModel: (why: string) => new MlopsError('USAGE', `--labeled: name the model with --model (${why})`),
+  feedbackRefused: (file: string, refused: number, total: number) =>
+    new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
+  predictionLogOff: (what: string) =>
+    new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
   // The extension's pipeline authoring: executed notebooks it shows, pipelines it scaffolds (MLOps: New Pipeline…)
   notebookCopy: (file: string, reason: string) => new MlopsError('NOTEBOOK_COPY', `${file}: ${reason}`, 400),
   notebookCopyReadOnly: () =>
@@ -234,3 +256,16 @@ export const errors = {
   scaffoldExists: (dir: string) => new MlopsError('SCAFFOLD', `${dir} already exists: pick another name`, 400),
   scaffoldCsv: (file: string, reason: string) => new MlopsError('SCAFFOLD', `${file}: ${reason}`, 400),
 };
+
+/** One refused feedback entry: its index in the posted list, its key and why. */
+export interface FeedbackProblem {
+  index: number;
+  requestId: string;
+  row: number;
+  reason: string;
+}
+
+function describeProblems(problems: FeedbackProblem[]): string {
+  const shown = problems.slice(0, 5).map((p) => `entry ${p.index} (requestId '${p.requestId}', row ${p.row}): ${p.reason}`);
+  return shown.join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
+}

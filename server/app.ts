@@ -6,6 +6,7 @@ import { ensureApiToken } from '../common/api-token';
 import { everyScopeProtected, type ServerConfig } from './config';
 import { EventBus } from './event-bus';
 import { ServerMetrics } from './server-metrics';
+import { LiveQualityTracker } from './live-quality';
 import { ModelHolder, type ServingOptions } from './model-holder';
 import { PredictionLog } from './prediction-log';
 import { Predictor } from './predictor';
@@ -18,8 +19,10 @@ import { errorHandling } from './plugins/errors';
 import { eventRoutes } from './plugins/events';
 import { healthRoutes } from './plugins/health';
 import { metricsRoute } from './plugins/metrics';
+import { modelCardRoutes } from './plugins/model-card';
 import { oipRoutes } from './plugins/oip';
 import { predictRoutes } from './plugins/predict';
+import { feedbackRoutes } from './plugins/feedback';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
 
@@ -31,6 +34,8 @@ export interface Server {
   holder: ModelHolder;
   bus: EventBus;
   log: PredictionLog | null;
+  /** Live quality per version from ground-truth feedback (server/live-quality.ts). */
+  quality: LiveQualityTracker;
 }
 
 /**
@@ -42,13 +47,16 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   // /api always needs a credential: the configured ones, or this data dir's token (created on first start).
   const apiToken = ensureApiToken(config.dataDir);
   const bus = new EventBus();
-  const log = config.logPredictions ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog }) : null;
   const stats = new ServingStatsCollector();
   const metrics = new ServerMetrics(
     config.git,
     () => holder.current(),
     () => log?.stats() ?? { enabled: false, queued: 0, written: 0, dropped: 0, flushes: 0 },
   );
+  const quality = new LiveQualityTracker(metrics.registry, config.predictionLog.qualityWindow);
+  const log = config.logPredictions
+    ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog, onQuality: (q, replace) => quality.update(q, replace) })
+    : null;
   const serving: ServingOptions = {
     driftWindow: config.driftWindow,
     batch: config.batch,
@@ -100,7 +108,8 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
   await app.register(docs, { version: SERVER_VERSION, signature: () => holder.current()?.version.signature ?? null });
-  const scoped = (scope: 'predict' | 'metrics' | 'api') => requireAuth(scope, config.auth[scope], scope === 'api' ? apiToken : undefined);
+  const scoped = (scope: 'predict' | 'metrics' | 'api' | 'feedback') =>
+    requireAuth(scope, config.auth[scope], scope === 'api' || scope === 'feedback' ? apiToken : undefined);
   await app.register(healthRoutes, { holder, version: SERVER_VERSION });
   await app.register(metricsRoute, { metrics, auth: scoped('metrics') });
   await app.register(async (predictScope) => {
@@ -108,6 +117,12 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     if (auth) predictScope.addHook('onRequest', auth);
     await predictScope.register(predictRoutes, { predictor, maxRows: config.maxRows });
     await predictScope.register(oipRoutes, { predictor, registry, maxRows: config.maxRows });
+  });
+  // The model card (docs/model-cards.md), behind the /api credential like the rest of /api.
+  await app.register(async (cardScope) => {
+    const auth = scoped('api');
+    if (auth) cardScope.addHook('onRequest', auth);
+    await cardScope.register(modelCardRoutes, { registry, holder, liveQuality: (model, version) => quality.quality(model, version) });
   });
   await app.register(async (apiScope) => {
     const auth = scoped('api');
@@ -117,9 +132,14 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
       holder,
       runs,
       log,
+      quality,
       status: () => ({ version: SERVER_VERSION, pid: process.pid, startedAt, dataDir: config.dataDir }),
     });
     await apiScope.register(eventRoutes, { bus });
+  });
+  await app.register(async (feedbackScope) => {
+    feedbackScope.addHook('onRequest', scoped('feedback')!);
+    await feedbackScope.register(feedbackRoutes, { log, registry, quality, maxEntries: config.maxRows });
   });
 
   const startedAt = new Date().toISOString();
@@ -135,5 +155,5 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
 
   await holder.refresh();
   holder.start();
-  return { app, registry, holder, bus, log };
+  return { app, registry, holder, bus, log, quality };
 }

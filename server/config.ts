@@ -12,6 +12,12 @@ export interface ScopeAuth {
 }
 
 export type Scope = 'predict' | 'metrics' | 'api';
+/**
+ * The scopes that are open when no credential is set. POST /feedback (its own MLOPS_FEEDBACK_*
+ * credentials) also accepts the data dir's api-token, as /api does, so it is never open: it writes
+ * what retraining learns from.
+ */
+const SCOPES: Scope[] = ['predict', 'metrics', 'api'];
 
 export interface ServerConfig {
   host: string;
@@ -21,7 +27,7 @@ export interface ServerConfig {
   model: string | null;
   /** Alias to follow, or a version to pin; null: `production`, else `latest`. */
   selector: string | number | null;
-  auth: Record<Scope, ScopeAuth>;
+  auth: Record<Scope | 'feedback', ScopeAuth>;
   /** Allowed CORS origins; empty: same-origin only (no CORS headers). */
   corsOrigins: string[];
   /** Host names answered besides loopback ones (MLOPS_ALLOWED_HOSTS), e.g. a Codespace's forwarded name. */
@@ -29,7 +35,7 @@ export interface ServerConfig {
   bodyLimit: number;
   maxRows: number;
   logPredictions: boolean;
-  predictionLog: { flushIntervalMs: number; maxRows?: number; maxAgeDays?: number; redact: string[] };
+  predictionLog: { flushIntervalMs: number; maxRows?: number; maxAgeDays?: number; redact: string[]; qualityWindow: number };
   driftWindow: number;
   /** Micro-batching of concurrent requests into one session.run; null: off. */
   batch: { maxRows: number; maxWaitMs: number } | null;
@@ -83,6 +89,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       predict: scope(env, 'PREDICT'),
       metrics: scope(env, 'METRICS'),
       api: scope(env, 'MLOPS_API'),
+      feedback: scope(env, 'MLOPS_FEEDBACK'),
     },
     corsOrigins: list(env.MLOPS_CORS_ORIGINS),
     allowedHosts: list(env.MLOPS_ALLOWED_HOSTS),
@@ -94,6 +101,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       maxRows: optional('MLOPS_LOG_MAX_ROWS'),
       maxAgeDays: optional('MLOPS_LOG_MAX_AGE_DAYS'),
       redact: list(env.MLOPS_LOG_REDACT),
+      qualityWindow: number('MLOPS_QUALITY_WINDOW', 500, 1),
     },
     driftWindow: number('MLOPS_DRIFT_WINDOW', 1000, 1),
     batch: bool('MLOPS_BATCHING', true)
@@ -140,7 +148,7 @@ export function isProtected(auth: ScopeAuth): boolean {
 }
 
 export function everyScopeProtected(config: ServerConfig): boolean {
-  return (Object.keys(config.auth) as Scope[]).every((s) => isProtected(config.auth[s]));
+  return SCOPES.every((s) => isProtected(config.auth[s]));
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -148,7 +156,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 /** Binding beyond loopback with an open scope is refused unless explicitly allowed. */
 export function checkExposure(config: ServerConfig): void {
   if (LOOPBACK.test(config.host) || config.allowInsecureBind) return;
-  const open = (Object.keys(config.auth) as Scope[]).filter((s) => !isProtected(config.auth[s]));
+  const open = SCOPES.filter((s) => !isProtected(config.auth[s]));
   if (open.length > 0) {
     throw errors.insecureBind(config.host, open);
   }

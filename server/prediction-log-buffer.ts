@@ -14,6 +14,7 @@ import {
   M_FLAGS,
   M_MODEL,
   M_TARGETS,
+  M_SHADOW,
   F_ROWS_F32,
   F_PROBS_F32,
   type FeatureSet,
@@ -44,6 +45,8 @@ export interface PredictionBatch {
   values?: ArrayLike<number> | null;
   nTargets?: number;
   latencyMs: number;
+  /** A challenger's shadow prediction (not the answer sent): stored with shadow = 1. */
+  shadow?: boolean;
 }
 
 /** Returned buffers larger than this are let go rather than refilled (a backlog's memory is given back). */
@@ -130,6 +133,7 @@ export class HandOverBuffer {
     m[o + M_FLAGS] = (batch.rows instanceof Float32Array ? F_ROWS_F32 : 0) | (probs instanceof Float32Array ? F_PROBS_F32 : 0);
     m[o + M_MODEL] = this.modelId(batch.model);
     m[o + M_TARGETS] = t;
+    m[o + M_SHADOW] = batch.shadow ? 1 : 0;
     // Strings are checked here: anything postMessage could not clone would lose the whole hand-over.
     this.requestIds.push(asString(batch.requestId));
     this.requests++;

@@ -93,6 +93,78 @@ export async function exportPredictionLog(
   }
 }
 
+/** The columns of a labelled export: the model's features and its target, as its training data names them. */
+export interface LabelledColumns {
+  model: string;
+  features: string[];
+  target: string;
+}
+
+const LABELLED =
+  'SELECT p.inputs, f.actual_label, f.actual_value FROM feedback f ' +
+  'CROSS JOIN predictions p ON p.request_id = f.request_id AND p.row_index = f.row_index ' +
+  'WHERE p.model = ? AND p.shadow = 0 GROUP BY f.id ORDER BY f.id';
+
+/**
+ * Streams the labelled predictions of one model as a training CSV: one row per label (the answer
+ * sent, not a challenger's shadow prediction), the feature columns in `columns.features` order and
+ * the label in the target column, escaped like the export. A feature not stored (redacted, or
+ * absent) is an empty cell. Does not end `out`. Returns rows written.
+ */
+export async function exportLabelled(dataDir: string, columns: LabelledColumns, out: NodeJS.WritableStream): Promise<number> {
+  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
+  let failure: unknown = null;
+  const onError = (err: unknown) => (failure ??= err);
+  out.on('error', onError);
+  let reader: Database.Database | undefined;
+  let count = 0;
+  try {
+    let chunk: unknown[][] = [[...columns.features, columns.target]];
+    if (fs.existsSync(file)) {
+      reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+      // A log of an older schema has no labels yet (the server migrates it when it opens it).
+      const hasFeedback = reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() !== undefined;
+      const rows = hasFeedback ? (reader.prepare(LABELLED).raw(true).iterate(columns.model) as IterableIterator<LabelledRow>) : [];
+      for (const [inputs, label, value] of rows) {
+        const parsed = JSON.parse(inputs) as Record<string, number | string | boolean | null>;
+        chunk.push([...columns.features.map((f) => parsed[f] ?? null), label ?? value]);
+        if (++count % CHUNK_ROWS === 0) {
+          await writeChunk(out, stringify(chunk, CSV_OPTIONS), () => failure);
+          chunk = [];
+        }
+      }
+    }
+    if (chunk.length > 0) await writeChunk(out, stringify(chunk, CSV_OPTIONS), () => failure);
+    if (failure) throw failure;
+    return count;
+  } catch (err) {
+    throw predictionLogError(err, file);
+  } finally {
+    out.off('error', onError);
+    reader?.close();
+  }
+}
+
+type LabelledRow = [string, string | null, number | null];
+
+/** Models with labelled predictions in the log of `dataDir`, by name. */
+export function labelledModels(dataDir: string): string[] {
+  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
+  if (!fs.existsSync(file)) return [];
+  const reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+  try {
+    if (reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() === undefined) return [];
+    const sql =
+      'SELECT DISTINCT p.model FROM feedback f CROSS JOIN predictions p ' +
+      'ON p.request_id = f.request_id AND p.row_index = f.row_index ORDER BY p.model';
+    return reader.prepare(sql).pluck().all() as string[];
+  } catch (err) {
+    throw predictionLogError(err, file);
+  } finally {
+    reader.close();
+  }
+}
+
 /** A stored row as CSV cells, its inputs spread over the export's input columns. */
 function csvRecord(fields: string[]): (r: RawRow) => unknown[] {
   const column = new Map(fields.map((name, i) => [name, i]));

@@ -2,6 +2,7 @@
 // (prediction-log-worker.ts) and its reader (prediction-log-export.ts) share: the schema, the
 // messages between the threads and the name of a busy database. Nothing more, so that no side
 // bundles another's code.
+import type { LiveQuality } from '../common/contract';
 import { errors } from '../common/errors';
 import { translateSqliteError } from '../common/sqlite';
 
@@ -52,6 +53,24 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE predictions_next RENAME TO predictions;
   CREATE INDEX predictions_at ON predictions(at);
   `,
+  // Ground truth: one label per (request id, row), which labels every prediction logged for that row
+  // (the answer sent and a challenger's shadow one). prediction_at (the answer's time) lets retention
+  // drop labels with their predictions without scanning the whole table.
+  `
+  ALTER TABLE predictions ADD COLUMN shadow INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX predictions_request ON predictions(request_id, row_index);
+  CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    row_index INTEGER NOT NULL,
+    actual_label TEXT,
+    actual_value REAL,
+    prediction_at INTEGER NOT NULL,
+    UNIQUE (request_id, row_index)
+  );
+  CREATE INDEX feedback_prediction_at ON feedback(prediction_at);
+  `,
 ];
 
 /**
@@ -59,7 +78,7 @@ export const MIGRATIONS: string[] = [
  * numbers follow one another in `values`: its n × features inputs, then (when nClasses ≥ 0) its
  * n × nClasses probabilities, then (when nTargets ≥ 0) its n × nTargets regression values.
  */
-export const META = 9;
+export const META = 10;
 export const M_AT = 0;
 export const M_VERSION = 1;
 export const M_LATENCY = 2;
@@ -75,6 +94,8 @@ export const M_FLAGS = 6;
 export const M_MODEL = 7;
 /** Regression values per row (the row has no label), or -1 for a classification. */
 export const M_TARGETS = 8;
+/** 1 for a challenger's shadow prediction (not the answer sent), else 0. */
+export const M_SHADOW = 9;
 export const F_ROWS_F32 = 1;
 export const F_PROBS_F32 = 2;
 
@@ -89,6 +110,8 @@ export interface WorkerConfig {
   redact: string[];
   maxRows: number | undefined;
   maxAgeDays: number | undefined;
+  /** Labelled predictions per version that live quality is computed over (MLOPS_QUALITY_WINDOW). */
+  qualityWindow: number;
   /** Int32[1] set to 1 (committed and closed) or 2 (failed) once the worker has handled 'close'; Atomics.notify'd. */
   done: SharedArrayBuffer;
 }
@@ -123,7 +146,42 @@ export type ToWorker =
   /** The timer's retention when it had no rows to hand over. */
   | { type: 'retention' }
   /** Commit everything (waiting longer for the lock), close the database, set `done`, answer 'closed'. */
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Commit what is pending, then find the predictions each key labels: answered 'lookedUp'. */
+  | { type: 'lookup'; id: number; keys: FeedbackKey[] }
+  /** Store labels in one transaction (all or none), answered 'stored' with the new quality of the versions they label. */
+  | { type: 'feedback'; id: number; at: number; entries: FeedbackToStore[] }
+  /** Compute every version's quality again (at start): answered 'quality' with replace. */
+  | { type: 'quality' };
+
+export interface FeedbackKey {
+  requestId: string;
+  row: number;
+}
+
+/** A prediction logged for a feedback key. */
+export interface FeedbackMatch {
+  model: string;
+  version: number;
+  shadow: boolean;
+  at: number;
+  /** Classification: the predicted label; regression: the first predicted value; null when none (NaN). */
+  predicted: string | number | null;
+}
+
+export interface FeedbackLookup {
+  matches: FeedbackMatch[];
+  /** When nothing matched: rows the request id has (0 when the id is unknown). */
+  requestRows: number;
+}
+
+export interface FeedbackToStore extends FeedbackKey {
+  /** Index of the entry in the posted list (named in a conflict). */
+  index: number;
+  actual: string | number;
+  /** The answer's prediction time. */
+  predictionAt: number;
+}
 
 export interface WireError {
   name: string;
@@ -149,4 +207,18 @@ export type FromWorker =
   | { type: 'failed'; seq: number; dropped: number; error: WireError }
   /** The timer's retention failed (reported through onError). */
   | { type: 'warning'; error: WireError }
-  | { type: 'closed'; error: WireError | null };
+  | { type: 'closed'; error: WireError | null }
+  | { type: 'lookedUp'; id: number; results: FeedbackLookup[] }
+  /** Stored (conflicts set: nothing stored, those entries already hold another label). */
+  | { type: 'stored'; id: number; accepted: number[]; duplicates: number; conflicts: FeedbackConflict[]; qualities: LiveQuality[] }
+  /** A lookup or a store failed (rolled back). */
+  | { type: 'requestFailed'; id: number; error: WireError }
+  /** Live quality of versions, recomputed: `replace` (at start, after retention) means these are all there are. */
+  | { type: 'quality'; qualities: LiveQuality[]; replace: boolean };
+
+export interface FeedbackConflict {
+  index: number;
+  requestId: string;
+  row: number;
+  stored: string | number;
+}

@@ -17,17 +17,19 @@ import {
   M_MODEL,
   M_TARGETS,
   M_ROWS,
+  M_SHADOW,
   M_VERSION,
   META,
   MIGRATIONS,
   predictionLogError,
 } from './prediction-log-protocol';
 import type { FromWorker, ReturnedBuffers, ToWorker, WireError, WorkerConfig, WriteMessage } from './prediction-log-protocol';
+import { FeedbackStore } from './prediction-log-feedback';
 
-// bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, prediction_values
-const COLUMNS = 10;
+// bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, prediction_values, shadow
+const COLUMNS = 11;
 /**
- * Rows per multi-row INSERT (288 bound parameters; 16 to 300 measured alike, 1 is ~20% slower);
+ * Rows per multi-row INSERT (352 bound parameters; 16 to 300 measured alike, 1 is ~20% slower);
  * the remainder goes through the one-row statement.
  */
 const CHUNK_ROWS = 32;
@@ -68,6 +70,7 @@ class Writer {
   private insertMany!: Database.Statement;
   private insertOne!: Database.Statement;
   private insertField!: Database.Statement;
+  private feedback!: FeedbackStore;
   private writeTx!: (messages: WriteMessage[]) => void;
   private readonly params: unknown[] = new Array(CHUNK_ROWS * COLUMNS);
   private readonly redact: Set<string>;
@@ -117,6 +120,41 @@ class Writer {
       case 'close':
         this.close();
         break;
+      case 'lookup':
+      case 'feedback':
+      case 'quality':
+        this.feedbackRequest(message);
+        break;
+    }
+  }
+
+  /**
+   * Feedback is joined to what the log holds: the rows handed over before it are committed first (a
+   * label may follow its prediction within one flush interval). Answered in order with the writes.
+   */
+  private feedbackRequest(message: Extract<ToWorker, { type: 'lookup' | 'feedback' | 'quality' }>): void {
+    const id = message.type === 'quality' ? -1 : message.id;
+    try {
+      if (this.pending.length > 0 && !this.commit())
+        throw new Error('prediction log: the predictions before this feedback could not be written');
+      this.open();
+      switch (message.type) {
+        case 'lookup':
+          this.post({ type: 'lookedUp', id, results: this.feedback.lookup(message.keys) });
+          break;
+        case 'feedback': {
+          const result = this.feedback.store(message.at, message.entries);
+          const qualities = result.conflicts.length > 0 || result.accepted.length === 0 ? [] : this.feedback.qualityOf(message.entries);
+          this.post({ type: 'stored', id, ...result, qualities });
+          break;
+        }
+        case 'quality':
+          this.post({ type: 'quality', qualities: this.feedback.qualityOfAll(), replace: true });
+          break;
+      }
+    } catch (err) {
+      if (message.type === 'quality') this.post({ type: 'warning', error: wire(err) });
+      else this.post({ type: 'requestFailed', id, error: wire(err) });
     }
   }
 
@@ -213,10 +251,11 @@ class Writer {
       const values = (k: number) => Array.from({ length: k }, () => `(${new Array(COLUMNS).fill('?').join(',')})`).join(',');
       const insert =
         'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, ' +
-        'prediction_values) VALUES ';
+        'prediction_values, shadow) VALUES ';
       this.insertMany = db.prepare(insert + values(CHUNK_ROWS));
       this.insertOne = db.prepare(insert + values(1));
       this.insertField = db.prepare('INSERT OR IGNORE INTO input_fields (name) VALUES (?)');
+      this.feedback = new FeedbackStore(db, this.config.qualityWindow);
       this.writeTx = db.transaction((messages: WriteMessage[]) => {
         const registered: Layout[] = [];
         for (const m of messages) this.write(m, registered);
@@ -266,6 +305,7 @@ class Writer {
       const version = Math.trunc(meta[o + M_VERSION]) || 0;
       const rawLatency = meta[o + M_LATENCY];
       const latency = Number.isFinite(rawLatency) ? rawLatency : 0;
+      const shadow = meta[o + M_SHADOW] === 1 ? 1 : 0;
       for (let r = 0; r < n; r++) {
         let inputs: string;
         if (keep.length === 0) inputs = '{}';
@@ -301,6 +341,7 @@ class Writer {
         p[b + 7] = pj;
         p[b + 8] = latency;
         p[b + 9] = tj;
+        p[b + 10] = shadow;
         if (++j === CHUNK_ROWS) {
           this.insertMany.run(p);
           j = 0;
@@ -334,7 +375,10 @@ class Writer {
     const budget = RETENTION_BUDGET + (this.written - this.writtenAtRetention);
     this.writtenAtRetention = this.written;
     try {
-      this.retain(now, budget);
+      // Labels go with their predictions; the versions' windows are computed again without them.
+      if (this.retain(now, budget) > 0 && this.feedback.pruneOrphans() > 0) {
+        this.post({ type: 'quality', qualities: this.feedback.qualityOfAll(), replace: true });
+      }
     } catch (err) {
       this.post({ type: 'warning', error: wire(err) });
     }

@@ -22,7 +22,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PredictionLogStats } from '../common/contract';
+import type { LiveQuality, PredictionLogStats } from '../common/contract';
 import { errors, MlopsError, type ErrorCode } from '../common/errors';
 import { HandOverBuffer, MAX_SPARE_BYTES, type PredictionBatch } from './prediction-log-buffer';
 import { openSqlite } from '../common/sqlite';
@@ -30,6 +30,9 @@ import {
   MIGRATIONS,
   PREDICTIONS_DB_FILE,
   predictionLogError,
+  type FeedbackKey,
+  type FeedbackLookup,
+  type FeedbackToStore,
   type FromWorker,
   type ReturnedBuffers,
   type ToWorker,
@@ -37,7 +40,17 @@ import {
   type WorkerConfig,
 } from './prediction-log-protocol';
 
-export { PREDICTIONS_DB_FILE, type PredictionBatch };
+export { PREDICTIONS_DB_FILE, type PredictionBatch, type FeedbackLookup, type FeedbackToStore };
+
+/** What storing a batch of labels did: conflicts set means nothing was stored. */
+export interface FeedbackStored {
+  /** Indexes (FeedbackToStore.index) of the entries stored now. */
+  accepted: number[];
+  duplicates: number;
+  conflicts: { index: number; requestId: string; row: number; stored: string | number }[];
+  /** New live quality of the versions the labels belong to. */
+  qualities: LiveQuality[];
+}
 
 export interface PredictionLogOptions {
   dataDir: string;
@@ -61,6 +74,13 @@ export interface PredictionLogOptions {
    * Default: process.emitWarning.
    */
   onError?: (err: unknown) => void;
+  /** Labelled predictions per version that live quality is computed over (default 500). */
+  qualityWindow?: number;
+  /**
+   * Called with versions' live quality when the writer thread computed it again: at start and after
+   * retention dropped labels (`replace`: these are all the versions with labels), and after feedback.
+   */
+  onQuality?: (qualities: LiveQuality[], replace: boolean) => void;
 }
 
 /** How long the 'exit' hook waits for the worker's last commit (its lock wait is 5 s). */
@@ -121,6 +141,10 @@ export class PredictionLog {
   private lastErrorReport = -Infinity;
   private lastRetention = 0;
   private readonly timer: NodeJS.Timeout;
+  /** Feedback requests sent to the worker, by id, until answered. */
+  private readonly requests = new Map<number, { resolve: (value: never) => void; reject: (err: Error) => void }>();
+  private nextRequest = 0;
+  private qualityAsked = false;
 
   private constructor(
     private readonly file: string,
@@ -130,6 +154,8 @@ export class PredictionLog {
     private readonly redact: string[],
     private readonly onError: (err: unknown) => void,
     flushIntervalMs: number,
+    private readonly qualityWindow: number,
+    private readonly onQuality: (qualities: LiveQuality[], replace: boolean) => void,
   ) {
     this.timer = setInterval(() => this.tick(), flushIntervalMs);
     this.timer.unref();
@@ -146,6 +172,8 @@ export class PredictionLog {
     if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be > 0, got ${flushIntervalMs}`);
     if (opts.maxRows !== undefined && !(opts.maxRows >= 0)) throw new RangeError(`maxRows must be ≥ 0, got ${opts.maxRows}`);
     if (opts.maxAgeDays !== undefined && !(opts.maxAgeDays > 0)) throw new RangeError(`maxAgeDays must be > 0, got ${opts.maxAgeDays}`);
+    const qualityWindow = opts.qualityWindow ?? 500;
+    if (!(qualityWindow >= 1)) throw new RangeError(`qualityWindow must be ≥ 1, got ${qualityWindow}`);
     const entry = workerEntry().file;
     if (!fs.existsSync(entry)) throw errors.writerMissing(entry);
     const file = path.join(opts.dataDir, PREDICTIONS_DB_FILE);
@@ -157,9 +185,23 @@ export class PredictionLog {
     } catch (err) {
       throw predictionLogError(err, file);
     }
-    const log = new PredictionLog(file, maxQueue, opts.maxRows, opts.maxAgeDays, opts.redact ?? [], opts.onError ?? warn, flushIntervalMs);
+    const log = new PredictionLog(
+      file,
+      maxQueue,
+      opts.maxRows,
+      opts.maxAgeDays,
+      opts.redact ?? [],
+      opts.onError ?? warn,
+      flushIntervalMs,
+      qualityWindow,
+      opts.onQuality ?? (() => {}),
+    );
     try {
-      log.ensureWorker();
+      // The windows of the labels already stored: live quality survives a restart.
+      if (opts.onQuality) {
+        log.post({ type: 'quality' });
+        log.qualityAsked = true;
+      } else log.ensureWorker();
     } catch (err) {
       clearInterval(log.timer);
       throw err;
@@ -230,6 +272,42 @@ export class PredictionLog {
     return this.closing;
   }
 
+  /**
+   * The logged predictions each key labels (what was recorded before this call included: the queue is
+   * handed over first and the writer commits it before looking). Runs on the writer thread.
+   */
+  lookupFeedback(keys: FeedbackKey[]): Promise<FeedbackLookup[]> {
+    return this.request<FeedbackLookup[]>((id) => ({ type: 'lookup', id, keys }));
+  }
+
+  /** Stores labels in one transaction on the writer thread: all of them, or none when one conflicts with a stored label. */
+  storeFeedback(at: number, entries: FeedbackToStore[]): Promise<FeedbackStored> {
+    return this.request<FeedbackStored>((id) => ({ type: 'feedback', id, at, entries }));
+  }
+
+  private request<T>(message: (id: number) => ToWorker): Promise<T> {
+    if (this.closed) return Promise.reject(errors.predictionLogOff('feedback'));
+    if (this.buffer.rows > 0) this.handOver();
+    const id = ++this.nextRequest;
+    const answer = new Promise<T>((resolve, reject) => this.requests.set(id, { resolve: resolve as (v: never) => void, reject }));
+    try {
+      this.post(message(id));
+    } catch (err) {
+      this.requests.delete(id);
+      return Promise.reject(err as Error);
+    }
+    this.refWorker();
+    return answer;
+  }
+
+  private answer(id: number, value: unknown, error?: WireError): void {
+    const waiter = this.requests.get(id);
+    if (!waiter) return;
+    this.requests.delete(id);
+    if (error) waiter.reject(fromWire(error));
+    else waiter.resolve(value as never);
+  }
+
   /** Rows are counted, not requests. `queued` is every row not yet committed; `flushes` counts transactions that wrote at least one row. */
   stats(): PredictionLogStats {
     const queued = this.buffer.rows + this.inFlightRows;
@@ -282,6 +360,7 @@ export class PredictionLog {
       redact: this.redact,
       maxRows: this.maxRows,
       maxAgeDays: this.maxAgeDays,
+      qualityWindow: this.qualityWindow,
       done: this.done,
     };
     const worker = new Worker(file, { workerData, ...(execArgv ? { execArgv } : {}) });
@@ -309,7 +388,7 @@ export class PredictionLog {
    * takes care of it) except while a caller awaits it: flush(), close().
    */
   private refWorker(): void {
-    const wanted = this.waiters.length > 0 || this.closeWaiter !== null;
+    const wanted = this.waiters.length > 0 || this.closeWaiter !== null || this.requests.size > 0;
     if (this.worker && wanted !== this.workerRefd) {
       if (wanted) this.worker.ref();
       else this.worker.unref();
@@ -360,6 +439,21 @@ export class PredictionLog {
       case 'warning':
         this.report(fromWire(m.error));
         break;
+      case 'lookedUp':
+        this.answer(m.id, m.results);
+        break;
+      case 'stored': {
+        const { accepted, duplicates, conflicts, qualities } = m;
+        if (qualities.length > 0) this.onQuality(qualities, false);
+        this.answer(m.id, { accepted, duplicates, conflicts, qualities } satisfies FeedbackStored);
+        break;
+      }
+      case 'requestFailed':
+        this.answer(m.id, null, m.error);
+        break;
+      case 'quality':
+        this.onQuality(m.qualities, m.replace);
+        break;
       case 'closed':
         if (m.error) {
           this.dropped += this.inFlightRows;
@@ -388,6 +482,8 @@ export class PredictionLog {
     this.settle(Infinity);
     this.answered = this.seq;
     for (const w of this.waiters.splice(0)) w.reject(err);
+    for (const r of this.requests.values()) r.reject(err);
+    this.requests.clear();
     this.spares.length = 0;
     if (this.closeWaiter) {
       this.closeWaiter.reject(err);
@@ -414,6 +510,8 @@ export class PredictionLog {
       const worker = this.worker;
       this.worker = null;
       if (worker) await worker.terminate();
+      for (const r of this.requests.values()) r.reject(errors.predictionLogOff('feedback'));
+      this.requests.clear();
     }
   }
 
@@ -449,9 +547,9 @@ export class PredictionLog {
     return this.maxRows !== undefined || this.maxAgeDays !== undefined;
   }
 
-  /** Whether the worker may have opened its connection: it wrote, or retention ran. */
+  /** Whether the worker may have opened its connection: it wrote, retention ran, or feedback was asked for. */
   private wrote(): boolean {
-    return this.seq > 0 || this.retention();
+    return this.seq > 0 || this.retention() || this.nextRequest > 0 || this.qualityAsked;
   }
 
   private report(err: unknown): void {

@@ -55,7 +55,7 @@ function describeRun(r: RunRecord): string {
     ),
     table(
       ['step', 'status', 'duration', 'log'],
-      r.steps.map((s) => [s.name, s.status, seconds(s.durationMs), s.logFile]),
+      r.steps.map((s) => [s.name, s.cachedFrom ? `cached from ${s.cachedFrom}` : s.status, seconds(s.durationMs), s.logFile]),
     ),
     table(
       ['metric', 'value'],

@@ -11,6 +11,8 @@ export interface TrainFlags {
   param: string[];
   json?: boolean;
   quiet?: boolean;
+  /** commander's name for --no-cache: false when it is given. */
+  cache?: boolean;
 }
 
 export function trainCommand(program: Command): void {
@@ -21,6 +23,7 @@ export function trainCommand(program: Command): void {
     .option('-p, --param <key=value>', 'set a pipeline param (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .option('--json', 'print the finished run record as JSON instead of progress lines')
     .option('-q, --quiet', 'print only the outcome')
+    .option('--no-cache', 'run every step, reusing nothing from earlier runs (the step cache)')
     .action(async (pipeline: string | undefined, flags: TrainFlags) => {
       process.exitCode = await train(pipeline, flags, program.opts<{ verbose?: boolean }>().verbose ?? false);
     });
@@ -37,6 +40,7 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     pipelineFile,
     params,
     verbose,
+    noCache: flags.cache === false,
     onEvent: (e) => describe(e).forEach(say),
     onOutput: (line) => say(`  | ${line}`),
   });
@@ -87,6 +91,7 @@ function describe(e: RunEvent): string[] {
     case 'step.started':
       return [`[${e.index + 1}/${e.total}] ${e.step} …`];
     case 'step.finished':
+      if (e.cachedFrom) return [`[${e.index + 1}/${e.total}] ${e.step} cached: reused run ${e.cachedFrom}`];
       return [`[${e.index + 1}/${e.total}] ${e.step} ${e.status} in ${seconds(e.durationMs)}`];
     case 'log':
       // errors are said once, in the run's outcome line

@@ -103,6 +103,26 @@ const MIGRATIONS: Migration[] = [
   ALTER TABLE run_steps ADD COLUMN notebook TEXT;
   ALTER TABLE run_artifacts ADD COLUMN step TEXT;
   `,
+  // 4: the step cache (common/registry/step-cache.ts): what each finished step of a run depended on
+  // and produced, so that a later run can reuse it when all of that still matches.
+  `
+  CREATE TABLE step_cache (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    step TEXT NOT NULL,
+    pipeline_file TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    upstream_hash TEXT NOT NULL,
+    params TEXT NOT NULL,
+    files TEXT NOT NULL,
+    artifact_reads TEXT NOT NULL,
+    artifacts TEXT NOT NULL,
+    value TEXT NOT NULL,
+    outputs_hash TEXT NOT NULL,
+    origin_run TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+  );
+  CREATE INDEX step_cache_lookup ON step_cache(pipeline_file, step, code_hash, upstream_hash);
+  `,
 ];
 
 /**

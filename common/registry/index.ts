@@ -4,11 +4,13 @@ import { translateSqliteError } from '../sqlite';
 import { DB_FILE, openDatabase, type Db } from './database';
 import { ModelStore } from './models';
 import { RunStore } from './runs';
+import { StepCacheStore } from './step-cache';
 
 export { checkName, checkAlias } from './names';
 export { parseModelRef, type ModelRef } from '../model-uri';
 export type { NewVersion } from './models';
 export type { NewRun } from './runs';
+export type { CacheSource, CachedValue, StepCacheEntry } from './step-cache';
 
 export interface Registry {
   dataDir: string;
@@ -17,6 +19,8 @@ export interface Registry {
   db: Db;
   runs: RunStore;
   models: ModelStore;
+  /** What finished steps depended on and produced, for reuse by later runs (pipeline/runner/step-cache.ts). */
+  stepCache: StepCacheStore;
   /** Folder of one run: logs, artifacts, events. */
   runDir(runId: string): string;
   close(): void;
@@ -44,6 +48,7 @@ export function openRegistry(dir = configuredDataDir()): Registry {
     db,
     runs,
     models,
+    stepCache: new StepCacheStore(db, dir),
     runDir: (runId) => path.join(dir, 'runs', runId),
     close: () => db.close(),
   };

@@ -3,11 +3,12 @@ import type { ModelVersion } from '../../common/contract';
 import { modelUri } from '../../common/model-uri';
 import { checkAlias } from '../../common/registry/names';
 import type { Deps } from '../deps';
-import { categoryList, featureType, formatMetric, metricsLine, onnxInputs, onnxOutputs } from '../model-text';
+import { metricsLine } from '../model-text';
 import type { ModelNode } from '../views/models-tree';
 import { settings } from '../settings';
 import { MetricsPanel } from '../views/metrics-panel';
 import { command } from './register';
+import { CARD_SCHEME, ModelCardDocuments } from '../model-card-documents';
 
 async function pickVersion(d: Deps, node?: ModelNode): Promise<ModelVersion | undefined> {
   if (node?.kind === 'version') return node.version;
@@ -53,6 +54,7 @@ function aliasProblem(value: string): string | null {
 }
 
 export function registerModelCommands(d: Deps): vscode.Disposable[] {
+  const cards = new ModelCardDocuments(d.api);
   return [
     command(d, 'mlops.promote', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
@@ -88,47 +90,11 @@ export function registerModelCommands(d: Deps): vscode.Disposable[] {
       const v = await pickVersion(d, node);
       if (v) MetricsPanel.show(d.context.extensionUri, d.api, d.stream, { model: v.model, version: v.version });
     }),
+    vscode.workspace.registerTextDocumentContentProvider(CARD_SCHEME, cards),
+    cards,
     command(d, 'mlops.openModelCard', async (node?: ModelNode) => {
       const v = await pickVersion(d, node);
-      if (!v) return;
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: modelCard(v) });
-      await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
+      if (v) await cards.open(v.model, v.version);
     }),
   ];
-}
-
-const code = (items: string[]) => items.map((i) => `\`${i}\``).join(', ');
-
-export function modelCard(v: ModelVersion): string {
-  const s = v.signature;
-  const g = v.lineage.git;
-  return [
-    `# ${v.model} — version ${v.version}`,
-    `\`${modelUri(v.model, v.version)}\` · aliases: ${v.aliases.join(', ') || '-'} · created ${v.createdAt}`,
-    '',
-    '## Signature',
-    `Task: ${s.task} · ONNX inputs ${code(onnxInputs(s))} → outputs ${code(onnxOutputs(s))}`,
-    '',
-    '| feature | type | input | categories |',
-    '|---|---|---|---|',
-    ...s.features.map((f) => `| ${f.name} | ${featureType(f)} | ${f.input}[${f.column}] | ${categoryList(f.categories)} |`),
-    '',
-    s.task === 'classification' ? `Target \`${s.target}\`, classes: ${s.classLabels.join(', ')}` : `Targets: ${s.targets.join(', ')}`,
-    '',
-    '## Metrics',
-    '| metric | value |',
-    '|---|---|',
-    ...Object.entries(v.metrics).map(([k, x]) => `| ${k} | ${formatMetric(x, 4)} |`),
-    '',
-    '## Lineage',
-    `- run \`${v.lineage.runId ?? '-'}\` (pipeline ${v.lineage.pipeline ?? '-'})`,
-    `- git ${g.branch ?? '-'} \`${g.commit ?? '-'}\`${g.dirty ? ' — uncommitted changes at training time' : ''}`,
-    ...v.lineage.dataFiles.map((f) => `- data \`${f.path}\` sha256 \`${f.sha256}\``),
-    `- model file sha256 \`${v.sha256}\``,
-    '',
-    '## Params',
-    '| param | value |',
-    '|---|---|',
-    ...Object.entries(v.params).map(([k, x]) => `| ${k} | ${String(x)} |`),
-  ].join('\n');
 }

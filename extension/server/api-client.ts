@@ -42,6 +42,9 @@ export class ApiClient {
   model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
   /** Example records built by the server from the model's signature (server/sample.ts). */
   sample = (name: string) => this.get<Record<string, unknown>[]>(`/api/models/${encodeURIComponent(name)}/sample`);
+  /** The version's model card as Markdown, its live section rendered now (docs/model-cards.md). */
+  modelCard = async (name: string, version: number) =>
+    (await this.fetch(`/api/models/${encodeURIComponent(name)}/versions/${version}/card`, {})).text();
   /** Evaluating the model on its CSV takes the server a while for large files: a longer wait than other calls. */
   importModel = (req: ImportModelRequest) => this.send<ModelVersion>('POST', '/api/models/import', req, 300_000);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);

@@ -4,6 +4,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import uPlot from 'uplot';
 import type {
   DriftSnapshot,
+  LiveQuality,
   LoadTestResult,
   ServerStatus,
   ServingStats,
@@ -14,6 +15,7 @@ import type {
 import type { FromWebview, WebviewCommand } from '../../common/webview-messages';
 import { featureType, formatMetric, signatureLine } from '../../extension/model-text';
 import { driftBars, driftLine, shareCharts, type ShareBars } from './drift-series';
+import { qualityCaption, qualityRows } from './live-quality';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -247,6 +249,20 @@ function onVersion(view: VersionView | null): void {
   if (!view.served) el.append(button('Show the served version', 'showServed'));
 }
 
+/** "Live quality": the served version's figures from ground-truth feedback, made before the version's section. */
+function onQuality(quality: LiveQuality | null): void {
+  let el = document.getElementById('quality');
+  if (!el) {
+    el = document.createElement('section');
+    el.id = 'quality';
+    $('version').before(el);
+  }
+  const table = document.createElement('table');
+  table.id = 'quality-figures';
+  if (quality) for (const [name, value] of qualityRows(quality)) row(table, name, value);
+  el.replaceChildren(text('h2', 'Live quality'), text('p', qualityCaption(quality)), table);
+}
+
 function row(table: HTMLTableElement, name: string, value: string): void {
   const r = table.insertRow();
   r.insertCell().textContent = name;
@@ -303,8 +319,10 @@ $('docs').addEventListener('click', () => vscode.postMessage({ type: 'command', 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const m = event.data;
   if (m.type === 'stats') onStats(m.stats);
-  else if (m.type === 'monitoring') onDrift(m.monitoring.drift);
-  else if (m.type === 'status') onStatus(m.status, m.error);
+  else if (m.type === 'monitoring') {
+    onDrift(m.monitoring.drift);
+    onQuality(m.monitoring.quality);
+  } else if (m.type === 'status') onStatus(m.status, m.error);
   else if (m.type === 'loadtest') onLoadTest(m.result);
   else if (m.type === 'version') onVersion(m.view);
   else if (m.type === 'reference') {

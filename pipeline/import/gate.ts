@@ -13,8 +13,16 @@ export const IMPORT_GATE = {
   minR2: gateParams.minR2.default,
 };
 
-/** The registry metrics of the prediction against the CSV's truth (class indexes or values); throws when gated and failing. */
-export function importGate(prediction: Prediction, truth: number[], signature: ModelSignature, gate: boolean): Record<string, number> {
+/**
+ * The registry metrics of the prediction against the CSV's truth (class indexes or values) and the gate's checks
+ * (for the model card, enforced or not); throws when gated and failing.
+ */
+export function importGate(
+  prediction: Prediction,
+  truth: number[],
+  signature: ModelSignature,
+  gate: boolean,
+): { metrics: Record<string, number>; checks: Check[] } {
   let metrics: Record<string, number>;
   let checks: Check[];
   if (prediction.task === 'classification' && signature.task === 'classification') {
@@ -36,5 +44,5 @@ export function importGate(prediction: Prediction, truth: number[], signature: M
   }
   const failed = checks.filter((c) => !c.ok);
   if (gate && failed.length > 0) throw errors.gateRejected(failed.map((c) => `${c.name} ${c.value.toFixed(4)} is not ${c.rule}`));
-  return metrics;
+  return { metrics, checks };
 }

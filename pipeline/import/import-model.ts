@@ -14,6 +14,9 @@ import { gitInfo } from '../../common/git';
 import { infer, type Prediction } from '../../common/inference';
 import { checkName, type Registry } from '../../common/registry';
 import { allocateBatch, featureSlots, missingValue, setValue, type InputBatch } from '../../common/tensor-layout';
+import type { CardEvidence } from '../../common/model-card';
+import { groupReports } from '../card/groups';
+import { writeCardOf } from '../card/write';
 import { typedTrainingReference } from '../ml/reference';
 import { categoriesOf, inferTask, parseTable, type Column, type ColumnType, type Table } from '../ml/table';
 import { chooseOutputs, classLabelsOf, probabilitiesOutput, type OutputPlan } from './choose-outputs';
@@ -113,6 +116,8 @@ export interface EvaluatedImport {
   source: { file: string; sha256: string };
   /** The ZipMap output the import removed, if any. */
   zipMapRemoved: string | null;
+  /** The model card's evidence: the gate's checks on the CSV and its group gaps. */
+  card: CardEvidence;
 }
 
 /** Every check of an import, and its evaluation; registers nothing. Throws MlopsErrors (4xx) for every bad input. */
@@ -166,7 +171,7 @@ export async function evaluateImport(req: Omit<ImportModelRequest, 'name' | 'by'
   }
 
   const prediction = await score(req.file, onnxFile, signature, batchOf(signature, columns, rows));
-  const metrics = importGate(prediction, truth, signature, req.gate === true);
+  const { metrics, checks } = importGate(prediction, truth, signature, req.gate === true);
   const keptColumns = features.map((f) => {
     const c = columns.get(f.name)!;
     return { ...c, values: rows.map((r) => c.values[r]) } as Column;
@@ -186,6 +191,15 @@ export async function evaluateImport(req: Omit<ImportModelRequest, 'name' | 'by'
     dataFile: { path: path.resolve(req.data), sha256: sha256(dataBytes) },
     source: { file: path.resolve(req.file), sha256: sha256(bytes) },
     zipMapRemoved: onnxFile.zipMap?.removed ?? null,
+    card: {
+      gate: { checks, enforced: req.gate === true },
+      groups: groupReports({
+        task: signature.task,
+        columns: keptColumns,
+        truth,
+        predicted: Array.from(prediction.task === 'classification' ? prediction.classes : prediction.values),
+      }),
+    },
   };
 }
 
@@ -213,8 +227,18 @@ export async function importModel(registry: Registry, req: ImportModelRequest): 
       },
       reference: evaluated.reference,
     });
+    writeImportCard(version, evaluated.card);
     return { ...evaluated, version };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The imported version's card, with what the import knows (no pipeline metadata); a failure leaves the server's fallback. */
+function writeImportCard(version: ModelVersion, evidence: CardEvidence): void {
+  try {
+    writeCardOf(version, null, evidence);
+  } catch (err) {
+    process.emitWarning(`model card of ${version.model} version ${version.version} not written: ${(err as Error).message}`);
   }
 }

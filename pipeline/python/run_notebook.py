@@ -41,7 +41,8 @@ try:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from jupyter_client.kernelspec import NoSuchKernel
 except ImportError as missing:  # the runner turns this into "install python3-nbclient"
-    EVENTS = os.fdopen(3, "w") if "--events-fd" in sys.argv else None
+    if "--events-fd" in sys.argv[:-1]:
+        EVENTS = os.fdopen(int(sys.argv[sys.argv.index("--events-fd") + 1]), "w")
     fail("module", module=getattr(missing, "name", None) or str(missing), python=sys.executable)
 
 MLOPS_VARIABLES = [
@@ -128,6 +129,13 @@ def kernel_pid(client):
     return getattr(process, "pid", None)
 
 
+def interrupt(client):
+    try:
+        client.km.interrupt_kernel()
+    except Exception:  # a kernel that cannot be interrupted is killed on the way out anyway
+        pass
+
+
 def kill_kernel(pid):
     if pid is None:
         return
@@ -186,18 +194,19 @@ def main():
                         continue
                     current = index
                     send({"type": "progress", "cell": index + 1, "total": total, "line": first_line(cell)})
-                    client.execute_cell(cell, index)
+                    try:
+                        client.execute_cell(cell, index)
+                    except CellTimeoutError:
+                        # Interrupt while the kernel is still ours (leaving the block stops it): a cell that
+                        # ignores the interrupt is killed with the kernel.
+                        interrupt(client)
+                        raise
                     save(nb, args.out)
                 current = None
         except NoSuchKernel:
             fail("kernel", kernel=args.kernel, python=sys.executable, reason="is not installed")
         except CellTimeoutError:
-            cell = nb.cells[current]
-            try:
-                client.km.interrupt_kernel()
-            except Exception:  # the kernel is killed below anyway
-                pass
-            fail("timeout", cell=current + 1, line=first_line(cell), seconds=args.timeout)
+            fail("timeout", cell=current + 1, line=first_line(nb.cells[current]), seconds=args.timeout)
         except CellExecutionError as err:
             sys.stderr.write(ANSI.sub("", err.traceback) + "\n")
             fail("cell", cell=current + 1, line=first_line(nb.cells[current]), ename=err.ename, evalue=err.evalue)
@@ -215,7 +224,8 @@ def main():
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         save(nb, args.out)
-        kill_kernel(pid)
+        # Also a kernel whose start a SIGTERM interrupted, before its pid was sent.
+        kill_kernel(pid if pid is not None else kernel_pid(client))
 
 
 if __name__ == "__main__":

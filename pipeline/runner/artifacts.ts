@@ -14,6 +14,8 @@ export function artifactFolder(dir: string, onWrite: (name: string) => void): Ar
   const write = (name: string, data: string | Uint8Array) => {
     const p = at(name);
     fs.mkdirSync(path.dirname(p), { recursive: true });
+    // A new file, not a write into the old one: a reused step's artifacts are hard links to an earlier run's files.
+    fs.rmSync(p, { force: true });
     fs.writeFileSync(p, data);
     onWrite(name);
     return p;

@@ -8,11 +8,14 @@ import { forEachLine, prepareStep, readMetrics, type StepProcessRun } from './st
 
 export type CommandRun = StepProcessRun;
 
+/** The command a step runs with these params (its argv, `{pipelineDir}` replaced). */
+export function commandArgv(step: CommandStep<ParamValues<ParamSpecs>>, params: ParamValues<ParamSpecs>, pipelineDir: string): string[] {
+  return (typeof step.command === 'function' ? step.command(params) : step.command).map((a) => a.replaceAll('{pipelineDir}', pipelineDir));
+}
+
 /** Runs a step written in any language; returns the metrics it wrote to MLOPS_METRICS_FILE. */
 export async function runCommandStep(step: CommandStep<ParamValues<ParamSpecs>>, run: CommandRun): Promise<Record<string, number>> {
-  const argv = (typeof step.command === 'function' ? step.command(run.params) : step.command).map((a) =>
-    a.replaceAll('{pipelineDir}', run.pipelineDir),
-  );
+  const argv = commandArgv(step, run.params, run.pipelineDir);
   const shown = argv.join(' ');
   const { env, metricsFile } = prepareStep(run);
 

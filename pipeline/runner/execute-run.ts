@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXIT, type GitInfo, type ModelVersion, type RunStatus, type StepKind } from '../../common/contract';
+import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
 import { openRegistry, type Registry } from '../../common/registry';
+import type { CardEvidence, PipelineCard } from '../../common/model-card';
+import { checkPipelineCard, writeCardOf } from '../card/write';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
-import { isCommandStep, isNotebookStep, type Step, type StepContext } from '../sdk/pipeline';
+import { isCommandStep, isNotebookStep, type StepContext } from '../sdk/pipeline';
 import { artifactFolder } from './artifacts';
 import type { Cancellation } from './cancellation';
 import { runCommandStep } from './command-step';
@@ -14,6 +16,7 @@ import { snapshotFiles, writtenSince } from './step-environment';
 import { EventSink } from './events';
 import { gitInfo } from '../../common/git';
 import { loadPipeline, type LoadedPipeline } from './load';
+import { StepCache, stepKind, type Reused, type StepWatch } from './step-cache';
 
 export interface RunOptions {
   runId: string;
@@ -51,11 +54,6 @@ function exitCode(outcome: Outcome, cancelledBy: 'SIGINT' | 'SIGTERM'): number {
   }
 }
 
-function stepKind<P>(step: Step<P>): StepKind {
-  if (isNotebookStep(step)) return 'notebook';
-  return isCommandStep(step) ? 'command' : 'function';
-}
-
 /** Runs one pipeline from start to end in this process; returns the exit code. */
 export async function executeRun(opts: RunOptions): Promise<number> {
   const registry = openRegistry();
@@ -66,14 +64,21 @@ export async function executeRun(opts: RunOptions): Promise<number> {
   }
 }
 
+type MetricFn = (name: string, value: number) => void;
+type LogFn = (level: 'info' | 'warn', message: string) => void;
+
 class RunExecution {
   private readonly events: EventSink;
   private readonly runDir: string;
   private readonly outputs = new Map<string, unknown>();
+  private card: PipelineCard | null = null;
   private git: GitInfo = { commit: null, branch: null, dirty: null };
   private pipelineName = '';
   private params: ParamValues<ParamSpecs> = {};
   private registered: { model: string; version: number } | undefined;
+  private stepCache: StepCache | undefined;
+  /** Steps that registered a model: never reused from the cache. */
+  private readonly registering = new Set<string>();
 
   constructor(
     private readonly registry: Registry,
@@ -118,16 +123,35 @@ class RunExecution {
     return code;
   }
 
+  /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
+  private writeCard(version: ModelVersion, evidence: CardEvidence | undefined, log: (level: 'warn', message: string) => void): void {
+    try {
+      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
+      writeCardOf(version, this.card, { ...evidence, artifacts });
+    } catch (err) {
+      log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+
   private async runPipeline(): Promise<Outcome> {
     let current: string | null = null;
     const { cancellation } = this.opts;
     try {
       const loaded = loadPipeline(this.opts.pipelineFile);
       this.pipelineName = loaded.pipeline.name;
+      this.card = checkPipelineCard(loaded.file, loaded.pipeline.card);
       this.params = resolveParams(loaded.pipeline.name, loaded.pipeline.params, this.opts.params, (value, isDefault) =>
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
       this.registry.runs.setPipeline(this.opts.runId, loaded.pipeline.name, this.params);
+      this.stepCache = new StepCache({
+        registry: this.registry,
+        runId: this.opts.runId,
+        runDir: this.runDir,
+        loaded,
+        params: this.params,
+        noCache: this.opts.noCache ?? false,
+      });
       this.registry.runs.addSteps(
         this.opts.runId,
         loaded.order.map((name) => {
@@ -168,15 +192,19 @@ class RunExecution {
     this.events.emit({ type: 'step.started', step: name, index, total });
     failpoint(`step.${name}`);
     const started = performance.now();
-    // A notebook step's executed copy (<run dir>/<step>.ipynb), kept also when the notebook failed.
+    // A notebook step's executed copy (<run dir>/<step>.ipynb), kept also when the notebook failed (or linked, when reused).
     const notebook = isNotebookStep(step) ? executedNotebookName(name) : undefined;
-    const finished = (status: 'succeeded' | 'failed' | 'rejected', error?: string) => {
+    const finished = (status: 'succeeded' | 'failed' | 'rejected' | 'cached', error?: string, reused?: Reused) => {
       const durationMs = performance.now() - started;
       const copy = notebook && fs.existsSync(path.join(this.runDir, notebook)) ? { notebook } : {};
-      this.registry.runs.stepFinished(runId, name, status, durationMs, error, copy);
-      this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}) });
+      const cached = reused ? { cachedFrom: reused.origin } : {};
+      this.registry.runs.stepFinished(runId, name, status, durationMs, error, { ...copy, ...cached });
+      this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}), ...cached });
     };
     const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
+    const reused = this.reuse(name, artifacts.dir, log, metric);
+    if (reused) return finished('cached', undefined, reused);
+    const watch = this.stepCache!.watch(name, artifacts);
     try {
       if (isCommandStep(step) || isNotebookStep(step)) {
         const before = snapshotFiles(artifacts.dir);
@@ -201,9 +229,10 @@ class RunExecution {
           this.registry.runs.recordArtifact(runId, written, name);
         }
       } else {
-        const ctx = this.context(name, artifacts, log, metric);
+        const ctx = this.context(name, log, metric, watch);
         this.outputs.set(name, await step.run(ctx));
       }
+      this.remember(name, watch, log);
       finished('succeeded');
     } catch (err) {
       const message = this.describe(err, name);
@@ -216,16 +245,16 @@ class RunExecution {
 
   private context(
     step: string,
-    artifacts: StepContext['artifacts'],
     log: (level: 'info' | 'warn' | 'error', message: string) => void,
     metric: (name: string, value: number) => void,
+    watch: StepWatch,
   ): StepContext<ParamValues<ParamSpecs>> {
     return {
-      params: this.params,
+      params: watch.params,
       runId: this.opts.runId,
       runDir: this.runDir,
       step,
-      artifacts,
+      artifacts: watch.artifacts,
       log: (m) => log('info', m),
       warn: (m) => log('warn', m),
       metric,
@@ -238,19 +267,52 @@ class RunExecution {
       register: (req): ModelVersion => {
         // The last look before anything becomes visible in the registry: a cancelled run registers nothing.
         this.opts.cancellation.throwIfCancelled();
+        const { card, ...request } = req;
         const version = this.registry.models.register({
-          ...req,
+          ...request,
           params: this.params,
           lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
         });
         this.registered = { model: version.model, version: version.version };
+        this.registering.add(step);
         log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
+        this.writeCard(version, card, log);
         return version;
       },
       reject: (reasons): never => {
         throw errors.gateRejected(reasons);
       },
     };
+  }
+
+  /**
+   * The step's results from an earlier run (step-cache.ts), recorded as this run's; null when it
+   * must run. The cache only saves time: when reusing fails, the step runs and the log says why.
+   */
+  private reuse(name: string, artifactsDir: string, log: LogFn, metric: MetricFn): Reused | null {
+    let reused: Reused | null;
+    try {
+      reused = this.stepCache!.reuse(name, artifactsDir, (m) => log('info', m));
+    } catch (err) {
+      log('warn', `step cache: ${(err as Error).message.split('\n')[0]}; running the step`);
+      return null;
+    }
+    if (!reused) return null;
+    for (const a of reused.artifacts) this.registry.runs.recordArtifact(this.opts.runId, a, name);
+    for (const m of reused.metrics) metric(m.name, m.value);
+    if (reused.value !== undefined) this.outputs.set(name, reused.value);
+    log('info', `cached: reused run ${reused.origin} (its log: ${path.join(this.registry.runDir(reused.origin), 'logs', `${name}.log`)})`);
+    return reused;
+  }
+
+  /** Notes what a step that ran produced, for later runs to reuse, and records every file it wrote as its artifact. */
+  private remember(name: string, watch: StepWatch, log: (level: 'warn', message: string) => void): void {
+    try {
+      const written = watch.done(this.outputs.get(name), this.registering.has(name));
+      for (const a of written) this.registry.runs.recordArtifact(this.opts.runId, a, name);
+    } catch (err) {
+      log('warn', `step cache: could not record the step (${(err as Error).message.split('\n')[0]}); later runs will run it again`);
+    }
   }
 
   /** One line for the user: our own errors as they are; anything else names the step. */

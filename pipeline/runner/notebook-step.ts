@@ -94,7 +94,7 @@ export async function runNotebookStep(step: NotebookStep, run: NotebookRun): Pro
     throw errors.stepFailed(run.step, `the notebook driver ${how} (log: ${run.logFile})`);
   }
   for (const name of step.produces ?? []) {
-    if (!fs.existsSync(path.join(run.artifactsDir, name))) throw errors.commandNoOutput(run.step, step.notebook, name, run.artifactsDir);
+    if (!fs.existsSync(path.join(run.artifactsDir, name))) throw errors.notebookNoOutput(run.step, step.notebook, name, run.artifactsDir);
   }
   return readMetrics(run.step, metricsFile);
 }

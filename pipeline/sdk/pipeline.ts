@@ -1,4 +1,5 @@
 import type { ModelVersion } from '../../common/contract';
+import type { CardEvidence, PipelineCard } from '../../common/model-card';
 import type { NewVersion } from '../../common/registry';
 import type { ParamSpecs, ParamValues } from './params';
 
@@ -16,6 +17,8 @@ export interface Artifacts {
 /** What the registry needs from a pipeline; lineage (run, git, params) is added by the runner. */
 export type RegisterRequest = Omit<NewVersion, 'lineage' | 'params'> & {
   dataFiles: { path: string; sha256: string }[];
+  /** What the model card shows beyond the version (gate results, group gaps); the runner adds the pipeline's `card`. */
+  card?: CardEvidence;
 };
 
 export interface StepContext<P = Record<string, unknown>> {
@@ -96,6 +99,8 @@ export interface PipelineDefinition<S extends ParamSpecs> {
   description?: string;
   params: S;
   steps: Record<string, Step<ParamValues<S>>>;
+  /** Intended use, limitations, groups and ethical review answers for the model card (docs/model-cards.md). */
+  card?: PipelineCard;
 }
 
 export interface Pipeline<S extends ParamSpecs = ParamSpecs> extends PipelineDefinition<S> {

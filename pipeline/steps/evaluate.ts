@@ -23,6 +23,8 @@ export type Evaluation =
       parity: number;
       /** Gap between the best and worst per-class recall on the test split. */
       recallGap: number;
+      /** The class index predicted for each test row (the model card's group gaps). */
+      predicted?: number[];
     }
   | {
       task: 'regression';
@@ -33,6 +35,8 @@ export type Evaluation =
       parity: number;
       /** Largest relative gap between the ONNX and in-memory values on the test split. */
       maxParityGap: number;
+      /** The value predicted for each test row (the model card's group gaps). */
+      predicted?: number[];
     };
 
 /**
@@ -107,7 +111,7 @@ async function evaluateClassification(
     `accuracy ${test.accuracy.toFixed(4)}, macro F1 ${test.macroF1.toFixed(4)}, ` +
       `ONNX parity ${predictTest.length}/${predictTest.length}; confusion matrix in confusion_matrix.svg`,
   );
-  return { task: 'classification', signature, test, trainAccuracy, parity: 1, recallGap };
+  return { task: 'classification', signature, test, trainAccuracy, parity: 1, recallGap, predicted: predictTest };
 }
 
 async function evaluateRegression(
@@ -145,7 +149,7 @@ async function evaluateRegression(
     `RMSE ${test.rmse.toFixed(4)}, MAE ${test.mae.toFixed(4)}, R² ${test.r2.toFixed(4)}, ONNX parity ${predictTest.length}/` +
       `${predictTest.length} (largest relative gap ${maxParityGap.toExponential(2)}); charts in predicted_vs_actual.svg, residuals.svg`,
   );
-  return { task: 'regression', signature, test, train, parity: 1, maxParityGap };
+  return { task: 'regression', signature, test, train, parity: 1, maxParityGap, predicted: Array.from(predictTest) };
 }
 
 async function openSession(step: string, file: string): Promise<ort.InferenceSession> {

@@ -26,6 +26,9 @@ export const gateParams = {
   maxRmse: param.number(0, { min: 0, help: "regression: largest test RMSE accepted, in the target's unit (0: no limit)" }),
 };
 
+/** The gate's checks, as the model card reads them. */
+export const GATE_FILE = 'gate.json';
+
 /** One threshold check of a gate: the import's gate (pipeline/import/gate.ts) uses the same. */
 export interface Check {
   name: string;
@@ -55,7 +58,7 @@ function checksOf(e: Evaluation, t: GateThresholds): Check[] {
 export function gate(ctx: StepContext<unknown>, t: GateThresholds): void {
   const e = ctx.artifacts.readJson<Evaluation>(EVALUATION);
   const checks = checksOf(e, t);
-  ctx.artifacts.writeJson('gate.json', checks);
+  ctx.artifacts.writeJson(GATE_FILE, checks);
   for (const c of checks) ctx.log(`${c.ok ? 'pass' : 'FAIL'} ${c.name} = ${c.value.toFixed(4)} (must be ${c.rule})`);
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) ctx.reject(failed.map((c) => `${c.name} ${c.value.toFixed(4)} is not ${c.rule}`));

@@ -1,8 +1,11 @@
 import type { ModelVersion } from '../../common/contract';
+import type { CardEvidence } from '../../common/model-card';
+import { groupReports } from '../card/groups';
 import { typedTrainingReference, type ReferenceTarget } from '../ml/reference';
 import type { StepContext } from '../sdk/pipeline';
 import { DATASET, EVALUATION, MODEL_FILE, type PreparedDataset } from './dataset';
 import type { Evaluation } from './evaluate';
+import { GATE_FILE, type Check } from './gate';
 
 /** The version's metrics: the task's test scores, the parity, the split sizes. */
 function metricsOf(e: Evaluation, data: PreparedDataset): Record<string, number> {
@@ -11,6 +14,15 @@ function metricsOf(e: Evaluation, data: PreparedDataset): Record<string, number>
     return { rmse: e.test.rmse, mae: e.test.mae, r2: e.test.r2, train_rmse: e.train.rmse, train_r2: e.train.r2, ...sizes };
   }
   return { accuracy: e.test.accuracy, macro_f1: e.test.macroF1, train_accuracy: e.trainAccuracy, recall_gap: e.recallGap, ...sizes };
+}
+
+/** The model card's evidence: the gate's checks (when a gate step ran) and the group gaps of the test split. */
+function cardEvidence(ctx: StepContext<unknown>, data: PreparedDataset, e: Evaluation): CardEvidence {
+  const gate = ctx.artifacts.exists(GATE_FILE) ? { checks: ctx.artifacts.readJson<Check[]>(GATE_FILE), enforced: true } : null;
+  if (e.predicted?.length !== data.test.rows) {
+    return { gate, groups: [], groupsNote: `${EVALUATION} has no test predictions, so no group gaps (evaluated before model cards)` };
+  }
+  return { gate, groups: groupReports({ task: data.task, columns: data.test.columns, truth: data.test.y, predicted: e.predicted }) };
 }
 
 /** Registers model.onnx with the signature it was evaluated with, its metrics, training reference and data lineage. */
@@ -28,5 +40,6 @@ export function register(ctx: StepContext<unknown>, modelName: string): ModelVer
     metrics: metricsOf(e, data),
     reference: typedTrainingReference(data.train.columns, target),
     dataFiles: [data.source],
+    card: cardEvidence(ctx, data, e),
   });
 }

@@ -15,6 +15,7 @@ import { checkName, type Registry } from '../../common/registry';
 import { importModel } from '../../pipeline/import/import-model';
 import type { ModelHolder } from '../model-holder';
 import type { PredictionLog } from '../prediction-log';
+import type { LiveQualityTracker } from '../live-quality';
 import type { RunManager } from '../run-manager';
 import { sampleRecords } from '../sample';
 
@@ -23,6 +24,7 @@ export interface ApiOptions {
   holder: ModelHolder;
   runs: RunManager;
   log: PredictionLog | null;
+  quality: LiveQualityTracker;
   status: () => Omit<ServerStatus, 'serving' | 'ready' | 'lastError' | 'predictionLog' | 'activeRuns'>;
 }
 
@@ -48,7 +50,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     const snapshot: MonitoringSnapshot = {
       serving: served?.info ?? null,
       drift: served?.drift.snapshot() ?? null,
-      quality: null,
+      quality: served ? o.quality.quality(served.info.model, served.info.version) : null,
       challenger: null,
       alerts: [],
     };

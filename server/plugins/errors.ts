@@ -15,7 +15,8 @@ export function errorHandling(app: FastifyInstance, registryFile: string): void 
     if (known) {
       if (BUSY.has(known.code)) reply.header('retry-after', '1');
       else if (known.status >= 500) request.log.error({ err }, known.message);
-      return reply.status(known.status).send({ error: known.message, code: known.code });
+      const details = known.details === undefined ? {} : { details: known.details };
+      return reply.status(known.status).send({ error: known.message, code: known.code, ...details });
     }
     const status = err.statusCode ?? 500;
     if (status < 500) {

@@ -6,12 +6,20 @@ import { freePort } from '../helpers/net';
 
 // A real VS Code workbench for the end-to-end test: code-server from npm, installed on demand
 // into a cache folder (about 800 MB, never into the project's dependencies), run with Node 24
-// from the npm registry, as @vscode/test-electron downloads VS Code into a cache.
-export const CODE_SERVER_VERSION = '4.139.1';
+// from the npm registry, as @vscode/test-electron downloads VS Code into a cache. Its version is
+// the one the image builds (the Dockerfile's ARG), so the tests and MODE=web drive the same VS Code.
+export const CODE_SERVER_VERSION = dockerfileCodeServerVersion();
 export const CACHE = process.env.MLOPS_E2E_CACHE ?? path.join(os.homedir(), '.cache', 'mlops-e2e', `code-server-${CODE_SERVER_VERSION}`);
 export const NODE24 = path.join(CACHE, 'node_modules', 'node', 'bin', 'node');
 export const ENTRY = path.join(CACHE, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 export const CHROMIUM = process.env.MLOPS_E2E_CHROMIUM ?? '/usr/bin/chromium';
+
+function dockerfileCodeServerVersion(): string {
+  const dockerfile = path.join(__dirname, '..', '..', '.devcontainer', 'Dockerfile');
+  const m = /^ARG CODE_SERVER_VERSION=(\S+)$/m.exec(fs.readFileSync(dockerfile, 'utf8'));
+  if (!m) throw new Error(`${dockerfile}: no "ARG CODE_SERVER_VERSION=<version>" line`);
+  return m[1];
+}
 
 export function installed(): boolean {
   return fs.existsSync(NODE24) && fs.existsSync(ENTRY);

@@ -5,39 +5,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { RunEvent, RunRecord } from '../../common/contract';
+import type { RunEvent } from '../../common/contract';
 import { openRegistry } from '../../common/registry';
 import { startRun } from '../../pipeline/runner/spawn';
 import { FIXTURES, MLOPS, ROOT, tempDataDir } from '../helpers/cli';
+import { alive, runRecord, until } from '../helpers/runs';
 
 const BUSY = path.join(FIXTURES, 'pipelines', 'busy-loop.ts');
 const STUBBORN = path.join(FIXTURES, 'pipelines', 'stubborn-command.ts');
-
-function runRecord(dir: string, runId: string): RunRecord {
-  const registry = openRegistry(dir);
-  try {
-    return registry.runs.get(runId);
-  } finally {
-    registry.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Starts a run through spawn.ts (as the server's cancel route and `mlops train` do) and waits for `step` to start. */
 async function startAndReach(dir: string, pipelineFile: string, params: Record<string, string>, step: string, env: NodeJS.ProcessEnv = {}) {

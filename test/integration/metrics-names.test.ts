@@ -9,8 +9,13 @@ const promtool = spawnSync('promtool', ['--version']).status === 0;
 
 describe('/metrics naming', () => {
   const ctx = trainedServer({ MLOPS_LOG_FLUSH_MS: '20' });
+  let scrapes = 0;
   const scrape = async () => {
-    assert.equal((await post(`${ctx.server.url}/predict`, SAMPLE)).status, 200);
+    const requestId = `scrape-${++scrapes}`;
+    assert.equal((await post(`${ctx.server.url}/predict`, SAMPLE, { 'x-request-id': requestId })).status, 200);
+    // A label too, so that the live-quality series are scraped and checked.
+    const label = await post(`${ctx.server.url}/feedback`, [{ requestId, row: 0, actual: 'Virginica' }], ctx.server.apiHeaders);
+    assert.equal(label.status, 200);
     await ctx.server.log!.flush();
     return (await fetch(`${ctx.server.url}/metrics`)).text();
   };
@@ -39,5 +44,10 @@ describe('/metrics naming', () => {
       assert.ok(metrics && metrics.length > 0, name);
       for (const m of metrics) assert.deepEqual([m.labels.model, m.labels.version], ['iris', '1'], name);
     }
+    for (const name of ['mlops_live_accuracy', 'mlops_live_macro_f1', 'mlops_live_recall', 'mlops_live_labelled_rows']) {
+      assert.equal(type(name), 'GAUGE', name);
+    }
+    assert.equal(type('mlops_feedback_total'), 'COUNTER');
+    assert.equal(type('mlops_label_delay_seconds'), 'HISTOGRAM');
   });
 });

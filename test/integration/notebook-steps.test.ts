@@ -6,14 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { RunEvent, RunRecord } from '../../common/contract';
-import { openRegistry } from '../../common/registry';
 import { startRun } from '../../pipeline/runner/spawn';
 import { FIXTURES, ROOT, needs, tempDataDir } from '../helpers/cli';
 import { debianPython } from '../helpers/python';
+import { alive, runRecord, until } from '../helpers/runs';
 
 const EXAMPLE = path.join(ROOT, 'pipeline', 'examples', 'notebook', 'pipeline.ts');
 const FAILING = path.join(FIXTURES, 'pipelines', 'notebook-failing.ts');
 const SLEEP = path.join(FIXTURES, 'pipelines', 'notebook-sleep.ts');
+const PARAMS = path.join(FIXTURES, 'pipelines', 'notebook-params.ts');
 const HELPER = path.join(FIXTURES, 'pipelines', 'python-helper.ts');
 
 const python = debianPython('nbclient', 'ipykernel', 'numpy', 'pandas', 'onnx');
@@ -27,32 +28,6 @@ interface Cell {
 }
 
 const text = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join('') : (s ?? ''));
-
-function runRecord(dir: string, runId: string): RunRecord {
-  const registry = openRegistry(dir);
-  try {
-    return registry.runs.get(runId);
-  } finally {
-    registry.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function start(dir: string, pipelineFile: string, params: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}) {
   const events: RunEvent[] = [];
@@ -126,6 +101,23 @@ describe('notebook steps', { skip }, () => {
     const log = fs.readFileSync(train.logFile, 'utf8');
     assert.match(log, /INFO cell \d of 7: import json/);
     assert.match(log, /INFO trained on 120 rows for 300 epochs/, 'stream output in the step log');
+  });
+
+  test('params of every type reach the kernel as the same values; without a parameters cell the injected one comes first', async () => {
+    const { exitCode, record } = await runToEnd(PARAMS, { text: "it's \"here\"\\n'''", count: '7' }, { MLOPS_PYTHON: python! });
+    assert.equal(exitCode, 0, record.error ?? '');
+    const seen: unknown = JSON.parse(fs.readFileSync(path.join(record.runDir, 'artifacts', 'seen.json'), 'utf8'));
+    assert.deepEqual(seen, { text: "it's \"here\"\\n'''", flag: true, off: false, ratio: 0.25, count: 7, choice: 'b' });
+    assert.deepEqual(executedCells(record, 'echo')[0].metadata.tags, ['injected-parameters']);
+  });
+
+  test('a notebook that does not write a file it produces fails the run naming it', async () => {
+    const { exitCode, record } = await runToEnd(PARAMS, {}, { MLOPS_PYTHON: python!, MLOPS_TEST_PRODUCES: 'model.onnx' });
+    assert.equal(exitCode, 1);
+    assert.match(
+      record.error ?? '',
+      /^step 'echo': notebook notebooks\/echo\.ipynb ran to its end but wrote no model\.onnx in \/.*artifacts$/,
+    );
   });
 
   test('a failing cell fails the run with one line naming the cell; the executed copy holds the error', async () => {

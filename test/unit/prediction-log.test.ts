@@ -127,7 +127,7 @@ test('record + flush + read back exact values, one row per input row', async () 
   assert.deepEqual(readLog(dir, { limit: 1 }), expected.slice(0, 1));
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
   assert.deepEqual(db.prepare('SELECT row_index FROM predictions ORDER BY id').pluck().all(), [0, 1, 0]);
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('user_version', { simple: true }), 3);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   db.close();
   await log.close();
@@ -782,6 +782,6 @@ test('a log file of the first schema is migrated: its rows stay, regression rows
     [[151.2], [99]],
   );
   const db = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('user_version', { simple: true }), 3);
   db.close();
 });

@@ -1,7 +1,8 @@
 // The embedded example: the original template's iris pipeline (ETL → train → export → evaluate →
 // gate → register). To train on a CSV of your own, copy this file and change the column names
 // below (and the data path): the column types (number, true/false, text) and the task
-// (classification or regression) are read from the data. `mlops train path/to/it.ts`.
+// (classification or regression) are read from the data. `mlops train path/to/it.ts`. Rewrite
+// `card` too: it is what your model's card says about its use, limits and ethics (docs/model-cards.md).
 import { definePipeline, param, type StepContext } from '../../sdk';
 import { etl } from '../../steps/etl';
 import { evaluate } from '../../steps/evaluate';
@@ -75,6 +76,26 @@ export default definePipeline({
     ...softmaxParams,
     alpha: param.number(1, { min: 0, help: 'linear regression: L2 penalty on the standardized coefficients' }),
     ...gateParams,
+  },
+  // The model card's metadata (docs/model-cards.md): iris has no categorical feature to show group gaps for.
+  card: {
+    intendedUse:
+      'A teaching example: classify iris flowers (setosa, versicolor, virginica) from four sepal and petal ' +
+      'measurements in centimetres, to show the pipeline, the registry and serving end to end.',
+    limitations: [
+      'Trained on 150 flowers of three species measured by one botanist (Anderson, 1935): other species, ' +
+        'or measurements in other units, get a confident wrong answer.',
+      'Versicolor and virginica overlap: expect errors between those two.',
+    ],
+    ethics: {
+      consent: 'No personal data: measurements of flowers, in the public domain.',
+      representativeness: 'Fifty flowers per species from one region; not a sample of iris flowers in general.',
+      harmedGroups: 'No people are affected; per-class recall is checked by the gate (maxRecallGap).',
+      misuse: 'Not for botanical identification in the field: it is a demonstration model.',
+      humanOversight: 'Nobody acts on its predictions; it serves demos and tests.',
+      retention:
+        'The prediction log keeps inputs as long as MLOPS_LOG_MAX_AGE_DAYS and MLOPS_LOG_MAX_ROWS say; they hold no personal data.',
+    },
   },
   steps: {
     etl: {

@@ -3,10 +3,7 @@
 // Jupyter kernel (Debian: python3-nbclient python3-ipykernel python3-numpy python3-pandas python3-onnx).
 //   mlops train pipeline/examples/notebook/pipeline.ts --param epochs=500
 import { definePipeline, param } from '../../sdk';
-import { evaluate } from '../../steps/evaluate';
-import { gate, gateParams } from '../../steps/gate';
-import { register } from '../../steps/register';
-import { irisEtl, softmaxParams, splitParams } from '../iris/pipeline';
+import { aroundPythonTraining, pythonTrainingParams } from '../python/pipeline';
 
 export default definePipeline({
   name: 'iris-notebook',
@@ -14,23 +11,14 @@ export default definePipeline({
   params: {
     data: param.path('../iris/iris_dataset.csv'),
     model: param.string('iris-notebook'),
-    ...splitParams,
-    ...softmaxParams,
-    ...gateParams,
+    ...pythonTrainingParams,
   },
-  steps: {
-    etl: {
-      run: (ctx) => irisEtl(ctx, 0.05),
-    },
-    train: {
-      needs: ['etl'],
-      notebook: 'train.ipynb',
-      produces: ['model.onnx', 'expected_labels.json'],
-      timeoutSec: 300,
-      description: 'softmax regression with numpy and pandas, exported with the onnx package',
-    },
-    evaluate: { needs: ['train'], run: (ctx) => evaluate(ctx) },
-    gate: { needs: ['evaluate'], run: (ctx) => gate(ctx, ctx.params) },
-    register: { needs: ['gate'], run: (ctx) => register(ctx, ctx.params.model) },
-  },
+  steps: aroundPythonTraining({
+    notebook: 'train.ipynb',
+    // The notebook imports the Python example's trainer: a change to it reruns the step (the step cache).
+    inputs: ['../python/softmax_onnx.py'],
+    produces: ['model.onnx', 'expected_labels.json'],
+    timeoutSec: 300,
+    description: 'softmax regression with numpy and pandas, exported with the onnx package',
+  }),
 });

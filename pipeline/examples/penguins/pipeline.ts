@@ -33,6 +33,23 @@ export default definePipeline({
     minR2: param.number(0.75, { min: -1e9, max: 1, help: 'lowest test R² accepted' }),
     maxRmse: param.number(450, { min: 0, help: 'largest test RMSE accepted, in grams (0: no limit)' }),
   },
+  card: {
+    intendedUse:
+      'A regression example: estimate the body mass (grams) of an adult penguin of the Palmer Archipelago ' +
+      'from its species, island, sex and bill and flipper sizes, for teaching and testing.',
+    limitations: [
+      'Three species on three islands, 2007–2009: other species, places or years are outside its data.',
+      'A linear model: errors near 300 g are normal, and larger for the groups with the largest gap below.',
+      'Rows without a body mass were dropped; missing features are imputed with training means and modes.',
+    ],
+    groups: ['island', 'sex', 'species'],
+    ethics: {
+      consent: 'No personal data: field measurements of animals, published under CC0 (README.md beside this file).',
+      representativeness: 'Chinstrap penguins live only on Dream and Gentoo only on Biscoe here: island and species are confounded.',
+      harmedGroups: 'No people are affected; the group gaps show where the estimates are worse (by island, sex and species).',
+      misuse: 'Not for animal health or research decisions: a demonstration model.',
+    },
+  },
   steps: {
     etl: {
       run: (ctx) =>

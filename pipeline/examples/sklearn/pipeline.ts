@@ -38,6 +38,7 @@ export default definePipeline({
           metrics: evaluated.metrics,
           reference: evaluated.reference,
           dataFiles: [evaluated.dataFile],
+          card: evaluated.card,
         });
       },
     },
