@@ -90,11 +90,15 @@ const TRAIN_STEPS = {
   python: `    train: {
       needs: ['etl'],
       command: (p) => [p.python, '{pipelineDir}/train.py'],
+      // The module train.py imports: named so that the step cache sees it change.
+      inputs: ['softmax_onnx.py'],
       produces: ['model.onnx', 'expected_labels.json'],
     },`,
   notebook: `    train: {
       needs: ['etl'],
       notebook: 'train.ipynb',
+      // The module the notebook imports: named so that the step cache sees it change.
+      inputs: ['softmax_onnx.py'],
       produces: ['model.onnx', 'expected_labels.json'],
       timeoutSec: 300,
     },`,

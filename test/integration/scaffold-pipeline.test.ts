@@ -57,19 +57,30 @@ describe('New Pipeline scaffolds pipelines that train', () => {
   });
 
   const noPython = needs(python !== null, 'Python with numpy and onnx');
-  test('a Python command step: numeric features only, train.py beside it, the run registers the model', { skip: noPython }, () => {
-    const s = scaffoldPipeline({ kind: 'python', projectRoot: ROOT, pipelinesDir, name: 'flowers-py', data, target: 'variety' });
-    assert.deepEqual(s.dropped, ['garden']);
-    assert.deepEqual(s.files.map((f) => path.basename(f)).sort(), ['pipeline.ts', 'softmax_onnx.py', 'train.py']);
-    const r = mlops(tempDataDir(), ['train', s.pipeline, '--json', '--param', `python=${python}`]);
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    const run = json<RunRecord>(r);
-    assert.equal(run.status, 'succeeded');
-    assert.deepEqual(run.registered, { model: 'flowers-py', version: 1 });
-    const train = run.steps.find((st) => st.name === 'train')!;
-    assert.equal(train.kind, 'command');
-    assert.ok(train.artifacts.includes('model.onnx'), train.artifacts.join(', '));
-  });
+  test(
+    'a Python command step: numeric features only, train.py beside it, the run registers the model, the cache sees its trainer',
+    { skip: noPython },
+    () => {
+      const s = scaffoldPipeline({ kind: 'python', projectRoot: ROOT, pipelinesDir, name: 'flowers-py', data, target: 'variety' });
+      assert.deepEqual(s.dropped, ['garden']);
+      assert.deepEqual(s.files.map((f) => path.basename(f)).sort(), ['pipeline.ts', 'softmax_onnx.py', 'train.py']);
+      const dataDir = tempDataDir();
+      const r = mlops(dataDir, ['train', s.pipeline, '--json', '--param', `python=${python}`]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const run = json<RunRecord>(r);
+      assert.equal(run.status, 'succeeded');
+      assert.deepEqual(run.registered, { model: 'flowers-py', version: 1 });
+      const train = run.steps.find((st) => st.name === 'train')!;
+      assert.equal(train.kind, 'command');
+      assert.ok(train.artifacts.includes('model.onnx'), train.artifacts.join(', '));
+
+      // The step cache: the same again is cached; a change to the trainer train.py imports reruns it.
+      const again = (): RunRecord => json<RunRecord>(mlops(dataDir, ['train', s.pipeline, '--json', '--param', `python=${python}`]));
+      assert.equal(again().steps.find((st) => st.name === 'train')!.status, 'cached');
+      fs.appendFileSync(path.join(s.dir, 'softmax_onnx.py'), '\n# changed\n');
+      assert.equal(again().steps.find((st) => st.name === 'train')!.status, 'succeeded');
+    },
+  );
 
   const noJupyter = needs(jupyter !== null, 'python3 with nbclient, ipykernel, numpy, pandas and onnx');
   test(
