@@ -311,9 +311,18 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
 
     // Open Run Folder: this suite's data dir is outside the workspace, so it offers to add the folder.
     await tree.getByText(`iris · ${run.id}`).click({ button: 'right' });
-    await page.locator('.context-view .action-label').filter({ hasText: 'Open Run Folder' }).click();
+    const item = page.locator('.context-view .action-label').filter({ hasText: 'Open Run Folder' });
+    await item.waitFor();
+    await page.waitForTimeout(300); // the menu takes the first click only once it is laid out
+    await item.click();
     const offer = page.locator('.notifications-toasts').filter({ hasText: `run ${run.id} folder` });
-    await offer.getByText('is outside the workspace').waitFor({ timeout: 10_000 });
+    await offer
+      .getByText('is outside the workspace')
+      .waitFor({ timeout: 20_000 })
+      .catch(async (err: unknown) => {
+        await shot('07-open-run-folder-failed');
+        throw err;
+      });
     await offer.getByRole('button', { name: 'Add to Workspace' }).waitFor();
   });
 
@@ -329,14 +338,20 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       const input = page.locator('.quick-input-widget input');
       await page.locator('.quick-input-widget').getByText('MLOps: New Pipeline — data').waitFor();
       await waitFor('the dialog to show its folder', async () => ((await input.inputValue()).endsWith('/') ? true : undefined), 10_000);
-      await input.fill(IRIS_CSV);
-      // Enter may first complete the path in the box: the file is accepted once the target column is asked for.
+      // The dialog follows the typed path as it changes: Enter is pressed once it lists the file, and
+      // again (typing the path anew) if it navigated somewhere else instead of accepting it.
       const asked = page.locator('.quick-input-widget').getByText('the column to predict');
+      const listed = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'iris_dataset.csv' });
       for (let i = 0; i < 3 && !(await asked.isVisible()); i++) {
+        await input.fill(IRIS_CSV);
+        await listed.waitFor({ timeout: 5000 }).catch(() => undefined);
         await page.keyboard.press('Enter');
-        await asked.waitFor({ timeout: 3000 }).catch(() => undefined);
+        await asked.waitFor({ timeout: 5000 }).catch(() => undefined);
       }
-      await quickPickChoose('variety');
+      await quickPickChoose('variety').catch(async (err: unknown) => {
+        await shot('08-new-pipeline-target-failed');
+        throw err;
+      });
       await input.waitFor({ state: 'visible' });
       await input.fill(name);
       await page.keyboard.press('Enter');
@@ -353,7 +368,15 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       const runId = runs.find((r) => r.pipeline === name)!.id;
       await tree.getByText(new RegExp(`^${name} · `)).click(); // expands it
       // Other runs have a train step too: this run's is told apart by its accessible label.
-      await tree.locator(`.monaco-list-row[aria-label^="train, step of run ${runId}"] .monaco-tl-twistie`).click();
+      // The tree redraws as the run's last events arrive, which may swallow a click on the twistie: until its files show.
+      const twistie = tree.locator(`.monaco-list-row[aria-label^="train, step of run ${runId}"] .monaco-tl-twistie`);
+      for (let i = 0; i < 3 && !(await tree.getByText('train.ipynb').isVisible()); i++) {
+        await twistie.click();
+        await tree
+          .getByText('train.ipynb')
+          .waitFor({ timeout: 5000 })
+          .catch(() => undefined);
+      }
       await tree
         .getByText('train.ipynb')
         .click()
