@@ -1,5 +1,5 @@
 // Bundles the three processes' entry points — extension, server, pipeline runner — plus the mlops
-// CLI, the prediction log's writer thread and the metrics webview's script:
+// CLI, the prediction log's writer thread and the webviews' scripts (metrics, run graph):
 //   node esbuild.mjs              development build, with source maps
 //   node esbuild.mjs --production minified, no source maps (what `npm run package` ships)
 //   node esbuild.mjs --watch      rebuild on change
@@ -47,13 +47,13 @@ builds.push({
   external: ['vscode'],
   plugins: [noNativeModules('dist/extension.js')],
 });
-// The metrics webview's script runs in the webview (a browser): one self-contained file.
+// The webviews' scripts (metrics, the run graph) run in a browser: one self-contained file each.
 builds.push({
   ...common,
   platform: 'browser',
   target: 'chrome120',
   format: 'iife',
-  entryPoints: { metrics: 'media/metrics/main.ts' },
+  entryPoints: { metrics: 'media/metrics/main.ts', dag: 'media/dag/main.ts' },
   outdir: 'media/dist',
 });
 fs.mkdirSync('media/dist', { recursive: true });

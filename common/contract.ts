@@ -608,3 +608,14 @@ export interface RetrainResponse {
   rows: number;
   labelledRows: number;
 }
+
+// ---------------------------------------------------------------------------------------
+// The run graph webview's messages, extension → webview ("MLOps: Show Run Graph"). The other
+// direction, untrusted input, is common/webview-messages.ts (parseGraphMessage).
+
+export type ToGraphWebview =
+  /** The run as the registry has it now; sent again on each of its events while it runs. */
+  | { type: 'run'; run: RunRecord }
+  /** Progress inside a running step (RunEvent 'step.progress'), e.g. a notebook's cells. */
+  | { type: 'progress'; step: string; current: number; total: number; message: string }
+  | { type: 'error'; message: string };

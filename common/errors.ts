@@ -52,7 +52,9 @@ export type ErrorCode =
   | 'NO_CHALLENGER'
   | 'BAD_FEEDBACK'
   | 'FEEDBACK_CONFLICT'
-  | 'PREDICTION_LOG_OFF';
+  | 'PREDICTION_LOG_OFF'
+  | 'NOTEBOOK_COPY'
+  | 'SCAFFOLD';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -275,6 +277,14 @@ export const errors = {
     new MlopsError('BAD_FEEDBACK', `${file}: ${refused} of ${total} entries refused (listed above); the others were sent`),
   predictionLogOff: (what: string) =>
     new MlopsError('PREDICTION_LOG_OFF', `${what} needs the prediction log, which is off (LOG_PREDICTIONS=false)`, 409),
+  // The extension's pipeline authoring: executed notebooks it shows, pipelines it scaffolds (MLOps: New Pipeline…)
+  notebookCopy: (file: string, reason: string) => new MlopsError('NOTEBOOK_COPY', `${file}: ${reason}`, 400),
+  notebookCopyReadOnly: () =>
+    new MlopsError('NOTEBOOK_COPY', "an executed notebook copy is read-only: edit the pipeline's notebook and run it again", 400),
+  scaffoldName: (name: string) =>
+    new MlopsError('SCAFFOLD', `bad pipeline name "${name}": use lower-case letters, digits, - and _, starting with a letter`, 400),
+  scaffoldExists: (dir: string) => new MlopsError('SCAFFOLD', `${dir} already exists: pick another name`, 400),
+  scaffoldCsv: (file: string, reason: string) => new MlopsError('SCAFFOLD', `${file}: ${reason}`, 400),
 };
 
 /** One refused feedback entry: its index in the posted list, its key and why. */

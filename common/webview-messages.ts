@@ -26,3 +26,16 @@ export function parseWebviewMessage(message: unknown): FromWebview | null {
   if (m.type === 'command' && Object.keys(m).length === 2 && isWebviewCommand(m.command)) return { type: 'command', command: m.command };
   return null;
 }
+
+// Messages from the run graph webview: it is ready for the run, or a node was clicked (open that step's log).
+export type FromGraphWebview = { type: 'ready' } | { type: 'openLog'; step: string };
+
+export function parseGraphMessage(message: unknown): FromGraphWebview | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const m = message as Record<string, unknown>;
+  if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
+  const step = m.step;
+  if (m.type === 'openLog' && Object.keys(m).length === 2 && typeof step === 'string' && step.length > 0 && step.length <= 200)
+    return { type: 'openLog', step };
+  return null;
+}

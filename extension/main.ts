@@ -4,9 +4,12 @@ import * as vscode from 'vscode';
 import { registerAlertCommands } from './commands/alerts';
 import { registerImportCommand } from './commands/import-model';
 import { registerModelCommands } from './commands/models';
+import { registerNewPipelineCommand } from './commands/new-pipeline';
 import { registerReinstallCommand } from './commands/reinstall';
 import { registerRunCommands } from './commands/runs';
+import { registerRunViewCommands } from './commands/run-views';
 import { command } from './commands/register';
+import { ExecutedNotebookSerializer, EXECUTED_NOTEBOOK } from './artifacts/notebook-serializer';
 import { registerServingCommands } from './commands/serving';
 import { train } from './commands/train';
 import { isMlopsError } from '../common/errors';
@@ -49,6 +52,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     command(d, 'mlops.train', () => train(d)),
     ...registerRunCommands(d),
+    ...registerRunViewCommands(d),
+    registerNewPipelineCommand(d),
+    vscode.workspace.registerNotebookSerializer(EXECUTED_NOTEBOOK, new ExecutedNotebookSerializer(), { transientOutputs: false }),
     ...registerModelCommands(d),
     registerImportCommand(d),
     ...registerServingCommands(d),

@@ -19,10 +19,6 @@ export function registerRunCommands(d: Deps): vscode.Disposable[] {
       const step = run.steps.find((s) => s.status === 'failed') ?? run.steps.at(-1);
       if (step) await vscode.window.showTextDocument(vscode.Uri.file(step.logFile));
     }),
-    command(d, 'mlops.openRunFolder', async (node?: RunNode) => {
-      const run = runOf(d, node);
-      if (run) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(`${run.runDir}/events.jsonl`));
-    }),
     command(d, 'mlops.rerun', async (node?: RunNode) => {
       const run = runOf(d, node);
       if (run)

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunEvent, RunRecord, StepStatus } from '../../common/contract';
+import { stepFiles, viewerFor, type StepFile } from '../artifacts/artifact-files';
 import { runMetricsLine } from '../model-text';
 import type { ApiClient } from '../server/api-client';
 import { RefreshingTree } from './refreshing-tree';
@@ -26,6 +27,8 @@ const seconds = (ms: number | null) => (ms === null ? '' : `${(ms / 1000).toFixe
 export type RunNode =
   | { kind: 'run'; run: RunRecord }
   | { kind: 'step'; run: RunRecord; step: RunRecord['steps'][number] }
+  /** A file a step wrote (or its executed notebook): opening it opens it in the editor that suits it. */
+  | { kind: 'artifact'; run: RunRecord; step: RunRecord['steps'][number]; file: StepFile }
   | { kind: 'metric'; name: string; value: number };
 
 /** Pipeline Runs: newest first; children are steps (live while running) and the run's metrics. */
@@ -97,16 +100,20 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
     }
     if (node.kind === 'step') {
       const s = node.step;
-      const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+      const files = stepFiles(node.run.runDir, s).length > 0;
+      const item = new vscode.TreeItem(s.name, files ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `${node.run.id}/${s.name}`;
       item.iconPath = statusIcon(s.status);
       const reused = s.cachedFrom ? `cached from ${s.cachedFrom}` : '';
       item.description = [reused || seconds(s.durationMs), s.error ?? ''].filter(Boolean).join(' · ');
       item.tooltip = s.error ?? (reused ? `${s.name}: ${reused}` : `${s.name}: ${s.status}`);
+      // Screen readers (and the e2e test) tell apart the steps of different runs, which share names.
+      item.accessibilityInformation = { label: `${s.name}, step of run ${node.run.id}, ${s.status}` };
       item.contextValue = 'step';
       item.command = { command: 'mlops.showStepLog', title: 'Show Log', arguments: [node] };
       return item;
     }
+    if (node.kind === 'artifact') return artifactItem(node.run, node.step.name, node.file);
     const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
     item.description = Number.isInteger(node.value) ? String(node.value) : node.value.toFixed(4);
     item.iconPath = new vscode.ThemeIcon('graph-line');
@@ -115,6 +122,8 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
 
   getChildren(node?: RunNode): RunNode[] {
     if (!node) return this.runs.map((run) => ({ kind: 'run', run }));
+    if (node.kind === 'step')
+      return stepFiles(node.run.runDir, node.step).map((file): RunNode => ({ kind: 'artifact', run: node.run, step: node.step, file }));
     if (node.kind !== 'run') return [];
     // A classifier's and a regression model's key figures (a run records one task's).
     const keys = ['accuracy', 'macro_f1', 'train_accuracy', 'recall_gap', 'rmse', 'mae', 'r2', 'train_rmse', 'train_r2', 'onnx_parity'];
@@ -125,4 +134,18 @@ export class RunsTree extends RefreshingTree<RunNode> implements vscode.TreeData
         .map((name): RunNode => ({ kind: 'metric', name, value: node.run.metrics[name] })),
     ];
   }
+}
+
+const FILE_ICONS = { notebook: 'notebook', image: 'file-media', text: 'file-text', default: 'file-binary' } as const;
+
+function artifactItem(run: RunRecord, step: string, f: StepFile): vscode.TreeItem {
+  const item = new vscode.TreeItem(f.label, vscode.TreeItemCollapsibleState.None);
+  item.id = `${run.id}/${step}/${f.notebook ? 'notebook' : 'artifact'}/${f.label}`;
+  item.iconPath = new vscode.ThemeIcon(FILE_ICONS[viewerFor(f.file)]);
+  item.description = f.notebook ? 'executed notebook' : undefined;
+  item.tooltip = f.file;
+  item.resourceUri = vscode.Uri.file(f.file);
+  item.contextValue = 'artifact';
+  item.command = { command: 'mlops.openArtifact', title: 'Open', arguments: [f.file] };
+  return item;
 }

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { apiTokenHeader } from '../../common/api-token';
-import type { ServerStatus } from '../../common/contract';
-import { ROOT, mlops, needs, tempDataDir } from '../helpers/cli';
+import type { RunRecord, ServerStatus } from '../../common/contract';
+import { IRIS_CSV, ROOT, mlops, needs, tempDataDir } from '../helpers/cli';
+import { debianPython } from '../helpers/python';
 import { SAMPLE, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/net';
 import { CACHE, CHROMIUM, installed, startWorkbench, type Workbench } from './code-server';
@@ -24,6 +25,9 @@ import {
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const PENGUINS = path.join(ROOT, 'pipeline', 'examples', 'penguins', 'pipeline.ts');
 const ready = fs.existsSync(CHROMIUM) && installed();
+const jupyter = debianPython('nbclient', 'ipykernel', 'numpy', 'pandas', 'onnx');
+/** Pipelines New Pipeline… wrote into the workspace (the project): removed after the suite. */
+const scaffolded: string[] = [];
 const skip = needs(
   ready,
   `Chromium at ${CHROMIUM} and code-server in ${CACHE} (node --import tsx test/e2e/install-code-server.ts; apt-get install chromium)`,
@@ -88,6 +92,9 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       );
     await browser?.close();
     await workbench?.stop();
+    for (const dir of scaffolded) fs.rmSync(dir, { recursive: true, force: true });
+    if (fs.existsSync(path.join(ROOT, 'pipelines')) && fs.readdirSync(path.join(ROOT, 'pipelines')).length === 0)
+      fs.rmdirSync(path.join(ROOT, 'pipelines'));
     if (pid) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -312,12 +319,143 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     },
   );
 
+  test('the run graph draws the iris run as a DAG; a node opens its log, an artifact opens in its editor', async () => {
+    const runs = (await (await api('/api/runs')).json()) as RunRecord[];
+    const run = runs.find((r) => r.pipeline === 'iris' && r.status === 'succeeded');
+    assert.ok(run, 'the iris run of the Train test');
+    await palette('MLOps: Show Run Graph');
+    await quickPickChoose(run.id);
+    const frame = await waitFor(
+      'the run graph webview',
+      async (): Promise<Frame | undefined> => {
+        for (const f of page.frames()) if (await f.$('#graph g.node').catch(() => null)) return f;
+        return undefined;
+      },
+      30_000,
+    );
+    const nodes = await frame.$$eval('#graph g.node', (gs) => gs.map((g) => [g.getAttribute('data-step'), g.getAttribute('class')]));
+    assert.deepEqual(
+      nodes,
+      run.steps.map((st) => [st.name, `node status-${st.status}`]),
+    );
+    const edges = await frame.$$eval('#graph path.edge', (ps) =>
+      ps.map((p) => `${p.getAttribute('data-from')}->${p.getAttribute('data-to')}`),
+    );
+    assert.deepEqual(edges.sort(), run.steps.flatMap((st) => st.needs.map((n) => `${n}->${st.name}`)).sort());
+    await shot('06-run-graph');
+    await checkCsp(frame, 'dag');
+    await frame.click('#graph g.node[data-step="train"]');
+    await page.locator('.tabs-container .tab').filter({ hasText: 'train.log' }).waitFor({ timeout: 15_000 });
+
+    // The picture the evaluate step wrote, under its step in the runs tree: opened as an image.
+    const tree = view('Pipeline Runs');
+    await tree.getByText(`iris · ${run.id}`).click();
+    await tree
+      .locator('.monaco-list-row')
+      .filter({ hasText: /^evaluate/ })
+      .locator('.monaco-tl-twistie')
+      .click();
+    await tree.getByText('confusion_matrix.svg').click();
+    await page.locator('.tabs-container .tab').filter({ hasText: 'confusion_matrix.svg' }).waitFor({ timeout: 15_000 });
+    await waitFor(
+      'the image preview',
+      async () => {
+        for (const f of page.frames()) if (await f.$('img[src*="confusion_matrix.svg"]').catch(() => null)) return true;
+        return undefined;
+      },
+      15_000,
+    );
+    await shot('07-artifact');
+
+    // Open Run Folder: this suite's data dir is outside the workspace, so it offers to add the folder.
+    await tree.getByText(`iris · ${run.id}`).click({ button: 'right' });
+    const item = page.locator('.context-view .action-label').filter({ hasText: 'Open Run Folder' });
+    await item.waitFor();
+    await page.waitForTimeout(300); // the menu takes the first click only once it is laid out
+    await item.click();
+    const offer = page.locator('.notifications-toasts').filter({ hasText: `run ${run.id} folder` });
+    await offer
+      .getByText('is outside the workspace')
+      .waitFor({ timeout: 20_000 })
+      .catch(async (err: unknown) => {
+        await shot('07-open-run-folder-failed');
+        throw err;
+      });
+    await offer.getByRole('button', { name: 'Add to Workspace' }).waitFor();
+  });
+
+  test(
+    'MLOps: New Pipeline… scaffolds a notebook pipeline from a CSV and trains it; its executed notebook opens in the notebook editor',
+    { skip: needs(jupyter !== null, 'python3 with nbclient, ipykernel, numpy, pandas and onnx') },
+    async () => {
+      const name = `e2e-nb-${process.pid}`;
+      scaffolded.push(path.join(ROOT, 'pipelines', name));
+      await palette('MLOps: New Pipeline');
+      await quickPickChoose('A notebook step');
+      // The file dialog (VS Code's own in a browser): a path box.
+      const input = page.locator('.quick-input-widget input');
+      await page.locator('.quick-input-widget').getByText('MLOps: New Pipeline — data').waitFor();
+      await waitFor('the dialog to show its folder', async () => ((await input.inputValue()).endsWith('/') ? true : undefined), 10_000);
+      // The dialog follows the typed path as it changes: Enter is pressed once it lists the file, and
+      // again (typing the path anew) if it navigated somewhere else instead of accepting it.
+      const asked = page.locator('.quick-input-widget').getByText('the column to predict');
+      const listed = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'iris_dataset.csv' });
+      for (let i = 0; i < 3 && !(await asked.isVisible()); i++) {
+        await input.fill(IRIS_CSV);
+        await listed.waitFor({ timeout: 5000 }).catch(() => undefined);
+        await page.keyboard.press('Enter');
+        await asked.waitFor({ timeout: 5000 }).catch(() => undefined);
+      }
+      await quickPickChoose('variety').catch(async (err: unknown) => {
+        await shot('08-new-pipeline-target-failed');
+        throw err;
+      });
+      await input.waitFor({ state: 'visible' });
+      await input.fill(name);
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab').filter({ hasText: 'pipeline.ts' }).waitFor({ timeout: 15_000 });
+      const tree = view('Pipeline Runs');
+      await tree
+        .getByText(`${name} v1`)
+        .waitFor({ timeout: 120_000 })
+        .catch(async (err: unknown) => {
+          await shot('08-new-pipeline-failed');
+          throw err;
+        });
+      const runs = (await (await api('/api/runs')).json()) as RunRecord[];
+      const runId = runs.find((r) => r.pipeline === name)!.id;
+      await tree.getByText(new RegExp(`^${name} · `)).click(); // expands it
+      // Other runs have a train step too: this run's is told apart by its accessible label.
+      // The tree redraws as the run's last events arrive, which may swallow a click on the twistie: until its files show.
+      const twistie = tree.locator(`.monaco-list-row[aria-label^="train, step of run ${runId}"] .monaco-tl-twistie`);
+      for (let i = 0; i < 3 && !(await tree.getByText('train.ipynb').isVisible()); i++) {
+        await twistie.click();
+        await tree
+          .getByText('train.ipynb')
+          .waitFor({ timeout: 5000 })
+          .catch(() => undefined);
+      }
+      await tree
+        .getByText('train.ipynb')
+        .click()
+        .catch(async (err: unknown) => {
+          await shot('08-new-pipeline-tree-failed');
+          throw err;
+        });
+      await page.locator('.tabs-container .tab').filter({ hasText: 'train.ipynb' }).waitFor({ timeout: 15_000 });
+      // The notebook editor: the cells of the executed copy, the parameters cell among the first.
+      const notebook = page.locator('.notebook-editor');
+      await notebook.locator('.view-line').filter({ hasText: 'learningRate' }).first().waitFor({ timeout: 20_000 });
+      await shot('08-new-pipeline-notebook');
+    },
+  );
+
   test('webviews load nothing remote', () => {
     assert.deepEqual(remoteFromWebviews, []);
   });
 });
 
-async function checkCsp(frame: Frame): Promise<void> {
+async function checkCsp(frame: Frame, script = 'metrics'): Promise<void> {
   const csp: string = await frame.$eval('meta[http-equiv="Content-Security-Policy"]', (m) => m.getAttribute('content') ?? '');
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
@@ -334,6 +472,6 @@ async function checkCsp(frame: Frame): Promise<void> {
   assert.ok(ours.length > 0, 'the view script is loaded from a file');
   for (const s of ours) {
     assert.equal(s.nonce, nonce, `${s.src} carries the CSP nonce`);
-    assert.match(s.src, /vscode-resource\.vscode-cdn\.net\/.*\/media\/dist\/metrics\.js$/);
+    assert.match(s.src, new RegExp(`vscode-resource\\.vscode-cdn\\.net/.*/media/dist/${script}\\.js$`));
   }
 }
