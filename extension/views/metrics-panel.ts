@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { ServerEvent, ServingInfo, ToWebview, VersionView } from '../../common/contract';
@@ -7,6 +6,7 @@ import { artifactFile, evaluationPictures, isInside } from '../evaluation-pictur
 import type { ApiClient } from '../server/api-client';
 import { dataDirectory } from '../settings';
 import type { EventStream } from '../server/event-stream';
+import { webviewPage } from './webview-page';
 
 /**
  * "MLOps: Show Metrics": live charts of the served model, and the evaluation of a version (the
@@ -175,28 +175,12 @@ export class MetricsPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const media = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${media('dist', 'uPlot.min.css')}">
-<link rel="stylesheet" href="${media('metrics.css')}">
-<title>MLOps Metrics</title>
-</head>
-<body>
-<header>
+    return webviewPage(this.panel.webview, this.extensionUri, {
+      title: 'MLOps Metrics',
+      styles: [['dist', 'uPlot.min.css'], ['metrics.css']],
+      script: ['dist', 'metrics.js'],
+      images: true,
+      body: `<header>
   <h1 id="title">MLOps metrics</h1>
   <div id="actions">
     <vscode-button id="predict" secondary>Send test prediction</vscode-button>
@@ -219,10 +203,8 @@ export class MetricsPanel implements vscode.Disposable {
   </figure>
 </div>
 <div id="drift-shares" class="grid"></div>
-<section id="version"></section>
-<script nonce="${nonce}" src="${media('dist', 'metrics.js')}"></script>
-</body>
-</html>`;
+<section id="version"></section>`,
+    });
   }
 
   dispose(): void {

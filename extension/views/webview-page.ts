@@ -7,6 +7,8 @@ export interface PageParts {
   styles: string[][];
   script: string[];
   body: string;
+  /** Also images (the extension's and data: URIs, e.g. evaluation pictures) and fonts (codicons). */
+  images?: boolean;
 }
 
 /**
@@ -16,7 +18,12 @@ export interface PageParts {
 export function webviewPage(webview: vscode.Webview, extensionUri: vscode.Uri, p: PageParts): string {
   const nonce = crypto.randomBytes(16).toString('base64');
   const media = (parts: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', ...parts));
-  const csp = ["default-src 'none'", `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  const csp = [
+    "default-src 'none'",
+    ...(p.images ? [`img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`] : []),
+    `style-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
   const styles = p.styles.map((s) => `<link rel="stylesheet" href="${media(s)}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
