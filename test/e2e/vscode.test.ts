@@ -106,7 +106,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   const palette = (command: string) => runCommand(page, command);
-  const quickPickEnter = () => acceptQuickPick(page);
+  const quickPickEnter = (title?: string) => acceptQuickPick(page, title);
   const quickPickChoose = (text: string) => chooseQuickPick(page, text);
   const view = (name: string) => paneOf(page, name);
   /** The metrics webview's frame (its rate chart is there), once it has loaded. */
@@ -134,8 +134,8 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
 
   test('MLOps: Train from the command palette: the run appears and succeeds, the version is registered', async () => {
     await palette('MLOps: Train');
-    await quickPickEnter(); // pipeline: the default (the iris example)
-    await quickPickEnter(); // params: the defaults
+    await quickPickEnter('Train — pipeline'); // the default (the iris example)
+    await quickPickEnter('Train — params'); // the defaults
     await view('Pipeline Runs')
       .getByText('iris v1')
       .waitFor({ timeout: 60_000 })
@@ -153,8 +153,8 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
 
   test('promote the version: the registry tree shows the alias and the server follows', async () => {
     await palette('MLOps: Promote Model Version');
-    await quickPickEnter(); // v1
-    await quickPickEnter(); // production
+    await quickPickEnter('iris: version'); // v1
+    await quickPickEnter('Promote iris v1 to alias'); // production
     await view('Model Registry')
       .getByText(/@production/)
       .waitFor({ timeout: 20_000 });

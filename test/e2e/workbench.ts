@@ -30,8 +30,10 @@ export async function palette(page: Page, command: string): Promise<void> {
 }
 
 /** Accepts the quick pick's default item. */
-export async function quickPickEnter(page: Page): Promise<void> {
+export async function quickPickEnter(page: Page, title?: string): Promise<void> {
   await page.waitForSelector('.quick-input-widget', { state: 'visible' });
+  // Two prompts in a row share one widget: wait for the one meant, or an Enter lands on the one before.
+  if (title) await page.locator('.quick-input-widget .quick-input-title').filter({ hasText: title }).waitFor({ timeout: 15_000 });
   await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
 }
