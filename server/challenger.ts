@@ -214,7 +214,10 @@ export class Challenger {
 
   private checkCanary(): void {
     if (this.mode !== 'canary') return;
-    const reason = canaryProblem(this.stats, this.settings.canary, this.info(), this.championQuality());
+    // Runs on every canary answer: only the figures it compares, not info() (which sorts the latency samples).
+    const c = this.current();
+    const mine = c ? this.qualityOf(c.info.model, c.info.version) : null;
+    const reason = canaryProblem(this.stats, this.settings.canary, mine, this.championQuality());
     if (!reason) return;
     this.mode = 'shadow';
     this.stopped = { at: new Date().toISOString(), reason };
@@ -291,7 +294,7 @@ export class Figures {
 export function canaryProblem(
   figures: Pick<Figures, 'canaryRequests' | 'canaryErrors'>,
   limits: ChallengerSettings['canary'],
-  info: ChallengerInfo | null,
+  mine: LiveQuality | null,
   champion: LiveQuality | null,
 ): string | null {
   if (figures.canaryRequests >= limits.minRequests) {
@@ -300,7 +303,6 @@ export function canaryProblem(
       return `error rate ${rate.toFixed(3)} > ${limits.maxErrorRate} over ${figures.canaryRequests} canary requests`;
     }
   }
-  const mine = info?.quality;
   if (!mine || !champion || mine.labelled < limits.minLabelled || champion.labelled < limits.minLabelled) return null;
   if (mine.classification && champion.classification) {
     const drop = champion.classification.accuracy - mine.classification.accuracy;

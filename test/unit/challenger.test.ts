@@ -37,8 +37,6 @@ const quality = (labelled: number, accuracy: number): LiveQuality => ({
   regression: null,
   labelDelayMs: null,
 });
-const withQuality = (q: LiveQuality) => ({ quality: q }) as ChallengerInfo;
-
 test('canaryProblem: error rate over enough canary answers; live accuracy too far below the champion', () => {
   assert.equal(canaryProblem({ canaryRequests: 19, canaryErrors: 19 }, limits, null, null), null, 'too few answers yet');
   assert.equal(canaryProblem({ canaryRequests: 100, canaryErrors: 5 }, limits, null, null), null, '0.05 is not above 0.05');
@@ -47,10 +45,10 @@ test('canaryProblem: error rate over enough canary answers; live accuracy too fa
     'error rate 0.060 > 0.05 over 100 canary requests',
   );
   const ok = { canaryRequests: 100, canaryErrors: 0 };
-  assert.equal(canaryProblem(ok, limits, withQuality(quality(49, 0.5)), quality(200, 0.95)), null, 'too few labels yet');
-  assert.equal(canaryProblem(ok, limits, withQuality(quality(60, 0.91)), quality(200, 0.95)), null, 'within the drop');
+  assert.equal(canaryProblem(ok, limits, quality(49, 0.5), quality(200, 0.95)), null, 'too few labels yet');
+  assert.equal(canaryProblem(ok, limits, quality(60, 0.91), quality(200, 0.95)), null, 'within the drop');
   assert.equal(
-    canaryProblem(ok, limits, withQuality(quality(60, 0.85)), quality(200, 0.95)),
+    canaryProblem(ok, limits, quality(60, 0.85), quality(200, 0.95)),
     "live accuracy 0.850 is 0.100 below the champion's 0.950 (more than 0.05)",
   );
 });
