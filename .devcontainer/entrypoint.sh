@@ -4,6 +4,8 @@
 #   MODE=api   the prediction server is the main process, Prometheus beside it
 #   MODE=train run the pipeline once and exit with its exit code (scheduled retraining)
 #   MODE=web   VS Code in the browser (code-server) with the extension installed, Prometheus running
+# MLOPS_PROMETHEUS=off starts no Prometheus beside the server (Kubernetes: the cluster's Prometheus
+# scrapes each pod, and a read-only root has nowhere for it to write).
 # SIGTERM stops everything cleanly.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +26,11 @@ stop() {
 trap 'stop; exit 0' TERM INT
 
 start_prometheus() {
+  case "${MLOPS_PROMETHEUS:-on}" in
+    off) return ;;
+    on) ;;
+    *) echo "entrypoint: MLOPS_PROMETHEUS must be on or off, not '$MLOPS_PROMETHEUS'" >&2; exit 2 ;;
+  esac
   if ! command -v prometheus >/dev/null; then
     echo "entrypoint: prometheus not installed; metrics are still on :$port/metrics" >&2
     return
