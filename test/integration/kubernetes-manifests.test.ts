@@ -36,8 +36,14 @@ const kubectlSkip = needs((kustomizeMajor() ?? 0) >= 5, 'kubectl with kustomize 
 // ---------------------------------------------------------------------------------------------
 // Rendering and schema validation
 
-/** A rendered object, loosely typed: the schema validation below is what vouches for its shape. */
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Labels; annotations?: Labels } } & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Rendered YAML is walked loosely typed: the schema validation below is what vouches for its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Labels; annotations?: Labels };
+} & Record<string, Loose>;
 type Labels = Record<string, string>;
 interface Validatable {
   validate(): void;
@@ -92,14 +98,15 @@ function only(objs: K8sObject[], kind: string): K8sObject {
 
 interface PodOwner {
   owner: string;
-  spec: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec: Loose;
   labels: Labels;
 }
 
 /** Every pod template in the rendering: the Deployment's and the CronJob's. */
 function podTemplates(objs: K8sObject[]): PodOwner[] {
   return objs.flatMap((o): PodOwner[] => {
-    if (o.kind === 'Deployment') return [{ owner: `Deployment ${o.metadata.name}`, spec: o.spec.template.spec, labels: o.spec.template.metadata.labels }];
+    if (o.kind === 'Deployment')
+      return [{ owner: `Deployment ${o.metadata.name}`, spec: o.spec.template.spec, labels: o.spec.template.metadata.labels }];
     if (o.kind === 'CronJob') {
       const t = o.spec.jobTemplate.spec.template;
       return [{ owner: `CronJob ${o.metadata.name}`, spec: t.spec, labels: t.metadata.labels }];
@@ -111,7 +118,7 @@ function podTemplates(objs: K8sObject[]): PodOwner[] {
 type EnvValue = { value: string } | { secret: { name: string; key: string } };
 
 /** A container's environment as the kubelet builds it: envFrom ConfigMaps first, env entries win. */
-function containerEnv(objs: K8sObject[], container: any): Map<string, EnvValue> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function containerEnv(objs: K8sObject[], container: Loose): Map<string, EnvValue> {
   const env = new Map<string, EnvValue>();
   for (const from of container.envFrom ?? []) {
     const name = from.configMapRef?.name;
@@ -249,7 +256,11 @@ for (const [which, dir] of Object.entries(RENDERINGS)) {
           assert.ok(mountAt('/tmp').emptyDir, `${owner}: /tmp is not an emptyDir`);
           assert.ok(mountAt(literal(env, 'MLOPS_DATA_DIR')).emptyDir, `${owner}: MLOPS_DATA_DIR is not an emptyDir`);
           const artifacts = mountAt(literal(env, 'MLOPS_ARTIFACT_DIR'));
-          assert.equal(artifacts.persistentVolumeClaim?.claimName, pvc.metadata.name, `${owner}: MLOPS_ARTIFACT_DIR is not the artifacts claim`);
+          assert.equal(
+            artifacts.persistentVolumeClaim?.claimName,
+            pvc.metadata.name,
+            `${owner}: MLOPS_ARTIFACT_DIR is not the artifacts claim`,
+          );
         }
       }
     });
@@ -278,7 +289,10 @@ for (const [which, dir] of Object.entries(RENDERINGS)) {
       assert.ok(matches(service.spec.selector, podLabels), 'Service selector does not match the pod labels');
       const containerPorts = deployment.spec.template.spec.containers.flatMap((c: { ports?: object[] }) => c.ports ?? []);
       for (const p of service.spec.ports) {
-        assert.ok(containerPorts.some((cp: { name: string; containerPort: number }) => [cp.name, cp.containerPort].includes(p.targetPort)), `Service port ${p.name}: no such container port`);
+        assert.ok(
+          containerPorts.some((cp: { name: string; containerPort: number }) => [cp.name, cp.containerPort].includes(p.targetPort)),
+          `Service port ${p.name}: no such container port`,
+        );
       }
       // The training pods must not receive traffic nor count in the budget.
       const trainLabels = only(objs, 'CronJob').spec.jobTemplate.spec.template.metadata.labels;
@@ -290,11 +304,20 @@ for (const [which, dir] of Object.entries(RENDERINGS)) {
       assert.ok(budget >= 1, 'the budget allows no disruption: node drains would hang');
       const hpa = only(objs, 'HorizontalPodAutoscaler');
       assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
-      assert.ok(hpa.spec.metrics.some((m: { resource?: { name: string } }) => m.resource?.name === 'cpu'), 'the autoscaler scales on CPU');
+      assert.ok(
+        hpa.spec.metrics.some((m: { resource?: { name: string } }) => m.resource?.name === 'cpu'),
+        'the autoscaler scales on CPU',
+      );
       const monitor = only(objs, 'ServiceMonitor');
-      assert.ok(matches(monitor.spec.selector.matchLabels, service.metadata.labels ?? {}), 'ServiceMonitor selector does not match the Service');
+      assert.ok(
+        matches(monitor.spec.selector.matchLabels, service.metadata.labels ?? {}),
+        'ServiceMonitor selector does not match the Service',
+      );
       for (const e of monitor.spec.endpoints) {
-        assert.ok(service.spec.ports.some((p: { name: string }) => p.name === e.port), `ServiceMonitor endpoint port ${e.port}: not a Service port`);
+        assert.ok(
+          service.spec.ports.some((p: { name: string }) => p.name === e.port),
+          `ServiceMonitor endpoint port ${e.port}: not a Service port`,
+        );
         assert.equal(e.path, '/metrics');
       }
     });
@@ -319,7 +342,11 @@ for (const [which, dir] of Object.entries(RENDERINGS)) {
       for (const e of only(objs, 'ServiceMonitor').spec.endpoints) {
         if (e.authorization?.credentials) check(e.authorization.credentials, 'ServiceMonitor authorization');
       }
-      assert.deepEqual([...documented.keys()].filter((k) => !referenced.has(k)), [], 'secret.example.env documents keys nothing uses');
+      assert.deepEqual(
+        [...documented.keys()].filter((k) => !referenced.has(k)),
+        [],
+        'secret.example.env documents keys nothing uses',
+      );
       for (const [key, placeholder] of documented) {
         assert.match(placeholder, /CHANGE_ME/, `secret.example.env ${key} holds something other than a placeholder`);
       }
@@ -329,7 +356,8 @@ for (const [which, dir] of Object.entries(RENDERINGS)) {
           assert.doesNotMatch(s, /:\/\/[^/\s:@]+:[^@\s]+@/, `${obj.kind} ${obj.metadata.name}${at}: a URL with a password`);
         }
         if (obj.kind === 'ConfigMap') {
-          for (const k of Object.keys(obj.data ?? {})) assert.ok(!SECRET_NAME_PATTERN.test(k), `ConfigMap ${obj.metadata.name}: ${k} belongs in the Secret`);
+          for (const k of Object.keys(obj.data ?? {}))
+            assert.ok(!SECRET_NAME_PATTERN.test(k), `ConfigMap ${obj.metadata.name}: ${k} belongs in the Secret`);
         }
       }
     });
@@ -393,7 +421,15 @@ describe('the entry point in api mode as the pod runs it', { skip: entrySkip }, 
     const token = () => crypto.randomBytes(16).toString('hex');
     const entry = spawn(
       'setpriv',
-      ['--reuid', String(APP_UID), '--regid', String(APP_UID), '--clear-groups', '--', path.join(top, 'app', '.devcontainer', 'entrypoint.sh')],
+      [
+        '--reuid',
+        String(APP_UID),
+        '--regid',
+        String(APP_UID),
+        '--clear-groups',
+        '--',
+        path.join(top, 'app', '.devcontainer', 'entrypoint.sh'),
+      ],
       {
         cwd: '/',
         // The pod's environment: a clean one, not the test's.
@@ -421,10 +457,18 @@ describe('the entry point in api mode as the pod runs it', { skip: entrySkip }, 
     let output = '';
     entry.stdout.on('data', (d) => (output += d));
     entry.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => entry.on('exit', (code) => resolve(code)));
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => entry.on('close', (code) => resolve((exitCode = code))));
     try {
       const base = `http://127.0.0.1:${port}`;
-      await waitFor(`/healthz (output so far: ${output})`, async () => ((await fetch(`${base}/healthz`).catch(() => null))?.status === 200 ? true : undefined), 30_000);
+      await waitFor(
+        '/healthz',
+        async () => {
+          if (exitCode !== undefined) assert.fail(`the entry point exited (${exitCode}) before serving:\n${output}`);
+          return (await fetch(`${base}/healthz`).catch(() => null))?.status === 200 ? true : undefined;
+        },
+        30_000,
+      ).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
       // No model in this registry yet: alive, not ready.
       assert.equal((await fetch(`${base}/readyz`)).status, 503);
       assert.equal((await fetch(`${base}/metrics`)).status, 401, 'the metrics token from the environment is not in force');
@@ -436,7 +480,24 @@ describe('the entry point in api mode as the pod runs it', { skip: entrySkip }, 
       assert.ok(!uids.some(({ pid }) => /prometheus/.test(commandOf(pid))), 'Prometheus started despite MLOPS_PROMETHEUS=off');
       assert.ok(!fs.existsSync(path.join(top, 'data', 'prometheus')), 'the entry point prepared Prometheus despite MLOPS_PROMETHEUS=off');
       // Nothing outside the volumes was written (uid 10001 could not have: the server would have failed).
-      const owned = spawnSync('find', [top, '-uid', String(APP_UID), '-not', '-path', `${top}/data*`, '-not', '-path', `${top}/artifacts*`, '-not', '-path', `${top}/tmp*`], { encoding: 'utf8' });
+      const owned = spawnSync(
+        'find',
+        [
+          top,
+          '-uid',
+          String(APP_UID),
+          '-not',
+          '-path',
+          `${top}/data*`,
+          '-not',
+          '-path',
+          `${top}/artifacts*`,
+          '-not',
+          '-path',
+          `${top}/tmp*`,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(owned.stdout.trim(), '', 'files written outside the mounted folders');
     } finally {
       entry.kill('SIGTERM');
