@@ -390,23 +390,28 @@ function linkOrCopy(from: string, to: string): void {
   if (spawnSync('cp', ['-al', from, to]).status !== 0) fs.cpSync(from, to, { recursive: true });
 }
 
-describe('the entry point in api mode as the pod runs it', { skip: entrySkip }, () => {
+/** What the image holds at /opt/mlops: the project without its git folder and local data. */
+const NOT_IN_IMAGE = new Set(['.git', 'local_data', 'test-results']);
+
+describe('the entry point as the pods run it: uid 10001, read-only root, MLOPS_PROMETHEUS=off', { skip: entrySkip }, () => {
   // uid 10001 cannot traverse a project under /root (CI's second leg copies it to /root/.cache):
-  // what the pod's image holds is laid out in a world-readable folder, owned by root, so that only
-  // the "mounted" folders are writable for uid 10001, as with a read-only root filesystem.
+  // the image's content is laid out in a world-readable folder owned by root, so that only the
+  // "mounted" folders (data, artifacts, tmp) are writable for uid 10001, as with a read-only root.
   let top = '';
+  const app = () => path.join(top, 'app');
+  const volumes = ['data', 'artifacts', 'tmp'];
+  const token = () => crypto.randomBytes(16).toString('hex');
+
   before(() => {
     top = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-k8s-'));
     fs.chmodSync(top, 0o755);
-    const app = path.join(top, 'app');
-    fs.mkdirSync(path.join(app, '.devcontainer'), { recursive: true });
-    fs.copyFileSync(path.join(ROOT, '.devcontainer', 'entrypoint.sh'), path.join(app, '.devcontainer', 'entrypoint.sh'));
-    fs.chmodSync(path.join(app, '.devcontainer', 'entrypoint.sh'), 0o755);
-    for (const item of ['dist', 'bin', 'package.json']) fs.cpSync(path.join(ROOT, item), path.join(app, item), { recursive: true });
-    linkOrCopy(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
+    fs.mkdirSync(app());
+    for (const item of fs.readdirSync(ROOT)) {
+      if (!NOT_IN_IMAGE.has(item)) linkOrCopy(path.join(ROOT, item), path.join(app(), item));
+    }
     fs.mkdirSync(path.join(top, 'node'));
     linkOrCopy(process.execPath, path.join(top, 'node', 'node'));
-    for (const dir of ['data', 'artifacts', 'tmp']) {
+    for (const dir of volumes) {
       fs.mkdirSync(path.join(top, dir));
       fs.chownSync(path.join(top, dir), APP_UID, APP_UID);
     }
@@ -415,94 +420,103 @@ describe('the entry point in api mode as the pod runs it', { skip: entrySkip }, 
     if (top) fs.rmSync(top, { recursive: true, force: true });
   });
 
-  test('starts as uid 10001 with MLOPS_PROMETHEUS=off, writes only to its volumes, answers /healthz, stops on SIGTERM', async () => {
-    const port = await freePort();
-    const metricsToken = crypto.randomBytes(16).toString('hex');
-    const token = () => crypto.randomBytes(16).toString('hex');
-    const entry = spawn(
+  /** The entry point under uid 10001 with a clean environment (the pod's, not the test's). */
+  function entrypoint(env: NodeJS.ProcessEnv) {
+    const child = spawn(
       'setpriv',
-      [
-        '--reuid',
-        String(APP_UID),
-        '--regid',
-        String(APP_UID),
-        '--clear-groups',
-        '--',
-        path.join(top, 'app', '.devcontainer', 'entrypoint.sh'),
-      ],
+      ['--reuid', String(APP_UID), '--regid', String(APP_UID), '--clear-groups', '--', path.join(app(), '.devcontainer', 'entrypoint.sh')],
       {
         cwd: '/',
-        // The pod's environment: a clean one, not the test's.
         env: {
           PATH: '/usr/local/bin:/usr/bin:/bin',
           HOME: path.join(top, 'tmp'),
           TMPDIR: path.join(top, 'tmp'),
           NODE: path.join(top, 'node', 'node'),
-          MODE: 'api',
           MLOPS_PROMETHEUS: 'off',
-          MLOPS_HOST: '127.0.0.1',
-          MLOPS_PORT: String(port),
           MLOPS_DATA_DIR: path.join(top, 'data'),
           MLOPS_ARTIFACT_DIR: path.join(top, 'artifacts'),
-          MLOPS_API_TOKEN: token(),
-          PREDICT_TOKEN: token(),
-          METRICS_TOKEN: metricsToken,
-          MLOPS_FEEDBACK_TOKEN: token(),
           GIT_BRANCH: 'test',
           GIT_HEAD: 'test',
+          ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
     let output = '';
-    entry.stdout.on('data', (d) => (output += d));
-    entry.stderr.on('data', (d) => (output += d));
-    let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((resolve) => entry.on('close', (code) => resolve((exitCode = code))));
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let code: number | null | undefined;
+    // A hung process is stopped (SIGTERM: the entry point stops what it started) rather than hanging CI.
+    const timer = setTimeout(() => child.kill('SIGTERM'), 180_000);
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve((code = c));
+      }),
+    );
+    return { child, exited, output: () => output, code: () => code };
+  }
+
+  /** Files uid 10001 owns outside the volumes: the read-only root would have refused them. */
+  function writtenOutsideVolumes(): string {
+    const outside = volumes.flatMap((v) => ['-not', '-path', `${top}/${v}*`]);
+    return spawnSync('find', [top, '-uid', String(APP_UID), ...outside], { encoding: 'utf8' }).stdout.trim();
+  }
+
+  test('MODE=train (the CronJob) trains and registers as uid 10001, writing only to its volumes', async () => {
+    const run = entrypoint({ MODE: 'train' });
+    const code = await run.exited;
+    assert.equal(code, 0, `the training failed:\n${run.output()}`);
+    assert.match(run.output(), /registered iris version 1/);
+    assert.equal(writtenOutsideVolumes(), '', 'files written outside the mounted folders');
+  });
+
+  test('MODE=api (the Deployment) serves as uid 10001 with its tokens, writes only to its volumes, stops on SIGTERM', async () => {
+    const port = await freePort();
+    const metricsToken = token();
+    const predictToken = token();
+    const server = entrypoint({
+      MODE: 'api',
+      MLOPS_HOST: '127.0.0.1',
+      MLOPS_PORT: String(port),
+      MLOPS_API_TOKEN: token(),
+      PREDICT_TOKEN: predictToken,
+      METRICS_TOKEN: metricsToken,
+      MLOPS_FEEDBACK_TOKEN: token(),
+    });
+    const base = `http://127.0.0.1:${port}`;
     try {
-      const base = `http://127.0.0.1:${port}`;
+      // Ready means the model trained above is loaded and verified.
       await waitFor(
-        '/healthz',
+        '/readyz',
         async () => {
-          if (exitCode !== undefined) assert.fail(`the entry point exited (${exitCode}) before serving:\n${output}`);
-          return (await fetch(`${base}/healthz`).catch(() => null))?.status === 200 ? true : undefined;
+          if (server.code() !== undefined) assert.fail(`the entry point exited (${server.code()}) before serving:\n${server.output()}`);
+          return (await fetch(`${base}/readyz`).catch(() => null))?.status === 200 ? true : undefined;
         },
-        30_000,
-      ).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
-      // No model in this registry yet: alive, not ready.
-      assert.equal((await fetch(`${base}/readyz`)).status, 503);
+        60_000,
+      ).catch((err: Error) => assert.fail(`${err.message}\n${server.output()}`));
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      const predict = (authorization?: string) =>
+        fetch(`${base}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify([{ sepal_length: 6.7, sepal_width: 3.5, petal_length: 5.2, petal_width: 2.3 }]),
+        });
+      assert.equal((await predict()).status, 401, 'the predict token from the environment is not in force');
+      assert.equal((await predict(`Bearer ${predictToken}`)).status, 200);
       assert.equal((await fetch(`${base}/metrics`)).status, 401, 'the metrics token from the environment is not in force');
       assert.equal((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status, 200);
 
-      const uids = processTree(entry.pid!).map((pid) => ({ pid, uid: uidOf(pid) }));
-      assert.ok(uids.length >= 2, 'expected the entry point and the server');
-      for (const { pid, uid } of uids) assert.equal(uid, APP_UID, `process ${pid} (${commandOf(pid)}) runs as uid ${uid}`);
-      assert.ok(!uids.some(({ pid }) => /prometheus/.test(commandOf(pid))), 'Prometheus started despite MLOPS_PROMETHEUS=off');
+      const processes = processTree(server.child.pid!);
+      assert.ok(processes.length >= 2, 'expected the entry point and the server');
+      for (const pid of processes) assert.equal(uidOf(pid), APP_UID, `process ${pid} (${commandOf(pid)}) is not uid ${APP_UID}`);
+      assert.ok(!processes.some((pid) => /prometheus/.test(commandOf(pid))), 'Prometheus started despite MLOPS_PROMETHEUS=off');
       assert.ok(!fs.existsSync(path.join(top, 'data', 'prometheus')), 'the entry point prepared Prometheus despite MLOPS_PROMETHEUS=off');
-      // Nothing outside the volumes was written (uid 10001 could not have: the server would have failed).
-      const owned = spawnSync(
-        'find',
-        [
-          top,
-          '-uid',
-          String(APP_UID),
-          '-not',
-          '-path',
-          `${top}/data*`,
-          '-not',
-          '-path',
-          `${top}/artifacts*`,
-          '-not',
-          '-path',
-          `${top}/tmp*`,
-        ],
-        { encoding: 'utf8' },
-      );
-      assert.equal(owned.stdout.trim(), '', 'files written outside the mounted folders');
+      assert.equal(writtenOutsideVolumes(), '', 'files written outside the mounted folders');
     } finally {
-      entry.kill('SIGTERM');
+      server.child.kill('SIGTERM');
     }
-    assert.equal(await exited, 0, `the entry point did not stop cleanly on SIGTERM:\n${output}`);
+    assert.equal(await server.exited, 0, `the entry point did not stop cleanly on SIGTERM:\n${server.output()}`);
   });
 });
 
