@@ -50,21 +50,28 @@ interface Validatable {
 }
 type ModelClass = new (data: never) => Validatable;
 
-// The schema classes by apiVersion/kind. kubernetes-models ships ES modules only, hence import().
-const MODELS: Record<string, () => Promise<ModelClass>> = {
-  'v1/Namespace': async () => (await import('kubernetes-models/v1')).Namespace,
-  'v1/ServiceAccount': async () => (await import('kubernetes-models/v1')).ServiceAccount,
-  'v1/ConfigMap': async () => (await import('kubernetes-models/v1')).ConfigMap,
-  'v1/Secret': async () => (await import('kubernetes-models/v1')).Secret,
-  'v1/Service': async () => (await import('kubernetes-models/v1')).Service,
-  'v1/PersistentVolumeClaim': async () => (await import('kubernetes-models/v1')).PersistentVolumeClaim,
-  'apps/v1/Deployment': async () => (await import('kubernetes-models/apps/v1')).Deployment,
-  'batch/v1/CronJob': async () => (await import('kubernetes-models/batch/v1')).CronJob,
-  'policy/v1/PodDisruptionBudget': async () => (await import('kubernetes-models/policy/v1')).PodDisruptionBudget,
-  'autoscaling/v2/HorizontalPodAutoscaler': async () => (await import('kubernetes-models/autoscaling/v2')).HorizontalPodAutoscaler,
-  'monitoring.coreos.com/v1/ServiceMonitor': async () =>
-    (await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1')).ServiceMonitor,
+// The schema classes by apiVersion/kind: the module that exports each (its class validates, its
+// `I<Kind>` interface types the fields).
+const MODELS: Record<string, string> = {
+  'v1/Namespace': 'kubernetes-models/v1',
+  'v1/ServiceAccount': 'kubernetes-models/v1',
+  'v1/ConfigMap': 'kubernetes-models/v1',
+  'v1/Secret': 'kubernetes-models/v1',
+  'v1/Service': 'kubernetes-models/v1',
+  'v1/PersistentVolumeClaim': 'kubernetes-models/v1',
+  'apps/v1/Deployment': 'kubernetes-models/apps/v1',
+  'batch/v1/CronJob': 'kubernetes-models/batch/v1',
+  'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'kubernetes-models/autoscaling/v2',
+  'monitoring.coreos.com/v1/ServiceMonitor': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
 };
+
+function modelModule(obj: K8sObject): string {
+  const id = `${obj.apiVersion}/${obj.kind}`;
+  const module = MODELS[id];
+  assert.ok(module, `${id} ${obj.metadata.name}: no schema for this kind (add it to MODELS, or remove the object)`);
+  return module;
+}
 
 function render(dir: string): K8sObject[] {
   const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
@@ -76,14 +83,54 @@ function render(dir: string): K8sObject[] {
 }
 
 async function validate(obj: K8sObject): Promise<void> {
-  const id = `${obj.apiVersion}/${obj.kind}`;
-  const load = MODELS[id];
-  assert.ok(load, `${id} ${obj.metadata.name}: no schema for this kind (add it to MODELS, or remove the object)`);
-  const Model = await load();
+  // kubernetes-models ships ES modules only, hence import().
+  const Model = ((await import(modelModule(obj))) as Record<string, ModelClass>)[obj.kind];
   try {
     new Model(obj as never).validate();
   } catch (err) {
-    assert.fail(`${id} ${obj.metadata.name} does not match the Kubernetes schema: ${(err as Error).message}`);
+    assert.fail(`${obj.kind} ${obj.metadata.name} does not match the Kubernetes schema: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Fields the API does not know (a misspelt `readinesProbe` is silently dropped by the API server,
+ * and the schemas above allow extra properties): each object is type-checked as an object literal
+ * of its kind's interface, whose excess-property check names any unknown field, at any depth.
+ */
+function unknownFields(objs: K8sObject[]): string[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-k8s-fields-'));
+  try {
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    // One object per line, so that an error's line names the object.
+    const lines = objs.flatMap((o, i) => [
+      `import type { I${o.kind} as T${i} } from '${modelModule(o)}';`,
+      `export const o${i}: T${i} = ${JSON.stringify(o)};`,
+    ]);
+    fs.writeFileSync(path.join(dir, 'objects.ts'), lines.join('\n') + '\n');
+    const compilerOptions = {
+      strict: true,
+      noEmit: true,
+      target: 'ES2022',
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      skipLibCheck: true,
+      types: [],
+    };
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['objects.ts'] }));
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
+    const errors = tsc.stdout
+      .split('\n')
+      .filter((l) => /error TS/.test(l))
+      .map((l) => {
+        const line = Number(/\((\d+),/.exec(l)?.[1] ?? 0);
+        const o = objs[Math.floor((line - 1) / 2)];
+        return `${o ? `${o.kind} ${o.metadata.name}: ` : ''}${l.replace(/^.*error TS\d+: /, '')}`;
+      });
+    // Anything else (tsc missing, a crash) must not pass as "no unknown fields".
+    if (tsc.status !== 0 && errors.length === 0) errors.push(`tsc failed (${tsc.status}): ${tsc.stderr || tsc.stdout}`);
+    return errors;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -176,6 +223,10 @@ for (const [which, dir] of Object.entries(RENDERINGS)) {
     test('every rendered object is a known kind and valid against its Kubernetes schema', async () => {
       assert.ok(objs.length >= 9, `only ${objs.length} objects rendered`);
       for (const obj of objs) await validate(obj);
+    });
+
+    test('no object has a field its kind does not define', () => {
+      assert.deepEqual(unknownFields(objs), []);
     });
 
     test('the server Deployment: api mode, probes on /readyz and /healthz, replicas as the autoscaler expects', () => {
