@@ -15,7 +15,8 @@ import { waitFor } from '../helpers/server';
 // deploy/kubernetes rendered by `kubectl kustomize` (as `kubectl apply -k` would), every object
 // validated against the Kubernetes schemas, then the properties the deployment relies on checked
 // across objects: what a schema cannot see (a selector that matches nothing, a Secret key nobody
-// documented, a volume mounted where the settings do not point).
+// documented, a volume mounted where the settings do not point). Last, the image's entry point run
+// the way the pods run it: uid 10001, nothing writable but the volumes, no Prometheus inside.
 
 const DEPLOY = path.join(ROOT, 'deploy', 'kubernetes');
 const RENDERINGS = { base: path.join(DEPLOY, 'base'), overlay: path.join(DEPLOY, 'overlays', 'example') };
