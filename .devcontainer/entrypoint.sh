@@ -51,8 +51,18 @@ start_prometheus() {
     auth="    authorization:
       credentials_file: $dir/metrics-token"
   fi
+  # One target per replica (MLOPS_SCRAPE_TARGETS=host:port,…), else the server in this container.
+  local targets="" t
+  IFS=',' read -ra list <<< "${MLOPS_SCRAPE_TARGETS:-127.0.0.1:$port}"
+  for t in "${list[@]}"; do
+    t="${t// /}"
+    case "$t" in
+      ''|*[!A-Za-z0-9.:_-]*) echo "entrypoint: MLOPS_SCRAPE_TARGETS: '$t' is not host:port" >&2; exit 2 ;;
+    esac
+    targets="${targets:+$targets, }'$t'"
+  done
   sed -e "s|__SCRAPE_INTERVAL__|${PROMETHEUS_SCRAPE_INTERVAL:-5s}|" \
-    -e "s|__TARGET__|127.0.0.1:$port|" \
+    -e "s|__TARGETS__|$targets|" \
     -e "s|__GIT_BRANCH__|${GIT_BRANCH:-unknown}|" \
     -e "s|__GIT_HEAD__|${GIT_HEAD:-unknown}|" \
     "$here/prometheus.yml" > "$dir/prometheus.yml"

@@ -89,7 +89,7 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
     async () => {
       const dir = tempDataDir();
       trainIris(dir);
-      const [port, promPort] = [await freePort(), await freePort()];
+      const [port, promPort, absent] = [await freePort(), await freePort(), await freePort()];
       const child = spawn('bash', [ENTRYPOINT], {
         env: {
           ...process.env,
@@ -98,6 +98,8 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
           MLOPS_PORT: String(port),
           PROMETHEUS_PORT: String(promPort),
           PROMETHEUS_SCRAPE_INTERVAL: '1s',
+          // The multi-target form (one target per replica): this server, and a replica that is down.
+          MLOPS_SCRAPE_TARGETS: `127.0.0.1:${port}, 127.0.0.1:${absent}`,
           METRICS_USERNAME: 'prom',
           METRICS_PASSWORD: 'scrape-secret',
           MLOPS_REQUEST_LOG: 'false',
@@ -121,10 +123,9 @@ describe('.devcontainer/entrypoint.sh outside a container', () => {
             body: JSON.stringify(SAMPLE),
           });
         assert.deepEqual(await (await predict()).json(), [{ variety: 'Virginica' }, { variety: 'Versicolor' }]);
-        assert.equal(
-          await waitFor('up == 1', async () => ((await promQuery(promPort, 'up{job="mlops"}')) === 1 ? 1 : undefined), 30_000),
-          1,
-        );
+        const up = (instance: number) => promQuery(promPort, `up{job="mlops",instance="127.0.0.1:${instance}"}`);
+        assert.equal(await waitFor('up == 1', async () => ((await up(port)) === 1 ? 1 : undefined), 30_000), 1);
+        assert.equal(await waitFor('the absent replica scraped', async () => ((await up(absent)) === 0 ? 0 : undefined), 30_000), 0);
         const before = await waitFor('a prediction counter', () => promQuery(promPort, 'sum(mlops_predictions_total)'), 30_000);
         for (let i = 0; i < 5; i++) await predict();
         const after = await waitFor(
@@ -185,7 +186,7 @@ describe(
 
     /** Starts the entry point in MODE=web and waits for code-server; stop() sends SIGTERM and checks a clean end. */
     async function startWeb(extra: NodeJS.ProcessEnv) {
-      const [port, promPort] = [await freePort(), await freePort()];
+      const [port, promPort, absent] = [await freePort(), await freePort(), await freePort()];
       const mark = `MLOPS_WEB_TEST_RUN=${port}`;
       const env = {
         ...process.env,

@@ -121,7 +121,7 @@ describe('Prometheus alerting rules', () => {
     const config = fs
       .readFileSync(path.join(ROOT, '.devcontainer', 'prometheus.yml'), 'utf8')
       .replace('__SCRAPE_INTERVAL__', '5s')
-      .replace('__TARGET__', '127.0.0.1:8000')
+      .replace('__TARGETS__', "'127.0.0.1:8000', '127.0.0.1:8001'")
       .replace(/__GIT_\w+__/g, 'test');
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), config);
     fs.copyFileSync(SHIPPED, path.join(dir, 'mlops-alerts.rules.yml'));
