@@ -1,0 +1,294 @@
+// The scale-out topology of issue #16, for real: three `mlops serve` replicas behind haproxy
+// (health-checked on /readyz), on one registry. Runs on each backend: SQLite (one shared data
+// folder, which works today) and PostgreSQL (MLOPS_DATABASE_URL, skipped with a reason until this
+// build has `mlops db`; strict in CI). docs/scaling-out.md describes the topology.
+//
+// The database-restart section stops THE machine's PostgreSQL cluster for 10 s: it runs last, only on
+// the PostgreSQL backend, and restarts the cluster in a finally. Other test files that use the cluster at
+// the same moment would see it down: run this file on its own (as .ci/run does with the integration
+// folder, file by file) rather than in parallel with other PostgreSQL tests.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { needs } from '../helpers/cli';
+import { createTestDatabase, localCluster, needsPostgres, type TestDatabase } from '../helpers/postgres';
+import { readLog } from '../helpers/prediction-log';
+import {
+  failures,
+  haproxyAvailable,
+  postgresBackendAvailable,
+  readiness,
+  startLoad,
+  Topology,
+  type Backend,
+  type LoadRecord,
+  type RunningLoad,
+} from '../helpers/topology';
+
+/** TODO(merge): the PostgreSQL prediction log's table, as the postgres backend names it (SQLite: `predictions`). */
+const PG_PREDICTION_LOG_TABLE = 'predictions';
+/** TODO(merge): the /readyz body field that reports the database (the lead wires it); absent = not asserted yet. */
+const READYZ_DATABASE_FIELD = 'database';
+/** The issue's bound on an alias move reaching every replica. */
+const PROPAGATION_MS = 2000;
+const REPLICAS = 3;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const haproxySkip = needs(haproxyAvailable(), "Debian's haproxy (/usr/sbin/haproxy)");
+
+/** Polls every replica's /readyz (directly, not through the balancer) until all serve `version`; returns the ms it took. */
+async function allServe(topology: Topology, version: number, since: number, timeoutMs = 15_000): Promise<number> {
+  const pending = new Set(topology.replicas.map((r) => r.url));
+  const until = since + timeoutMs;
+  while (pending.size > 0) {
+    for (const url of [...pending]) {
+      const { body } = await readiness(url).catch(() => ({ body: {} as Record<string, unknown> }));
+      if (body.version === version) pending.delete(url);
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > until) throw new Error(`replicas ${[...pending].join(', ')} still not serving version ${version}`);
+    await sleep(20);
+  }
+  return Date.now() - since;
+}
+
+/** The request ids of a backend's prediction log, among `ids`. */
+async function loggedIds(topology: Topology, ids: string[]): Promise<Set<string>> {
+  const { backend } = topology.options;
+  if (backend.kind === 'sqlite') {
+    const wanted = new Set(ids);
+    return new Set(
+      readLog(topology.sharedDir)
+        .map((e) => e.requestId)
+        .filter((id) => wanted.has(id)),
+    );
+  }
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: backend.url });
+  await client.connect();
+  try {
+    const res = await client.query<{ request_id: string }>(
+      `SELECT DISTINCT request_id FROM ${PG_PREDICTION_LOG_TABLE} WHERE request_id = ANY($1::text[])`,
+      [ids],
+    );
+    return new Set(res.rows.map((r) => r.request_id));
+  } finally {
+    await client.end();
+  }
+}
+
+/** A replica's mlops_prediction_log_rows_dropped_total. */
+async function droppedRows(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('mlops_prediction_log_rows_dropped_total'));
+  return line ? Number(line.split(/\s+/).at(-1)) : 0;
+}
+
+const versionOf = (stdout: string) => Number(/registered iris version (\d+)/.exec(stdout)?.[1]);
+
+interface Suite {
+  label: string;
+  /** Skip reason decided before the suite (haproxy, PostgreSQL missing), or false. */
+  skip: false | string;
+  backend: () => Promise<{ backend: Backend; cleanup: () => Promise<void> } | string>;
+}
+
+const suites: Suite[] = [
+  {
+    label: 'SQLite (one shared data folder)',
+    skip: haproxySkip,
+    backend: async () => ({ backend: { kind: 'sqlite' }, cleanup: async () => {} }),
+  },
+  {
+    label: 'PostgreSQL (MLOPS_DATABASE_URL, shared MLOPS_ARTIFACT_DIR)',
+    skip: haproxySkip || needsPostgres(),
+    backend: async () => {
+      const db: TestDatabase = await createTestDatabase('scaleout');
+      // Before the backend lands, MLOPS_DATABASE_URL is ignored: this would silently be SQLite again.
+      const missing = needs(postgresBackendAvailable(db.url), 'the PostgreSQL registry backend (`mlops db migrate` / `mlops db status`)');
+      if (missing) {
+        await db.drop();
+        return missing;
+      }
+      return { backend: { kind: 'postgres', url: db.url }, cleanup: () => db.drop() };
+    },
+  },
+];
+
+for (const suite of suites) {
+  describe(`scale-out: ${REPLICAS} replicas behind haproxy on ${suite.label}`, { skip: suite.skip }, () => {
+    let topology: Topology;
+    let skip: string | false = false;
+    let cleanup = async () => {};
+    let load: RunningLoad | null = null;
+    const guard = (t: TestContext) => {
+      if (skip) t.skip(skip);
+      return Boolean(skip);
+    };
+
+    before(async () => {
+      const chosen = await suite.backend();
+      if (typeof chosen === 'string') {
+        skip = chosen;
+        return;
+      }
+      cleanup = chosen.cleanup;
+      // 250 ms polls: the SQLite fallback (and PostgreSQL's, when its LISTEN connection drops) stays inside 2 s.
+      topology = new Topology({ replicas: REPLICAS, backend: chosen.backend, model: 'iris@production', env: { MLOPS_POLL_MS: '250' } });
+      await topology.cliOk(['train', '-q'], 'trainer');
+      await topology.cliOk(['train', '-q', '--param', 'trainer=logistic_regression'], 'trainer');
+      await topology.cliOk(['models', 'promote', 'iris', '1']);
+      await topology.start();
+    });
+
+    after(async () => {
+      await load?.stop();
+      if (topology) {
+        await topology.stop();
+        topology.kill();
+        topology.remove();
+      }
+      await cleanup();
+    });
+
+    test('an alias moved under 32 connections reaches every replica within 2 s, with zero failed requests', async (t) => {
+      if (guard(t)) return;
+      await allServe(topology, 1, Date.now());
+      load = startLoad(topology.balancerUrl);
+      await sleep(1000);
+      const took: number[] = [];
+      for (const version of [2, 1]) {
+        await topology.cliOk(['models', 'promote', 'iris', String(version)]);
+        // Measured from the command's exit, which is after its commit.
+        took.push(await allServe(topology, version, Date.now()));
+        await sleep(1000);
+      }
+      const records = await load.stop();
+      load = null;
+      t.diagnostic(`propagation ${took.join(' ms, ')} ms; ${records.length} requests`);
+      assert.ok(records.length > 100, `the load ran (${records.length} requests)`);
+      assert.equal(records.filter((r) => r.status !== 200).length, 0, failures(records));
+      for (const ms of took)
+        assert.ok(ms <= PROPAGATION_MS, `every replica serves the new version within ${PROPAGATION_MS} ms (took ${ms} ms)`);
+      const versions = new Set(records.map((r) => r.version));
+      assert.deepEqual([...versions].sort(), ['iris/1', 'iris/2'], 'both versions answered through the balancer');
+      const servers = new Set(records.map((r) => r.servedBy));
+      assert.deepEqual([...servers].sort(), ['r0', 'r1', 'r2'], 'every replica took a share');
+    });
+
+    test('kill -9 of a replica under load: zero failed requests, the survivors log all they acknowledged, it rejoins', async (t) => {
+      if (guard(t)) return;
+      const victim = 1;
+      const name = topology.replicas[victim].name;
+      load = startLoad(topology.balancerUrl);
+      await sleep(1000);
+      await topology.killReplica(victim);
+      const killedAt = Date.now();
+      await sleep(2000);
+      const states = await topology.serverStates();
+      assert.notEqual(states[victim], 'UP', `haproxy took ${name} out (${states.join(', ')})`);
+      await topology.startReplica(victim);
+      const restartedAt = Date.now();
+      // Rejoined: haproxy's check passes again and the balancer sends it requests.
+      const deadline = Date.now() + 15_000;
+      while (!load.records.some((r) => r.servedBy === name && r.startedAt > restartedAt)) {
+        assert.ok(
+          Date.now() < deadline,
+          `${name} answers through the balancer again (states ${(await topology.serverStates()).join(', ')})`,
+        );
+        await sleep(100);
+      }
+      assert.equal((await topology.serverStates())[victim], 'UP');
+      await sleep(500);
+      const records = await load.stop();
+      load = null;
+      const stats = await topology.backendStats();
+      t.diagnostic(`${records.length} requests; haproxy retried ${stats.wretr} and redispatched ${stats.wredis}`);
+      assert.equal(records.filter((r) => r.status !== 200).length, 0, failures(records));
+      assert.ok(
+        records.some((r) => r.startedAt > killedAt && r.endedAt < restartedAt),
+        'requests were answered while the replica was down',
+      );
+      // The survivors' acknowledged predictions, all of them, once they have stopped (and flushed).
+      const acknowledged = records.filter((r) => r.status === 200 && r.servedBy !== name).map((r) => r.requestId);
+      await topology.stopReplicas();
+      const logged = await loggedIds(topology, acknowledged);
+      const missing = acknowledged.filter((id) => !logged.has(id));
+      assert.equal(
+        missing.length,
+        0,
+        `${missing.length} of ${acknowledged.length} acknowledged predictions missing from the log, e.g. ${missing[0]}`,
+      );
+      // Back up for the tests that follow.
+      await Promise.all(topology.replicas.map((_, i) => topology.startReplica(i)));
+    });
+
+    test('two runners started at once register v(n+1) and v(n+2)', async (t) => {
+      if (guard(t)) return;
+      const before = JSON.parse((await topology.cliOk(['models', 'show', 'iris', '--json'])).stdout) as { versions: { version: number }[] };
+      const n = Math.max(...before.versions.map((v) => v.version));
+      // Two hosts under PostgreSQL (their own data folders); the one shared folder under SQLite.
+      const runs = await Promise.all([topology.cli(['train', '-q'], 'runner-a'), topology.cli(['train', '-q'], 'runner-b')]);
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(runs.map((r) => versionOf(r.stdout)).sort(), [n + 1, n + 2], runs.map((r) => r.stdout).join(''));
+      const now = JSON.parse((await topology.cliOk(['models', 'show', 'iris', '--json'])).stdout) as { versions: { version: number }[] };
+      assert.deepEqual(
+        now.versions
+          .map((v) => v.version)
+          .filter((v) => v > n)
+          .sort(),
+        [n + 1, n + 2],
+      );
+    });
+
+    // PostgreSQL only; stops the cluster (see the note at the top of the file).
+    test('PostgreSQL stopped for 10 s under load: predictions keep being answered, /readyz reports it, the log catches up', async (t) => {
+      if (guard(t)) return;
+      if (topology.options.backend.kind !== 'postgres') return t.skip('PostgreSQL backend only');
+      const cluster = localCluster();
+      const ctl = (action: 'start' | 'stop') =>
+        execFileSync(
+          'pg_ctlcluster',
+          ['--skip-systemctl-redirect', cluster.version, cluster.name, action, ...(action === 'stop' ? ['-m', 'fast'] : [])],
+          {
+            stdio: 'inherit',
+          },
+        );
+      load = startLoad(topology.balancerUrl);
+      let during: Record<string, unknown> = {};
+      try {
+        await sleep(1000);
+        ctl('stop');
+        await sleep(3000);
+        during = (await readiness(topology.replicas[0].url)).body;
+        await sleep(7000);
+      } finally {
+        ctl('start');
+      }
+      await sleep(3000);
+      const records: LoadRecord[] = await load.stop();
+      load = null;
+      assert.equal(records.filter((r) => r.status !== 200).length, 0, failures(records));
+      if (READYZ_DATABASE_FIELD in during) {
+        assert.notEqual(during[READYZ_DATABASE_FIELD], 'ok', `/readyz reports the outage: ${JSON.stringify(during)}`);
+      } else {
+        // TODO(merge): the lead wires /readyz's database field; assert on it then.
+        t.diagnostic(`TODO: /readyz has no "${READYZ_DATABASE_FIELD}" field yet: ${JSON.stringify(during)}`);
+      }
+      // The replicas are still running: the rows queued during the outage are written now that it is back.
+      const acknowledged = records.filter((r) => r.status === 200).map((r) => r.requestId);
+      const rowsPerRequest = 2; // SAMPLE
+      let missingRows = Infinity;
+      let dropped = 0;
+      for (const until = Date.now() + 15_000; Date.now() < until; await sleep(250)) {
+        dropped = (await Promise.all(topology.replicas.map((r) => droppedRows(r.url)))).reduce((a, b) => a + b, 0);
+        missingRows = (acknowledged.length - (await loggedIds(topology, acknowledged)).size) * rowsPerRequest;
+        if (missingRows <= dropped) break;
+      }
+      assert.ok(
+        missingRows <= dropped,
+        `${missingRows} acknowledged rows missing from the log after the restart, ${dropped} counted as dropped`,
+      );
+    });
+  });
+}
