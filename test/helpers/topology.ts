@@ -6,11 +6,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { MLOPS, ROOT, tempDataDir, type CliResult } from './cli';
+import { MLOPS, needs, ROOT, tempDataDir, type CliResult } from './cli';
 import { freePort } from './net';
+import { createTestDatabase } from './postgres';
+import { readLog } from './prediction-log';
 import { SAMPLE } from './server';
 
 export const HAPROXY = '/usr/sbin/haproxy';
+/** TODO(merge): the PostgreSQL prediction log's table, as the postgres backend names it (SQLite: `predictions`). */
+export const PG_PREDICTION_LOG_TABLE = 'predictions';
 
 /** Where the registry and the prediction log live. */
 export type Backend = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
@@ -179,6 +183,13 @@ export class Topology {
     return r;
   }
 
+  /** Registers iris v1 (the default trainer) and v2 (logistic regression), and points production at v1. */
+  async trainIris(): Promise<void> {
+    await this.cliOk(['train', '-q'], 'trainer');
+    await this.cliOk(['train', '-q', '--param', 'trainer=logistic_regression'], 'trainer');
+    await this.cliOk(['models', 'promote', 'iris', '1']);
+  }
+
   async start(): Promise<void> {
     fs.mkdirSync(this.sharedDir, { recursive: true });
     for (let i = 0; i < this.options.replicas; i++) {
@@ -241,6 +252,24 @@ export class Topology {
       30_000,
       () => (child.exitCode !== null ? `haproxy exited with code ${child.exitCode}:\n${this.haproxyStderr}` : null),
     );
+  }
+
+  /**
+   * Polls every replica's /readyz (directly, not through the balancer) until all serve `version`;
+   * returns the milliseconds from the call, which the caller makes right after the alias move's commit.
+   */
+  async untilAllServe(version: number, timeoutMs = 15_000): Promise<number> {
+    const since = Date.now();
+    const pending = new Set(this.replicas.map((r) => r.url));
+    for (;;) {
+      for (const url of [...pending]) {
+        const { body } = await readiness(url).catch(() => ({ body: {} as Record<string, unknown> }));
+        if (body.version === version) pending.delete(url);
+      }
+      if (pending.size === 0) return Date.now() - since;
+      if (Date.now() - since > timeoutMs) throw new Error(`replicas ${[...pending].join(', ')} still not serving version ${version}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /** haproxy's stats CSV for the replicas' backend: one record per server, and BACKEND, by column name. */
@@ -414,4 +443,62 @@ export function postgresBackendAvailable(url: string): boolean {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A fresh PostgreSQL database as a topology's backend, or the reason there is none (under
+ * MLOPS_TEST_STRICT=1 a missing backend throws instead). Drop it with cleanup().
+ */
+export async function postgresBackend(label: string): Promise<{ backend: Backend; cleanup: () => Promise<void> } | string> {
+  const db = await createTestDatabase(label);
+  // Before the backend lands, MLOPS_DATABASE_URL is ignored: this would silently be SQLite again.
+  const missing = needs(postgresBackendAvailable(db.url), 'the PostgreSQL registry backend (`mlops db migrate` / `mlops db status`)');
+  if (missing) {
+    await db.drop();
+    return missing;
+  }
+  return { backend: { kind: 'postgres', url: db.url }, cleanup: () => db.drop() };
+}
+
+async function withPg<T>(url: string, use: (client: import('pg').Client) => Promise<T>): Promise<T> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The request ids among `ids` that the topology's prediction log holds (committed rows). */
+export async function loggedRequestIds(topology: Topology, ids: string[]): Promise<Set<string>> {
+  const { backend } = topology.options;
+  if (backend.kind === 'sqlite') {
+    const wanted = new Set(ids);
+    return new Set(
+      readLog(topology.sharedDir)
+        .map((e) => e.requestId)
+        .filter((id) => wanted.has(id)),
+    );
+  }
+  const res = await withPg(backend.url, (c) =>
+    c.query<{ request_id: string }>(`SELECT DISTINCT request_id FROM ${PG_PREDICTION_LOG_TABLE} WHERE request_id = ANY($1::text[])`, [ids]),
+  );
+  return new Set(res.rows.map((r) => r.request_id));
+}
+
+/** Rows in the topology's prediction log. */
+export async function loggedRowCount(topology: Topology): Promise<number> {
+  const { backend } = topology.options;
+  if (backend.kind === 'sqlite') return readLog(topology.sharedDir).length;
+  const res = await withPg(backend.url, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${PG_PREDICTION_LOG_TABLE}`));
+  return Number(res.rows[0].n);
+}
+
+/** A replica's mlops_prediction_log_rows_dropped_total (its /metrics). */
+export async function droppedLogRows(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('mlops_prediction_log_rows_dropped_total'));
+  return line ? Number(line.split(/\s+/).at(-1)) : 0;
 }

@@ -11,12 +11,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { needs } from '../helpers/cli';
-import { createTestDatabase, localCluster, needsPostgres, type TestDatabase } from '../helpers/postgres';
-import { readLog } from '../helpers/prediction-log';
+import { localCluster, needsPostgres } from '../helpers/postgres';
 import {
+  droppedLogRows,
   failures,
   haproxyAvailable,
-  postgresBackendAvailable,
+  loggedRequestIds,
+  postgresBackend,
   readiness,
   startLoad,
   Topology,
@@ -25,8 +26,6 @@ import {
   type RunningLoad,
 } from '../helpers/topology';
 
-/** TODO(merge): the PostgreSQL prediction log's table, as the postgres backend names it (SQLite: `predictions`). */
-const PG_PREDICTION_LOG_TABLE = 'predictions';
 /** TODO(merge): the /readyz body field that reports the database (the lead wires it); absent = not asserted yet. */
 const READYZ_DATABASE_FIELD = 'database';
 /** The issue's bound on an alias move reaching every replica. */
@@ -35,54 +34,6 @@ const REPLICAS = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const haproxySkip = needs(haproxyAvailable(), "Debian's haproxy (/usr/sbin/haproxy)");
-
-/** Polls every replica's /readyz (directly, not through the balancer) until all serve `version`; returns the ms it took. */
-async function allServe(topology: Topology, version: number, since: number, timeoutMs = 15_000): Promise<number> {
-  const pending = new Set(topology.replicas.map((r) => r.url));
-  const until = since + timeoutMs;
-  while (pending.size > 0) {
-    for (const url of [...pending]) {
-      const { body } = await readiness(url).catch(() => ({ body: {} as Record<string, unknown> }));
-      if (body.version === version) pending.delete(url);
-    }
-    if (pending.size === 0) break;
-    if (Date.now() > until) throw new Error(`replicas ${[...pending].join(', ')} still not serving version ${version}`);
-    await sleep(20);
-  }
-  return Date.now() - since;
-}
-
-/** The request ids of a backend's prediction log, among `ids`. */
-async function loggedIds(topology: Topology, ids: string[]): Promise<Set<string>> {
-  const { backend } = topology.options;
-  if (backend.kind === 'sqlite') {
-    const wanted = new Set(ids);
-    return new Set(
-      readLog(topology.sharedDir)
-        .map((e) => e.requestId)
-        .filter((id) => wanted.has(id)),
-    );
-  }
-  const { Client } = await import('pg');
-  const client = new Client({ connectionString: backend.url });
-  await client.connect();
-  try {
-    const res = await client.query<{ request_id: string }>(
-      `SELECT DISTINCT request_id FROM ${PG_PREDICTION_LOG_TABLE} WHERE request_id = ANY($1::text[])`,
-      [ids],
-    );
-    return new Set(res.rows.map((r) => r.request_id));
-  } finally {
-    await client.end();
-  }
-}
-
-/** A replica's mlops_prediction_log_rows_dropped_total. */
-async function droppedRows(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('mlops_prediction_log_rows_dropped_total'));
-  return line ? Number(line.split(/\s+/).at(-1)) : 0;
-}
 
 const versionOf = (stdout: string) => Number(/registered iris version (\d+)/.exec(stdout)?.[1]);
 
@@ -102,16 +53,7 @@ const suites: Suite[] = [
   {
     label: 'PostgreSQL (MLOPS_DATABASE_URL, shared MLOPS_ARTIFACT_DIR)',
     skip: haproxySkip || needsPostgres(),
-    backend: async () => {
-      const db: TestDatabase = await createTestDatabase('scaleout');
-      // Before the backend lands, MLOPS_DATABASE_URL is ignored: this would silently be SQLite again.
-      const missing = needs(postgresBackendAvailable(db.url), 'the PostgreSQL registry backend (`mlops db migrate` / `mlops db status`)');
-      if (missing) {
-        await db.drop();
-        return missing;
-      }
-      return { backend: { kind: 'postgres', url: db.url }, cleanup: () => db.drop() };
-    },
+    backend: () => postgresBackend('scaleout'),
   },
 ];
 
@@ -135,9 +77,7 @@ for (const suite of suites) {
       cleanup = chosen.cleanup;
       // 250 ms polls: the SQLite fallback (and PostgreSQL's, when its LISTEN connection drops) stays inside 2 s.
       topology = new Topology({ replicas: REPLICAS, backend: chosen.backend, model: 'iris@production', env: { MLOPS_POLL_MS: '250' } });
-      await topology.cliOk(['train', '-q'], 'trainer');
-      await topology.cliOk(['train', '-q', '--param', 'trainer=logistic_regression'], 'trainer');
-      await topology.cliOk(['models', 'promote', 'iris', '1']);
+      await topology.trainIris();
       await topology.start();
     });
 
@@ -153,14 +93,14 @@ for (const suite of suites) {
 
     test('an alias moved under 32 connections reaches every replica within 2 s, with zero failed requests', async (t) => {
       if (guard(t)) return;
-      await allServe(topology, 1, Date.now());
+      await topology.untilAllServe(1);
       load = startLoad(topology.balancerUrl);
       await sleep(1000);
       const took: number[] = [];
       for (const version of [2, 1]) {
         await topology.cliOk(['models', 'promote', 'iris', String(version)]);
         // Measured from the command's exit, which is after its commit.
-        took.push(await allServe(topology, version, Date.now()));
+        took.push(await topology.untilAllServe(version));
         await sleep(1000);
       }
       const records = await load.stop();
@@ -212,7 +152,7 @@ for (const suite of suites) {
       // The survivors' acknowledged predictions, all of them, once they have stopped (and flushed).
       const acknowledged = records.filter((r) => r.status === 200 && r.servedBy !== name).map((r) => r.requestId);
       await topology.stopReplicas();
-      const logged = await loggedIds(topology, acknowledged);
+      const logged = await loggedRequestIds(topology, acknowledged);
       const missing = acknowledged.filter((id) => !logged.has(id));
       assert.equal(
         missing.length,
@@ -281,8 +221,8 @@ for (const suite of suites) {
       let missingRows = Infinity;
       let dropped = 0;
       for (const until = Date.now() + 15_000; Date.now() < until; await sleep(250)) {
-        dropped = (await Promise.all(topology.replicas.map((r) => droppedRows(r.url)))).reduce((a, b) => a + b, 0);
-        missingRows = (acknowledged.length - (await loggedIds(topology, acknowledged)).size) * rowsPerRequest;
+        dropped = (await Promise.all(topology.replicas.map((r) => droppedLogRows(r.url)))).reduce((a, b) => a + b, 0);
+        missingRows = (acknowledged.length - (await loggedRequestIds(topology, acknowledged)).size) * rowsPerRequest;
         if (missingRows <= dropped) break;
       }
       assert.ok(
