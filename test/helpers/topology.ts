@@ -3,6 +3,7 @@
 // today, PostgreSQL with MLOPS_DATABASE_URL), and a keep-alive load generator that records which
 // replica answered every request. Used by test/integration/scale-out.test.ts and bench/scale-out-*.ts.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -62,8 +63,10 @@ function exited(child: ChildProcess): Promise<void> {
 // Every group this module started, killed when the test process exits however it exits: a failed
 // assertion or a crash must leave no stray server or haproxy holding a port.
 const live = new Set<ChildProcess>();
+const liveClusters = new Set<PrivateCluster>();
 process.once('exit', () => {
   for (const child of live) killGroup(child, 'SIGKILL');
+  for (const cluster of liveClusters) cluster.destroy();
 });
 
 function startGroup(command: string, args: string[], env: NodeJS.ProcessEnv, onStderr: (text: string) => void): ChildProcess {
@@ -501,4 +504,93 @@ export async function droppedLogRows(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('mlops_prediction_log_rows_dropped_total'));
   return line ? Number(line.split(/\s+/).at(-1)) : 0;
+}
+
+/**
+ * A PostgreSQL server of its own (initdb in a temporary folder, on a free loopback port), for a test
+ * that stops the database: stopping the machine's shared cluster would fail other tests running in
+ * parallel. Password authentication with a random password (no default credential). Runs as the
+ * `postgres` user when the tests run as root (PostgreSQL refuses to), as the current user otherwise.
+ */
+export class PrivateCluster {
+  private constructor(
+    private readonly bin: string,
+    private readonly dir: string,
+    readonly port: number,
+    /** Superuser URL of the `postgres` database. */
+    readonly adminUrl: string,
+  ) {}
+
+  /** Skip reason when no PostgreSQL server binaries are installed, else false. */
+  static missing(): false | string {
+    return needs(PrivateCluster.binDir() !== null, 'PostgreSQL server binaries (/usr/lib/postgresql/<version>/bin)');
+  }
+
+  private static binDir(): string | null {
+    const base = '/usr/lib/postgresql';
+    const versions = fs.existsSync(base) ? fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+    const found = versions.map((v) => path.join(base, v, 'bin')).find((d) => fs.existsSync(path.join(d, 'initdb')));
+    return found ?? null;
+  }
+
+  static async create(): Promise<PrivateCluster> {
+    const bin = PrivateCluster.binDir();
+    if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
+    const dir = tempDataDir('mlops-pg-private-');
+    const password = crypto.randomBytes(18).toString('base64url');
+    fs.writeFileSync(path.join(dir, 'pwfile'), password, { mode: 0o600 });
+    if (process.getuid?.() === 0) {
+      const owner = fs.statSync('/var/lib/postgresql', { throwIfNoEntry: false });
+      const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+      const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+      if (!owner || !Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('running as root, and there is no postgres user');
+      for (const f of [dir, path.join(dir, 'pwfile')]) fs.chownSync(f, uid, gid);
+    }
+    const cluster = new PrivateCluster(bin, dir, await freePort(), '');
+    cluster.run('initdb', ['-D', cluster.data, '-U', 'mlops', `--pwfile=${path.join(dir, 'pwfile')}`, '--auth=scram-sha-256', '--no-sync']);
+    const url = `postgres://mlops:${password}@127.0.0.1:${cluster.port}/postgres`;
+    const ready = new PrivateCluster(bin, dir, cluster.port, url);
+    liveClusters.add(ready);
+    ready.start();
+    return ready;
+  }
+
+  private get data(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  private run(tool: string, args: string[]): void {
+    const command = path.join(this.bin, tool);
+    const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+    const r = spawnSync(file, argv, { cwd: this.dir, encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
+  }
+
+  start(): void {
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    this.run('pg_ctl', ['-D', this.data, '-o', options, '-l', path.join(this.dir, 'server.log'), '-w', 'start']);
+  }
+
+  stop(): void {
+    this.run('pg_ctl', ['-D', this.data, '-m', 'fast', '-w', 'stop']);
+  }
+
+  /** A new database on it; returns its URL. */
+  async createDatabase(name: string): Promise<string> {
+    await withPg(this.adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+    const u = new URL(this.adminUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+  }
+
+  /** Stops it (if running) and removes its folder. */
+  destroy(): void {
+    liveClusters.delete(this);
+    try {
+      this.stop();
+    } catch {
+      /* already stopped */
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 }
