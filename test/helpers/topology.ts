@@ -540,18 +540,22 @@ export class PrivateCluster {
     const password = crypto.randomBytes(18).toString('base64url');
     fs.writeFileSync(path.join(dir, 'pwfile'), password, { mode: 0o600 });
     if (process.getuid?.() === 0) {
-      const owner = fs.statSync('/var/lib/postgresql', { throwIfNoEntry: false });
-      const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      if (!owner || !Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('running as root, and there is no postgres user');
-      for (const f of [dir, path.join(dir, 'pwfile')]) fs.chownSync(f, uid, gid);
+      const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+      const [uid, gid] = [id('-u'), id('-g')];
+      if (uid.status !== 0 || gid.status !== 0)
+        throw new Error('the tests run as root, and there is no postgres user to run PostgreSQL as');
+      for (const f of [dir, path.join(dir, 'pwfile')]) fs.chownSync(f, Number(uid.stdout), Number(gid.stdout));
     }
-    const cluster = new PrivateCluster(bin, dir, await freePort(), '');
-    cluster.run('initdb', ['-D', cluster.data, '-U', 'mlops', `--pwfile=${path.join(dir, 'pwfile')}`, '--auth=scram-sha-256', '--no-sync']);
-    const url = `postgres://mlops:${password}@127.0.0.1:${cluster.port}/postgres`;
-    const ready = new PrivateCluster(bin, dir, cluster.port, url);
+    const port = await freePort();
+    const ready = new PrivateCluster(bin, dir, port, `postgres://mlops:${password}@127.0.0.1:${port}/postgres`);
     liveClusters.add(ready);
-    ready.start();
+    try {
+      ready.run('initdb', ['-D', ready.data, '-U', 'mlops', `--pwfile=${path.join(dir, 'pwfile')}`, '--auth=scram-sha-256', '--no-sync']);
+      ready.start();
+    } catch (err) {
+      ready.destroy();
+      throw err;
+    }
     return ready;
   }
 
