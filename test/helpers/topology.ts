@@ -10,6 +10,8 @@ import path from 'node:path';
 import { MLOPS, needs, ROOT, tempDataDir, type CliResult } from './cli';
 import { freePort } from './net';
 import { createTestDatabase } from './postgres';
+import Database from 'better-sqlite3';
+import { PREDICTIONS_DB_FILE } from '../../server/prediction-log';
 import { readLog } from './prediction-log';
 import { SAMPLE } from './server';
 
@@ -494,7 +496,14 @@ export async function loggedRequestIds(topology: Topology, ids: string[]): Promi
 /** Rows in the topology's prediction log. */
 export async function loggedRowCount(topology: Topology): Promise<number> {
   const { backend } = topology.options;
-  if (backend.kind === 'sqlite') return readLog(topology.sharedDir).length;
+  if (backend.kind === 'sqlite') {
+    const db = new Database(path.join(topology.sharedDir, PREDICTIONS_DB_FILE), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  }
   const res = await withPg(backend.url, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${PG_PREDICTION_LOG_TABLE}`));
   return Number(res.rows[0].n);
 }
