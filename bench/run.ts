@@ -7,6 +7,8 @@
 // process (dist/server.js), the load generator (autocannon) in this one. BENCH_SECONDS sets the
 // length of each scenario (default 5), BENCH_CONNECTIONS the connections (default 32), BENCH_TRAIN_PARAMS
 // the served iris version's params (e.g. "trainer=random_forest nEstimators=100": a larger forest).
+// Then the scale-out section (bench/scale-out.ts: haproxy + replicas, the log per backend, alias
+// propagation). `npm run bench -- serving` or `npm run bench -- scale-out` runs one section only.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +18,7 @@ import { table } from '../cli/format';
 import { apiTokenHeader } from '../common/api-token';
 import type { LoadTestResult } from '../common/contract';
 import { mixedClassifier, registerTyped, regressionModel } from '../test/helpers/typed-models';
+import { printScaleOut, scaleOutBench } from './scale-out';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The bench trains the iris example: one of its records (the original template's sample). */
@@ -117,7 +120,7 @@ const load = (port: number, route: string, body: unknown, rows: number) =>
     rowsPerRequest: rows,
   });
 
-async function main(): Promise<void> {
+async function servingBench(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
   process.stderr.write(`bench: training two iris versions in ${dataDir}\n`);
   mlops(dataDir, ['train', '-q', ...TRAIN_PARAMS.flatMap((p) => ['--param', p])]);
@@ -239,8 +242,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`failed requests during ${promotions} promotes under load: ${promoteFailures}`);
-  const out = path.join(ROOT, 'local_data', 'bench', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const out = resultFile();
   fs.writeFileSync(
     out,
     JSON.stringify(
@@ -258,6 +260,26 @@ async function main(): Promise<void> {
   );
   console.log(`results: ${out}`);
   fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+function resultFile(suffix = ''): string {
+  const out = path.join(ROOT, 'local_data', 'bench', `${new Date().toISOString().replace(/[:.]/g, '-')}${suffix}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  return out;
+}
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'serving' && only !== 'scale-out') throw new Error(`unknown section ${only}: serving or scale-out`);
+  if (only !== 'scale-out') await servingBench();
+  if (only !== 'serving') {
+    const report = await scaleOutBench(SECONDS, CONNECTIONS);
+    printScaleOut(report);
+    const out = resultFile('-scale-out');
+    const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version };
+    fs.writeFileSync(out, JSON.stringify({ machine, connections: CONNECTIONS, seconds: SECONDS, ...report }, null, 2));
+    console.log(`results: ${out}`);
+  }
 }
 
 main().catch((err: unknown) => {
