@@ -141,7 +141,8 @@ export const errors = {
   predictionLogDown: (database: string, cause?: unknown) =>
     new MlopsError(
       'PREDICTION_LOG_DOWN',
-      `prediction log database ${database} cannot be reached${cause instanceof Error && cause.message ? ` (${cause.message})` : ''}; try again`,
+      `prediction log database ${database} cannot be reached${cause instanceof Error && cause.message ? ` (${cause.message})` : ''}` +
+        '; try again',
       503,
     ),
   notServing: (server: string, reason: string) => new MlopsError('NOT_READY', `${server} serves no model yet: ${reason}`, 503),

@@ -1,5 +1,6 @@
 // Reads the prediction log back for `mlops logs export`: its own read-only connection (to the data
-// dir's SQLite file, or to PostgreSQL with MLOPS_DATABASE_URL), one snapshot, streamed with backpressure. No writer thread, no timer, no exit hook: nothing here writes.
+// dir's SQLite file, or to PostgreSQL with MLOPS_DATABASE_URL), one snapshot, streamed with
+// backpressure. No writer thread, no timer, no exit hook: nothing here writes.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';

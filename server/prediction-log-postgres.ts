@@ -60,7 +60,8 @@ export const PG_MIGRATIONS: string[] = [
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
 /** 08 connection, 53300 too many connections, 57P0x shutdown/terminated, 28 auth, 3D000 no such database, 55000 ALLOW_CONNECTIONS false. */
 const UNREACHABLE_SQLSTATE = /^(08|57P0[1-3]|53300|28|3D000|55000)/;
-const UNREACHABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error|Connection closed/i;
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error/i;
 /** SQLSTATE classes that the same rows would hit again: bad data (22), constraints (23), bad SQL (42). */
 const BUG_SQLSTATE = /^(22|23|42)/;
 
@@ -74,7 +75,13 @@ export function pgUnreachable(err: unknown): boolean {
 
 /** A pool of one connection: the writer keeps one operation in flight, in order. */
 function onePool(url: string, application: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000, keepAlive: true, application_name: application });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+    application_name: application,
+  });
   // An idle client whose server went away emits 'error' on the pool: without a listener the thread
   // would die of an unhandled 'error' event. The pool drops the client itself; the next query reconnects.
   pool.on('error', () => {});
@@ -282,7 +289,9 @@ export class PostgresLogStore implements LogStore {
   }
 
   async qualityOf(keys: FeedbackKeys): Promise<LiveQuality[]> {
-    const sql = `SELECT DISTINCT p.model, p.version FROM predictions p JOIN ${KEYS} ON p.request_id = k.request_id AND p.row_index = k.row_index`;
+    const sql =
+      `SELECT DISTINCT p.model, p.version FROM predictions p JOIN ${KEYS} ` +
+      'ON p.request_id = k.request_id AND p.row_index = k.row_index';
     const { rows } = await this.query<{ model: string; version: number }>(sql, [keys.requestIds, Array.from(keys.rows)]);
     return this.qualities(rows);
   }
@@ -329,7 +338,7 @@ export class PostgresLogStore implements LogStore {
   }
 }
 
-/** A stored prediction as the export reads it: at, request_id, model, version, inputs, label, probabilities, latency_ms, prediction_values. */
+/** A stored prediction as the export reads it: at, request_id, model, version, inputs, label, probabilities, latency_ms, values. */
 export type RawRow = [number, string, string, number, string, string | null, string | null, number, string | null];
 /** A labelled prediction: inputs, actual label, actual value. */
 export type LabelledRow = [string, string | null, number | null];

@@ -143,8 +143,9 @@ export class SqliteLogStore implements LogStore {
   }
 
   deleteBefore(cutoff: number, limit: number): number {
-    return this.db.prepare('DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE at < ? ORDER BY at LIMIT ?)').run(cutoff, limit)
-      .changes;
+    return this.db
+      .prepare('DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE at < ? ORDER BY at LIMIT ?)')
+      .run(cutoff, limit).changes;
   }
 
   deleteOldest(limit: number): number {
