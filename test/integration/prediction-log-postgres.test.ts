@@ -2,6 +2,7 @@
 // per test): rows and their values, the export against SQLite's, a real outage (connections refused
 // and the writer's connection terminated) with the queue bound, feedback, retention and close().
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -414,4 +415,31 @@ test('two logs (replicas) starting together on one new database migrate once and
   } finally {
     await Promise.all(logs.map((log) => log.close()));
   }
+});
+
+test('a process that ends without close() still writes its queue to PostgreSQL (exit hook)', { skip }, async () => {
+  const db = await database();
+  const dir = tempDir();
+  const script = path.join(dir, 'exit.ts');
+  const module = path.resolve(__dirname, '..', '..', 'server', 'prediction-log.ts');
+  fs.writeFileSync(
+    script,
+    `import { PredictionLog } from ${JSON.stringify(module)};
+const log = PredictionLog.open({ dataDir: process.argv[2], databaseUrl: process.env.LOG_URL, flushIntervalMs: 60_000 });
+for (let i = 0; i < 7; i++)
+  log.record({ at: ${T0} + i, requestId: 'r' + i, model: 'm', version: 1, features: ['x'], rows: [i], labels: ['l'],
+    probabilities: null, nClasses: 0, latencyMs: 1 });
+`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, dir], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, LOG_URL: db.url },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    (await readPg(db.url)).map((r) => r.requestId),
+    ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6'],
+  );
 });
