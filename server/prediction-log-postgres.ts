@@ -226,6 +226,10 @@ export class PostgresLogStore implements LogStore {
     return (await this.query<{ n: number }>('SELECT count(*)::float8 AS n FROM predictions', [])).rows[0].n;
   }
 
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+
   async lookup(keys: FeedbackKeys): Promise<FeedbackLookup> {
     const n = keys.rows.length;
     const out: FeedbackLookup = {

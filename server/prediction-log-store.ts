@@ -41,6 +41,8 @@ export interface LogStore {
   /** Deletes the `limit` oldest rows; returns rows deleted. */
   deleteOldest(limit: number): MaybePromise<number>;
   count(): MaybePromise<number>;
+  /** Checks that the database answers (after it was out of reach). */
+  ping(): MaybePromise<void>;
   lookup(keys: FeedbackKeys): MaybePromise<FeedbackLookup>;
   storeFeedback(at: number, batch: FeedbackBatch): MaybePromise<Stored>;
   qualityOf(keys: FeedbackKeys): MaybePromise<LiveQuality[]>;
@@ -155,6 +157,8 @@ export class SqliteLogStore implements LogStore {
   count(): number {
     return this.db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
   }
+
+  ping(): void {}
 
   lookup(keys: FeedbackKeys): FeedbackLookup {
     return this.feedback.lookup(keys);

@@ -84,6 +84,10 @@ class Writer {
   private downSince: number | null = null;
   private backoffMs = 0;
   private retryAt = 0;
+  /** While the database is down: the next probe, so that its state comes back without traffic (/readyz). */
+  private probe: NodeJS.Timeout | null = null;
+  /** The start's quality request failed on a database out of reach: asked again once it is back. */
+  private qualityOwed = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -161,6 +165,7 @@ class Writer {
       this.reached();
     } catch (err) {
       this.failedToReach(err);
+      if (message.type === 'quality' && this.downSince !== null) this.qualityOwed = true;
       if (message.type === 'quality') this.post({ type: 'warning', error: this.wire(err) });
       else this.post({ type: 'requestFailed', id, error: this.wire(err) });
     }
@@ -245,6 +250,10 @@ class Writer {
     if (this.downSince === null) return;
     this.downSince = null;
     this.post({ type: 'database', up: true, since: Date.now() });
+    if (this.qualityOwed) {
+      this.qualityOwed = false;
+      this.enqueue(() => this.feedbackRequest({ type: 'quality' }));
+    }
   }
 
   /** After an error saying the database is out of reach: back off, and tell the main thread once. */
@@ -253,9 +262,30 @@ class Writer {
     const now = Date.now();
     this.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.backoffMs * 2));
     this.retryAt = now + this.backoffMs;
+    this.armProbe();
     if (this.downSince !== null) return;
     this.downSince = now;
     this.post({ type: 'database', up: false, since: now });
+  }
+
+  /** Tries the database again at the backoff's next attempt, whether or not rows are waiting. */
+  private armProbe(): void {
+    if (this.probe || this.closed) return;
+    this.probe = setTimeout(
+      () => {
+        this.probe = null;
+        this.enqueue(async () => {
+          if (this.downSince === null || this.closed) return;
+          try {
+            await this.open().ping();
+            this.reached();
+          } catch (err) {
+            this.failedToReach(err);
+          }
+        });
+      },
+      Math.max(0, this.retryAt - Date.now()),
+    );
   }
 
   /**
@@ -266,6 +296,7 @@ class Writer {
   private async close(): Promise<void> {
     let error: WireError | null = null;
     const deadline = Date.now() + CLOSE_WAIT_MS;
+    if (this.probe) clearTimeout(this.probe);
     try {
       if (this.pending.length > 0) {
         const rows = this.pendingRows;

@@ -443,3 +443,36 @@ for (let i = 0; i < 7; i++)
     ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6'],
   );
 });
+
+test('a database down at start: its state and the live quality come back without traffic', { skip }, async () => {
+  const db = await database();
+  const dir = tempDir();
+  const writer = PredictionLog.open({ dataDir: dir, databaseUrl: db.url, flushIntervalMs: 60_000 });
+  const at = Date.now() - 1000;
+  writer.record({ ...request(1, 1), at, requestId: 'r1', labels: ['A'] });
+  await writer.storeFeedback(Date.now(), labels(at, ['r1', 0, 'A']));
+  await writer.close();
+
+  await takeDown(db);
+  const qualities: LiveQuality[][] = [];
+  const log = PredictionLog.open({
+    dataDir: dir,
+    databaseUrl: db.url,
+    flushIntervalMs: 60_000,
+    onError: () => {},
+    onQuality: (q, replace) => replace && qualities.push(q),
+  });
+  try {
+    assert.ok(await until(() => log.stats().database === 'unreachable', 10_000), 'the start-up quality request found it down');
+    await bringBack(db);
+    assert.ok(await until(() => log.stats().database === 'ok', 10_000), 'probed back up with no rows to write');
+    assert.ok(await until(() => qualities.length > 0, 10_000), 'the quality asked again');
+    assert.deepEqual(
+      qualities[0].map((q) => [q.version, q.labelled]),
+      [[3, 1]],
+    );
+  } finally {
+    await bringBack(db);
+    await log.close();
+  }
+});
