@@ -57,15 +57,18 @@ export interface ExportSource {
   databaseUrl?: string;
 }
 
-/** The log of `dataDir` (or PostgreSQL), or null when it was never written (no file, no tables). */
-async function openSource(dataDir: string, opts: ExportSource): Promise<{ source: LogSource | null; name: string }> {
+/** Where the log of `dataDir` is: PostgreSQL's URL (without its password in `name`) or the data dir's file. */
+function locate(dataDir: string, opts: ExportSource): { url: string | null; name: string } {
   const url = opts.databaseUrl ?? process.env.MLOPS_DATABASE_URL;
-  if (isPostgresUrl(url)) {
-    return { source: await PostgresLogReader.open(url), name: redactUrl(url) };
-  }
-  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
-  if (!fs.existsSync(file)) return { source: null, name: file };
-  return { source: new SqliteSource(new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 })), name: file };
+  if (isPostgresUrl(url)) return { url, name: redactUrl(url) };
+  return { url: null, name: path.join(dataDir, PREDICTIONS_DB_FILE) };
+}
+
+/** The log, or null when it was never written (no file, no tables). */
+async function openSource(where: { url: string | null; name: string }): Promise<LogSource | null> {
+  if (where.url) return PostgresLogReader.open(where.url);
+  if (!fs.existsSync(where.name)) return null;
+  return new SqliteSource(new Database(where.name, { readonly: true, fileMustExist: true, timeout: 5000 }));
 }
 
 /** Yields a synchronous iterator's items CHUNK_ROWS at a time. */
@@ -163,17 +166,18 @@ async function readInto(
   let failure: unknown = null;
   const onError = (err: unknown) => (failure ??= err);
   out.on('error', onError);
-  let opened: { source: LogSource | null; name: string } = { source: null, name: path.join(dataDir, PREDICTIONS_DB_FILE) };
+  const where = locate(dataDir, opts);
+  let source: LogSource | null = null;
   try {
-    opened = await openSource(dataDir, opts);
-    const count = await body(opened.source, (chunk) => writeChunk(out, chunk, () => failure));
+    source = await openSource(where);
+    const count = await body(source, (chunk) => writeChunk(out, chunk, () => failure));
     if (failure) throw failure;
     return count;
   } catch (err) {
-    throw readError(err, opened.name);
+    throw readError(err, where.name);
   } finally {
     out.off('error', onError);
-    await opened.source?.close();
+    await source?.close();
   }
 }
 
@@ -220,14 +224,15 @@ export async function exportLabelled(
 
 /** Models with labelled predictions in the log of `dataDir` (or PostgreSQL), by name. */
 export async function labelledModels(dataDir: string, opts: ExportSource = {}): Promise<string[]> {
-  let opened: { source: LogSource | null; name: string } = { source: null, name: path.join(dataDir, PREDICTIONS_DB_FILE) };
+  const where = locate(dataDir, opts);
+  let source: LogSource | null = null;
   try {
-    opened = await openSource(dataDir, opts);
-    return opened.source ? await opened.source.labelledModels() : [];
+    source = await openSource(where);
+    return source ? await source.labelledModels() : [];
   } catch (err) {
-    throw readError(err, opened.name);
+    throw readError(err, where.name);
   } finally {
-    await opened.source?.close();
+    await source?.close();
   }
 }
 

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { LiveQuality, PredictionLogEntry } from '../../common/contract';
 import { PredictionLog, type FeedbackBatch, type FeedbackKeys, type PredictionBatch } from '../../server/prediction-log';
 import { exportLabelled, exportPredictionLog, labelledModels } from '../../server/prediction-log-export';
+import { mlops } from '../helpers/cli';
 import { createTestDatabase, needsPostgres, type TestDatabase } from '../helpers/postgres';
 import { readLog } from '../helpers/prediction-log';
 
@@ -474,5 +475,43 @@ test('a database down at start: its state and the live quality come back without
   } finally {
     await bringBack(db);
     await log.close();
+  }
+});
+
+test('mlops logs export reads PostgreSQL from MLOPS_DATABASE_URL; a database out of reach is a clear error', { skip }, async () => {
+  const db = await database();
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, databaseUrl: db.url, flushIntervalMs: 60_000 });
+  for (let i = 1; i <= 3; i++) log.record(request(i, 2));
+  log.record(typedRequest(2));
+  await log.close();
+  const expected = collect();
+  await exportPredictionLog(dir, 'csv', expected.out, { databaseUrl: db.url });
+
+  const csv = mlops(dir, ['logs', 'export'], { MLOPS_DATABASE_URL: db.url });
+  assert.equal(csv.code, 0, csv.stderr);
+  assert.equal(csv.stdout, expected.text());
+  assert.match(csv.stderr, /^8 predictions exported/);
+  const jsonl = mlops(dir, ['logs', 'export', '--format', 'jsonl', '--since', new Date(T0 + 2000).toISOString()], {
+    MLOPS_DATABASE_URL: db.url,
+  });
+  assert.equal(jsonl.code, 0, jsonl.stderr);
+  assert.deepEqual(
+    jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as PredictionLogEntry).requestId),
+    ['req-2', 'req-2', 'req-3', 'req-3'],
+  );
+
+  await takeDown(db);
+  try {
+    const down = mlops(dir, ['logs', 'export'], { MLOPS_DATABASE_URL: db.url });
+    assert.notEqual(down.code, 0);
+    assert.match(down.stderr, /prediction log database postgres:\/\/mlops_test@.* cannot be reached/);
+    assert.doesNotMatch(down.stderr, /\n\s+at /, 'no stack');
+    assert.equal(down.stderr.includes(new URL(db.url).password), false, 'no password');
+  } finally {
+    await bringBack(db);
   }
 });
