@@ -2,9 +2,13 @@
 // thread's store (PostgresLogStore) and the export's reader (PostgresLogReader). Several replicas
 // write into the same tables, each row naming its replica; the tables sit beside the registry's in the
 // same database under names of their own (predictions, prediction_input_fields, feedback,
-// prediction_log_schema). The schema is the SQLite one's, typed for PostgreSQL: inputs, probabilities
-// and values stay JSON text, written once by the writer, so that both backends export the same bytes.
+// prediction_log_schema). Each hand-over is one COPY FROM STDIN in one transaction. The schema is the
+// SQLite one's, typed for PostgreSQL: inputs, probabilities and values stay JSON text, written once by
+// the writer, so that both backends export the same bytes.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { LiveQuality } from '../common/contract';
 import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
 import { redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
@@ -130,12 +134,18 @@ async function migrate(pool: pg.Pool): Promise<void> {
   });
 }
 
-const INSERT_ROWS =
-  'INSERT INTO predictions (at, replica, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, ' +
-  'prediction_values, shadow) SELECT r.at, $12, r.request_id, r.model, r.version, r.row_index, r.inputs, r.label, ' +
-  'r.probabilities, r.latency_ms, r.prediction_values, r.shadow FROM unnest($1::bigint[], $2::text[], $3::text[], ' +
-  '$4::integer[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::smallint[]) ' +
-  'AS r(at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, prediction_values, shadow)';
+const COPY_ROWS =
+  'COPY predictions (at, replica, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, ' +
+  'prediction_values, shadow) FROM STDIN';
+/** COPY text chunks of about this many characters: a stream of them rather than one string per hand-over. */
+const COPY_CHUNK = 1 << 16;
+
+/** A value in COPY's text format: \N for null; backslash, tab and line breaks escaped. */
+function copyText(s: string | null): string {
+  if (s === null) return '\\N';
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : s;
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** (request id, row) keys as a relation k(request_id, row_index, i), i from 1 in key order. */
 const KEYS = 'unnest($1::text[], $2::integer[]) WITH ORDINALITY AS k(request_id, row_index, i)';
@@ -182,33 +192,31 @@ export class PostgresLogStore implements LogStore {
     return transaction(this.pool, fn);
   }
 
-  /** One multi-row INSERT … SELECT FROM unnest(…) per transaction: the rows travel as 11 arrays. */
+  /** One COPY FROM STDIN per transaction (with the new field names first), streamed in chunks. */
   async write(fill: (sink: RowSink) => void): Promise<void> {
     const fields: string[] = [];
-    const cols: unknown[][] = Array.from({ length: 11 }, () => []);
-    const [at, requestId, model, version, rowIndex, inputs, label, probabilities, latency, values, shadow] = cols;
+    const chunks: string[] = [];
+    let text = '';
+    const replica = copyText(this.replica);
     fill({
       fields: (names) => fields.push(...names),
-      row: (a, rq, m, v, r, inp, l, p, ms, vals, s) => {
-        at.push(a);
-        requestId.push(rq);
-        model.push(m);
-        version.push(v);
-        rowIndex.push(r);
-        inputs.push(inp);
-        label.push(l);
-        probabilities.push(p);
-        latency.push(ms);
-        values.push(vals);
-        shadow.push(s);
+      row: (at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow) => {
+        text +=
+          `${at}\t${replica}\t${copyText(requestId)}\t${copyText(model)}\t${version}\t${rowIndex}\t${copyText(inputs)}\t` +
+          `${copyText(label)}\t${copyText(probabilities)}\t${latencyMs}\t${copyText(values)}\t${shadow}\n`;
+        if (text.length >= COPY_CHUNK) {
+          chunks.push(text);
+          text = '';
+        }
       },
     });
-    if (at.length === 0 && fields.length === 0) return;
+    if (text) chunks.push(text);
+    if (chunks.length === 0 && fields.length === 0) return;
     await this.tx(async (c) => {
       if (fields.length > 0) {
         await c.query('INSERT INTO prediction_input_fields (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [fields]);
       }
-      if (at.length > 0) await c.query(INSERT_ROWS, [...cols, this.replica]);
+      if (chunks.length > 0) await pipeline(Readable.from(chunks), c.query(copyFrom(COPY_ROWS)));
     });
   }
 

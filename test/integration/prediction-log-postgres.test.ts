@@ -100,7 +100,7 @@ function typedRequest(i: number): PredictionBatch {
     features: ['city', 'garden', 'rooms', 'area', 'secret'],
     kinds: 'sbdfd',
     rows: Float64Array.from([NaN, 1, 3, 72.5, 42, NaN, 0, 4, NaN, 43]),
-    strings: ['=cmd|calc', '', '', '', '', 'paris', '', '', '', ''],
+    strings: ['=cmd|calc', '', '', '', '', 'pa\\ris\t\n\r"x" \\N', '', '', '', ''],
     n: 2,
     labels: null,
     probabilities: null,
