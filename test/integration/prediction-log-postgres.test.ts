@@ -252,6 +252,7 @@ test('database down: rows queue, past maxQueue they are dropped and counted, the
     );
     await assert.rejects(log.flush(), { code: 'PREDICTION_LOG_DOWN', status: 503 }, 'a flush hears of it');
     assert.ok(errors.length >= 1, 'reported through onError');
+    await assert.rejects(log.lookupFeedback(keys(['req-1', 0])), { code: 'PREDICTION_LOG_DOWN', status: 503 }, 'feedback: 503, retry');
 
     await bringBack(db);
     assert.ok(await until(() => log.stats().queued === 0, 15_000), 'written after it is back');
