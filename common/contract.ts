@@ -350,6 +350,9 @@ export interface PredictionLogStats {
   written: number;
   dropped: number;
   flushes: number;
+  /** Whether the writer reaches its database (PostgreSQL may be down; rows queue meanwhile), and since when (epoch ms). */
+  database?: 'ok' | 'unreachable';
+  databaseSince?: number;
 }
 
 /** The version the server serves now. */

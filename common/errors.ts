@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'FORBIDDEN_HOST'
   | 'CROSS_ORIGIN'
   | 'PREDICTION_LOG_BUSY'
+  | 'PREDICTION_LOG_DOWN'
   | 'MODEL_REFUSED'
   | 'BAD_SIGNATURE'
   | 'SERVER_REFUSED'
@@ -137,6 +138,13 @@ export const errors = {
     new MlopsError('CROSS_ORIGIN', `requests that change state from origin '${origin}' are refused (add it to MLOPS_CORS_ORIGINS)`, 403),
   predictionLogBusy: (file: string) =>
     new MlopsError('PREDICTION_LOG_BUSY', `prediction log database ${file} is locked by another process; try again`, 503),
+  predictionLogDown: (database: string, cause?: unknown) =>
+    new MlopsError(
+      'PREDICTION_LOG_DOWN',
+      `prediction log database ${database} cannot be reached${cause instanceof Error && cause.message ? ` (${cause.message})` : ''}` +
+        '; try again',
+      503,
+    ),
   notServing: (server: string, reason: string) => new MlopsError('NOT_READY', `${server} serves no model yet: ${reason}`, 503),
   badOption: (option: string, expected: string, got: string) => new MlopsError('USAGE', `${option} must be ${expected}, got '${got}'`),
   unreadable: (what: string, reason: string) => new MlopsError('USAGE', `${what}: ${reason}`),

@@ -65,7 +65,13 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   );
   const quality = new LiveQualityTracker(metrics.registry, config.predictionLog.qualityWindow);
   const log = config.logPredictions
-    ? PredictionLog.open({ dataDir: config.dataDir, ...config.predictionLog, onQuality: (q, replace) => quality.update(q, replace) })
+    ? PredictionLog.open({
+        dataDir: config.dataDir,
+        // postgres://…: the log goes to the same PostgreSQL as the registry (else the data dir's SQLite file).
+        databaseUrl: process.env.MLOPS_DATABASE_URL,
+        ...config.predictionLog,
+        onQuality: (q, replace) => quality.update(q, replace),
+      })
     : null;
   const serving: ServingOptions = {
     driftWindow: config.driftWindow,

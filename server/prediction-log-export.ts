@@ -1,10 +1,13 @@
-// Reads the prediction log back for `mlops logs export`: its own read-only connection, one snapshot,
-// streamed with backpressure. No writer thread, no timer, no exit hook: nothing here writes.
+// Reads the prediction log back for `mlops logs export`: its own read-only connection (to the data
+// dir's SQLite file, or to PostgreSQL with MLOPS_DATABASE_URL), one snapshot, streamed with
+// backpressure. No writer thread, no timer, no exit hook: nothing here writes.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
-import { PREDICTIONS_DB_FILE, predictionLogError } from './prediction-log-protocol';
+import { errors } from '../common/errors';
+import { PostgresLogReader, pgUnreachable, type LabelledRow, type RawRow } from './prediction-log-postgres';
+import { isPostgresUrl, PREDICTIONS_DB_FILE, predictionLogError, redactUrl } from './prediction-log-protocol';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -25,83 +28,163 @@ const CSV_OPTIONS = {
   cast: { boolean: (v: boolean) => String(v) },
 } as const;
 
-type RawRow = [number, string, string, number, string, string | null, string | null, number, string | null];
 const SELECT =
   'SELECT at, request_id, model, version, inputs, label, probabilities, latency_ms, prediction_values FROM predictions ' +
   'WHERE at >= ? ORDER BY at, id';
+const LABELLED =
+  'SELECT p.inputs, f.actual_label, f.actual_value FROM feedback f ' +
+  'CROSS JOIN predictions p ON p.request_id = f.request_id AND p.row_index = f.row_index ' +
+  'WHERE p.model = ? AND p.shadow = 0 GROUP BY f.id ORDER BY f.id';
+const LABELLED_MODELS =
+  'SELECT DISTINCT p.model FROM feedback f CROSS JOIN predictions p ' +
+  'ON p.request_id = f.request_id AND p.row_index = f.row_index ORDER BY p.model';
+
+/** Where the export reads: the data dir's SQLite file or PostgreSQL, each in one read snapshot. */
+interface LogSource {
+  /** Every input field name stored so far, in order of first appearance. */
+  fields(): Promise<string[]>;
+  /** The rows at or after `since`, by time then insertion, in chunks. */
+  rows(since: number): AsyncIterable<RawRow[]>;
+  /** The labelled answers of `model`, one per label, in label order, in chunks. */
+  labelled(model: string): AsyncIterable<LabelledRow[]>;
+  labelledModels(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** The export's choice of backend: MLOPS_DATABASE_URL=postgres://… reads PostgreSQL, else the data dir's file. */
+export interface ExportSource {
+  /** Default: MLOPS_DATABASE_URL. */
+  databaseUrl?: string;
+}
+
+/** Where the log of `dataDir` is: PostgreSQL's URL (without its password in `name`) or the data dir's file. */
+function locate(dataDir: string, opts: ExportSource): { url: string | null; name: string } {
+  const url = opts.databaseUrl ?? process.env.MLOPS_DATABASE_URL;
+  if (isPostgresUrl(url)) return { url, name: redactUrl(url) };
+  return { url: null, name: path.join(dataDir, PREDICTIONS_DB_FILE) };
+}
+
+/** The log, or null when it was never written (no file, no tables). */
+async function openSource(where: { url: string | null; name: string }): Promise<LogSource | null> {
+  if (where.url) return PostgresLogReader.open(where.url);
+  if (!fs.existsSync(where.name)) return null;
+  return new SqliteSource(new Database(where.name, { readonly: true, fileMustExist: true, timeout: 5000 }));
+}
+
+/** Yields a synchronous iterator's items CHUNK_ROWS at a time. */
+function* chunks<T>(items: Iterable<T>): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const item of items) {
+    chunk.push(item);
+    if (chunk.length === CHUNK_ROWS) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+class SqliteSource implements LogSource {
+  constructor(private readonly reader: Database.Database) {
+    reader.exec('BEGIN'); // one snapshot for the header and the rows
+  }
+
+  fields(): Promise<string[]> {
+    return Promise.resolve(this.reader.prepare('SELECT name FROM input_fields ORDER BY rowid').pluck().all() as string[]);
+  }
+
+  async *rows(since: number): AsyncIterable<RawRow[]> {
+    yield* chunks(this.reader.prepare(SELECT).raw(true).iterate(since) as IterableIterator<RawRow>);
+  }
+
+  async *labelled(model: string): AsyncIterable<LabelledRow[]> {
+    // A log of an older schema has no labels yet (the server migrates it when it opens it).
+    if (!this.hasFeedback()) return;
+    yield* chunks(this.reader.prepare(LABELLED).raw(true).iterate(model) as IterableIterator<LabelledRow>);
+  }
+
+  labelledModels(): Promise<string[]> {
+    return Promise.resolve(this.hasFeedback() ? (this.reader.prepare(LABELLED_MODELS).pluck().all() as string[]) : []);
+  }
+
+  private hasFeedback(): boolean {
+    return this.reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() !== undefined;
+  }
+
+  close(): Promise<void> {
+    this.reader.close(); // ends the read transaction
+    return Promise.resolve();
+  }
+}
 
 /**
  * Streams the committed log of `dataDir` (or the rows since `since`) to `out` as CSV or JSONL. Does
  * not end `out`. Returns rows written. CSV columns: at (ISO), request_id, model, version, every input
  * field stored so far (a field named like a fixed column is headed `input:<name>`; empty where a row
  * has no such field), label, probabilities (JSON), latency_ms, values (regression: JSON, one per target).
- * JSONL lines are PredictionLogEntry.
+ * JSONL lines are PredictionLogEntry. With MLOPS_DATABASE_URL=postgres://… (or opts.databaseUrl) the
+ * log is read from PostgreSQL: every replica's rows, in the same form.
  */
 export async function exportPredictionLog(
   dataDir: string,
   format: ExportFormat,
   out: NodeJS.WritableStream,
-  opts: { since?: number } = {},
+  opts: { since?: number } & ExportSource = {},
 ): Promise<number> {
-  return readInto(dataDir, out, async (reader, write) => {
+  return readInto(dataDir, opts, out, async (source, write) => {
     // Never written yet (or logging is off): an empty export, with its header.
-    if (!reader) {
+    if (!source) {
       if (format === 'csv') await write(stringify([CSV_FIXED], CSV_OPTIONS));
       return 0;
     }
-    reader.exec('BEGIN'); // one snapshot for the header and the rows
-    const fields = reader.prepare('SELECT name FROM input_fields ORDER BY rowid').pluck().all() as string[];
+    const fields = await source.fields();
     const toRecord = format === 'csv' ? csvRecord(fields) : null;
-    let chunk: unknown[][] = [];
-    let text = '';
     if (toRecord) {
       const taken = new Set(CSV_FIXED);
-      chunk.push([...CSV_FIXED.slice(0, 4), ...fields.map((f) => (taken.has(f) ? `input:${f}` : f)), ...CSV_FIXED.slice(4)]);
+      const header = [...CSV_FIXED.slice(0, 4), ...fields.map((f) => (taken.has(f) ? `input:${f}` : f)), ...CSV_FIXED.slice(4)];
+      await write(stringify([header], CSV_OPTIONS));
     }
-    const rows = reader
-      .prepare(SELECT)
-      .raw(true)
-      .iterate(opts.since ?? Number.MIN_SAFE_INTEGER) as IterableIterator<RawRow>;
     let count = 0;
-    for (const r of rows) {
-      if (toRecord) chunk.push(toRecord(r));
-      else text += jsonLine(r);
-      if (++count % CHUNK_ROWS === 0) {
-        await write(toRecord ? stringify(chunk, CSV_OPTIONS) : text);
-        chunk = [];
-        text = '';
-      }
+    for await (const rows of source.rows(opts.since ?? Number.MIN_SAFE_INTEGER)) {
+      await write(toRecord ? stringify(rows.map(toRecord), CSV_OPTIONS) : rows.map(jsonLine).join(''));
+      count += rows.length;
     }
-    if (chunk.length > 0 || text) await write(toRecord ? stringify(chunk, CSV_OPTIONS) : text);
     return count;
   });
 }
 
 /**
- * Runs `body` with a read-only connection to the log of `dataDir` (null when there is no log file)
- * and a writer of chunks to `out` that honours backpressure; fails if `out` failed. Returns its rows.
+ * Runs `body` with the log's source (null when there is no log yet) and a writer of chunks to `out`
+ * that honours backpressure; fails if `out` failed. Returns its rows.
  */
 async function readInto(
   dataDir: string,
+  opts: ExportSource,
   out: NodeJS.WritableStream,
-  body: (reader: Database.Database | null, write: (chunk: string) => Promise<void>) => Promise<number>,
+  body: (source: LogSource | null, write: (chunk: string) => Promise<void>) => Promise<number>,
 ): Promise<number> {
-  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
   let failure: unknown = null;
   const onError = (err: unknown) => (failure ??= err);
   out.on('error', onError);
-  let reader: Database.Database | null = null;
+  const where = locate(dataDir, opts);
+  let source: LogSource | null = null;
   try {
-    if (fs.existsSync(file)) reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-    const count = await body(reader, (chunk) => writeChunk(out, chunk, () => failure));
+    source = await openSource(where);
+    const count = await body(source, (chunk) => writeChunk(out, chunk, () => failure));
     if (failure) throw failure;
     return count;
   } catch (err) {
-    throw predictionLogError(err, file);
+    throw readError(err, where.name);
   } finally {
     out.off('error', onError);
-    reader?.close(); // ends a read transaction
+    await source?.close();
   }
+}
+
+/** SQLite's busy error names the file; a PostgreSQL out of reach is named without its password. */
+function readError(err: unknown, name: string): unknown {
+  if (pgUnreachable(err)) return errors.predictionLogDown(name, err);
+  return predictionLogError(err, name);
 }
 
 /** The columns of a labelled export: the model's features and its target, as its training data names them. */
@@ -111,57 +194,45 @@ export interface LabelledColumns {
   target: string;
 }
 
-const LABELLED =
-  'SELECT p.inputs, f.actual_label, f.actual_value FROM feedback f ' +
-  'CROSS JOIN predictions p ON p.request_id = f.request_id AND p.row_index = f.row_index ' +
-  'WHERE p.model = ? AND p.shadow = 0 GROUP BY f.id ORDER BY f.id';
-
 /**
  * Streams the labelled predictions of one model as a training CSV: one row per label (the answer
  * sent, not a challenger's shadow prediction), the feature columns in `columns.features` order and
  * the label in the target column, escaped like the export. A feature not stored (redacted, or
  * absent) is an empty cell. Does not end `out`. Returns rows written.
  */
-export async function exportLabelled(dataDir: string, columns: LabelledColumns, out: NodeJS.WritableStream): Promise<number> {
-  return readInto(dataDir, out, async (reader, write) => {
-    let chunk: unknown[][] = [[...columns.features, columns.target]];
+export async function exportLabelled(
+  dataDir: string,
+  columns: LabelledColumns,
+  out: NodeJS.WritableStream,
+  opts: ExportSource = {},
+): Promise<number> {
+  return readInto(dataDir, opts, out, async (source, write) => {
+    await write(stringify([[...columns.features, columns.target]], CSV_OPTIONS));
+    if (!source) return 0;
     let count = 0;
-    // A log of an older schema has no labels yet (the server migrates it when it opens it).
-    const rows =
-      reader && hasFeedback(reader) ? (reader.prepare(LABELLED).raw(true).iterate(columns.model) as IterableIterator<LabelledRow>) : [];
-    for (const [inputs, label, value] of rows) {
-      const parsed = JSON.parse(inputs) as Record<string, number | string | boolean | null>;
-      chunk.push([...columns.features.map((f) => parsed[f] ?? null), label ?? value]);
-      if (++count % CHUNK_ROWS === 0) {
-        await write(stringify(chunk, CSV_OPTIONS));
-        chunk = [];
-      }
+    for await (const rows of source.labelled(columns.model)) {
+      const records = rows.map(([inputs, label, value]) => {
+        const parsed = JSON.parse(inputs) as Record<string, number | string | boolean | null>;
+        return [...columns.features.map((f) => parsed[f] ?? null), label ?? value];
+      });
+      await write(stringify(records, CSV_OPTIONS));
+      count += rows.length;
     }
-    if (chunk.length > 0) await write(stringify(chunk, CSV_OPTIONS));
     return count;
   });
 }
 
-const hasFeedback = (reader: Database.Database) =>
-  reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").get() !== undefined;
-
-type LabelledRow = [string, string | null, number | null];
-
-/** Models with labelled predictions in the log of `dataDir`, by name. */
-export function labelledModels(dataDir: string): string[] {
-  const file = path.join(dataDir, PREDICTIONS_DB_FILE);
-  if (!fs.existsSync(file)) return [];
-  const reader = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+/** Models with labelled predictions in the log of `dataDir` (or PostgreSQL), by name. */
+export async function labelledModels(dataDir: string, opts: ExportSource = {}): Promise<string[]> {
+  const where = locate(dataDir, opts);
+  let source: LogSource | null = null;
   try {
-    if (!hasFeedback(reader)) return [];
-    const sql =
-      'SELECT DISTINCT p.model FROM feedback f CROSS JOIN predictions p ' +
-      'ON p.request_id = f.request_id AND p.row_index = f.row_index ORDER BY p.model';
-    return reader.prepare(sql).pluck().all() as string[];
+    source = await openSource(where);
+    return source ? await source.labelledModels() : [];
   } catch (err) {
-    throw predictionLogError(err, file);
+    throw readError(err, where.name);
   } finally {
-    reader.close();
+    await source?.close();
   }
 }
 

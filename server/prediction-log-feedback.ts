@@ -15,7 +15,56 @@ export interface Stored {
 }
 
 type MatchRow = [string, number, number, number, string | null];
-type WindowRow = [string | null, string | null, string | null, number | null, number, number];
+/** predicted label, predicted values (JSON), actual label, actual value, predicted at, labelled at: newest label first. */
+export type WindowRow = [string | null, string | null, string | null, number | null, number, number];
+
+/** The key of a (request id, row) in the maps below. */
+export const feedbackKey = (requestId: string, row: number): string => `${row}:${requestId}`;
+
+/**
+ * What storing a batch would do, given the labels already stored for its keys (by feedbackKey): the
+ * entries to insert (positions in the batch), their indexes, the duplicates and the conflicts. An
+ * entry whose key an earlier entry of the same batch labelled is judged against that entry. Shared by
+ * both backends so that they accept and refuse alike.
+ */
+export function classifyFeedback(
+  b: FeedbackBatch,
+  existing: Map<string, string | number>,
+): { insert: number[]; accepted: Int32Array; duplicates: number; conflicts: FeedbackConflict[] } {
+  const insert: number[] = [];
+  const accepted: number[] = [];
+  let duplicates = 0;
+  const conflicts: FeedbackConflict[] = [];
+  /** Keys labelled by this batch so far: a conflict with one of them names that entry. */
+  const labelledBy = new Map<string, number>();
+  for (let i = 0; i < b.index.length; i++) {
+    const requestId = b.requestIds[i];
+    const row = b.rows[i];
+    const key = feedbackKey(requestId, row);
+    const actual = b.labels[i] ?? b.values[i];
+    const value = existing.get(key);
+    if (value !== undefined) {
+      if (value === actual) duplicates++;
+      else conflicts.push({ index: b.index[i], requestId, row, stored: value, byEntry: labelledBy.get(key) ?? null });
+      continue;
+    }
+    existing.set(key, actual);
+    insert.push(i);
+    accepted.push(b.index[i]);
+    labelledBy.set(key, b.index[i]);
+  }
+  return { insert, accepted: Int32Array.from(accepted), duplicates, conflicts };
+}
+
+/** Live quality of one version from its window rows (WindowRow, newest label first). */
+export function windowQuality(model: string, version: number, windowSize: number, rows: WindowRow[]): LiveQuality {
+  const window: LabelledPrediction[] = rows.map(([label, values, actualLabel, actualValue, predictedAt, labelledAt]) => ({
+    predicted: label ?? firstValue(values),
+    actual: actualLabel ?? actualValue!,
+    delayMs: labelledAt - predictedAt,
+  }));
+  return liveQuality(model, version, windowSize, window);
+}
 
 /** A regression row's first predicted value (feedback carries one target), null when it was NaN. */
 function firstValue(json: string | null): number | null {
@@ -69,29 +118,18 @@ export class FeedbackStore {
     );
     this.oldest = db.prepare('SELECT min(at) FROM predictions').pluck();
     this.storeTx = db.transaction((at: number, b: FeedbackBatch) => {
-      const accepted: number[] = [];
-      let duplicates = 0;
-      const conflicts: FeedbackConflict[] = [];
-      /** Keys labelled by this batch so far: a conflict with one of them names that entry. */
-      const labelledBy = new Map<string, number>();
+      const existing = new Map<string, string | number>();
       for (let i = 0; i < b.index.length; i++) {
-        const requestId = b.requestIds[i];
-        const row = b.rows[i];
-        const actual = b.labels[i] ?? b.values[i];
-        const existing = this.stored.get(requestId, row) as [string | null, number | null] | undefined;
-        if (existing) {
-          const value = existing[0] ?? existing[1]!;
-          if (value === actual) duplicates++;
-          else conflicts.push({ index: b.index[i], requestId, row, stored: value, byEntry: labelledBy.get(`${row}:${requestId}`) ?? null });
-          continue;
-        }
-        this.insert.run(at, requestId, row, b.labels[i], b.labels[i] === null ? b.values[i] : null, b.predictionAt[i]);
-        accepted.push(b.index[i]);
-        labelledBy.set(`${row}:${requestId}`, b.index[i]);
+        const stored = this.stored.get(b.requestIds[i], b.rows[i]) as [string | null, number | null] | undefined;
+        if (stored) existing.set(feedbackKey(b.requestIds[i], b.rows[i]), stored[0] ?? stored[1]!);
       }
+      const result = classifyFeedback(b, existing);
       // All or nothing: a batch with a conflict stores none of its entries.
-      if (conflicts.length > 0) throw new ConflictRollback(conflicts);
-      return { accepted: Int32Array.from(accepted), duplicates, conflicts };
+      if (result.conflicts.length > 0) throw new ConflictRollback(result.conflicts);
+      for (const i of result.insert) {
+        this.insert.run(at, b.requestIds[i], b.rows[i], b.labels[i], b.labels[i] === null ? b.values[i] : null, b.predictionAt[i]);
+      }
+      return { accepted: result.accepted, duplicates: result.duplicates, conflicts: [] };
     });
   }
 
@@ -158,18 +196,12 @@ export class FeedbackStore {
   }
 
   private quality(model: string, version: number): LiveQuality {
-    const rows = this.window.all(model, version, this.windowSize) as WindowRow[];
-    const window: LabelledPrediction[] = rows.map(([label, values, actualLabel, actualValue, predictedAt, labelledAt]) => ({
-      predicted: label ?? firstValue(values),
-      actual: actualLabel ?? actualValue!,
-      delayMs: labelledAt - predictedAt,
-    }));
-    return liveQuality(model, version, this.windowSize, window);
+    return windowQuality(model, version, this.windowSize, this.window.all(model, version, this.windowSize) as WindowRow[]);
   }
 }
 
 /** Thrown inside the store transaction to roll it back; not an error of anyone's. */
-class ConflictRollback extends Error {
+export class ConflictRollback extends Error {
   constructor(readonly conflicts: FeedbackConflict[]) {
     super('feedback conflict');
   }

@@ -8,6 +8,21 @@ import { translateSqliteError } from '../common/sqlite';
 
 export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
 
+/** Whether a database URL (MLOPS_DATABASE_URL) names PostgreSQL: the log goes there instead of the data dir's file. */
+export const isPostgresUrl = (url: string | undefined | null): url is string => /^postgres(ql)?:\/\//i.test(url ?? '');
+
+/** A database URL without its password (nor query parameters, which may carry one), for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '';
+    u.search = '';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
 /** SQLITE_BUSY on this file names the prediction log, not the registry. */
 export const predictionLogError = (err: unknown, file: string): unknown => translateSqliteError(err, file, errors.predictionLogBusy);
 
@@ -106,7 +121,12 @@ export interface FeatureSet {
 }
 
 export interface WorkerConfig {
+  /** The SQLite file; also what messages name when databaseUrl is null. */
   file: string;
+  /** postgres://… (MLOPS_DATABASE_URL): the log goes to PostgreSQL instead of `file`. */
+  databaseUrl: string | null;
+  /** This server in PostgreSQL's `replica` column (MLOPS_REPLICA_ID, else hostname:pid). */
+  replica: string;
   redact: string[];
   maxRows: number | undefined;
   maxAgeDays: number | undefined;
@@ -210,6 +230,8 @@ export type FromWorker =
    * stall the log for good.
    */
   | { type: 'failed'; seq: number; dropped: number; error: WireError }
+  /** The database became unreachable (up false) or reachable again (up true) at `since`, epoch ms. */
+  | { type: 'database'; up: boolean; since: number }
   /** The timer's retention failed (reported through onError). */
   | { type: 'warning'; error: WireError }
   | { type: 'closed'; error: WireError | null }

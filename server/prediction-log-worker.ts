@@ -1,10 +1,9 @@
 // The prediction log's writer thread (dist/prediction-log-worker.js; from sources under tsx in
-// tests). It owns the only writing connection to predictions.sqlite: it rebuilds the rows from the
-// main thread's columnar hand-overs, builds their JSON text, inserts them (one transaction per
-// hand-over, or for all hand-overs waiting after a failure) and applies retention. See prediction-log.ts.
+// tests). It owns the only writing connection to the log (predictions.sqlite, or PostgreSQL through
+// prediction-log-store.ts): it rebuilds the rows from the main thread's columnar hand-overs, builds
+// their JSON text, inserts them (one transaction per hand-over, or for all hand-overs waiting after a
+// failure), retries with a backoff while the database is out of reach and applies retention. See prediction-log.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
-import { openSqlite } from '../common/sqlite';
 import { errors } from '../common/errors';
 import {
   F_PROBS_F32,
@@ -20,19 +19,12 @@ import {
   M_SHADOW,
   M_VERSION,
   META,
-  MIGRATIONS,
   predictionLogError,
 } from './prediction-log-protocol';
 import type { FromWorker, ReturnedBuffers, ToWorker, WireError, WorkerConfig, WriteMessage } from './prediction-log-protocol';
-import { FeedbackStore } from './prediction-log-feedback';
+import { PostgresLogStore } from './prediction-log-postgres';
+import { SqliteLogStore, type LogStore, type RowSink } from './prediction-log-store';
 
-// bound per row: at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, prediction_values, shadow
-const COLUMNS = 11;
-/**
- * Rows per multi-row INSERT (352 bound parameters; 16 to 300 measured alike, 1 is ~20% slower);
- * the remainder goes through the one-row statement.
- */
-const CHUNK_ROWS = 32;
 /** Rows per DELETE statement of the retention. */
 const RETENTION_BATCH = 5_000;
 /**
@@ -42,14 +34,11 @@ const RETENTION_BATCH = 5_000;
  */
 const RETENTION_BUDGET = 20_000;
 const DAY_MS = 86_400_000;
-/**
- * How long a write waits for another connection's write lock before it fails (the rows stay and are
- * retried on the next tick, and the failure is reported). The wait happens in this worker, so it does not
- * hold the server's event loop, but a flush() caller should still hear of a lock held by another process soon.
- */
-const BUSY_TIMEOUT_MS = 250;
-/** The final commit of close() waits as long as any other opener of these files (openSqlite). */
-const CLOSE_BUSY_TIMEOUT_MS = 5000;
+/** After a failed attempt to reach the database, the next waits this long, doubling up to BACKOFF_MAX_MS. */
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+/** close() waits this long for an unreachable database before it counts the rows it holds as lost. */
+const CLOSE_WAIT_MS = 5000;
 
 /** How one feature list is written: kept (non-redacted) columns and their pre-escaped JSON keys. */
 interface Layout {
@@ -65,14 +54,16 @@ interface Layout {
   registered: boolean;
 }
 
+type FeedbackRequest = Extract<ToWorker, { type: 'lookup' | 'feedback' | 'quality' }>;
+
 class Writer {
-  private db: Database.Database | null = null;
-  private insertMany!: Database.Statement;
-  private insertOne!: Database.Statement;
-  private insertField!: Database.Statement;
-  private feedback!: FeedbackStore;
-  private writeTx!: (messages: WriteMessage[]) => void;
-  private readonly params: unknown[] = new Array(CHUNK_ROWS * COLUMNS);
+  private store: LogStore | null = null;
+  /**
+   * Every database operation runs after the previous one has finished: one write (or lookup) in flight
+   * at a time on the connection, in the order the messages came. Hand-overs that arrive meanwhile wait
+   * in `pending` and go together in the next transaction.
+   */
+  private ops: Promise<void> = Promise.resolve();
   private readonly redact: Set<string>;
   private readonly layouts: Layout[] = [];
   private readonly models: string[] = [];
@@ -89,6 +80,14 @@ class Writer {
   private writtenAtRetention = 0;
   /** Rows in the table as far as this connection knows (exact count taken before deleting anything). */
   private rowEstimate = -1;
+  /** Since when the database has been unreachable (epoch ms), or null; and when to try it again. */
+  private downSince: number | null = null;
+  private backoffMs = 0;
+  private retryAt = 0;
+  /** While the database is down: the next probe, so that its state comes back without traffic (/readyz). */
+  private probe: NodeJS.Timeout | null = null;
+  /** The start's quality request failed on a database out of reach: asked again once it is back. */
+  private qualityOwed = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -115,97 +114,119 @@ class Writer {
         this.schedule();
         break;
       case 'retention':
-        this.timerRetention();
+        this.enqueue(() => this.timerRetention());
         break;
       case 'close':
-        this.close();
+        this.closed = true;
+        this.enqueue(() => this.close());
         break;
       case 'lookup':
       case 'feedback':
       case 'quality':
-        this.feedbackRequest(message);
+        this.enqueue(() => this.feedbackRequest(message));
         break;
     }
+  }
+
+  /** Runs `op` after every operation queued before it; each one reports its own errors. */
+  private enqueue(op: () => void | Promise<void>): void {
+    this.ops = this.ops.then(op).catch((err: unknown) => this.post({ type: 'warning', error: this.wire(err) }));
   }
 
   /**
    * Feedback is joined to what the log holds: the rows handed over before it are committed first (a
    * label may follow its prediction within one flush interval). Answered in order with the writes.
    */
-  private feedbackRequest(message: Extract<ToWorker, { type: 'lookup' | 'feedback' | 'quality' }>): void {
+  private async feedbackRequest(message: FeedbackRequest): Promise<void> {
     const id = message.type === 'quality' ? -1 : message.id;
     try {
-      // The rows it would join could not be committed (another process holds the lock): try again later.
-      if (this.pending.length > 0 && !this.commit()) throw errors.predictionLogBusy(this.config.file);
-      this.open();
+      // The rows it would join could not be committed (another process holds the lock, or the database
+      // is out of reach): try again later.
+      if (this.pending.length > 0 && !(await this.commit())) throw this.unavailable();
+      const store = this.open();
       switch (message.type) {
         case 'lookup': {
-          const lookup = this.feedback.lookup(message.keys);
+          const lookup = await store.lookup(message.keys);
           const { model, version, at, classification, requestRows } = lookup;
           const buffers = [model, version, at, classification, requestRows].map((a) => a.buffer as ArrayBuffer);
           this.post({ type: 'lookedUp', id, lookup }, buffers);
           break;
         }
         case 'feedback': {
-          const result = this.feedback.store(message.at, message.batch);
-          const qualities = result.conflicts.length > 0 || result.accepted.length === 0 ? [] : this.feedback.qualityOf(message.batch);
+          const result = await store.storeFeedback(message.at, message.batch);
+          const qualities = result.conflicts.length > 0 || result.accepted.length === 0 ? [] : await store.qualityOf(message.batch);
           this.post({ type: 'stored', id, ...result, qualities }, [result.accepted.buffer as ArrayBuffer]);
           break;
         }
         case 'quality':
-          this.post({ type: 'quality', qualities: this.feedback.qualityOfAll(), replace: true });
+          this.post({ type: 'quality', qualities: await store.qualityOfAll(), replace: true });
           break;
       }
+      this.reached();
     } catch (err) {
-      if (message.type === 'quality') this.post({ type: 'warning', error: wire(err) });
-      else this.post({ type: 'requestFailed', id, error: wire(err) });
+      this.failedToReach(err);
+      if (message.type === 'quality' && this.downSince !== null) this.qualityOwed = true;
+      if (message.type === 'quality') this.post({ type: 'warning', error: this.wire(err) });
+      else this.post({ type: 'requestFailed', id, error: this.wire(err) });
     }
   }
 
+  private unavailable(): Error {
+    const name = this.store?.name ?? this.config.file;
+    return this.downSince !== null ? errors.predictionLogDown(name) : errors.predictionLogBusy(name);
+  }
+
   /**
-   * Commits on the next turn of this thread's loop rather than per message: hand-overs that arrived
-   * together (a flush() beside the timer's) share one transaction.
+   * Commits on a later turn of this thread's loop rather than per message: hand-overs that arrived
+   * together (a flush() beside the timer's) share one transaction. While the database is out of
+   * reach, not before the backoff's next attempt.
    */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
-      if (!this.closed) this.commit();
-    });
+      if (!this.closed) this.enqueue(async () => void (await this.commit()));
+    };
+    const wait = this.retryAt - Date.now();
+    if (this.downSince !== null && wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   /** Writes every pending hand-over in one transaction and answers 'committed' or 'failed'. Returns success. */
-  private commit(): boolean {
+  private async commit(): Promise<boolean> {
     const seq = this.lastSeq;
-    const rows = this.pendingRows;
     if (this.pending.length === 0) {
       this.post({ type: 'committed', seq, rows: 0, transactions: 0, buffers: [] });
-      if (this.retainDue) this.timerRetention();
+      if (this.retainDue) await this.timerRetention();
       return true;
     }
+    // Hand-overs that arrive while this one is written stay pending for the next transaction.
+    const messages = this.pending.slice();
+    const rows = this.pendingRows;
+    const registered: Layout[] = [];
     try {
-      this.open();
+      await this.open().write((sink) => {
+        for (const m of messages) this.write(m, registered, sink);
+      });
     } catch (err) {
-      this.post({ type: 'failed', seq, dropped: 0, error: wire(err) });
+      // Rolled back. Errors the store can outlive (busy, disk full, database down...) keep the rows for
+      // the next attempt; anything else would fail again on the same rows: drop them rather than stall the log.
+      const keep = this.store === null || this.store.keepsRows(err);
+      this.failedToReach(err);
+      if (!keep) this.forget(messages.length, rows);
+      this.post({ type: 'failed', seq, dropped: keep ? 0 : rows, error: this.wire(err) });
       return false;
     }
-    try {
-      this.writeTx(this.pending);
-    } catch (err) {
-      // Rolled back. SQLite errors (busy, disk full...) keep the rows for the next attempt; anything
-      // else would fail again on the same rows: drop them rather than stall the log.
-      const sqlite = /^SQLITE_/.test(String((err as { code?: unknown }).code));
-      if (!sqlite) this.clearPending();
-      this.post({ type: 'failed', seq, dropped: sqlite ? 0 : rows, error: wire(err) });
-      return false;
-    }
-    const buffers: ReturnedBuffers[] = this.pending.map((m) => ({
+    this.reached();
+    // Marked only once the transaction has committed.
+    for (const layout of registered) layout.registered = true;
+    const buffers: ReturnedBuffers[] = messages.map((m) => ({
       meta: m.meta.buffer as ArrayBuffer,
       values: m.values.buffer as ArrayBuffer,
       labelIndex: m.labelIndex.buffer as ArrayBuffer,
     }));
-    this.clearPending();
+    this.forget(messages.length, rows);
     this.written += rows;
     if (this.rowEstimate >= 0) this.rowEstimate += rows;
     // The buffers go back to the main thread, which fills them again: no allocation per tick.
@@ -213,78 +234,116 @@ class Writer {
       { type: 'committed', seq, rows, transactions: rows > 0 ? 1 : 0, buffers },
       buffers.flatMap((b) => [b.meta, b.values, b.labelIndex]),
     );
-    if (this.retainDue) this.timerRetention();
+    if (this.retainDue) await this.timerRetention();
     return true;
   }
 
-  private clearPending(): void {
-    this.pending = [];
-    this.pendingRows = 0;
+  /** The first `count` pending hand-overs (`rows` rows) are done with. */
+  private forget(count: number, rows: number): void {
+    this.pending = this.pending.slice(count);
+    this.pendingRows -= rows;
   }
 
-  private close(): void {
-    this.closed = true;
+  /** An operation reached the database: it is up again if it was down. */
+  private reached(): void {
+    this.backoffMs = 0;
+    if (this.downSince === null) return;
+    this.downSince = null;
+    this.post({ type: 'database', up: true, since: Date.now() });
+    if (this.qualityOwed) {
+      this.qualityOwed = false;
+      this.enqueue(() => this.feedbackRequest({ type: 'quality' }));
+    }
+  }
+
+  /** After an error saying the database is out of reach: back off, and tell the main thread once. */
+  private failedToReach(err: unknown): void {
+    if (!this.store?.unreachable(err)) return;
+    const now = Date.now();
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.backoffMs * 2));
+    this.retryAt = now + this.backoffMs;
+    this.armProbe();
+    if (this.downSince !== null) return;
+    this.downSince = now;
+    this.post({ type: 'database', up: false, since: now });
+  }
+
+  /** Tries the database again at the backoff's next attempt, whether or not rows are waiting. */
+  private armProbe(): void {
+    if (this.probe || this.closed) return;
+    this.probe = setTimeout(
+      () => {
+        this.probe = null;
+        this.enqueue(async () => {
+          if (this.downSince === null || this.closed) return;
+          try {
+            await this.open().ping();
+            this.reached();
+          } catch (err) {
+            this.failedToReach(err);
+          }
+        });
+      },
+      Math.max(0, this.retryAt - Date.now()),
+    );
+  }
+
+  /**
+   * Commits what is pending, waiting up to CLOSE_WAIT_MS for a database out of reach (retrying with
+   * the backoff), closes the connection, sets `done` and answers 'closed' (with an error naming the
+   * rows lost, which the main thread counts as dropped).
+   */
+  private async close(): Promise<void> {
     let error: WireError | null = null;
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    if (this.probe) clearTimeout(this.probe);
     try {
       if (this.pending.length > 0) {
         const rows = this.pendingRows;
-        this.open();
-        this.db!.pragma(`busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
-        if (!this.commit()) error = { name: 'Error', message: `prediction log: ${rows} rows could not be written before closing` };
+        this.open().closing();
+        while (!(await this.commit())) {
+          const left = deadline - Date.now();
+          if (this.pending.length === 0 || this.downSince === null || left <= 0) {
+            const why = this.downSince !== null ? `: the database was unreachable for ${CLOSE_WAIT_MS / 1000} s` : '';
+            error = { name: 'Error', message: `prediction log: ${rows} rows could not be written before closing${why}` };
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(left, Math.max(0, this.retryAt - Date.now()))));
+        }
       }
     } catch (err) {
-      error = wire(err);
+      error = this.wire(err);
     }
     try {
-      this.db?.close();
+      await this.store?.close();
     } catch {
       // closing never fails in a way that matters here
     }
-    this.db = null;
+    this.store = null;
     const done = new Int32Array(this.config.done);
     Atomics.store(done, 0, error ? 2 : 1);
     Atomics.notify(done, 0);
     this.post({ type: 'closed', error });
   }
 
-  private open(): void {
-    if (this.db) return;
-    const db = openSqlite(this.config.file, MIGRATIONS, errors.predictionLogBusy);
-    try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const values = (k: number) => Array.from({ length: k }, () => `(${new Array(COLUMNS).fill('?').join(',')})`).join(',');
-      const insert =
-        'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, ' +
-        'prediction_values, shadow) VALUES ';
-      this.insertMany = db.prepare(insert + values(CHUNK_ROWS));
-      this.insertOne = db.prepare(insert + values(1));
-      this.insertField = db.prepare('INSERT OR IGNORE INTO input_fields (name) VALUES (?)');
-      this.feedback = new FeedbackStore(db, this.config.qualityWindow);
-      this.writeTx = db.transaction((messages: WriteMessage[]) => {
-        const registered: Layout[] = [];
-        for (const m of messages) this.write(m, registered);
-        // Marked only once the transaction is sure to commit (nothing after this can throw).
-        for (const layout of registered) layout.registered = true;
-      });
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.db = db;
+  /** The store, opened on first use (and again after opening failed: the next attempt retries). */
+  private open(): LogStore {
+    this.store ??= this.config.databaseUrl
+      ? new PostgresLogStore(this.config.databaseUrl, this.config.replica, this.config.qualityWindow)
+      : new SqliteLogStore(this.config.file, this.config.qualityWindow);
+    return this.store;
   }
 
   /** Runs inside the transaction: the JSON strings are built here, off the main thread. */
-  private write(m: WriteMessage, registered: Layout[]): void {
-    const p = this.params;
+  private write(m: WriteMessage, registered: Layout[], sink: RowSink): void {
     const { meta, values, labelIndex, labels, requestIds } = m;
-    let j = 0; // rows bound in p
     let v = 0; // cursor in values
     let row = 0; // cursor in labelIndex
     for (let q = 0; q < m.requests; q++) {
       const o = q * META;
       const layout = this.layouts[meta[o + M_FEATURES]];
       if (!layout.registered && !registered.includes(layout)) {
-        for (const name of layout.names) this.insertField.run(name);
+        sink.fields(layout.names);
         registered.push(layout);
       }
       const { keep, keys, kinds } = layout;
@@ -334,25 +393,9 @@ class Writer {
           tj += ']';
         }
         const li = labelIndex[row++];
-        const b = j * COLUMNS;
-        p[b] = at;
-        p[b + 1] = requestId;
-        p[b + 2] = model;
-        p[b + 3] = version;
-        p[b + 4] = r;
-        p[b + 5] = inputs;
-        p[b + 6] = li >= 0 ? labels[li] : null;
-        p[b + 7] = pj;
-        p[b + 8] = latency;
-        p[b + 9] = tj;
-        p[b + 10] = shadow;
-        if (++j === CHUNK_ROWS) {
-          this.insertMany.run(p);
-          j = 0;
-        }
+        sink.row(at, requestId, model, version, r, inputs, li >= 0 ? labels[li] : null, pj, latency, tj, shadow);
       }
     }
-    for (let r = 0; r < j; r++) this.insertOne.run(p.slice(r * COLUMNS, (r + 1) * COLUMNS));
   }
 
   private layout(features: string[], kinds: string): Layout {
@@ -371,34 +414,34 @@ class Writer {
   }
 
   /** The retention the main thread's timer asks for (at most once a second), after its hand-over is committed. */
-  private timerRetention(): void {
+  private async timerRetention(): Promise<void> {
     this.retainDue = false;
     const { maxRows, maxAgeDays } = this.config;
     if ((maxRows === undefined && maxAgeDays === undefined) || this.closed) return;
     const now = Date.now();
+    if (this.downSince !== null && now < this.retryAt) return; // the next write's attempt tells when it is back
     const budget = RETENTION_BUDGET + (this.written - this.writtenAtRetention);
     this.writtenAtRetention = this.written;
     try {
+      const store = this.open();
       // Labels go with their predictions; the versions' windows are computed again without them.
-      if (this.retain(now, budget) > 0 && this.feedback.pruneOrphans() > 0) {
-        this.post({ type: 'quality', qualities: this.feedback.qualityOfAll(), replace: true });
+      if ((await this.retain(store, now, budget)) > 0 && (await store.pruneOrphans()) > 0) {
+        this.post({ type: 'quality', qualities: await store.qualityOfAll(), replace: true });
       }
     } catch (err) {
-      this.post({ type: 'warning', error: wire(err) });
+      this.failedToReach(err);
+      this.post({ type: 'warning', error: this.wire(err) });
     }
   }
 
   /** Deletes at most `budget` rows beyond the limits; returns rows deleted. */
-  private retain(now: number, budget: number): number {
+  private async retain(store: LogStore, now: number, budget: number): Promise<number> {
     const { maxRows, maxAgeDays } = this.config;
-    this.open();
-    const db = this.db!;
     let deleted = 0;
     if (maxAgeDays !== undefined) {
       const cutoff = now - maxAgeDays * DAY_MS;
-      const stmt = db.prepare('DELETE FROM predictions WHERE id IN (SELECT id FROM predictions WHERE at < ? ORDER BY at LIMIT ?)');
       while (deleted < budget) {
-        const changes = stmt.run(cutoff, Math.min(RETENTION_BATCH, budget - deleted)).changes;
+        const changes = await store.deleteBefore(cutoff, Math.min(RETENTION_BATCH, budget - deleted));
         deleted += changes;
         if (changes < RETENTION_BATCH) break;
       }
@@ -407,13 +450,10 @@ class Writer {
     if (maxRows !== undefined && deleted < budget) {
       // The estimate (count at the last check + rows written since) only decides whether to look:
       // the exact count is taken before deleting, so that another writer's deletes are never doubled.
-      if (this.rowEstimate < 0 || this.rowEstimate > maxRows) {
-        this.rowEstimate = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
-      }
-      const stmt = db.prepare('DELETE FROM predictions WHERE id IN (SELECT id FROM predictions ORDER BY at, id LIMIT ?)');
+      if (this.rowEstimate < 0 || this.rowEstimate > maxRows) this.rowEstimate = await store.count();
       let excess = Math.min(this.rowEstimate - maxRows, budget - deleted);
       while (excess > 0) {
-        const changes = stmt.run(Math.min(RETENTION_BATCH, excess)).changes;
+        const changes = await store.deleteOldest(Math.min(RETENTION_BATCH, excess));
         if (changes === 0) break;
         deleted += changes;
         excess -= changes;
@@ -422,19 +462,23 @@ class Writer {
     }
     return deleted;
   }
-}
 
-/** An error as it crosses to the main thread (a cloned Error keeps neither `code` nor `status`). */
-function wire(err: unknown): WireError {
-  type Loose = { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
-  const e = predictionLogError(err, (workerData as WorkerConfig).file) as Loose;
-  const out: WireError = {
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(err),
-  };
-  if (typeof e?.code === 'string') out.code = e.code;
-  if (typeof e?.status === 'number') out.status = e.status;
-  return out;
+  /**
+   * An error as it crosses to the main thread (a cloned Error keeps neither `code` nor `status`). A
+   * database out of reach is named as such (503), never with its connection details.
+   */
+  private wire(err: unknown): WireError {
+    type Loose = { name?: unknown; message?: unknown; code?: unknown; status?: unknown };
+    const named = this.store?.unreachable(err) ? errors.predictionLogDown(this.store.name, err) : err;
+    const e = predictionLogError(named, this.config.file) as Loose;
+    const out: WireError = {
+      name: typeof e?.name === 'string' ? e.name : 'Error',
+      message: typeof e?.message === 'string' ? e.message : String(err),
+    };
+    if (typeof e?.code === 'string') out.code = e.code;
+    if (typeof e?.status === 'number') out.status = e.status;
+    return out;
+  }
 }
 
 /** JSON text of an input by its LogKind: strings are indexes into the message's strings, booleans 0/1. */

@@ -13,6 +13,11 @@
 // While a hand-over is being written the next rows keep queuing; maxQueue bounds the rows not yet
 // committed (queued + in flight), beyond it rows are dropped and counted, a request never waits.
 //
+// PostgreSQL: with databaseUrl (MLOPS_DATABASE_URL=postgres://…) the worker writes to PostgreSQL
+// instead (prediction-log-postgres.ts), each row naming this replica; the queue, its bound, the
+// drop counting and close() are the same. While the database is out of reach the rows stay queued
+// (counted against maxQueue) and the worker retries with a backoff; stats().database tells.
+//
 // Durability: close() resolves once the worker has committed everything recorded before it (the
 // server awaits it on SIGTERM). A process that ends without close() still writes its queue: an 'exit'
 // hook hands it over and blocks on a shared cell (Atomics.wait) until the worker has committed.
@@ -20,6 +25,7 @@
 // (at most one flush interval) plus the hand-over being written; what is on disk is always a prefix
 // of whole requests.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LiveQuality, PredictionLogStats } from '../common/contract';
@@ -27,6 +33,7 @@ import { errors, MlopsError, type ErrorCode } from '../common/errors';
 import { HandOverBuffer, MAX_SPARE_BYTES, type PredictionBatch } from './prediction-log-buffer';
 import { openSqlite } from '../common/sqlite';
 import {
+  isPostgresUrl,
   MIGRATIONS,
   PREDICTIONS_DB_FILE,
   predictionLogError,
@@ -55,6 +62,13 @@ export interface FeedbackStored {
 
 export interface PredictionLogOptions {
   dataDir: string;
+  /**
+   * postgres://… (MLOPS_DATABASE_URL): the log and its labels go to PostgreSQL instead of the data
+   * dir's predictions.sqlite. Anything else (or nothing) keeps SQLite.
+   */
+  databaseUrl?: string;
+  /** This server in PostgreSQL's `replica` column: default MLOPS_REPLICA_ID, else hostname:pid. */
+  replica?: string;
   /**
    * Max rows not yet committed (queued + being written); beyond it new rows are dropped and counted
    * (never blocks a request). Default 100_000.
@@ -142,6 +156,8 @@ export class PredictionLog {
   private lastErrorReport = -Infinity;
   private lastRetention = 0;
   private readonly timer: NodeJS.Timeout;
+  /** The writer's database: reachable or not since when (epoch ms; the open time until it first failed). */
+  private database: { up: boolean; since: number } = { up: true, since: Date.now() };
   /** Feedback requests sent to the worker, by id, until answered. */
   private readonly requests = new Map<number, { resolve: (value: never) => void; reject: (err: Error) => void }>();
   private nextRequest = 0;
@@ -149,6 +165,8 @@ export class PredictionLog {
 
   private constructor(
     private readonly file: string,
+    private readonly databaseUrl: string | null,
+    private readonly replica: string,
     private readonly maxQueue: number,
     private readonly maxRows: number | undefined,
     private readonly maxAgeDays: number | undefined,
@@ -178,16 +196,23 @@ export class PredictionLog {
     const entry = workerEntry().file;
     if (!fs.existsSync(entry)) throw errors.writerMissing(entry);
     const file = path.join(opts.dataDir, PREDICTIONS_DB_FILE);
-    // Schema and WAL here, synchronously, so that open() fails at once on a bad or locked file; the
+    const databaseUrl = isPostgresUrl(opts.databaseUrl) ? opts.databaseUrl : null;
+    // PostgreSQL: the worker creates the schema on its first connection (a database down at start
+    // must not stop the server: rows queue until it is back).
+    // SQLite: schema and WAL here, synchronously, so that open() fails at once on a bad or locked file; the
     // worker's connection finds them done. synchronous NORMAL (openSqlite): a committed hand-over
     // survives a SIGKILL; FULL would fsync on every one for no gain here.
-    try {
-      openSqlite(file, MIGRATIONS, errors.predictionLogBusy).close();
-    } catch (err) {
-      throw predictionLogError(err, file);
+    if (!databaseUrl) {
+      try {
+        openSqlite(file, MIGRATIONS, errors.predictionLogBusy).close();
+      } catch (err) {
+        throw predictionLogError(err, file);
+      }
     }
     const log = new PredictionLog(
       file,
+      databaseUrl,
+      opts.replica ?? (process.env.MLOPS_REPLICA_ID || `${os.hostname()}:${process.pid}`),
       maxQueue,
       opts.maxRows,
       opts.maxAgeDays,
@@ -311,10 +336,16 @@ export class PredictionLog {
     else waiter.resolve(value as never);
   }
 
-  /** Rows are counted, not requests. `queued` is every row not yet committed; `flushes` counts transactions that wrote at least one row. */
+  /**
+   * Rows are counted, not requests. `queued` is every row not yet committed; `flushes` counts
+   * transactions that wrote at least one row. With PostgreSQL, `database` tells whether the writer
+   * reaches it (a local SQLite file is never out of reach: no such field).
+   */
   stats(): PredictionLogStats {
     const queued = this.buffer.rows + this.inFlightRows;
-    return { enabled: true, queued, written: this.written, dropped: this.dropped, flushes: this.flushes };
+    const stats: PredictionLogStats = { enabled: true, queued, written: this.written, dropped: this.dropped, flushes: this.flushes };
+    if (!this.databaseUrl) return stats;
+    return { ...stats, database: this.database.up ? 'ok' : 'unreachable', databaseSince: this.database.since };
   }
 
   private tick(): void {
@@ -360,6 +391,8 @@ export class PredictionLog {
     const { file, execArgv } = workerEntry();
     const workerData: WorkerConfig = {
       file: this.file,
+      databaseUrl: this.databaseUrl,
+      replica: this.replica,
       redact: this.redact,
       maxRows: this.maxRows,
       maxAgeDays: this.maxAgeDays,
@@ -441,6 +474,9 @@ export class PredictionLog {
       }
       case 'warning':
         this.report(fromWire(m.error));
+        break;
+      case 'database':
+        this.database = { up: m.up, since: m.since };
         break;
       case 'lookedUp':
         this.answer(m.id, m.lookup);

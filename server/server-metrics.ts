@@ -177,6 +177,15 @@ export class ServerMetrics {
     logCounter('mlops_prediction_log_rows_written_total', 'Prediction log rows committed since the server started', (s) => s.written);
     const dropped = 'Prediction log rows dropped (queue full, or lost with a writer thread) since the server started';
     logCounter('mlops_prediction_log_rows_dropped_total', dropped, (s) => s.dropped);
+    // 0 only while the writer cannot reach PostgreSQL (rows queue meanwhile); a local SQLite file is always 1.
+    new client.Gauge({
+      name: 'mlops_prediction_log_database_up',
+      help: "Whether the prediction log's database is reachable (0 while rows queue for PostgreSQL to come back)",
+      registers,
+      collect() {
+        this.set(logStats().database === 'unreachable' ? 0 : 1);
+      },
+    });
   }
 
   /**

@@ -43,7 +43,7 @@ async function exportTrainingCsv(flags: { format: string; since?: string; out?: 
   const dir = dataDir();
   let ref = flags.model === undefined ? null : parseModelRef(flags.model);
   if (!ref) {
-    const models = labelledModels(dir);
+    const models = await labelledModels(dir);
     if (models.length !== 1) {
       const found = models.length === 0 ? 'no model has labelled predictions yet (POST /feedback)' : `several do: ${models.join(', ')}`;
       throw errors.labelledModel(found);

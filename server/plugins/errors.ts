@@ -2,8 +2,8 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { isMlopsError } from '../../common/errors';
 import { translateSqliteError } from '../../common/sqlite';
 
-/** Errors that mean "a database is locked by another process": the client may retry in a second. */
-const BUSY = new Set(['REGISTRY_BUSY', 'PREDICTION_LOG_BUSY']);
+/** Errors that mean "a database is locked by another process" (or out of reach): the client may retry in a second. */
+const BUSY = new Set(['REGISTRY_BUSY', 'PREDICTION_LOG_BUSY', 'PREDICTION_LOG_DOWN']);
 
 /** One error shape for every route: `{"error": "...", "code": "..."}`, 4xx for the caller's mistakes. */
 export function errorHandling(app: FastifyInstance, registryFile: string): void {
