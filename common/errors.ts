@@ -55,7 +55,8 @@ export type ErrorCode =
   | 'FEEDBACK_CONFLICT'
   | 'PREDICTION_LOG_OFF'
   | 'NOTEBOOK_COPY'
-  | 'SCAFFOLD';
+  | 'SCAFFOLD'
+  | 'PREDICTION_LOG_NOT_EMPTY';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -293,6 +294,14 @@ export const errors = {
     new MlopsError('SCAFFOLD', `bad pipeline name "${name}": use lower-case letters, digits, - and _, starting with a letter`, 400),
   scaffoldExists: (dir: string) => new MlopsError('SCAFFOLD', `${dir} already exists: pick another name`, 400),
   scaffoldCsv: (file: string, reason: string) => new MlopsError('SCAFFOLD', `${file}: ${reason}`, 400),
+  // mlops db copy: a log copied twice would hold every prediction twice, so copying only fills an empty one.
+  predictionLogNotEmpty: (database: string, predictions: number, labels: number) =>
+    new MlopsError(
+      'PREDICTION_LOG_NOT_EMPTY',
+      `prediction log database ${database} already holds ${predictions} predictions and ${labels} feedback labels: ` +
+        'nothing was copied, since copying into it again would duplicate them (the copy only fills an empty log; there is no append)',
+      409,
+    ),
 };
 
 /** One refused feedback entry: its index in the posted list, its key and why. */

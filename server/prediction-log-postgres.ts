@@ -78,7 +78,7 @@ export function pgUnreachable(err: unknown): boolean {
 }
 
 /** A pool of one connection: the writer keeps one operation in flight, in order. */
-function onePool(url: string, application: string): pg.Pool {
+export function onePool(url: string, application: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 1,
@@ -96,7 +96,7 @@ function onePool(url: string, application: string): pg.Pool {
 const guarded = new WeakSet<pg.PoolClient>();
 
 /** Runs `fn` in one transaction on the pool's client; a client whose connection failed is destroyed, not reused. */
-async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await pool.connect();
   if (!guarded.has(client)) {
     client.on('error', () => {}); // the query in progress rejects with it
@@ -121,31 +121,61 @@ async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T
   }
 }
 
-/** Creates or updates the schema, once across replicas starting together (the advisory lock serialises them). */
-async function migrate(pool: pg.Pool): Promise<void> {
-  await transaction(pool, async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, LOCK_MIGRATE]);
-    await c.query('CREATE TABLE IF NOT EXISTS prediction_log_schema (version INTEGER NOT NULL)');
-    const found = await c.query<{ version: number }>('SELECT version FROM prediction_log_schema');
-    let version = found.rows[0]?.version ?? 0;
-    if (found.rows.length === 0) await c.query('INSERT INTO prediction_log_schema (version) VALUES (0)');
-    for (; version < PG_MIGRATIONS.length; version++) await c.query(PG_MIGRATIONS[version]);
-    await c.query('UPDATE prediction_log_schema SET version = $1', [version]);
-  });
+/**
+ * Creates or updates the schema inside the caller's transaction, once across replicas starting
+ * together: the advisory lock serialises them (and is held until that transaction ends).
+ */
+export async function migrateLogSchema(c: pg.ClientBase): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, LOCK_MIGRATE]);
+  await c.query('CREATE TABLE IF NOT EXISTS prediction_log_schema (version INTEGER NOT NULL)');
+  const found = await c.query<{ version: number }>('SELECT version FROM prediction_log_schema');
+  let version = found.rows[0]?.version ?? 0;
+  if (found.rows.length === 0) await c.query('INSERT INTO prediction_log_schema (version) VALUES (0)');
+  for (; version < PG_MIGRATIONS.length; version++) await c.query(PG_MIGRATIONS[version]);
+  await c.query('UPDATE prediction_log_schema SET version = $1', [version]);
 }
 
-const COPY_ROWS =
+const migrate = (pool: pg.Pool): Promise<void> => transaction(pool, migrateLogSchema);
+
+/** Adds input field names not stored yet, after those that are (the CSV export's column order); returns how many were new. */
+export async function insertFields(c: pg.ClientBase, names: string[]): Promise<number> {
+  const sql = 'INSERT INTO prediction_input_fields (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING';
+  return (await c.query(sql, [names])).rowCount ?? 0;
+}
+
+export const COPY_ROWS =
   'COPY predictions (at, replica, request_id, model, version, row_index, inputs, label, probabilities, latency_ms, ' +
   'prediction_values, shadow) FROM STDIN';
 /** COPY text chunks of about this many characters: a stream of them rather than one string per hand-over. */
 const COPY_CHUNK = 1 << 16;
 
 /** A value in COPY's text format: \N for null; backslash, tab and line breaks escaped. */
-function copyText(s: string | null): string {
+export function copyText(s: string | null): string {
   if (s === null) return '\\N';
   return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : s;
 }
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One line of COPY_ROWS's text (RowSink.row's arguments after `replica`, which is already copyText'ed: it repeats on every row). */
+export function copyRow(
+  replica: string,
+  at: number,
+  requestId: string,
+  model: string,
+  version: number,
+  rowIndex: number,
+  inputs: string,
+  label: string | null,
+  probabilities: string | null,
+  latencyMs: number,
+  values: string | null,
+  shadow: number,
+): string {
+  return (
+    `${at}\t${replica}\t${copyText(requestId)}\t${copyText(model)}\t${version}\t${rowIndex}\t${copyText(inputs)}\t` +
+    `${copyText(label)}\t${copyText(probabilities)}\t${latencyMs}\t${copyText(values)}\t${shadow}\n`
+  );
+}
 
 /** (request id, row) keys as a relation k(request_id, row_index, i), i from 1 in key order. */
 const KEYS = 'unnest($1::text[], $2::integer[]) WITH ORDINALITY AS k(request_id, row_index, i)';
@@ -201,9 +231,7 @@ export class PostgresLogStore implements LogStore {
     fill({
       fields: (names) => fields.push(...names),
       row: (at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow) => {
-        text +=
-          `${at}\t${replica}\t${copyText(requestId)}\t${copyText(model)}\t${version}\t${rowIndex}\t${copyText(inputs)}\t` +
-          `${copyText(label)}\t${copyText(probabilities)}\t${latencyMs}\t${copyText(values)}\t${shadow}\n`;
+        text += copyRow(replica, at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow);
         if (text.length >= COPY_CHUNK) {
           chunks.push(text);
           text = '';
@@ -213,9 +241,7 @@ export class PostgresLogStore implements LogStore {
     if (text) chunks.push(text);
     if (chunks.length === 0 && fields.length === 0) return;
     await this.tx(async (c) => {
-      if (fields.length > 0) {
-        await c.query('INSERT INTO prediction_input_fields (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [fields]);
-      }
+      if (fields.length > 0) await insertFields(c, fields);
       if (chunks.length > 0) await pipeline(Readable.from(chunks), c.query(copyFrom(COPY_ROWS)));
     });
   }
