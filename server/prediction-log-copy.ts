@@ -62,7 +62,15 @@ type PredictionRow = [
   values: string | null,
   shadow: number,
 ];
-type FeedbackRow = [id: number, at: number, requestId: string, rowIndex: number, label: string | null, value: number | null, predictionAt: number];
+type FeedbackRow = [
+  id: number,
+  at: number,
+  requestId: string,
+  rowIndex: number,
+  label: string | null,
+  value: number | null,
+  predictionAt: number,
+];
 
 /**
  * The data dir's log, read-only, in one read transaction (WAL: a snapshot that a live writer does not
@@ -205,10 +213,12 @@ async function copyInto(
     Readable.from(
       (function* () {
         for (const page of source.feedback()) {
-          yield page
-            // Times truncated as PostgresLogStore.storeFeedback does (BIGINT); SQLite keeps what it was given.
-            .map((r) => `${Math.trunc(r[1])}\t${copyText(r[2])}\t${r[3]}\t${copyText(r[4])}\t${copyNumber(r[5])}\t${Math.trunc(r[6])}\n`)
-            .join('');
+          yield (
+            page
+              // Times truncated as PostgresLogStore.storeFeedback does (BIGINT); SQLite keeps what it was given.
+              .map((r) => `${Math.trunc(r[1])}\t${copyText(r[2])}\t${r[3]}\t${copyText(r[4])}\t${copyNumber(r[5])}\t${Math.trunc(r[6])}\n`)
+              .join('')
+          );
           feedback += page.length;
           report(page.length);
         }

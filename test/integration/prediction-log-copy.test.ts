@@ -210,8 +210,13 @@ test(
     const sqliteFeedback = new Database(path.join(dir, PREDICTIONS_DB_FILE), { readonly: true });
     try {
       assert.deepEqual(
-        await sql(db.url, 'SELECT at::float8, request_id, row_index, actual_label, actual_value, prediction_at::float8 FROM feedback ORDER BY id'),
-        sqliteFeedback.prepare('SELECT at, request_id, row_index, actual_label, actual_value, prediction_at FROM feedback ORDER BY id').all(),
+        await sql(
+          db.url,
+          'SELECT at::float8, request_id, row_index, actual_label, actual_value, prediction_at::float8 FROM feedback ORDER BY id',
+        ),
+        sqliteFeedback
+          .prepare('SELECT at, request_id, row_index, actual_label, actual_value, prediction_at FROM feedback ORDER BY id')
+          .all(),
         'labels, values and times as stored, in label order',
       );
     } finally {
@@ -314,14 +319,21 @@ test('a log file of the first schema version (no values, shadow flag nor feedbac
   file.exec(MIGRATIONS[0]);
   file.pragma('user_version = 1');
   file
-    .prepare('INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .prepare(
+      'INSERT INTO predictions (at, request_id, model, version, row_index, inputs, label, probabilities, latency_ms) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
     .run(T0, 'old-1', 'iris', 1, 0, '{"a":1}', 'A', '[0.9,0.1]', 2.5);
   file.prepare("INSERT INTO input_fields (name) VALUES ('a')").run();
   file.close();
 
   assert.deepEqual(await copyPredictionLog(dir, db.url, { replica: 'old' }), { predictions: 1, feedback: 0, fields: 1 });
   assert.deepEqual(
-    await sql(db.url, 'SELECT at::float8 AS at, request_id, model, version, inputs, label, probabilities, latency_ms, prediction_values, shadow FROM predictions'),
+    await sql(
+      db.url,
+      'SELECT at::float8 AS at, request_id, model, version, inputs, label, probabilities, latency_ms, prediction_values, shadow ' +
+        'FROM predictions',
+    ),
     [
       {
         at: T0,
@@ -337,4 +349,19 @@ test('a log file of the first schema version (no values, shadow flag nor feedbac
       },
     ],
   );
+});
+
+test('a target that cannot be reached is PREDICTION_LOG_DOWN, without its password', { skip }, async () => {
+  const dir = tempDir();
+  const log = PredictionLog.open({ dataDir: dir, flushIntervalMs: 60_000 });
+  log.record(request(1, 1));
+  await log.close();
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  const url = 'postgres://someone:s3cret-pw@127.0.0.1:1/mlops';
+  await assert.rejects(copyPredictionLog(dir, url), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'PREDICTION_LOG_DOWN');
+    assert.match(err.message, /prediction log database postgres:\/\/someone@127\.0\.0\.1:1\/mlops cannot be reached/);
+    assert.equal(err.message.includes('s3cret-pw'), false);
+    return true;
+  });
 });
