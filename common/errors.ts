@@ -54,7 +54,9 @@ export type ErrorCode =
   | 'FEEDBACK_CONFLICT'
   | 'PREDICTION_LOG_OFF'
   | 'NOTEBOOK_COPY'
-  | 'SCAFFOLD';
+  | 'SCAFFOLD'
+  | 'DATABASE_UNREACHABLE'
+  | 'REGISTRY_SCHEMA';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -285,6 +287,20 @@ export const errors = {
     new MlopsError('SCAFFOLD', `bad pipeline name "${name}": use lower-case letters, digits, - and _, starting with a letter`, 400),
   scaffoldExists: (dir: string) => new MlopsError('SCAFFOLD', `${dir} already exists: pick another name`, 400),
   scaffoldCsv: (file: string, reason: string) => new MlopsError('SCAFFOLD', `${file}: ${reason}`, 400),
+  // The PostgreSQL registry (common/registry/postgres/): `location` is its URL without the password.
+  databaseUnreachable: (location: string, reason: string) =>
+    new MlopsError('DATABASE_UNREACHABLE', `cannot reach the database ${location}: ${reason}`, 503),
+  registrySchemaNewer: (location: string, version: number, expected: number) =>
+    new MlopsError(
+      'REGISTRY_SCHEMA',
+      `the registry ${location} is at schema version ${version}, newer than this mlops understands (${expected}): ` +
+        'upgrade mlops on this host, or point it at another database',
+      503,
+    ),
+  registryNotEmpty: (location: string, table: string) =>
+    new MlopsError('REGISTRY', `cannot copy into ${location}: it already holds rows (table ${table}); copy into an empty database`, 409),
+  registryCopySchema: (location: string, rows: number, expected: number) =>
+    new MlopsError('REGISTRY_SCHEMA', `cannot copy rows of schema version ${rows} into ${location} (schema version ${expected}): migrate the source first (mlops db migrate)`, 409),
 };
 
 /** One refused feedback entry: its index in the posted list, its key and why. */
