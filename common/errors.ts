@@ -300,7 +300,12 @@ export const errors = {
   registryNotEmpty: (location: string, table: string) =>
     new MlopsError('REGISTRY', `cannot copy into ${location}: it already holds rows (table ${table}); copy into an empty database`, 409),
   registryCopySchema: (location: string, rows: number, expected: number) =>
-    new MlopsError('REGISTRY_SCHEMA', `cannot copy rows of schema version ${rows} into ${location} (schema version ${expected}): migrate the source first (mlops db migrate)`, 409),
+    new MlopsError(
+      'REGISTRY_SCHEMA',
+      `cannot copy rows of schema version ${rows} into ${location} (schema version ${expected}): ` +
+        'migrate the source first (mlops db migrate)',
+      409,
+    ),
 };
 
 /** One refused feedback entry: its index in the posted list, its key and why. */

@@ -245,7 +245,10 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.equal(run.steps[0].logFile, path.join(dir, 'runs', 'run-1', 'logs', 'load.log'));
       await assert.rejects(r.runs.get('run-2'), /run 'run-2' not found/);
 
-      await r.runs.create({ id: 'run-2', pipeline: 'iris', pipelineFile: '/p.ts', params: {}, runDir: r.runDir('run-2'), pid: 1, git, trigger: 'retrain' }, []);
+      await r.runs.create(
+        { id: 'run-2', pipeline: 'iris', pipelineFile: '/p.ts', params: {}, runDir: r.runDir('run-2'), pid: 1, git, trigger: 'retrain' },
+        [],
+      );
       assert.deepEqual(
         (await r.runs.list()).map((x) => [x.id, x.trigger]),
         [
@@ -368,7 +371,8 @@ if (process.env.MLOPS_PG_CHILD) {
         const deadline = Date.now() + 5000;
         while (Date.now() < deadline) {
           const { rows } = await sql.query(
-            `SELECT pid FROM pg_stat_activity WHERE application_name = 'mlops-listener' AND datname = current_database() AND query LIKE 'LISTEN%'`,
+            `SELECT pid FROM pg_stat_activity
+             WHERE application_name = 'mlops-listener' AND datname = current_database() AND query LIKE 'LISTEN%'`,
           );
           if (rows.length === 1) return rows[0].pid as number;
           await new Promise((res) => setTimeout(res, 50));
@@ -396,7 +400,15 @@ if (process.env.MLOPS_PG_CHILD) {
       const newPid = await listening();
       assert.notEqual(newPid, pid, 'the listener reconnected');
       await other.runs.create(
-        { id: 'run-9', pipeline: 'p', pipelineFile: '/p.ts', params: {}, runDir: other.runDir('run-9'), pid: 1, git: { commit: null, branch: null, dirty: null } },
+        {
+          id: 'run-9',
+          pipeline: 'p',
+          pipelineFile: '/p.ts',
+          params: {},
+          runDir: other.runDir('run-9'),
+          pid: 1,
+          git: { commit: null, branch: null, dirty: null },
+        },
         [],
       );
       assert.ok(await seenWithin(5000), 'a run record is notified through the new connection');

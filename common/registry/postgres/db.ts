@@ -25,7 +25,8 @@ export const LOCK_MODEL = 0x6d6f646c; // 'modl'
 // SQLSTATE classes and Node error codes that mean "the database is not there", as opposed to a bad query.
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
 const UNREACHABLE_SQLSTATE = /^(08|57P0[1-3]|53300|28|3D000)/;
-const UNREACHABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error/i;
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error/i;
 
 /**
  * The one place a pg error is translated: connection failures (refused, dropped, a server shutting

@@ -228,7 +228,8 @@ export class PgModelStore implements ModelStoreApi {
     if (version === undefined) return null;
     await q.query(`DELETE FROM aliases WHERE model = $1 AND alias = $2`, [model, alias]);
     const [row] = await q.query<HistoryRow>(
-      `INSERT INTO alias_history (model, alias, from_version, to_version, at, "by", removed) VALUES ($1, $2, $3, $3, $4, $5, 1) RETURNING *`,
+      `INSERT INTO alias_history (model, alias, from_version, to_version, at, "by", removed)
+       VALUES ($1, $2, $3, $3, $4, $5, 1) RETURNING *`,
       [model, alias, version, now(), by],
     );
     return toMove(row);

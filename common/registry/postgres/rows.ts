@@ -80,7 +80,12 @@ export interface EntryRow {
 }
 
 /** A version row with the aliases on it (`latest` on the newest); `localPath` turns the artifact key into a path. */
-export function toVersion(r: VersionRow, aliases: Record<string, number>, latest: number, localPath: (key: string) => string): ModelVersion {
+export function toVersion(
+  r: VersionRow,
+  aliases: Record<string, number>,
+  latest: number,
+  localPath: (key: string) => string,
+): ModelVersion {
   const names = Object.entries(aliases)
     .filter(([, v]) => v === r.version)
     .map(([a]) => a);
@@ -135,23 +140,21 @@ export function toRunRecord(
     startedAt: r.started_at,
     endedAt: r.ended_at,
     durationMs: r.duration_ms,
-    steps: steps.map(
-      (s): StepRecord => ({
-        name: s.name,
-        index: s.idx,
-        status: s.status,
-        startedAt: s.started_at,
-        endedAt: s.ended_at,
-        durationMs: s.duration_ms,
-        logFile: path.join(runDir, s.log_file),
-        error: s.error,
-        kind: s.kind,
-        needs: JSON.parse(s.needs) as string[],
-        cachedFrom: s.cached_from,
-        artifacts: artifactRows.filter((a) => a.step === s.name).map((a) => a.name),
-        notebook: s.notebook,
-      }),
-    ),
+    steps: steps.map((s): StepRecord => ({
+      name: s.name,
+      index: s.idx,
+      status: s.status,
+      startedAt: s.started_at,
+      endedAt: s.ended_at,
+      durationMs: s.duration_ms,
+      logFile: path.join(runDir, s.log_file),
+      error: s.error,
+      kind: s.kind,
+      needs: JSON.parse(s.needs) as string[],
+      cachedFrom: s.cached_from,
+      artifacts: artifactRows.filter((a) => a.step === s.name).map((a) => a.name),
+      notebook: s.notebook,
+    })),
     metrics: Object.fromEntries(metricRows.map((m) => [m.name, m.value])),
     artifacts: artifactRows.map((a) => a.name),
     registered: r.registered_model && r.registered_version ? { model: r.registered_model, version: r.registered_version } : null,

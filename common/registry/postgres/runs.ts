@@ -115,9 +115,9 @@ export class PgRunStore implements RunStoreApi {
    * call it with an `isAlive` that knows them (or only where the runners run).
    */
   async recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
-    const stale = (await this.db.query<{ id: string; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`)).filter(
-      (r) => r.pid === null || !isAlive(r.pid),
-    );
+    const stale = (
+      await this.db.query<{ id: string; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`)
+    ).filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of stale) {
       const cancelFile = path.join(this.dataDir, 'runs', r.id, CANCEL_FILE);
       if (fs.existsSync(cancelFile)) {
