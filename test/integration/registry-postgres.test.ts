@@ -58,7 +58,7 @@ if (process.env.MLOPS_PG_CHILD) {
 } else {
   describe('PostgreSQL registry', { skip: needsPostgres() }, () => {
     /** A fresh database and data folder; everything is dropped and closed after the test. */
-    async function fresh(t: TestContext): Promise<{ url: string; dir: string; r: PgRegistry; sql: pg.Client }> {
+    async function fresh(t: TestContext): Promise<{ url: string; adminUrl: string; dir: string; r: PgRegistry; sql: pg.Client }> {
       const db = await createTestDatabase('registry');
       const dir = tempDataDir();
       const r = await open(db.url, dir);
@@ -69,7 +69,7 @@ if (process.env.MLOPS_PG_CHILD) {
         await r.close();
         await db.drop();
       });
-      return { url: db.url, dir, r, sql };
+      return { url: db.url, adminUrl: db.adminUrl, dir, r, sql };
     }
 
     function child(url: string, dir: string, count: number, env: NodeJS.ProcessEnv = {}) {
@@ -109,6 +109,33 @@ if (process.env.MLOPS_PG_CHILD) {
     }
 
     const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+    /** The backend pid of the watch()'s listening connection, once there is one (and only one). */
+    async function listenerPid(sql: pg.Client): Promise<number> {
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        const { rows } = await sql.query(
+          `SELECT pid FROM pg_stat_activity
+           WHERE application_name = 'mlops-listener' AND datname = current_database() AND query LIKE 'LISTEN%'`,
+        );
+        if (rows.length === 1) return rows[0].pid as number;
+        await sleep(50);
+      }
+      throw new Error('no listener connection');
+    }
+
+    /**
+     * Whether `counter.calls` grows within `ms` of starting `action`. Counted from before the action: the
+     * notification may well arrive before the action's own promise resolves.
+     */
+    async function seenAfter(counter: { calls: number }, ms: number, action: () => Promise<unknown>): Promise<boolean> {
+      const before = counter.calls;
+      await action();
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline && counter.calls === before) await sleep(20);
+      return counter.calls > before;
+    }
 
     /** Every committed version has its file, with the recorded sha256. */
     async function assertNoRowWithoutFile(r: PgRegistry, model: string) {
@@ -363,55 +390,76 @@ if (process.env.MLOPS_PG_CHILD) {
       const other = await open(url, dir);
       t.after(() => other.close());
       await other.models.register(newVersion(dir));
-      let calls = 0;
+      const counter = { calls: 0 };
       // A poll this slow cannot pass the first check: only the notification can.
-      const stop = r.watch(() => calls++, 60_000);
+      const stop = r.watch(() => counter.calls++, 60_000);
       t.after(stop);
-      const listening = async () => {
-        const deadline = Date.now() + 5000;
-        while (Date.now() < deadline) {
-          const { rows } = await sql.query(
-            `SELECT pid FROM pg_stat_activity
-             WHERE application_name = 'mlops-listener' AND datname = current_database() AND query LIKE 'LISTEN%'`,
-          );
-          if (rows.length === 1) return rows[0].pid as number;
-          await new Promise((res) => setTimeout(res, 50));
-        }
-        throw new Error('no listener connection');
-      };
-      const seenWithin = async (ms: number) => {
-        const before = calls;
-        const deadline = Date.now() + ms;
-        while (Date.now() < deadline && calls === before) await new Promise((res) => setTimeout(res, 20));
-        return calls > before;
-      };
+      const listening = () => listenerPid(sql);
       await listening();
-      const quiet = calls;
-      await other.models.setAlias('iris', 'production', 1, 'test');
-      assert.ok(await seenWithin(2000), 'an alias move is notified');
-      assert.ok(calls > quiet);
+      assert.ok(await seenAfter(counter, 2000, () => other.models.setAlias('iris', 'production', 1, 'test')), 'an alias move is notified');
 
       const pid = await listening();
       const { rows } = await sql.query(`SELECT pg_terminate_backend($1) AS ok`, [pid]);
       assert.equal(rows[0].ok, true);
-      await other.models.register(newVersion(dir));
       // Only the first check is the 2 s target; these give a loaded CI machine room (reconnect backoff, scheduling).
-      assert.ok(await seenWithin(5000), 'a change made while the listener was down is still reported');
+      assert.ok(
+        await seenAfter(counter, 5000, () => other.models.register(newVersion(dir))),
+        'a change made while the listener was down is still reported',
+      );
       const newPid = await listening();
       assert.notEqual(newPid, pid, 'the listener reconnected');
-      await other.runs.create(
-        {
-          id: 'run-9',
-          pipeline: 'p',
-          pipelineFile: '/p.ts',
-          params: {},
-          runDir: other.runDir('run-9'),
-          pid: 1,
-          git: { commit: null, branch: null, dirty: null },
-        },
-        [],
+      const runRecord = () =>
+        other.runs.create(
+          {
+            id: 'run-9',
+            pipeline: 'p',
+            pipelineFile: '/p.ts',
+            params: {},
+            runDir: other.runDir('run-9'),
+            pid: 1,
+            git: { commit: null, branch: null, dirty: null },
+          },
+          [],
+        );
+      assert.ok(await seenAfter(counter, 5000, runRecord), 'a run record is notified through the new connection');
+    });
+
+    test('watch(): while the listener cannot reconnect, the poll reports changes; it listens again once it can', async (t) => {
+      const { url, adminUrl, r, sql } = await fresh(t);
+      const db = new URL(url).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      t.after(() => admin.end());
+      const counter = { calls: 0 };
+      const stop = r.watch(() => counter.calls++, 200);
+      t.after(stop);
+      const pid = await listenerPid(sql);
+      await r.ping(); // the pool keeps this connection: the poll reads through it
+      // New connections are refused (superusers included); the ones already open keep working.
+      await admin.query(`ALTER DATABASE ${db} ALLOW_CONNECTIONS false`);
+      t.after(() => admin.query(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`).catch(() => {}));
+      await sql.query(`SELECT pg_terminate_backend($1)`, [pid]);
+      await sleep(300);
+      const byHand = () =>
+        sql.query(`INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, git, created_at)
+                   VALUES ('by-hand', 'p', '/p.ts', '{}', 'running', 'runs/by-hand', '{}', 'now')`);
+      assert.ok(await seenAfter(counter, 2000, byHand), 'the poll saw the change');
+      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'mlops-listener'`);
+      assert.equal(rows[0].n, 0, 'no listener could connect: it was the poll');
+      await admin.query(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`);
+      assert.notEqual(await listenerPid(sql), pid, 'the listener is back');
+    });
+
+    test('an idle pool connection killed by the server does not crash the process; the next query reconnects', async (t) => {
+      const { dir, r, sql } = await fresh(t);
+      await r.models.register(newVersion(dir));
+      const { rows } = await sql.query(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE application_name = 'mlops' AND datname = current_database() AND pid <> pg_backend_pid()`,
       );
-      assert.ok(await seenWithin(5000), 'a run record is notified through the new connection');
+      assert.ok(rows[0].n >= 1, 'pool connections were killed');
+      await sleep(200); // their 'error' events arrive while idle
+      assert.equal((await r.models.list()).length, 1);
     });
 
     test('ping answers, and close is idempotent', async (t) => {
