@@ -351,7 +351,7 @@ if (process.env.MLOPS_PG_CHILD) {
         for (const r of registries) assert.deepEqual(await r.schema(), { version: 5, expected: 5 });
         const sql = new pg.Client({ connectionString: db.url });
         await sql.connect();
-        const { rows } = await sql.query(`SELECT version FROM schema_version ORDER BY version`);
+        const { rows } = await sql.query(`SELECT version FROM registry_schema_version ORDER BY version`);
         await sql.end();
         assert.deepEqual(
           rows.map((x) => x.version),
@@ -364,7 +364,7 @@ if (process.env.MLOPS_PG_CHILD) {
 
     test('a database at a newer schema than the code is refused with a clear error', async (t) => {
       const { url, dir, sql } = await fresh(t);
-      await sql.query(`INSERT INTO schema_version (version, applied_at, applied_by) VALUES (6, 'now', 'the future')`);
+      await sql.query(`INSERT INTO registry_schema_version (version, applied_at, applied_by) VALUES (6, 'now', 'the future')`);
       await assert.rejects(open(url, dir), (err: unknown) => {
         assert.ok(isMlopsError(err));
         assert.equal(err.code, 'REGISTRY_SCHEMA');

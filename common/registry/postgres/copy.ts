@@ -53,9 +53,12 @@ async function insertAll(q: Queryable, location: string, table: string, rows: Re
   if (rows.length === 0) return;
   // Column names come from the rows: only the table's own are let into the SQL.
   const known = new Set(
-    (await q.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = $1`, [table])).map(
-      (c) => c.column_name,
-    ),
+    (
+      await q.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`,
+        [table],
+      )
+    ).map((c) => c.column_name),
   );
   const columns = Object.keys(rows[0]);
   const unknown = columns.find((c) => !known.has(c));

@@ -21,6 +21,8 @@ export function redactUrl(url: string): string {
 // Namespaces of the two-key advisory locks, so that a model's lock never collides with the migration's.
 export const LOCK_MIGRATE = 0x6d6c6f70; // 'mlop'
 export const LOCK_MODEL = 0x6d6f646c; // 'modl'
+/** Second key under LOCK_MIGRATE: one orphan sweep at a time (two would take model locks in different orders). */
+export const LOCK_SWEEP_KEY = 1;
 
 // SQLSTATE classes and Node error codes that mean "the database is not there", as opposed to a bad query.
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
@@ -73,11 +75,11 @@ export class PgDb implements Queryable {
   }
 
   /**
-   * Runs `fn` in one transaction on one client; rolls back on any error. `onCommitFailed` is told when
-   * COMMIT itself failed: the outcome is then unknown (the commit may have happened), which matters to
-   * a registration deciding whether it may discard its placed file.
+   * Runs `fn` in one transaction on one client; rolls back on any error. `onCommitLost` is told when the
+   * connection failed during COMMIT: the outcome is then unknown (the commit may have happened), which
+   * matters to a registration deciding whether it may discard its placed file.
    */
-  async tx<T>(fn: (q: Queryable, client: pg.PoolClient) => Promise<T>, opts: TxOptions = {}, onCommitFailed?: () => void): Promise<T> {
+  async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}, onCommitLost?: () => void): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -87,10 +89,13 @@ export class PgDb implements Queryable {
     const q: Queryable = { query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] };
     let broken: unknown = undefined;
     try {
-      await client.query(opts.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+      await client.query(opts.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN').catch((e: unknown) => {
+        broken = e;
+        throw e;
+      });
       let result: T;
       try {
-        result = await fn(q, client);
+        result = await fn(q);
       } catch (err) {
         await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
         throw err;
@@ -99,7 +104,7 @@ export class PgDb implements Queryable {
         await client.query('COMMIT');
       } catch (err) {
         broken = err;
-        onCommitFailed?.();
+        if (isMlopsError(translatePgError(err, this.location))) onCommitLost?.();
         throw err;
       }
       return result;

@@ -180,11 +180,14 @@ export const TABLES = [
   'step_cache',
 ] as const;
 
-/** The version a database is at: 0 when it has no registry yet. */
+/**
+ * The version a database is at: 0 when it has no registry yet. Its table is named apart from the
+ * prediction log's (server/prediction-log-postgres.ts), which may share the database.
+ */
 export async function schemaVersion(q: Queryable): Promise<number> {
-  const [{ exists }] = await q.query<{ exists: boolean }>(`SELECT to_regclass('schema_version') IS NOT NULL AS exists`);
+  const [{ exists }] = await q.query<{ exists: boolean }>(`SELECT to_regclass('registry_schema_version') IS NOT NULL AS exists`);
   if (!exists) return 0;
-  const [{ v }] = await q.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM schema_version`);
+  const [{ v }] = await q.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM registry_schema_version`);
   return v ?? 0;
 }
 
@@ -199,13 +202,13 @@ export async function migrate(db: PgDb): Promise<void> {
   for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
     await db.tx(async (q) => {
       await q.query(`SELECT pg_advisory_xact_lock($1, 0)`, [LOCK_MIGRATE]);
-      await q.query(`CREATE TABLE IF NOT EXISTS schema_version (
+      await q.query(`CREATE TABLE IF NOT EXISTS registry_schema_version (
         version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, applied_by TEXT NOT NULL)`);
       const now = await schemaVersion(q);
       if (now > SCHEMA_VERSION) throw errors.registrySchemaNewer(db.location, now, SCHEMA_VERSION);
       if (now >= v) return; // another process got here first
       await q.query(MIGRATIONS[v - 1]);
-      await q.query(`INSERT INTO schema_version (version, applied_at, applied_by) VALUES ($1, $2, $3)`, [
+      await q.query(`INSERT INTO registry_schema_version (version, applied_at, applied_by) VALUES ($1, $2, $3)`, [
         v,
         new Date().toISOString(),
         `${os.hostname()}:${process.pid}`,

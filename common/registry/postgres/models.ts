@@ -7,7 +7,7 @@ import type { ArtifactStore } from '../artifacts';
 import type { NewVersion } from '../models';
 import { checkAlias, checkName } from '../names';
 import type { ModelStoreApi } from '../store';
-import { LOCK_MODEL, type PgDb, type Queryable } from './db';
+import { LOCK_MIGRATE, LOCK_MODEL, LOCK_SWEEP_KEY, type PgDb, type Queryable } from './db';
 import { toMove, toVersion, type HistoryRow, type VersionRow } from './rows';
 
 const now = () => new Date().toISOString();
@@ -95,6 +95,7 @@ export class PgModelStore implements ModelStoreApi {
     const locked = new Set<string>();
     let broken: Error | undefined;
     try {
+      await client.query(`SELECT pg_advisory_lock($1, $2)`, [LOCK_MIGRATE, LOCK_SWEEP_KEY]);
       return await this.artifacts.sweep(async (model, version) => {
         if (!locked.has(model)) {
           await client.query(`SELECT pg_advisory_lock($1, hashtext($2))`, [LOCK_MODEL, model]);
