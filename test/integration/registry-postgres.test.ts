@@ -92,8 +92,8 @@ if (process.env.MLOPS_PG_CHILD) {
         .map((l) => JSON.parse(l));
     }
 
-    /** Starts a child that registers one version frozen at `point`, and SIGKILLs it there. */
-    async function killAt(url: string, dir: string, point: string): Promise<void> {
+    /** Starts a child that registers one version and waits until it is frozen at `point`; `kill` SIGKILLs it there. */
+    async function frozenAt(url: string, dir: string, point: string): Promise<{ kill(): Promise<void> }> {
       const c = child(url, dir, 1, { MLOPS_FAILPOINT: point });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => c.on('exit', (_code, signal) => resolve(signal)));
       await new Promise<void>((resolve, reject) => {
@@ -104,9 +104,15 @@ if (process.env.MLOPS_PG_CHILD) {
         });
         c.on('exit', () => reject(new Error(`child exited before reaching ${point}: ${err}`)));
       });
-      c.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
+      return {
+        async kill() {
+          c.kill('SIGKILL');
+          assert.equal(await exited, 'SIGKILL');
+        },
+      };
     }
+
+    const killAt = async (url: string, dir: string, point: string) => (await frozenAt(url, dir, point)).kill();
 
     const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
     const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
@@ -340,6 +346,24 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.ok(!fs.existsSync(path.join(dir, 'models', 'iris', '3')), 'the orphan folder is swept');
       await assertNoRowWithoutFile(r, 'iris');
       assert.equal((await r.models.register(newVersion(dir))).version, 3);
+    });
+
+    test('the orphan sweep waits for a registration between its place and its commit', async (t) => {
+      const { url, dir, r } = await fresh(t);
+      await r.models.register(newVersion(dir));
+      const frozen = await frozenAt(url, dir, 'registry.after-move');
+      const folder = path.join(dir, 'models', 'iris', '2');
+      assert.ok(fs.existsSync(folder), 'placed, not committed');
+      let swept: string[] | null = null;
+      const sweeping = r.models.sweepOrphans().then((s) => (swept = s));
+      await sleep(500);
+      assert.equal(swept, null, 'the sweep waits on the model lock the registration holds');
+      assert.ok(fs.existsSync(folder), 'the folder of a registration in progress is left alone');
+      await frozen.kill(); // its transaction rolls back: now the folder is an orphan
+      await sweeping;
+      assert.deepEqual(swept, [path.join('iris', '2')]);
+      assert.ok(!fs.existsSync(folder));
+      await assertNoRowWithoutFile(r, 'iris');
     });
 
     test('four registries opening a fresh database at once migrate it once, and all open', async (t) => {
