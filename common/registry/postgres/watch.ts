@@ -24,9 +24,14 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
 
   const readCounter = async () => (await db.query<{ n: string }>(`SELECT n FROM registry_changes WHERE id = 1`))[0].n;
 
-  /** Reads the counter; a value other than the last one read means changes nobody reported. */
-  const check = async () => {
-    if (stopped || polling) return; // a poll waiting on a down server must not pile up
+  /**
+   * Reads the counter; a value other than the last one read means changes nobody reported. A check
+   * asked for while one is in flight runs after it (that one may have read before the listener was up).
+   */
+  let again = false;
+  const check = async (): Promise<void> => {
+    if (stopped) return;
+    if (polling) return void (again = true); // a poll waiting on a down server must not pile up
     polling = true;
     try {
       const n = await readCounter();
@@ -36,6 +41,10 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
       /* still unreachable: the next poll tries again */
     } finally {
       polling = false;
+    }
+    if (again) {
+      again = false;
+      await check();
     }
   };
 
