@@ -348,6 +348,22 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.equal((await r.models.register(newVersion(dir))).version, 3);
     });
 
+    test("a registration whose insert fails discards the file it placed, and keeps a committed version's", async (t) => {
+      const { dir, r, sql } = await fresh(t);
+      await r.models.register(newVersion(dir));
+      await sql.query(`CREATE FUNCTION refuse_two() RETURNS trigger LANGUAGE plpgsql AS $$
+                       BEGIN IF NEW.version = 2 THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;
+                       CREATE TRIGGER refuse_two BEFORE INSERT ON model_versions FOR EACH ROW EXECUTE FUNCTION refuse_two()`);
+      await assert.rejects(r.models.register(newVersion(dir)), /refused by the test/);
+      assert.ok(!fs.existsSync(path.join(dir, 'models', 'iris', '2')), 'the placed folder is gone');
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'models', '.staging')), []);
+      assert.deepEqual(
+        (await r.models.versions('iris')).map((v) => v.version),
+        [1],
+      );
+      await assertNoRowWithoutFile(r, 'iris');
+    });
+
     test('the orphan sweep waits for a registration between its place and its commit', async (t) => {
       const { url, dir, r } = await fresh(t);
       await r.models.register(newVersion(dir));

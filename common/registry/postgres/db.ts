@@ -75,11 +75,10 @@ export class PgDb implements Queryable {
   }
 
   /**
-   * Runs `fn` in one transaction on one client; rolls back on any error. `onCommitLost` is told when the
-   * connection failed during COMMIT: the outcome is then unknown (the commit may have happened), which
-   * matters to a registration deciding whether it may discard its placed file.
+   * Runs `fn` in one transaction on one client; rolls back on any error. A client whose connection
+   * failed is destroyed, not returned to the pool.
    */
-  async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}, onCommitLost?: () => void): Promise<T> {
+  async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -104,7 +103,6 @@ export class PgDb implements Queryable {
         await client.query('COMMIT');
       } catch (err) {
         broken = err;
-        if (isMlopsError(translatePgError(err, this.location))) onCommitLost?.();
         throw err;
       }
       return result;

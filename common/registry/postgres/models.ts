@@ -27,58 +27,73 @@ export class PgModelStore implements ModelStoreApi {
 
   /**
    * Atomic: the file is staged and fsynced before the transaction; inside it, under the model's lock,
-   * the number is chosen, the file placed under it and the row inserted. Any failure discards the
-   * placed file; a crash between place and commit leaves a folder no row owns (swept later, or replaced
-   * by the next registration of that number), never a row without its file.
+   * the number is chosen, the file placed under it and the row inserted. A failure discards the placed
+   * file unless a committed row owns it (discardUnowned); a crash between place and commit leaves a
+   * folder no row owns (swept later, or replaced by the next registration of that number), never a row
+   * without its file.
    */
   async register(req: NewVersion): Promise<ModelVersion> {
     checkName('model name', req.model);
     const problems = signatureProblems(req.signature);
     if (problems.length > 0) throw errors.badSignature(req.model, problems);
     const staged = await this.artifacts.stage(req.onnxFile);
-    let placed: string | null = null;
-    let outcomeUnknown = false;
+    let placed: { version: number; key: string } | null = null;
     try {
-      const version = await this.db.tx(
-        async (q) => {
-          await lockModel(q, req.model);
-          const at = now();
-          await q.query(`INSERT INTO models (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [req.model, at]);
-          const [{ next }] = await q.query<{ next: number }>(
-            `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model = $1`,
-            [req.model],
-          );
-          placed = await this.artifacts.place(staged, req.model, next);
-          failpoint('registry.after-move');
-          await q.query(
-            `INSERT INTO model_versions
-               (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-            [
-              req.model,
-              next,
-              placed,
-              staged.sha256,
-              JSON.stringify(req.signature),
-              JSON.stringify(req.metrics),
-              JSON.stringify(req.params),
-              JSON.stringify(req.lineage),
-              JSON.stringify(req.reference),
-              req.lineage.runId,
-              at,
-            ],
-          );
-          return next;
-        },
-        {},
-        () => (outcomeUnknown = true),
-      );
+      const version = await this.db.tx(async (q) => {
+        await lockModel(q, req.model);
+        const at = now();
+        await q.query(`INSERT INTO models (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [req.model, at]);
+        const [{ next }] = await q.query<{ next: number }>(
+          `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model = $1`,
+          [req.model],
+        );
+        placed = { version: next, key: await this.artifacts.place(staged, req.model, next) };
+        failpoint('registry.after-move');
+        await q.query(
+          `INSERT INTO model_versions
+             (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          [
+            req.model,
+            next,
+            placed.key,
+            staged.sha256,
+            JSON.stringify(req.signature),
+            JSON.stringify(req.metrics),
+            JSON.stringify(req.params),
+            JSON.stringify(req.lineage),
+            JSON.stringify(req.reference),
+            req.lineage.runId,
+            at,
+          ],
+        );
+        return next;
+      });
       placed = null; // committed: the row owns it
       return await this.version(req.model, version);
     } finally {
-      // When COMMIT itself failed the row may exist: keep the file (an orphan is swept, a row without its file is not).
-      if (placed !== null && !outcomeUnknown) await this.artifacts.discard(placed).catch(() => {});
+      if (placed !== null) await this.discardUnowned(req.model, placed);
       await this.artifacts.discard(staged).catch(() => {});
+    }
+  }
+
+  /**
+   * Removes the file a failed registration placed, unless a committed row owns that number. Once our
+   * transaction is gone (its connection lost, say) another registration may have taken the number,
+   * replaced the folder and committed; or our COMMIT may have gone through with only its answer lost.
+   * So the question is asked under the model's lock, with a bound on the wait; when it cannot be
+   * answered the file stays: an orphan folder is swept later, a row without its file would be served.
+   */
+  private async discardUnowned(model: string, placed: { version: number; key: string }): Promise<void> {
+    try {
+      await this.db.tx(async (q) => {
+        await q.query(`SET LOCAL lock_timeout = '5s'`);
+        await lockModel(q, model);
+        const owned = await q.query(`SELECT 1 FROM model_versions WHERE model = $1 AND version = $2`, [model, placed.version]);
+        if (owned.length === 0) await this.artifacts.discard(placed.key);
+      });
+    } catch {
+      /* unreachable or still locked: leave it to the sweep */
     }
   }
 
