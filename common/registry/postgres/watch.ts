@@ -4,6 +4,13 @@ import { CHANGE_CHANNEL } from './migrations';
 
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
+/**
+ * A connection can die silently (a network partition sends no FIN, and TCP keepalive takes minutes):
+ * while listening, a trivial query on the listener every HEARTBEAT_MS must answer within
+ * HEARTBEAT_TIMEOUT_MS, or the connection counts as lost (poll, reconnect).
+ */
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5000;
 
 /**
  * Calls `onChange` after every committed registry change, at least once: a dedicated connection
@@ -17,6 +24,7 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
   let listener: pg.Client | null = null;
   let pollTimer: NodeJS.Timeout | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let heartbeat: NodeJS.Timeout | null = null;
   let backoff = FIRST_BACKOFF_MS;
   let seen: string | null = null; // the counter as last read
   let polling = false;
@@ -62,6 +70,7 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
     void client.end().catch(() => {});
     if (listener !== client) return; // an older connection, already replaced
     listener = null;
+    stopHeartbeat();
     startPolling();
     if (reconnectTimer) return;
     reconnectTimer = setTimeout(() => {
@@ -71,9 +80,33 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   };
 
+  const stopHeartbeat = () => {
+    if (heartbeat) clearInterval(heartbeat);
+    heartbeat = null;
+  };
+  const startHeartbeat = (client: pg.Client) => {
+    heartbeat = setInterval(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const answered = client.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEARTBEAT_TIMEOUT_MS)));
+      void Promise.race([answered, late]).then((ok) => {
+        clearTimeout(timer);
+        if (!ok) lost(client);
+      });
+    }, HEARTBEAT_MS);
+  };
+
   const connect = async () => {
     if (stopped) return;
-    const client = new pg.Client({ connectionString: db.url, application_name: 'mlops-listener', connectionTimeoutMillis: 5000 });
+    const client = new pg.Client({
+      connectionString: db.url,
+      application_name: 'mlops-listener',
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    });
     // Without these, a dropped connection is an unhandled 'error' event: the process would die.
     client.on('error', () => lost(client));
     client.on('end', () => lost(client));
@@ -87,6 +120,7 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
       if (stopped) return void (await client.end().catch(() => {}));
       backoff = FIRST_BACKOFF_MS;
       stopPolling();
+      startHeartbeat(client);
       await check(); // what was committed while nobody listened
     } catch {
       lost(client);
@@ -100,6 +134,7 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
   return async () => {
     stopped = true;
     stopPolling();
+    stopHeartbeat();
     if (reconnectTimer) clearTimeout(reconnectTimer);
     const client = listener;
     listener = null;
