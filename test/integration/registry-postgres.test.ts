@@ -425,6 +425,20 @@ if (process.env.MLOPS_PG_CHILD) {
       });
     });
 
+    test('a wrong password is the same catalogue error, without the password', async (t) => {
+      const db = await createTestDatabase('password');
+      t.after(() => db.drop());
+      const wrong = new URL(db.url);
+      wrong.password = 'not-the-password';
+      await assert.rejects(open(wrong.toString(), tempDataDir()), (err: unknown) => {
+        assert.ok(isMlopsError(err));
+        assert.equal(err.code, 'DATABASE_UNREACHABLE');
+        assert.match(err.message, /password authentication failed/);
+        assert.doesNotMatch(err.message, /not-the-password/);
+        return true;
+      });
+    });
+
     test('watch(): a change committed elsewhere is seen within 2 s, also after the listening connection is killed', async (t) => {
       const { url, dir, r, sql } = await fresh(t);
       const other = await open(url, dir);
