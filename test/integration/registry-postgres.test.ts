@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
@@ -9,6 +10,8 @@ import { isMlopsError } from '../../common/errors';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import type { NewVersion } from '../../common/registry/models';
 import { openPostgresRegistry } from '../../common/registry/postgres';
+import { PgDb } from '../../common/registry/postgres/db';
+import { watchChanges } from '../../common/registry/postgres/watch';
 import type { Registry, RegistryCopyApi } from '../../common/registry/store';
 import { parseModelRef } from '../../common/model-uri';
 import { tabularInput } from '../../common/signature';
@@ -502,6 +505,72 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.equal(rows[0].n, 0, 'no listener could connect: it was the poll');
       await admin.query(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`);
       assert.notEqual(await listenerPid(sql), pid, 'the listener is back');
+    });
+
+    /**
+     * A TCP proxy in front of PostgreSQL that can make chosen connections go silent without closing
+     * them, as a network partition does: `freeze(text)` stops forwarding for every connection whose
+     * startup message contains `text` (the application_name is sent in clear there).
+     */
+    async function silencingProxy(t: TestContext, target: URL): Promise<{ url: string; freeze(text: string): number }> {
+      const conns: { startup: string; frozen: boolean }[] = [];
+      const sockets = new Set<net.Socket>();
+      const server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port || 5432), target.hostname);
+        const conn = { startup: '', frozen: false };
+        conns.push(conn);
+        for (const [from, to] of [
+          [client, upstream],
+          [upstream, client],
+        ]) {
+          sockets.add(from);
+          from.on('data', (d: Buffer) => {
+            if (from === client && conn.startup === '') conn.startup = d.toString('latin1');
+            if (!conn.frozen) to.write(d);
+          });
+          from.on('error', () => to.destroy());
+          from.on('close', () => to.destroy());
+        }
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      t.after(async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      });
+      const url = new URL(target.toString());
+      url.hostname = '127.0.0.1';
+      url.port = String((server.address() as net.AddressInfo).port);
+      return {
+        url: url.toString(),
+        freeze(text) {
+          const hit = conns.filter((c) => !c.frozen && c.startup.includes(text));
+          for (const c of hit) c.frozen = true;
+          return hit.length;
+        },
+      };
+    }
+
+    test('watch(): a listening connection that goes silent (a partition: no FIN) is replaced', async (t) => {
+      const { url, sql } = await fresh(t);
+      const proxy = await silencingProxy(t, new URL(url));
+      const db = new PgDb(proxy.url, 'test', 2);
+      t.after(() => db.end());
+      const counter = { calls: 0 };
+      const stop = watchChanges(db, () => counter.calls++, 60_000, { everyMs: 300, timeoutMs: 300 });
+      t.after(stop);
+      const pid = await listenerPid(sql);
+      assert.equal(proxy.freeze('mlops-listener'), 1, 'the listening connection is silenced');
+      const byHand = () =>
+        sql.query(`INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, git, created_at)
+                   VALUES ('by-hand', 'p', '/p.ts', '{}', 'running', 'runs/by-hand', '{}', 'now')`);
+      // With a 60 s poll, only a new listener (and its check of the counter) can report it in time.
+      assert.ok(await seenAfter(counter, 5000, byHand), 'the change is seen though the first listener hangs');
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE application_name = 'mlops-listener' AND query LIKE 'LISTEN%' AND pid <> $1 AND datname = current_database()`,
+        [pid],
+      );
+      assert.equal(rows[0].n, 1, 'a new listening connection replaced the silent one');
     });
 
     test('an idle pool connection killed by the server does not crash the process; the next query reconnects', async (t) => {

@@ -6,11 +6,10 @@ const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 /**
  * A connection can die silently (a network partition sends no FIN, and TCP keepalive takes minutes):
- * while listening, a trivial query on the listener every HEARTBEAT_MS must answer within
- * HEARTBEAT_TIMEOUT_MS, or the connection counts as lost (poll, reconnect).
+ * while listening, a trivial query on the listener every `everyMs` must answer within `timeoutMs`,
+ * or the connection counts as lost (poll, reconnect). Tests shorten it.
  */
-const HEARTBEAT_MS = 10_000;
-const HEARTBEAT_TIMEOUT_MS = 5000;
+const HEARTBEAT = { everyMs: 10_000, timeoutMs: 5000 };
 
 /**
  * Calls `onChange` after every committed registry change, at least once: a dedicated connection
@@ -19,7 +18,7 @@ const HEARTBEAT_TIMEOUT_MS = 5000;
  * `pollMs` instead, and the connection is re-made with a growing backoff; once it is back, a counter
  * that moved meanwhile is reported too. Resolves the returned `stop` once the listener has ended.
  */
-export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): () => Promise<void> {
+export function watchChanges(db: PgDb, onChange: () => void, pollMs: number, heartbeatOpts = HEARTBEAT): () => Promise<void> {
   let stopped = false;
   let listener: pg.Client | null = null;
   let pollTimer: NodeJS.Timeout | null = null;
@@ -91,12 +90,12 @@ export function watchChanges(db: PgDb, onChange: () => void, pollMs: number): ()
         () => true,
         () => false,
       );
-      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEARTBEAT_TIMEOUT_MS)));
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), heartbeatOpts.timeoutMs)));
       void Promise.race([answered, late]).then((ok) => {
         clearTimeout(timer);
         if (!ok) lost(client);
       });
-    }, HEARTBEAT_MS);
+    }, heartbeatOpts.everyMs);
   };
 
   const connect = async () => {
