@@ -98,24 +98,25 @@ export class PgModelStore implements ModelStoreApi {
   }
 
   /**
-   * Removes staging leftovers and version folders no committed row owns. Each model's lock is taken
-   * (session-level, on a client of its own) before its folders are judged and held until the sweep
-   * ends: a registration between its place and its commit holds that lock, so its folder is never
-   * judged an orphan, and none can start placing a folder the sweep is about to remove.
+   * Removes staging leftovers and version folders no committed row owns. Each model's lock is tried
+   * (session-level, on a client of its own) before its folders are judged, and held until the sweep
+   * ends: a model whose lock is taken has a registration between its place and its commit, and its
+   * folders are left for a later sweep; one that starts meanwhile waits, so it never places a folder
+   * the sweep is about to remove. Never blocks: when another sweep is running, this one does nothing.
    */
   async sweepOrphans(): Promise<string[]> {
     const client = await this.db.pool.connect().catch((err: unknown) => {
       throw this.unreachable(err);
     });
-    const locked = new Set<string>();
+    const tryLock = async (sql: string, params: unknown[]) => (await client.query<{ ok: boolean }>(sql, params)).rows[0].ok;
+    const judged = new Map<string, boolean>(); // model → its lock is ours
     let broken: Error | undefined;
     try {
-      await client.query(`SELECT pg_advisory_lock($1, $2)`, [LOCK_MIGRATE, LOCK_SWEEP_KEY]);
+      if (!(await tryLock(`SELECT pg_try_advisory_lock($1, $2) AS ok`, [LOCK_MIGRATE, LOCK_SWEEP_KEY]))) return [];
       return await this.artifacts.sweep(async (model, version) => {
-        if (!locked.has(model)) {
-          await client.query(`SELECT pg_advisory_lock($1, hashtext($2))`, [LOCK_MODEL, model]);
-          locked.add(model);
-        }
+        if (!judged.has(model))
+          judged.set(model, await tryLock(`SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok`, [LOCK_MODEL, model]));
+        if (!judged.get(model)) return true; // a registration is in progress: not ours to judge now
         const { rows } = await client.query(`SELECT 1 FROM model_versions WHERE model = $1 AND version = $2`, [model, version]);
         return rows.length > 0;
       });
