@@ -57,6 +57,8 @@ export type ErrorCode =
   | 'NOTEBOOK_COPY'
   | 'SCAFFOLD'
   | 'PREDICTION_LOG_NOT_EMPTY';
+  | 'DATABASE_UNREACHABLE'
+  | 'REGISTRY_SCHEMA';
 
 export class MlopsError extends Error {
   override readonly name = 'MlopsError';
@@ -300,6 +302,23 @@ export const errors = {
       'PREDICTION_LOG_NOT_EMPTY',
       `prediction log database ${database} already holds ${predictions} predictions and ${labels} feedback labels: ` +
         'nothing was copied, since copying into it again would duplicate them (the copy only fills an empty log; there is no append)',
+  // The PostgreSQL registry (common/registry/postgres/): `location` is its URL without the password.
+  databaseUnreachable: (location: string, reason: string) =>
+    new MlopsError('DATABASE_UNREACHABLE', `cannot reach the database ${location}: ${reason}`, 503),
+  registrySchemaNewer: (location: string, version: number, expected: number) =>
+    new MlopsError(
+      'REGISTRY_SCHEMA',
+      `the registry ${location} is at schema version ${version}, newer than this mlops understands (${expected}): ` +
+        'upgrade mlops on this host, or point it at another database',
+      503,
+    ),
+  registryNotEmpty: (location: string, table: string) =>
+    new MlopsError('REGISTRY', `cannot copy into ${location}: it already holds rows (table ${table}); copy into an empty database`, 409),
+  registryCopySchema: (location: string, rows: number, expected: number) =>
+    new MlopsError(
+      'REGISTRY_SCHEMA',
+      `cannot copy rows of schema version ${rows} into ${location} (schema version ${expected}): ` +
+        'migrate the source first (mlops db migrate)',
       409,
     ),
 };
