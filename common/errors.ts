@@ -56,7 +56,7 @@ export type ErrorCode =
   | 'PREDICTION_LOG_OFF'
   | 'NOTEBOOK_COPY'
   | 'SCAFFOLD'
-  | 'PREDICTION_LOG_NOT_EMPTY';
+  | 'PREDICTION_LOG_NOT_EMPTY'
   | 'DATABASE_UNREACHABLE'
   | 'REGISTRY_SCHEMA';
 
@@ -302,6 +302,8 @@ export const errors = {
       'PREDICTION_LOG_NOT_EMPTY',
       `prediction log database ${database} already holds ${predictions} predictions and ${labels} feedback labels: ` +
         'nothing was copied, since copying into it again would duplicate them (the copy only fills an empty log; there is no append)',
+      409,
+    ),
   // The PostgreSQL registry (common/registry/postgres/): `location` is its URL without the password.
   databaseUnreachable: (location: string, reason: string) =>
     new MlopsError('DATABASE_UNREACHABLE', `cannot reach the database ${location}: ${reason}`, 503),
