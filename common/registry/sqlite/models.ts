@@ -141,7 +141,7 @@ export class SqliteModelStore implements ModelStoreApi {
     });
   }
 
-  setAlias(model: string, alias: string, version: number, by: string): Promise<AliasMove> {
+  async setAlias(model: string, alias: string, version: number, by: string): Promise<AliasMove> {
     checkName('model name', model);
     checkAlias(alias);
     return this.conn.transaction(() => this.set(model, alias, version, by), true);
@@ -163,7 +163,7 @@ export class SqliteModelStore implements ModelStoreApi {
     return { id: Number(lastInsertRowid), model, alias, fromVersion: from, toVersion: version, at, by };
   }
 
-  removeAlias(model: string, alias: string, by: string): Promise<AliasMove | null> {
+  async removeAlias(model: string, alias: string, by: string): Promise<AliasMove | null> {
     checkName('model name', model);
     checkAlias(alias);
     return this.conn.transaction(() => this.unset(model, alias, by), true);
@@ -173,7 +173,7 @@ export class SqliteModelStore implements ModelStoreApi {
    * Promotes the version under alias `from` (the challenger) to alias `to` (production) and removes
    * `from`, in one transaction: a server polling the registry never sees the two apart.
    */
-  promoteFrom(model: string, from: string, to: string, by: string): Promise<AliasMove[]> {
+  async promoteFrom(model: string, from: string, to: string, by: string): Promise<AliasMove[]> {
     checkName('model name', model);
     checkAlias(from);
     checkAlias(to);
@@ -201,7 +201,7 @@ export class SqliteModelStore implements ModelStoreApi {
     return { id: Number(lastInsertRowid), model, alias, fromVersion: version, toVersion: version, at, by, removed: true };
   }
 
-  history(model: string): Promise<AliasMove[]> {
+  async history(model: string): Promise<AliasMove[]> {
     checkName('model name', model);
     return this.conn.run(() =>
       (this.db.prepare(`SELECT * FROM alias_history WHERE model = ? ORDER BY id`).all(model) as AliasHistoryRow[]).map(toAliasMove),

@@ -18,7 +18,7 @@ export class SqliteRunStore implements RunStoreApi {
     return this.conn.db;
   }
 
-  create(run: NewRun, steps: NewStep[]): Promise<void> {
+  async create(run: NewRun, steps: NewStep[]): Promise<void> {
     checkName('run id', run.id);
     const at = now();
     return this.conn.transaction(() => {
@@ -150,7 +150,7 @@ export class SqliteRunStore implements RunStoreApi {
     });
   }
 
-  get(id: string): Promise<RunRecord> {
+  async get(id: string): Promise<RunRecord> {
     checkName('run id', id);
     return this.conn.run(() => {
       const row = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
