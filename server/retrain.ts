@@ -120,7 +120,12 @@ export class Retrainer {
       this.o.log.warn(errors.retrainEnded(runId, record.status, record.error).message);
       return { runId, status: record.status, challenger: null };
     }
-    await this.o.registry.models.setAlias(registered.model, this.o.challengerAlias, registered.version, `retrain of version ${from.version}`);
+    await this.o.registry.models.setAlias(
+      registered.model,
+      this.o.challengerAlias,
+      registered.version,
+      `retrain of version ${from.version}`,
+    );
     this.o.aliasesMoved();
     this.o.log.info(`retraining run ${runId}: ${registered.model} version ${registered.version} is the ${this.o.challengerAlias}`);
     return { runId, status: record.status, challenger: registered };

@@ -36,7 +36,9 @@ export function runsCommand(program: Command): void {
     .description('one run: params, steps, metrics, artifacts')
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
-    .action((id: string, flags: { json?: boolean }) => withRegistry(async ({ runs: store }) => printResult(flags, await store.get(id), describeRun)));
+    .action((id: string, flags: { json?: boolean }) =>
+      withRegistry(async ({ runs: store }) => printResult(flags, await store.get(id), describeRun)),
+    );
 }
 
 function registered(r: RunRecord): string {

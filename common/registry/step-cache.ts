@@ -1,4 +1,3 @@
-
 /** How a step's return value was kept: none (undefined), serialized to outputs/<step>.bin, or not restorable (not plain data). */
 export type CachedValue = 'none' | 'bin' | 'unrestorable';
 
@@ -32,4 +31,3 @@ export interface CacheSource extends StepCacheEntry {
 
 /** Sources looked at per step, newest first: enough for a few param variations, bounded for a long history. */
 export const CACHE_CANDIDATES = 20;
-

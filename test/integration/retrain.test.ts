@@ -33,7 +33,7 @@ describe('retraining', () => {
     await outcome;
     for (let i = 0; i < 5; i++) server.retrainer.onAlert(alert('quality_accuracy'));
     await waitFor('the cool-down log line', () => lines.find((l) => /alert quality_accuracy: no retraining: .*try again in \d+ s/.test(l)));
-    const runs = await server.registry.runs.list(100) as RunRecord[];
+    const runs = (await server.registry.runs.list(100)) as RunRecord[];
     assert.equal(runs.length - before, 1, 'one run');
     assert.equal(runs[0].trigger, 'alert:drift_psi');
     assert.equal(lines.filter((l) => /no retraining: a retraining is already (running|starting)/.test(l)).length, 9);

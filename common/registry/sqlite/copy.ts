@@ -23,7 +23,9 @@ export class SqliteCopy implements RegistryCopyApi {
    */
   importRows(rows: RegistryRows): Promise<void> {
     if (rows.schemaVersion !== SCHEMA_VERSION) {
-      throw errors.registry(`cannot import rows of schema version ${rows.schemaVersion} into ${this.conn.file} (schema version ${SCHEMA_VERSION})`);
+      throw errors.registry(
+        `cannot import rows of schema version ${rows.schemaVersion} into ${this.conn.file} (schema version ${SCHEMA_VERSION})`,
+      );
     }
     const unknown = Object.keys(rows.tables).filter((t) => !(REGISTRY_TABLES as readonly string[]).includes(t));
     if (unknown.length > 0) throw errors.registry(`cannot import unknown registry tables: ${unknown.join(', ')}`);
