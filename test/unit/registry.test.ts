@@ -155,3 +155,61 @@ test('promoteFrom moves production to the challenger and removes the challenger 
   assert.throws(() => sqliteDb(r).prepare(`UPDATE alias_history SET removed = 0`).run(), /append-only/);
   await r.close();
 });
+
+test('exportRows/importRows copy every table into an empty registry, keeping numbers, ids and times; a filled one refuses', async () => {
+  const dir = tempDataDir();
+  const r = await openRegistry({ dataDir: dir });
+  await r.models.register(version(dir));
+  await r.models.register(version(dir));
+  await r.models.setAlias('iris', 'production', 1, 'test');
+  await r.models.setAlias('iris', 'challenger', 2, 'test');
+  await r.models.promoteFrom('iris', 'challenger', 'production', 'test');
+  const git = { commit: null, branch: null, dirty: null };
+  await r.runs.create(
+    { id: 'run1', pipeline: 'p', pipelineFile: 'p.ts', params: { a: 1 }, runDir: path.join(dir, 'runs', 'run1'), pid: process.pid, git },
+    [{ name: 'a', kind: 'function', needs: [] }],
+  );
+  await r.runs.recordMetric('run1', 'a', 'accuracy', 0.9);
+  await r.runs.recordArtifact('run1', 'x.json', 'a');
+  await r.runs.finish('run1', 'succeeded', null);
+  const entry = { runId: 'run1', step: 'a', pipelineFile: 'p.ts', codeHash: 'c', upstreamHash: 'u', params: {}, files: {} };
+  await r.stepCache.record({ ...entry, reads: {}, artifacts: {}, value: 'none', outputsHash: 'o', origin: 'run1' });
+  const rows = await r.exportRows();
+  await r.close();
+
+  const other = tempDataDir();
+  const copy = await openRegistry({ dataDir: other });
+  await copy.importRows(rows);
+  assert.deepEqual(await copy.exportRows(), rows);
+  assert.deepEqual(
+    (await copy.models.history('iris')).map((h) => [h.id, h.alias, h.toVersion, h.removed ?? false]),
+    [
+      [1, 'production', 1, false],
+      [2, 'challenger', 2, false],
+      [3, 'production', 2, false],
+      [4, 'challenger', 2, true],
+    ],
+  );
+  const next = await copy.models.setAlias('iris', 'staging', 1, 'test');
+  assert.equal(next.id, 5, 'new history ids follow the copied ones');
+  await assert.rejects(copy.importRows(rows), /is not empty/);
+  await assert.rejects(copy.importRows({ ...rows, schemaVersion: 1 }), /schema version 1/);
+  await copy.close();
+});
+
+test('MLOPS_DATABASE_URL chooses the backend: sqlite:<file>, postgres:// (not in this build), anything else refused', async () => {
+  const dir = tempDataDir();
+  const file = path.join(tempDataDir(), 'elsewhere.sqlite');
+  const r = await openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: `sqlite:${file}` } });
+  assert.equal(r.location, file);
+  await r.close();
+  assert.ok(fs.existsSync(file));
+  await assert.rejects(
+    openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: 'postgres://mlops:secret@db/mlops' } }),
+    (err: Error & { code?: string }) => err.code === 'BAD_SETTING' && /PostgreSQL/.test(err.message) && !err.message.includes('secret'),
+  );
+  await assert.rejects(
+    openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: 'mysql://db/x' } }),
+    /MLOPS_DATABASE_URL=mysql:\/\/db\/x: expected/,
+  );
+});

@@ -21,7 +21,7 @@ export class SqliteCopy implements RegistryCopyApi {
    * Inserts the rows with their own keys (version numbers, alias_history ids, times), so the copy
    * reads exactly as the source; the triggers forbid updates and deletes, not these inserts.
    */
-  importRows(rows: RegistryRows): Promise<void> {
+  async importRows(rows: RegistryRows): Promise<void> {
     if (rows.schemaVersion !== SCHEMA_VERSION) {
       throw errors.registry(
         `cannot import rows of schema version ${rows.schemaVersion} into ${this.conn.file} (schema version ${SCHEMA_VERSION})`,
