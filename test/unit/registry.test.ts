@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { NewVersion } from '../../common/registry';
-import { openRegistry, parseModelRef } from '../../common/registry';
+import { openRegistry, openSqliteRegistry, parseModelRef, type StagedArtifact } from '../../common/registry';
+import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import { tabularInput } from '../../common/signature';
 import { tempDataDir } from '../helpers/cli';
 import { sqliteDb } from '../helpers/registry';
@@ -212,4 +213,58 @@ test('MLOPS_DATABASE_URL chooses the backend: sqlite:<file>, postgres:// (not in
     openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: 'mysql://db/x' } }),
     /MLOPS_DATABASE_URL=mysql:\/\/db\/x: expected/,
   );
+});
+
+/** An artifact store that can hold a registration between choosing its number and placing its file. */
+class HeldArtifacts extends LocalArtifactStore {
+  hold: { reached: () => void; until: Promise<void> } | null = null;
+
+  override async place(staged: StagedArtifact, model: string, version: number): Promise<string> {
+    if (this.hold) {
+      this.hold.reached();
+      await this.hold.until;
+    }
+    return super.place(staged, model, version);
+  }
+}
+
+test('a registration holds the connection until its commit: calls meanwhile wait, and never join its transaction', async () => {
+  const dir = tempDataDir();
+  const artifacts = new HeldArtifacts(dir);
+  const r = openSqliteRegistry(dir, artifacts);
+  await r.models.register(version(dir));
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => {
+    artifacts.hold = { reached: resolve, until: new Promise<void>((go) => (release = go)) };
+  });
+  const registering = r.models.register(version(dir));
+  await reached; // inside BEGIN IMMEDIATE, number 2 chosen, file not yet placed
+  let moved = false;
+  const move = r.models.setAlias('iris', 'production', 1, 'test').then((m) => ((moved = true), m));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(moved, false, 'the alias move waits for the registration to commit');
+  release();
+  assert.equal((await registering).version, 2);
+  assert.equal((await move).toVersion, 1);
+  assert.deepEqual(
+    (await r.models.versions('iris')).map((v) => v.aliases),
+    [['latest'], ['production']],
+  );
+  await r.close();
+});
+
+test('registrations at once on one registry get distinct numbers, alias moves among them included', async () => {
+  const dir = tempDataDir();
+  const r = await openRegistry({ dataDir: dir });
+  await r.models.register(version(dir));
+  const [a, b, move, c] = await Promise.all([
+    r.models.register(version(dir)),
+    r.models.register(version(dir)),
+    r.models.setAlias('iris', 'production', 1, 'test'),
+    r.models.register(version(dir)),
+  ]);
+  assert.deepEqual([a.version, b.version, c.version].sort(), [2, 3, 4], 'distinct numbers (in the order their files were staged)');
+  assert.equal(move.toVersion, 1);
+  assert.equal((await r.models.history('iris')).length, 1);
+  await r.close();
 });
