@@ -219,7 +219,9 @@ export class ModelHolder {
   private async onlyModel(): Promise<string | null> {
     const models = await this.registry.models.list();
     if (models.length === 0) {
-      this.lastError = 'no model registered yet: train one (mlops train, or MLOps: Train in VS Code)';
+      // An optional holder (the challenger) with nothing to serve is not in error (else every
+      // refresh would announce a removal).
+      if (!this.opts.optional) this.lastError = 'no model registered yet: train one (mlops train, or MLOps: Train in VS Code)';
       return null;
     }
     if (models.length === 1) return models[0].name;
