@@ -35,7 +35,7 @@ export async function openRegistry(opts: OpenRegistryOptions = {}): Promise<Open
   const env = opts.env ?? process.env;
   const dataDir = opts.dataDir ?? configuredDataDir(env);
   const artifacts = opts.artifacts ?? new LocalArtifactStore(artifactDir(dataDir, env));
-  const registry = openBackend(env.MLOPS_DATABASE_URL?.trim() ?? '', dataDir, artifacts);
+  const registry = await openBackend(env.MLOPS_DATABASE_URL?.trim() ?? '', dataDir, artifacts);
   try {
     await registry.runs.recoverInterrupted();
     await registry.models.sweepOrphans();
@@ -46,7 +46,7 @@ export async function openRegistry(opts: OpenRegistryOptions = {}): Promise<Open
   return registry;
 }
 
-function openBackend(url: string, dataDir: string, artifacts: ArtifactStore): OpenRegistry {
+async function openBackend(url: string, dataDir: string, artifacts: ArtifactStore): Promise<OpenRegistry> {
   if (url === '') return openSqliteRegistry(dataDir, artifacts);
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
