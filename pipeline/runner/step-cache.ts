@@ -1,7 +1,7 @@
 // The step cache: a step is skipped, and its results reused from an earlier successful run of the
 // same pipeline file, when its code, the params it read, its upstream steps' outputs and the files
 // it read are all the same. What each step depended on and produced is kept in the registry
-// (common/registry/step-cache.ts); the reference is docs/pipelines.md, "Step caching".
+// (common/registry/sqlite/step-cache.ts); the reference is docs/pipelines.md, "Step caching".
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
