@@ -205,7 +205,7 @@ async function servingBench(): Promise<void> {
 
   for (const typed of TYPED) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-typed-'));
-    registerTyped(dir, typed.name, typed.build());
+    await registerTyped(dir, typed.name, typed.build());
     const env = { MLOPS_DATA_DIR: dir, MLOPS_PORT: String(port), LOG_PREDICTIONS: 'true', MLOPS_REQUEST_LOG: 'false' };
     const server = await start([path.join(ROOT, 'dist', 'server.js')], env, port, '/readyz');
     const hundredRecords = Array(100).fill(typed.record);

@@ -124,6 +124,7 @@ export const errors = {
   registry: (reason: string) => new MlopsError('REGISTRY', reason, 500),
   badSignature: (model: string, problems: string[]) =>
     new MlopsError('BAD_SIGNATURE', `model ${model}: its signature is inconsistent: ${problems.join('; ')}`),
+  registryBackend: (url: string, reason: string) => new MlopsError('BAD_SETTING', `MLOPS_DATABASE_URL=${url}: ${reason}`),
   registryBusy: (file: string) => new MlopsError('REGISTRY_BUSY', `database ${file} is locked by another process; try again`, 503),
   extensionPackage: (dir: string, reason: string) =>
     new MlopsError('EXTENSION_PACKAGE', `cannot package the extension from ${dir}: ${reason}`),

@@ -53,7 +53,7 @@ export interface Server {
  * tests all build it here. Each concern is a plugin in plugins/; services are created once here.
  */
 export async function buildServer(config: ServerConfig, logger: boolean | object = { level: config.logLevel }): Promise<Server> {
-  const registry = openRegistry(config.dataDir);
+  const registry = await openRegistry({ dataDir: config.dataDir });
   // /api always needs a credential: the configured ones, or this data dir's token (created on first start).
   const apiToken = ensureApiToken(config.dataDir);
   const bus = new EventBus();
@@ -116,8 +116,10 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     () => {
       // A runner killed mid-run could not record its end: the registry does (cancelled when its
       // cancel file is there, else failed), as every open of the registry does for the CLI.
-      registry.runs.recoverInterrupted();
-      void holder.refresh();
+      void registry.runs
+        .recoverInterrupted()
+        .catch((err: unknown) => app.log.warn({ err }, 'could not mark interrupted runs'))
+        .then(() => holder.refresh());
     },
     (line) => app.log.info({ runner: line }),
   );
@@ -164,7 +166,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     log: app.log,
     onFire: config.retrain.onAlert ? (alert) => retrainer.onAlert(alert) : undefined,
   });
-  errorHandling(app, registry.file);
+  errorHandling(app, registry.location);
   schemaValidation(app);
   requestGuard(app, hostPolicy(config.host, config.allowedHosts, everyScopeProtected(config)), config.corsOrigins);
   app.addHook('onSend', async (request, reply) => {
@@ -235,7 +237,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     await challenger.stop();
     await holder.stop();
     await log?.close(); // the last hand-over, committed by the worker: nothing acknowledged is lost on a clean stop
-    registry.close();
+    await registry.close();
   });
 
   await holder.refresh();

@@ -57,7 +57,10 @@ export interface AutoPromoterOptions {
 
 /** A check to call periodically: promotes the challenger once the rule holds, as POST /api/challenger/promote would. */
 export function autoPromoter(o: AutoPromoterOptions): () => void {
+  // Called every second; a promotion still being written is not started again.
+  let promoting = false;
   return () => {
+    if (promoting) return;
     const champion = o.champion();
     const challenger = o.challenger();
     if (!champion || !challenger) return;
@@ -66,13 +69,16 @@ export function autoPromoter(o: AutoPromoterOptions): () => void {
     if (!reason) return;
     const selector = champion.info.selector;
     const to = typeof selector === 'string' && selector !== 'latest' ? selector : 'production';
-    try {
-      o.registry.models.promoteFrom(model, challenger.alias, to, `auto-promote (MLOPS_AUTO_PROMOTE): ${reason}`.slice(0, 200));
-    } catch (err) {
-      o.log.warn(`auto-promote: ${(err as Error).message}`);
-      return;
-    }
-    o.log.info(`auto-promote: ${model}@${to} is version ${challenger.serving.version}: ${reason}`);
-    o.aliasesMoved();
+    promoting = true;
+    o.registry.models
+      .promoteFrom(model, challenger.alias, to, `auto-promote (MLOPS_AUTO_PROMOTE): ${reason}`.slice(0, 200))
+      .then(
+        () => {
+          o.log.info(`auto-promote: ${model}@${to} is version ${challenger.serving.version}: ${reason}`);
+          o.aliasesMoved();
+        },
+        (err: unknown) => o.log.warn(`auto-promote: ${(err as Error).message}`),
+      )
+      .finally(() => (promoting = false));
   };
 }

@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { ModelVersion, ServingInfo } from '../common/contract';
-import { errors, isMlopsError } from '../common/errors';
+import { errors, isMlopsError, MlopsError } from '../common/errors';
 import type { Registry } from '../common/registry';
+import { modelKey, type ArtifactStore } from '../common/registry/artifacts';
 import { DriftMonitor } from './drift';
 import type { EventBus } from './event-bus';
 import { infer, type Prediction } from '../common/inference';
@@ -120,9 +119,8 @@ export function labelValue(s: ModelVersion['signature'] & { task: 'classificatio
 export class ModelHolder {
   private served: ServedModel | null = null;
   private lastError: string | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
   private refreshing: Promise<void> | null = null;
-  private dataVersion = -1;
 
   constructor(
     private readonly registry: Registry,
@@ -140,19 +138,18 @@ export class ModelHolder {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      // data_version moves when another connection (CLI, runner) commits: only then look.
-      const v = this.registry.db.pragma('data_version', { simple: true }) as number;
-      if (v === this.dataVersion) return;
-      this.dataVersion = v;
+    // The registry says when another process (CLI, runner, another replica) commits: only then look.
+    const changed = () => {
       this.bus.publish({ type: 'registry', at: new Date().toISOString() });
       void this.refresh();
-    }, this.opts.pollMs);
-    this.timer.unref();
+    };
+    this.unwatch = this.registry.watch(changed, this.opts.pollMs);
+    // What was committed between the first refresh and the watch.
+    changed();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.unwatch?.();
     await this.refreshing;
     this.served?.retire();
     this.served = null;
@@ -167,7 +164,7 @@ export class ModelHolder {
   private async doRefresh(): Promise<void> {
     let target: ModelVersion | null;
     try {
-      target = this.target();
+      target = await this.target();
     } catch (err) {
       return this.fail(err);
     }
@@ -204,12 +201,12 @@ export class ModelHolder {
   }
 
   /** The version the configuration points at now, or null while there is nothing to serve. */
-  private target(): ModelVersion | null {
-    const name = this.opts.model ?? this.onlyModel();
+  private async target(): Promise<ModelVersion | null> {
+    const name = this.opts.model ?? (await this.onlyModel());
     if (!name) return null;
     const selector = this.opts.selector;
     if (this.opts.optional && typeof selector === 'string') {
-      return this.registry.models.versions(name).find((v) => v.aliases.includes(selector)) ?? null;
+      return (await this.registry.models.versions(name)).find((v) => v.aliases.includes(selector)) ?? null;
     }
     return this.registry.models.resolve({ name, selector });
   }
@@ -219,10 +216,12 @@ export class ModelHolder {
     return this.opts.selector ?? (v.aliases.includes('production') ? 'production' : 'latest');
   }
 
-  private onlyModel(): string | null {
-    const models = this.registry.models.list();
+  private async onlyModel(): Promise<string | null> {
+    const models = await this.registry.models.list();
     if (models.length === 0) {
-      this.lastError = 'no model registered yet: train one (mlops train, or MLOps: Train in VS Code)';
+      // An optional holder (the challenger) with nothing to serve is not in error (else every
+      // refresh would announce a removal).
+      if (!this.opts.optional) this.lastError = 'no model registered yet: train one (mlops train, or MLOps: Train in VS Code)';
       return null;
     }
     if (models.length === 1) return models[0].name;
@@ -231,14 +230,7 @@ export class ModelHolder {
 
   private async load(v: ModelVersion, previous: ModelVersion | null): Promise<ServedModel> {
     const what = `${v.model} version ${v.version}`;
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(v.path);
-    } catch (err) {
-      throw errors.modelUnreadable(what, v.path, (err as NodeJS.ErrnoException).code);
-    }
-    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== v.sha256) throw errors.modelCorrupt(what, v.path, sha256, v.sha256);
+    const bytes = await readModel(this.registry.artifacts, v, what);
     this.opts.accept?.(v);
     if (previous) {
       // Clients keep sending the same records across a swap: names and JSON types must stay.
@@ -277,5 +269,19 @@ export class ModelHolder {
   private publish(): void {
     if (this.opts.announce) this.opts.announce(this);
     else this.bus.publish({ type: 'serving', serving: this.served?.info ?? null, error: this.lastError });
+  }
+}
+
+/**
+ * A version's bytes from the artifact store, checked against its sha256 there (a torn, stale or
+ * replaced file is refused: MODEL_REFUSED, and the old version keeps serving).
+ */
+async function readModel(artifacts: ArtifactStore, v: ModelVersion, what: string): Promise<Buffer> {
+  try {
+    return await artifacts.read(modelKey(v.model, v.version), v.sha256);
+  } catch (err) {
+    // MODEL_REFUSED (the file is not what was registered): said of the version, not only of its key.
+    if (isMlopsError(err)) throw new MlopsError(err.code, `${what}: ${err.message}`, err.status);
+    throw errors.modelUnreadable(what, v.path, (err as NodeJS.ErrnoException).code);
   }
 }

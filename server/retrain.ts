@@ -81,7 +81,7 @@ export class Retrainer {
     const what = `${version.model} version ${version.version}`;
     const runId = version.lineage.runId;
     if (!runId) throw errors.retrainNoPipeline(what, 'it was imported, not trained by a pipeline here');
-    const run = this.o.registry.runs.get(runId);
+    const run = await this.o.registry.runs.get(runId);
     const original = version.params.data;
     if (typeof original !== 'string') throw errors.retrainNoPipeline(what, `its pipeline ${run.pipeline} has no 'data' param`);
     const labelled = await this.o.labelled(version);
@@ -89,7 +89,7 @@ export class Retrainer {
     fs.mkdirSync(dir, { recursive: true });
     const data = path.join(dir, `${version.model}-${version.version}-${Date.now()}.csv`);
     const rows = writeRetrainData(data, mode, fs.existsSync(original) ? original : null, version.signature, labelled);
-    this.pinChampion(version);
+    await this.pinChampion(version);
     const params: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(version.params)) if (['string', 'number', 'boolean'].includes(typeof v)) params[k] = v as string;
     params.data = data;
@@ -104,23 +104,28 @@ export class Retrainer {
    * A server following `production` that has none serves `latest`, which the new version would become:
    * production is set to the served version first, so that the champion stays until a person promotes.
    */
-  private pinChampion(version: ModelVersion): void {
+  private async pinChampion(version: ModelVersion): Promise<void> {
     if (this.o.selector !== null) return;
-    const detail = this.o.registry.models.versions(version.model);
+    const detail = await this.o.registry.models.versions(version.model);
     if (detail.some((v) => v.aliases.includes('production'))) return;
-    this.o.registry.models.setAlias(version.model, 'production', version.version, 'retrain: keep the champion');
+    await this.o.registry.models.setAlias(version.model, 'production', version.version, 'retrain: keep the champion');
     this.o.aliasesMoved();
   }
 
-  private finish(runId: string, from: ModelVersion): RetrainOutcome {
+  private async finish(runId: string, from: ModelVersion): Promise<RetrainOutcome> {
     this.lastEnd = Date.now();
-    const record = this.o.registry.runs.get(runId);
+    const record = await this.o.registry.runs.get(runId);
     const registered = record.registered;
     if (record.status !== 'succeeded' || !registered) {
       this.o.log.warn(errors.retrainEnded(runId, record.status, record.error).message);
       return { runId, status: record.status, challenger: null };
     }
-    this.o.registry.models.setAlias(registered.model, this.o.challengerAlias, registered.version, `retrain of version ${from.version}`);
+    await this.o.registry.models.setAlias(
+      registered.model,
+      this.o.challengerAlias,
+      registered.version,
+      `retrain of version ${from.version}`,
+    );
     this.o.aliasesMoved();
     this.o.log.info(`retraining run ${runId}: ${registered.model} version ${registered.version} is the ${this.o.challengerAlias}`);
     return { runId, status: record.status, challenger: registered };

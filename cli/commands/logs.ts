@@ -50,14 +50,14 @@ async function exportTrainingCsv(flags: { format: string; since?: string; out?: 
     }
     ref = { name: models[0], selector: null };
   }
-  const registry = openRegistry(dir);
+  const registry = await openRegistry({ dataDir: dir });
   let columns: LabelledColumns;
   try {
-    const { signature } = registry.models.resolve(ref);
+    const { signature } = await registry.models.resolve(ref);
     const target = signature.task === 'classification' ? signature.target : signature.targets[0];
     columns = { model: ref.name, features: signature.features.map((f) => f.name), target };
   } finally {
-    registry.close();
+    await registry.close();
   }
   const out = flags.out ? fs.createWriteStream(flags.out) : process.stdout;
   try {

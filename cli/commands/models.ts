@@ -5,7 +5,7 @@ import { parseModelRef } from '../../common/model-uri';
 import { importModel } from '../../pipeline/import/import-model';
 import { num, printJson, printResult, table, when } from '../format';
 import { parsePositive } from '../options';
-import { withRegistry, withRegistryAsync } from './registry-command';
+import { withRegistry } from './registry-command';
 
 export function modelsCommand(program: Command): void {
   const models = program.command('models').description('the model registry: versions, aliases, history');
@@ -14,8 +14,8 @@ export function modelsCommand(program: Command): void {
     .description('registered models')
     .option('--json', 'print JSON')
     .action((flags: { json?: boolean }) =>
-      withRegistry(({ models: store }) =>
-        printResult(flags, store.list(), (list) =>
+      withRegistry(async ({ models: store }) =>
+        printResult(flags, await store.list(), (list) =>
           list.length === 0
             ? 'no models yet: try `mlops train`'
             : table(
@@ -39,10 +39,10 @@ export function modelsCommand(program: Command): void {
     .argument('<ref>', 'name, or a model URI: models:/name/version, models:/name@alias (or name@alias, name/version)')
     .option('--json', 'print JSON')
     .action((text: string, flags: { json?: boolean }) =>
-      withRegistry(({ models: store }) => {
+      withRegistry(async ({ models: store }) => {
         const ref = parseModelRef(text);
         if (ref.selector === null) {
-          const model = { name: ref.name, versions: store.versions(ref.name), history: store.history(ref.name) };
+          const model = { name: ref.name, versions: await store.versions(ref.name), history: await store.history(ref.name) };
           return printResult(flags, model, ({ versions }) =>
             table(
               ['version', 'aliases', 'accuracy', 'macro F1', 'run', 'commit', 'created'],
@@ -58,7 +58,7 @@ export function modelsCommand(program: Command): void {
             ),
           );
         }
-        const v = store.resolve(ref);
+        const v = await store.resolve(ref);
         if (flags.json) return printJson(v);
         console.log(
           `${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''} · created ${when(v.createdAt)}`,
@@ -89,12 +89,12 @@ export function modelsCommand(program: Command): void {
     .option('--from <alias>', "move the alias to this alias's version and remove this one (--from challenger), atomically")
     .option('--json', 'print JSON')
     .action((text: string, given: number | undefined, flags: PromoteFlags, command: Command) =>
-      withRegistry(({ models: store }) => {
+      withRegistry(async ({ models: store }) => {
         const ref = parseModelRef(text);
         if (flags.from !== undefined) {
           if (ref.selector !== null || given !== undefined)
             command.error(`error: --from ${flags.from} names the version; give only the model`);
-          const moves = store.promoteFrom(ref.name, flags.from, flags.alias, cliUser());
+          const moves = await store.promoteFrom(ref.name, flags.from, flags.alias, cliUser());
           if (flags.json) return printJson(moves);
           for (const m of moves)
             console.log(`${ref.name}@${m.alias}: ${m.fromVersion ?? '(none)'} → ${m.removed ? '(removed)' : m.toVersion}`);
@@ -106,8 +106,8 @@ export function modelsCommand(program: Command): void {
         if (ref.selector !== null && given !== undefined)
           command.error(`error: ${text} already names a version; drop the argument '${given}'`);
         const name = ref.name;
-        const version = given ?? store.resolve(ref).version;
-        const move = store.setAlias(name, flags.alias, version, cliUser());
+        const version = given ?? (await store.resolve(ref)).version;
+        const move = await store.setAlias(name, flags.alias, version, cliUser());
         if (flags.json) return printJson(move);
         console.log(`${name}@${move.alias}: ${move.fromVersion ?? '(none)'} → ${move.toVersion}`);
       }),
@@ -119,8 +119,8 @@ export function modelsCommand(program: Command): void {
     .argument('<alias>', 'the alias to remove')
     .option('--json', 'print JSON')
     .action((name: string, alias: string, flags: { json?: boolean }) =>
-      withRegistry(({ models: store }) => {
-        const move = store.removeAlias(name, alias, cliUser());
+      withRegistry(async ({ models: store }) => {
+        const move = await store.removeAlias(name, alias, cliUser());
         if (flags.json) return printJson(move);
         console.log(move ? `${name}@${alias}: ${move.fromVersion} → (removed)` : `${name} has no alias ${alias}`);
       }),
@@ -131,8 +131,8 @@ export function modelsCommand(program: Command): void {
     .argument('<model>', 'model name (or a model URI: its model)')
     .option('--json', 'print JSON')
     .action((text: string, flags: { json?: boolean }) =>
-      withRegistry(({ models: store }) =>
-        printResult(flags, store.history(parseModelRef(text).name), (moves) =>
+      withRegistry(async ({ models: store }) =>
+        printResult(flags, await store.history(parseModelRef(text).name), (moves) =>
           table(
             ['when', 'alias', 'from', 'to', 'by'],
             moves.map((m) => [when(m.at), m.alias, m.fromVersion ?? '-', m.removed ? '(removed)' : m.toVersion, m.by]),
@@ -180,7 +180,7 @@ function registerCommand(models: Command): void {
       const features = flags.features?.split(',').map((f) => f.trim());
       const by = cliUser();
       try {
-        const { version: v, zipMapRemoved } = await withRegistryAsync((registry) =>
+        const { version: v, zipMapRemoved } = await withRegistry((registry) =>
           importModel(registry, {
             file,
             name: flags.name,

@@ -12,8 +12,8 @@ export function runsCommand(program: Command): void {
     .option('-n, --limit <n>', 'how many', (v) => parsePositive(v), 20)
     .option('--json', 'print JSON')
     .action((flags: { limit: number; json?: boolean }) =>
-      withRegistry(({ runs: store }) =>
-        printResult(flags, store.list(flags.limit), (list) =>
+      withRegistry(async ({ runs: store }) =>
+        printResult(flags, await store.list(flags.limit), (list) =>
           list.length === 0
             ? 'no runs yet: try `mlops train`'
             : table(
@@ -36,7 +36,9 @@ export function runsCommand(program: Command): void {
     .description('one run: params, steps, metrics, artifacts')
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
-    .action((id: string, flags: { json?: boolean }) => withRegistry(({ runs: store }) => printResult(flags, store.get(id), describeRun)));
+    .action((id: string, flags: { json?: boolean }) =>
+      withRegistry(async ({ runs: store }) => printResult(flags, await store.get(id), describeRun)),
+    );
 }
 
 function registered(r: RunRecord): string {

@@ -9,7 +9,7 @@ export function startCommand(program: Command): void {
     .command('start')
     .description('train and register the example when the registry has no model, then serve it (mlops serve)')
     .action(async () => {
-      const empty = withRegistry(({ models }) => models.list().length === 0);
+      const empty = await withRegistry(async ({ models }) => (await models.list()).length === 0);
       if (empty) {
         process.stderr.write('the registry is empty: training the example pipeline first\n');
         const code = await train(undefined, { param: [] }, program.opts<{ verbose?: boolean }>().verbose ?? false);
@@ -18,8 +18,8 @@ export function startCommand(program: Command): void {
           return;
         }
       }
-      withRegistry(({ models }) => {
-        for (const m of models.list()) {
+      await withRegistry(async ({ models }) => {
+        for (const m of await models.list()) {
           const aliases = Object.entries(m.aliases)
             .map(([a, v]) => `${a}→${v}`)
             .join(' ');

@@ -59,9 +59,9 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     process.off('SIGTERM', onSigterm);
   });
 
-  const registry = openRegistry(); // also marks the run failed if the runner died without finishing it
+  const registry = await openRegistry(); // also marks the run failed if the runner died without finishing it
   try {
-    const run = registry.runs.get(started.runId);
+    const run = await registry.runs.get(started.runId);
     if (flags.json) {
       printJson(run);
     } else if (run.status === 'succeeded') {
@@ -80,7 +80,7 @@ export async function train(pipeline: string | undefined, flags: TrainFlags, ver
     if (run.status === 'cancelled') return exitCode === EXIT.interrupted ? EXIT.interrupted : EXIT.terminated;
     return exitCode === EXIT.usage ? EXIT.usage : EXIT.failed;
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 

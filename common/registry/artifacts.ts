@@ -41,3 +41,8 @@ export interface StagedArtifact {
   readonly sha256: string;
   readonly bytes: number;
 }
+
+/** The key of a version's model file, as place() files it and the registry row stores it. */
+export function modelKey(model: string, version: number): string {
+  return `models/${model}/${version}/model.onnx`;
+}

@@ -1,55 +1,66 @@
 import path from 'node:path';
 import { dataDir as configuredDataDir } from '../config';
-import { translateSqliteError } from '../sqlite';
-import { DB_FILE, openDatabase, type Db } from './database';
-import { ModelStore } from './models';
-import { RunStore } from './runs';
-import { StepCacheStore } from './step-cache';
+import { errors } from '../errors';
+import type { ArtifactStore } from './artifacts';
+import { artifactDir, LocalArtifactStore } from './local-artifacts';
+import { openSqliteRegistry } from './sqlite';
+import type { Registry, RegistryCopyApi } from './store';
 
 export { checkName, checkAlias } from './names';
 export { parseModelRef, type ModelRef } from '../model-uri';
 export type { NewVersion } from './models';
-export type { NewRun } from './runs';
+export type { NewRun, NewStep } from './runs';
 export type { CacheSource, CachedValue, StepCacheEntry } from './step-cache';
+export type { Registry, ModelStoreApi, RunStoreApi, StepCacheApi, RegistryCopyApi, RegistryRows } from './store';
+export type { ArtifactStore, StagedArtifact } from './artifacts';
+export { openSqliteRegistry, type SqliteRegistry } from './sqlite';
 
-export interface Registry {
-  dataDir: string;
-  /** Its SQLite file, named when the database is busy. */
-  file: string;
-  db: Db;
-  runs: RunStore;
-  models: ModelStore;
-  /** What finished steps depended on and produced, for reuse by later runs (pipeline/runner/step-cache.ts). */
-  stepCache: StepCacheStore;
-  /** Folder of one run: logs, artifacts, events. */
-  runDir(runId: string): string;
-  close(): void;
+/** A registry as openRegistry gives it: the store, and its rows for `mlops db copy`. */
+export type OpenRegistry = Registry & RegistryCopyApi;
+
+export interface OpenRegistryOptions {
+  /** Default: MLOPS_DATA_DIR (common/config.ts). */
+  dataDir?: string;
+  /** Default: a LocalArtifactStore on MLOPS_ARTIFACT_DIR, else the data folder. */
+  artifacts?: ArtifactStore;
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Opens (creating if needed) the registry under the data directory, and repairs what a crash
- * may have left: runs still marked running whose runner is gone, model folders with no row.
+ * Opens the registry MLOPS_DATABASE_URL names (unset, or sqlite:<file>: SQLite, the zero-setup
+ * default under the data folder; postgres://…: PostgreSQL), and repairs what a crash may have
+ * left: runs still marked running whose runner is gone, model files with no row.
  */
-export function openRegistry(dir = configuredDataDir()): Registry {
-  const db = openDatabase(dir);
-  const file = path.join(dir, DB_FILE);
-  const runs = new RunStore(db, dir);
-  const models = new ModelStore(db, dir);
+export async function openRegistry(opts: OpenRegistryOptions = {}): Promise<OpenRegistry> {
+  const env = opts.env ?? process.env;
+  const dataDir = opts.dataDir ?? configuredDataDir(env);
+  const artifacts = opts.artifacts ?? new LocalArtifactStore(artifactDir(dataDir, env));
+  const registry = await openBackend(env.MLOPS_DATABASE_URL?.trim() ?? '', dataDir, artifacts);
   try {
-    runs.recoverInterrupted();
-    models.sweepOrphans();
+    await registry.runs.recoverInterrupted();
+    await registry.models.sweepOrphans();
   } catch (err) {
-    db.close();
-    throw translateSqliteError(err, file);
+    await registry.close();
+    throw err;
   }
-  return {
-    dataDir: dir,
-    file,
-    db,
-    runs,
-    models,
-    stepCache: new StepCacheStore(db, dir),
-    runDir: (runId) => path.join(dir, 'runs', runId),
-    close: () => db.close(),
-  };
+  return registry;
+}
+
+async function openBackend(url: string, dataDir: string, artifacts: ArtifactStore): Promise<OpenRegistry> {
+  if (url === '') return openSqliteRegistry(dataDir, artifacts);
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (file === '') throw errors.registryBackend(url, 'name the SQLite file after sqlite: (sqlite:/path/to/mlops.sqlite)');
+    return openSqliteRegistry(dataDir, artifacts, path.resolve(file));
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Wired at merge: openPostgresRegistry(url, { dataDir, artifacts }) from ./postgres.
+    throw errors.registryBackend(redact(url), 'the PostgreSQL backend is not available in this build');
+  }
+  throw errors.registryBackend(redact(url), 'expected sqlite:<file> or postgres://user@host/database (or leave it unset for SQLite)');
+}
+
+/** A URL as messages may show it: without its password. */
+function redact(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
 }

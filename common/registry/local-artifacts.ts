@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errors } from '../errors';
-import type { ArtifactStore, StagedArtifact } from './artifacts';
+import { modelKey, type ArtifactStore, type StagedArtifact } from './artifacts';
 
 const STAGING = path.join('models', '.staging');
 /** A staging folder younger than this may belong to a registration in progress (on any host sharing the folder). */
@@ -48,7 +48,7 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async place(staged: StagedArtifact, model: string, version: number): Promise<string> {
-    const key = path.join('models', model, String(version), 'model.onnx');
+    const key = modelKey(model, version);
     const finalDir = path.dirname(this.localPath(key));
     // Left by a registration of this number that crashed before its commit: no row owns it.
     await fs.promises.rm(finalDir, { recursive: true, force: true });

@@ -212,7 +212,7 @@ export async function importModel(registry: Registry, req: ImportModelRequest): 
   try {
     const onnxFile = path.join(tmp, 'model.onnx');
     fs.writeFileSync(onnxFile, evaluated.bytes);
-    const version = registry.models.register({
+    const version = await registry.models.register({
       model: req.name,
       onnxFile,
       signature: evaluated.signature,

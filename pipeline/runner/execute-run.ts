@@ -56,11 +56,11 @@ function exitCode(outcome: Outcome, cancelledBy: 'SIGINT' | 'SIGTERM'): number {
 
 /** Runs one pipeline from start to end in this process; returns the exit code. */
 export async function executeRun(opts: RunOptions): Promise<number> {
-  const registry = openRegistry();
+  const registry = await openRegistry();
   try {
     return await new RunExecution(registry, opts).execute();
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
@@ -79,6 +79,7 @@ class RunExecution {
   private stepCache: StepCache | undefined;
   /** Steps that registered a model: never reused from the cache. */
   private readonly registering = new Set<string>();
+  private readonly writes = new PendingWrites();
 
   constructor(
     private readonly registry: Registry,
@@ -94,7 +95,7 @@ class RunExecution {
     this.events.attachFile(path.join(this.runDir, 'events.jsonl'));
     this.git = gitInfo(path.dirname(path.resolve(pipelineFile)));
     this.pipelineName = path.basename(pipelineFile).replace(/\.[cm]?[jt]s$/, '');
-    this.registry.runs.create(
+    await this.registry.runs.create(
       {
         id: runId,
         pipeline: this.pipelineName,
@@ -109,7 +110,8 @@ class RunExecution {
     );
     const started = Date.now();
     const outcome = await this.runPipeline();
-    this.registry.runs.finish(runId, outcome.status, outcome.error, outcome.registered);
+    await this.writes.flush().catch(() => undefined); // a failed write has failed its step already
+    await this.registry.runs.finish(runId, outcome.status, outcome.error, outcome.registered);
     const code = exitCode(outcome, this.opts.cancellation.signalName);
     this.events.emit({
       type: 'run.finished',
@@ -124,9 +126,14 @@ class RunExecution {
   }
 
   /** The model card, once the version is committed; a card that cannot be written is a warning, not a failed run. */
-  private writeCard(version: ModelVersion, evidence: CardEvidence | undefined, log: (level: 'warn', message: string) => void): void {
+  private async writeCard(
+    version: ModelVersion,
+    evidence: CardEvidence | undefined,
+    log: (level: 'warn', message: string) => void,
+  ): Promise<void> {
     try {
-      const artifacts = this.registry.runs.get(this.opts.runId).artifacts;
+      await this.writes.flush(); // the step's artifacts so far are on the card
+      const artifacts = (await this.registry.runs.get(this.opts.runId)).artifacts;
       writeCardOf(version, this.card, { ...evidence, artifacts });
     } catch (err) {
       log('warn', `model card not written (the server renders it from the version): ${(err as Error).message.split('\n')[0]}`);
@@ -143,7 +150,7 @@ class RunExecution {
       this.params = resolveParams(loaded.pipeline.name, loaded.pipeline.params, this.opts.params, (value, isDefault) =>
         path.resolve(isDefault ? loaded.dir : process.cwd(), value),
       );
-      this.registry.runs.setPipeline(this.opts.runId, loaded.pipeline.name, this.params);
+      await this.registry.runs.setPipeline(this.opts.runId, loaded.pipeline.name, this.params);
       this.stepCache = new StepCache({
         registry: this.registry,
         runId: this.opts.runId,
@@ -152,7 +159,7 @@ class RunExecution {
         params: this.params,
         noCache: this.opts.noCache ?? false,
       });
-      this.registry.runs.addSteps(
+      await this.registry.runs.addSteps(
         this.opts.runId,
         loaded.order.map((name) => {
           const step = loaded.pipeline.steps[name];
@@ -185,25 +192,28 @@ class RunExecution {
       this.events.emit({ type: 'log', step: name, level, message });
     };
     const metric = (metricName: string, value: number) => {
-      this.registry.runs.recordMetric(runId, name, metricName, value);
+      this.writes.add(this.registry.runs.recordMetric(runId, name, metricName, value));
       this.events.emit({ type: 'metric', step: name, name: metricName, value });
     };
-    this.registry.runs.stepStarted(runId, name);
+    await this.registry.runs.stepStarted(runId, name);
     this.events.emit({ type: 'step.started', step: name, index, total });
     failpoint(`step.${name}`);
     const started = performance.now();
     // A notebook step's executed copy (<run dir>/<step>.ipynb), kept also when the notebook failed (or linked, when reused).
     const notebook = isNotebookStep(step) ? executedNotebookName(name) : undefined;
-    const finished = (status: 'succeeded' | 'failed' | 'rejected' | 'cached', error?: string, reused?: Reused) => {
+    const finished = async (status: 'succeeded' | 'failed' | 'rejected' | 'cached', error?: string, reused?: Reused) => {
       const durationMs = performance.now() - started;
       const copy = notebook && fs.existsSync(path.join(this.runDir, notebook)) ? { notebook } : {};
       const cached = reused ? { cachedFrom: reused.origin } : {};
-      this.registry.runs.stepFinished(runId, name, status, durationMs, error, { ...copy, ...cached });
+      await this.writes.flush();
+      await this.registry.runs.stepFinished(runId, name, status, durationMs, error, { ...copy, ...cached });
       this.events.emit({ type: 'step.finished', step: name, index, total, status, durationMs, ...(error ? { error } : {}), ...cached });
     };
-    const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) => this.registry.runs.recordArtifact(runId, a, name));
-    const reused = this.reuse(name, artifacts.dir, log, metric);
-    if (reused) return finished('cached', undefined, reused);
+    const artifacts = artifactFolder(path.join(this.runDir, 'artifacts'), (a) =>
+      this.writes.add(this.registry.runs.recordArtifact(runId, a, name)),
+    );
+    const reused = await this.reuse(name, artifacts.dir, log, metric);
+    if (reused) return await finished('cached', undefined, reused);
     const watch = this.stepCache!.watch(name, artifacts);
     try {
       if (isCommandStep(step) || isNotebookStep(step)) {
@@ -226,19 +236,19 @@ class RunExecution {
         const metrics = isCommandStep(step) ? await runCommandStep(step, run) : await runNotebookStep(step, run);
         for (const [k, v] of Object.entries(metrics)) metric(k, v);
         for (const written of new Set([...(step.produces ?? []), ...writtenSince(artifacts.dir, before)])) {
-          this.registry.runs.recordArtifact(runId, written, name);
+          await this.registry.runs.recordArtifact(runId, written, name);
         }
       } else {
         const ctx = this.context(name, log, metric, watch);
         this.outputs.set(name, await step.run(ctx));
       }
-      this.remember(name, watch, log);
-      finished('succeeded');
+      await this.remember(name, watch, log);
+      await finished('succeeded');
     } catch (err) {
       const message = this.describe(err, name);
       if (!isMlopsError(err)) fs.appendFileSync(logFile, `${(err as Error).stack ?? String(err)}\n`);
       log('error', message);
-      finished(isMlopsError(err) && err.code === 'GATE_REJECTED' ? 'rejected' : 'failed', message);
+      await finished(isMlopsError(err) && err.code === 'GATE_REJECTED' ? 'rejected' : 'failed', message);
       throw err;
     }
   }
@@ -264,11 +274,11 @@ class RunExecution {
         if (!this.outputs.has(from)) throw errors.stepFailed(step, `no output from step '${from}' (is it in this step's needs?)`);
         return this.outputs.get(from) as T;
       },
-      register: (req): ModelVersion => {
+      register: async (req): Promise<ModelVersion> => {
         // The last look before anything becomes visible in the registry: a cancelled run registers nothing.
         this.opts.cancellation.throwIfCancelled();
         const { card, ...request } = req;
-        const version = this.registry.models.register({
+        const version = await this.registry.models.register({
           ...request,
           params: this.params,
           lineage: { runId: this.opts.runId, pipeline: this.pipelineName, git: this.git, dataFiles: req.dataFiles },
@@ -276,7 +286,7 @@ class RunExecution {
         this.registered = { model: version.model, version: version.version };
         this.registering.add(step);
         log('info', `registered ${version.model} version ${version.version} (sha256 ${version.sha256.slice(0, 12)})`);
-        this.writeCard(version, card, log);
+        await this.writeCard(version, card, log);
         return version;
       },
       reject: (reasons): never => {
@@ -289,16 +299,16 @@ class RunExecution {
    * The step's results from an earlier run (step-cache.ts), recorded as this run's; null when it
    * must run. The cache only saves time: when reusing fails, the step runs and the log says why.
    */
-  private reuse(name: string, artifactsDir: string, log: LogFn, metric: MetricFn): Reused | null {
+  private async reuse(name: string, artifactsDir: string, log: LogFn, metric: MetricFn): Promise<Reused | null> {
     let reused: Reused | null;
     try {
-      reused = this.stepCache!.reuse(name, artifactsDir, (m) => log('info', m));
+      reused = await this.stepCache!.reuse(name, artifactsDir, (m) => log('info', m));
     } catch (err) {
       log('warn', `step cache: ${(err as Error).message.split('\n')[0]}; running the step`);
       return null;
     }
     if (!reused) return null;
-    for (const a of reused.artifacts) this.registry.runs.recordArtifact(this.opts.runId, a, name);
+    for (const a of reused.artifacts) await this.registry.runs.recordArtifact(this.opts.runId, a, name);
     for (const m of reused.metrics) metric(m.name, m.value);
     if (reused.value !== undefined) this.outputs.set(name, reused.value);
     log('info', `cached: reused run ${reused.origin} (its log: ${path.join(this.registry.runDir(reused.origin), 'logs', `${name}.log`)})`);
@@ -306,10 +316,10 @@ class RunExecution {
   }
 
   /** Notes what a step that ran produced, for later runs to reuse, and records every file it wrote as its artifact. */
-  private remember(name: string, watch: StepWatch, log: (level: 'warn', message: string) => void): void {
+  private async remember(name: string, watch: StepWatch, log: (level: 'warn', message: string) => void): Promise<void> {
     try {
-      const written = watch.done(this.outputs.get(name), this.registering.has(name));
-      for (const a of written) this.registry.runs.recordArtifact(this.opts.runId, a, name);
+      const written = await watch.done(this.outputs.get(name), this.registering.has(name));
+      for (const a of written) await this.registry.runs.recordArtifact(this.opts.runId, a, name);
     } catch (err) {
       log('warn', `step cache: could not record the step (${(err as Error).message.split('\n')[0]}); later runs will run it again`);
     }
@@ -320,5 +330,25 @@ class RunExecution {
     if (isMlopsError(err)) return err.message;
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     return step ? errors.stepFailed(step, message).message : message;
+  }
+}
+
+/**
+ * Registry writes started from synchronous callbacks (ctx.metric, an artifact written), so that the
+ * step API stays synchronous: awaited, in order, before the step is recorded as finished; the
+ * first that failed fails the step.
+ */
+class PendingWrites {
+  private pending: Promise<void>[] = [];
+
+  add(write: Promise<void>): void {
+    write.catch(() => undefined); // reported by flush(), not as an unhandled rejection
+    this.pending.push(write);
+  }
+
+  async flush(): Promise<void> {
+    const writes = this.pending;
+    this.pending = [];
+    await Promise.all(writes);
   }
 }

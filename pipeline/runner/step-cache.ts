@@ -1,7 +1,7 @@
 // The step cache: a step is skipped, and its results reused from an earlier successful run of the
 // same pipeline file, when its code, the params it read, its upstream steps' outputs and the files
 // it read are all the same. What each step depended on and produced is kept in the registry
-// (common/registry/step-cache.ts); the reference is docs/pipelines.md, "Step caching".
+// (common/registry/sqlite/step-cache.ts); the reference is docs/pipelines.md, "Step caching".
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -39,7 +39,7 @@ export interface StepWatch {
    * Records what the step produced once it succeeded (`registered`: it registered a model, so it is
    * never reused); returns the files it wrote in the artifacts folder.
    */
-  done(value: unknown, registered: boolean): string[];
+  done(value: unknown, registered: boolean): Promise<string[]>;
 }
 
 export interface StepCacheOptions {
@@ -74,25 +74,25 @@ export class StepCache {
    * notebook copy) into this run, restores its value. Null when the step must run; `log` says
    * why when the reason is not simply that nothing matches.
    */
-  reuse(name: string, artifactsDir: string, log: (message: string) => void): Reused | null {
+  async reuse(name: string, artifactsDir: string, log: (message: string) => void): Promise<Reused | null> {
     const step = this.step(name);
     if (this.o.noCache) return null;
     if (step.cache === false) {
       log('not cached: the step says cache: false');
       return null;
     }
-    const hit = this.find(name, this.state);
+    const hit = await this.find(name, this.state);
     if (!hit) return null;
     if (hit.value === 'unrestorable') {
-      const needer = this.rerunNeeding(name, hit);
+      const needer = await this.rerunNeeding(name, hit);
       if (needer) {
         log(`not cached: step '${needer}' runs and needs this step's return value in memory, which is not plain data to restore`);
         return null;
       }
     }
-    const reused = this.restore(name, hit, artifactsDir);
+    const reused = await this.restore(name, hit, artifactsDir);
     produced(this.state, name, hit);
-    this.o.registry.stepCache.record({ ...hit, runId: this.o.runId });
+    await this.o.registry.stepCache.record({ ...hit, runId: this.o.runId });
     return reused;
   }
 
@@ -106,7 +106,7 @@ export class StepCache {
     return {
       params: tracked.params,
       artifacts: readsNoted(artifacts, artifactsRead),
-      done: (value, registered) => {
+      done: async (value, registered) => {
         const read = wantsAll ? Object.keys(this.o.params) : [...tracked.read];
         const written = writtenSince(artifacts.dir, before);
         const reads = Object.fromEntries(
@@ -115,7 +115,7 @@ export class StepCache {
         const entry = this.entry(name, read, written, artifacts.dir, value, reads);
         produced(this.state, name, entry);
         // A step that registers a model always runs: a cached run registers as an uncached one would.
-        if (!registered) this.o.registry.stepCache.record(entry);
+        if (!registered) await this.o.registry.stepCache.record(entry);
         return written;
       },
     };
@@ -172,10 +172,10 @@ export class StepCache {
   }
 
   /** The newest earlier entry for `name` that still matches, given what the run has produced (`state`). */
-  private find(name: string, state: RunState): CacheSource | null {
+  private async find(name: string, state: RunState): Promise<CacheSource | null> {
     const upstream = this.upstreamHash(name, state.outputs);
     if (upstream === null) return null;
-    const candidates = this.o.registry.stepCache.candidates(this.o.loaded.file, name, this.codeHash(name), upstream);
+    const candidates = await this.o.registry.stepCache.candidates(this.o.loaded.file, name, this.codeHash(name), upstream);
     return candidates.find((c) => c.runId !== this.o.runId && this.matches(name, c, state)) ?? null;
   }
 
@@ -201,14 +201,14 @@ export class StepCache {
    * reused steps must run after all because a running step needs their value). Returns the name
    * of a running step that needs `name`'s value, or null.
    */
-  private rerunNeeding(name: string, hit: CacheSource): string | null {
+  private async rerunNeeding(name: string, hit: CacheSource): Promise<string | null> {
     const order = this.o.loaded.order;
     const later = order.slice(order.indexOf(name) + 1);
     const predicted: RunState = { outputs: new Map(this.state.outputs), artifacts: new Map(this.state.artifacts) };
     produced(predicted, name, hit);
     const hits = new Map<string, CacheSource | null>([[name, hit]]);
     for (const t of later) {
-      const h = this.o.noCache || this.step(t).cache === false ? null : this.find(t, predicted);
+      const h = this.o.noCache || this.step(t).cache === false ? null : await this.find(t, predicted);
       hits.set(t, h);
       if (h) produced(predicted, t, h);
     }
@@ -220,14 +220,14 @@ export class StepCache {
     return later.find((t) => runs.has(t) && (this.step(t).needs ?? []).includes(name)) ?? null;
   }
 
-  private restore(name: string, hit: CacheSource, artifactsDir: string): Reused {
+  private async restore(name: string, hit: CacheSource, artifactsDir: string): Promise<Reused> {
     const linked: string[] = [];
     try {
       for (const a of Object.keys(hit.artifacts)) {
         linkOrCopy(path.join(hit.runDir, 'artifacts', a), path.join(artifactsDir, a));
         linked.push(path.join(artifactsDir, a));
       }
-      const results = this.o.registry.stepCache.results(hit.runId, name);
+      const results = await this.o.registry.stepCache.results(hit.runId, name);
       if (results.notebook) {
         linkOrCopy(path.join(hit.runDir, results.notebook), path.join(this.o.runDir, results.notebook));
         linked.push(path.join(this.o.runDir, results.notebook));

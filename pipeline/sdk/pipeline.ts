@@ -42,8 +42,8 @@ export interface StepContext<P = Record<string, unknown>> {
   throwIfCancelled(): void;
   /** The value an earlier function step returned (in-memory hand-off, e.g. a trained model). */
   input<T>(step: string): T;
-  /** Registers a model version in the registry; lineage is filled in by the runner. */
-  register(req: RegisterRequest): ModelVersion;
+  /** Registers a model version in the registry (await it); lineage is filled in by the runner. */
+  register(req: RegisterRequest): Promise<ModelVersion>;
   /** Ends the run as rejected (exit code 2) rather than failed: a quality gate said no. */
   reject(reasons: string[]): never;
 }

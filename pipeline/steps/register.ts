@@ -26,7 +26,7 @@ function cardEvidence(ctx: StepContext<unknown>, data: PreparedDataset, e: Evalu
 }
 
 /** Registers model.onnx with the signature it was evaluated with, its metrics, training reference and data lineage. */
-export function register(ctx: StepContext<unknown>, modelName: string): ModelVersion {
+export function register(ctx: StepContext<unknown>, modelName: string): Promise<ModelVersion> {
   const data = ctx.artifacts.readJson<PreparedDataset>(DATASET);
   const e = ctx.artifacts.readJson<Evaluation>(EVALUATION);
   const target: ReferenceTarget =

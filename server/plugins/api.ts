@@ -96,8 +96,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   // One request (and one read transaction) for a whole registry view, instead of one per model.
   const registrySummary = 'Every model with its versions, in one consistent read';
   app.get('/api/registry', { schema: { tags, summary: registrySummary } }, async (): Promise<RegistrySnapshot> => {
-    const { models } = o.registry;
-    return { models: o.registry.db.transaction(() => models.list().map((model) => ({ model, versions: models.versions(model.name) })))() };
+    return { models: await o.registry.models.snapshot() };
   });
   const modelSummary =
     'A model: versions (newest first) and alias history; or, for a URL-encoded model URI ' +
@@ -105,7 +104,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
   app.get('/api/models/:name', { schema: { tags, summary: modelSummary } }, async (req): Promise<ModelDetail | ModelVersion> => {
     const ref = parseModelRef((req.params as { name: string }).name);
     if (ref.selector !== null) return o.registry.models.resolve(ref);
-    return { name: ref.name, versions: o.registry.models.versions(ref.name), history: o.registry.models.history(ref.name) };
+    return { name: ref.name, versions: await o.registry.models.versions(ref.name), history: await o.registry.models.history(ref.name) };
   });
   app.get(
     '/api/models/:name/sample',
@@ -119,7 +118,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     async (req) => {
       const name = checkName('model name', (req.params as { name: string }).name);
       const served = o.holder.current();
-      const version = served?.info.model === name ? served.version : o.registry.models.resolve({ name, selector: null });
+      const version = served?.info.model === name ? served.version : await o.registry.models.resolve({ name, selector: null });
       return sampleRecords(version.signature, (req.query as { rows: number }).rows);
     },
   );
@@ -145,7 +144,7 @@ export async function apiRoutes(app: FastifyInstance, o: ApiOptions): Promise<vo
     async (req) => {
       const { name, alias } = req.params as { name: string; alias: string };
       const body = req.body as PromoteRequest;
-      const move = o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
+      const move = await o.registry.models.setAlias(name, alias, body.version, body.by ?? 'api');
       await o.holder.refresh(); // our own commit does not move data_version for our connection
       await o.challenger.refresh();
       return move;

@@ -45,7 +45,7 @@ export async function challengerRoutes(
       const selector = champion.info.selector;
       const to = typeof selector === 'string' && selector !== 'latest' ? selector : 'production';
       const by = (req.body as { by?: string } | undefined)?.by ?? 'api';
-      const moves = o.registry.models.promoteFrom(champion.info.model, o.challenger.alias, to, by);
+      const moves = await o.registry.models.promoteFrom(champion.info.model, o.challenger.alias, to, by);
       await refresh();
       return moves;
     },
@@ -55,7 +55,7 @@ export async function challengerRoutes(
     { schema: { tags, summary: 'Remove an alias (e.g. the challenger), kept in the history; 404 when it is not set' } },
     async (req): Promise<AliasMove> => {
       const { name, alias } = req.params as { name: string; alias: string };
-      const move = o.registry.models.removeAlias(checkName('model name', name), alias, 'api');
+      const move = await o.registry.models.removeAlias(checkName('model name', name), alias, 'api');
       if (!move) throw errors.notFound(`alias '${alias}' of model '${name}'`);
       await refresh();
       return move;

@@ -26,19 +26,24 @@ export interface FeedbackOptions {
 export async function feedbackRoutes(app: FastifyInstance, o: FeedbackOptions): Promise<void> {
   // Versions never change once registered: their signatures are read once.
   const signatures = new Map<string, ModelSignature | null>();
-  const signatureOf = (model: string, version: number): ModelSignature | null => {
-    const k = `${model}\u0000${version}`;
-    if (!signatures.has(k)) {
+  const key = (model: string, version: number) => `${model}\u0000${version}`;
+  /** Reads the signatures of the versions `found` names that are not known yet. */
+  const loadSignatures = async (found: FeedbackLookup, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      if (found.model[i] < 0) continue;
+      const model = found.models[found.model[i]];
+      const k = key(model, found.version[i]);
+      if (signatures.has(k)) continue;
       let signature: ModelSignature | null = null;
       try {
-        signature = o.registry.models.version(model, version).signature;
+        signature = (await o.registry.models.version(model, found.version[i])).signature;
       } catch {
         // deleted since: the label is checked against the prediction alone
       }
       signatures.set(k, signature);
     }
-    return signatures.get(k)!;
   };
+  const signatureOf = (model: string, version: number): ModelSignature | null => signatures.get(key(model, version)) ?? null;
 
   app.post(
     '/feedback',
@@ -85,6 +90,7 @@ export async function feedbackRoutes(app: FastifyInstance, o: FeedbackOptions): 
         values: new Float64Array(n),
         predictionAt: Float64Array.from(found.at),
       };
+      await loadSignatures(found, n);
       for (let i = 0; i < n; i++) {
         const actual = check(entries[i], found, i, signatureOf);
         if (typeof actual === 'object')

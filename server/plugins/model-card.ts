@@ -34,7 +34,7 @@ export async function modelCardRoutes(app: FastifyInstance, o: ModelCardOptions)
   app.get('/api/models/:name/versions/:version/card', { schema: { tags: ['management'], summary } }, async (req, reply) => {
     const params = req.params as { name: string; version: string };
     if (!/^[1-9]\d*$/.test(params.version)) throw errors.badVersion(params.version);
-    const version = o.registry.models.version(checkName('model name', params.name), Number(params.version));
+    const version = await o.registry.models.version(checkName('model name', params.name), Number(params.version));
     const served = o.holder.current();
     const isServed = served !== null && served.info.model === version.model && served.info.version === version.version;
     const markdown = withLiveSection(storedCard(version), {

@@ -19,19 +19,19 @@ interface Params {
  * time: metadata answers for any registered version, inference for the served one.
  */
 export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predictor; registry: Registry; maxRows: number }): Promise<void> {
-  const versionOf = (p: Params): ModelVersion => {
+  const versionOf = async (p: Params): Promise<ModelVersion> => {
     if (p.version !== undefined && !/^[1-9]\d*$/.test(p.version)) throw errors.badVersion(p.version);
-    const versions = opts.registry.models.versions(p.name); // 404 for an unknown model
+    const versions = await opts.registry.models.versions(p.name); // 404 for an unknown model
     if (p.version === undefined) return opts.registry.models.resolve({ name: p.name, selector: null });
     const v = versions.find((x) => x.version === Number(p.version));
     if (!v) throw errors.notFound(`model '${p.name}' version ${p.version}`);
     return v;
   };
-  const metadata = (p: Params) => {
-    const v = versionOf(p);
+  const metadata = async (p: Params) => {
+    const v = await versionOf(p);
     return {
       name: v.model,
-      versions: opts.registry.models.versions(v.model).map((x) => String(x.version)),
+      versions: (await opts.registry.models.versions(v.model)).map((x) => String(x.version)),
       platform: 'onnxruntime_onnx',
       ...oipMetadata(v.signature),
     };
@@ -44,7 +44,7 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
     app.get(prefix, { schema: { tags, summary: 'Model metadata' } }, async (req) => metadata(req.params as Params));
     app.get(`${prefix}/ready`, { schema: { tags, summary: 'Is this model (version) being served?' } }, async (req, reply) => {
       const p = req.params as Params;
-      versionOf(p);
+      await versionOf(p);
       return isServed(p) ? { name: p.name, ready: true } : reply.status(503).send({ name: p.name, ready: false });
     });
     app.post(
@@ -54,7 +54,7 @@ export async function oipRoutes(app: FastifyInstance, opts: { predictor: Predict
         const p = req.params as Params;
         // The served version is in the registry by construction: only a request naming another one
         // needs the registry (404 for an unknown model or version, before 503 or the mismatch).
-        if (!names(p, opts.predictor.current())) versionOf(p);
+        if (!names(p, opts.predictor.current())) await versionOf(p);
         const served = opts.predictor.served();
         if (!isServed(p)) {
           throw errors.notServedHere(

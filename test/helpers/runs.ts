@@ -2,12 +2,12 @@ import type { RunRecord } from '../../common/contract';
 import { openRegistry } from '../../common/registry';
 
 /** A run's record, read from the registry in `dir` (closed again). */
-export function runRecord(dir: string, runId: string): RunRecord {
-  const registry = openRegistry(dir);
+export async function runRecord(dir: string, runId: string): Promise<RunRecord> {
+  const registry = await openRegistry({ dataDir: dir });
   try {
-    return registry.runs.get(runId);
+    return await registry.runs.get(runId);
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 

@@ -178,17 +178,17 @@ export function mixedClassifier(): { onnx: Uint8Array; signature: ModelSignature
 }
 
 /** Registers a built model as a new version of `name` in the registry of dataDir. */
-export function registerTyped(
+export async function registerTyped(
   dataDir: string,
   name: string,
   model: { onnx: Uint8Array; signature: ModelSignature; reference: TrainingReference },
-): ModelVersion {
+): Promise<ModelVersion> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'typed-model-'));
-  const registry = openRegistry(dataDir);
+  const registry = await openRegistry({ dataDir });
   try {
     const onnxFile = path.join(tmp, 'model.onnx');
     fs.writeFileSync(onnxFile, model.onnx);
-    return registry.models.register({
+    return await registry.models.register({
       model: name,
       signature: model.signature,
       metrics: {},
@@ -198,7 +198,7 @@ export function registerTyped(
       onnxFile,
     });
   } finally {
-    registry.close();
+    await registry.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

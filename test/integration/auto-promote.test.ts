@@ -44,7 +44,7 @@ describe('auto-promote (MLOPS_AUTO_PROMOTE=live_accuracy:100)', () => {
       (await post(`${s.url}/feedback`, feedback, s.apiHeaders)).status === 200 ? true : undefined,
     );
     await waitFor('version 2 served', () => (s.holder.current()?.info.version === 2 ? true : undefined));
-    const history = s.registry.models.history('iris').slice(-2);
+    const history = (await s.registry.models.history('iris')).slice(-2);
     assert.deepEqual(
       history.map((m) => [m.alias, m.fromVersion, m.toVersion, m.removed ?? false]),
       [

@@ -36,7 +36,7 @@ describe('cancelling a run (spawn.ts cancel: what POST /api/runs/{id}/cancel and
     assert.equal(signal, null, 'the runner ended itself, no SIGKILL needed');
     assert.equal(exitCode, 143);
     assert.ok(seconds < 10, `stopped after ${seconds} s`);
-    const record = runRecord(dir, run.runId);
+    const record = await runRecord(dir, run.runId);
     assert.equal(record.status, 'cancelled');
     assert.match(record.error ?? '', /cancelled during step 'train'/);
     assert.deepEqual(record.registered, null);
@@ -52,9 +52,9 @@ describe('cancelling a run (spawn.ts cancel: what POST /api/runs/{id}/cancel and
     );
     const finished = events.find((e) => e.type === 'run.finished');
     assert.equal(finished?.type === 'run.finished' && finished.status, 'cancelled');
-    const registry = openRegistry(dir);
-    assert.deepEqual(registry.models.list(), [], 'no model registered');
-    registry.close();
+    const registry = await openRegistry({ dataDir: dir });
+    assert.deepEqual(await registry.models.list(), [], 'no model registered');
+    await registry.close();
   });
 
   test('a step that never checks is killed after the grace period, and the run is still recorded as cancelled', async () => {
@@ -67,7 +67,7 @@ describe('cancelling a run (spawn.ts cancel: what POST /api/runs/{id}/cancel and
     assert.equal(signal, 'SIGKILL');
     assert.equal(exitCode, 137);
     assert.ok(seconds >= 1.4 && seconds < 10, `killed after ${seconds} s`);
-    const record = runRecord(dir, run.runId);
+    const record = await runRecord(dir, run.runId);
     assert.equal(record.status, 'cancelled');
     assert.match(record.error ?? '', /cancelled: cancelled by SIGTERM \(runner process \d+ killed\)/);
     assert.equal(record.steps.find((s) => s.name === 'after')?.status, 'skipped');
@@ -84,7 +84,7 @@ describe('cancelling a run (spawn.ts cancel: what POST /api/runs/{id}/cancel and
     const { signal } = await run.done;
     assert.equal(signal, 'SIGKILL', 'the runner waited on its stubborn step until the grace period ended');
     await until('the step process to be gone', () => !alive(stepPid), 5_000);
-    assert.equal(runRecord(dir, run.runId).status, 'cancelled');
+    assert.equal((await runRecord(dir, run.runId)).status, 'cancelled');
   });
 });
 
@@ -96,9 +96,9 @@ describe('mlops train and signals', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await until('the busy step', () => /busy for up to/.test(stderr));
-    const registry = openRegistry(dir);
-    const [record] = registry.runs.list(1);
-    registry.close();
+    const registry = await openRegistry({ dataDir: dir });
+    const [record] = await registry.runs.list(1);
+    await registry.close();
     assert.ok(record.pid !== null && alive(record.pid), 'runner running');
     return { child, done, runId: record.id, runnerPid: record.pid, stderr: () => stderr };
   }
@@ -114,7 +114,7 @@ describe('mlops train and signals', () => {
       assert.equal(await t.done, code, t.stderr());
       assert.equal(alive(t.runnerPid), false, 'no orphaned runner');
       assert.match(t.stderr(), new RegExp(`${signal}: cancelling run ${t.runId}`));
-      const record = runRecord(dir, t.runId);
+      const record = await runRecord(dir, t.runId);
       assert.equal(record.status, 'cancelled');
       assert.match(record.error ?? '', new RegExp(`mlops train received ${signal}`));
     });
@@ -126,7 +126,7 @@ describe('mlops train and signals', () => {
     t.child.kill('SIGKILL');
     await t.done;
     await until('the orphaned runner to end', () => !alive(t.runnerPid), 10_000);
-    const record = runRecord(dir, t.runId);
+    const record = await runRecord(dir, t.runId);
     assert.equal(record.status, 'cancelled');
     assert.match(record.error ?? '', /its parent process \d+ exited/);
   });

@@ -248,7 +248,7 @@ describe('challenger: shadow, canary, promote', () => {
 
   test('a canary that fails is answered by the champion, stopped on its error rate; shadow failures are counted, never seen', async () => {
     const served = (await getJson<ServerStatus>(`${s.url}/api/status`, s.apiHeaders)).serving!;
-    const fragile = registerFragile(dir, served.version);
+    const fragile = await registerFragile(dir, served.version);
     await setAlias('challenger', fragile);
     await waitFor('the fragile challenger', async () => ((await challenger())?.serving.version === fragile ? true : undefined));
     assert.equal((await api('PUT', '/api/challenger', { mode: 'canary', share: 1 })).status, 200);
@@ -263,7 +263,7 @@ describe('challenger: shadow, canary, promote', () => {
     assert.equal(stopped.errors, 20);
     // A newer version takes `latest` off the challenger: its aliases move, its figures and stop stay.
     assert.ok(stopped.serving.aliases.includes('latest'));
-    registerFragile(dir, served.version);
+    await registerFragile(dir, served.version);
     const moved = await waitFor('latest moved on', async () => {
       const c = (await challenger())!;
       return c.serving.aliases.includes('latest') ? undefined : c;
@@ -283,10 +283,10 @@ describe('challenger: shadow, canary, promote', () => {
  * but fails on two rows: Squeeze drops the batch dimension only when it is 1, so [2, 4] reaches the
  * classifier as [1, 2, 4]. Registered straight into the registry; returns its version.
  */
-function registerFragile(dataDir: string, like: number): number {
-  const registry = openRegistry(dataDir);
-  const v = registry.models.version('iris', like);
-  registry.close();
+async function registerFragile(dataDir: string, like: number): Promise<number> {
+  const registry = await openRegistry({ dataDir });
+  const v = await registry.models.version('iris', like);
+  await registry.close();
   const s = v.signature as ModelSignature & { task: 'classification' };
   const onnx = buildModel({
     name: 'fragile',
@@ -313,5 +313,5 @@ function registerFragile(dataDir: string, like: number): number {
       },
     ],
   });
-  return registerTyped(dataDir, 'iris', { onnx, signature: s, reference: v.reference }).version;
+  return (await registerTyped(dataDir, 'iris', { onnx, signature: s, reference: v.reference })).version;
 }

@@ -93,7 +93,7 @@ describe('the closed loop: shift, feedback, alerts, retraining, challenger, prom
       const retraining = await waitFor('the retraining', () => s.retrainer.current() ?? undefined);
       const outcome = await retraining.done;
       assert.deepEqual(outcome.challenger, { model: 'iris', version: 2 }, `run ${outcome.runId}: ${outcome.status}`);
-      const run = s.registry.runs.get(outcome.runId);
+      const run = await s.registry.runs.get(outcome.runId);
       assert.equal(run.trigger, 'alert:quality_accuracy');
       const data = fs.readFileSync(String(run.params.data), 'utf8').trim().split('\n');
       assert.equal(data.length, 1 + 150 + SHIFTED.length, 'header, the iris rows, the labelled rows');
@@ -131,7 +131,7 @@ describe('the closed loop: shift, feedback, alerts, retraining, challenger, prom
       assert.equal(await challenger(), null);
 
       // 5. The alias history: every step, by whom.
-      const history = s.registry.models.history('iris').map((m) => [m.alias, m.fromVersion, m.toVersion, m.removed ?? false, m.by]);
+      const history = (await s.registry.models.history('iris')).map((m) => [m.alias, m.fromVersion, m.toVersion, m.removed ?? false, m.by]);
       assert.deepEqual(history, [
         ['production', null, 1, false, 'cli'],
         ['challenger', null, 2, false, 'retrain of version 1'],

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { openRegistry } from '../../common/registry';
 import { ROOT, mlops, tempDataDir } from '../helpers/cli';
+import { sqliteDb } from '../helpers/registry';
 
 const RUNNER = path.join(ROOT, 'dist', 'runner.js');
 const IRIS = path.join(ROOT, 'pipeline', 'examples', 'iris', 'pipeline.ts');
@@ -28,12 +29,12 @@ async function killAt(dataDir: string, runId: string, point: string): Promise<vo
   assert.equal(await exited, 'SIGKILL');
 }
 
-function assertConsistent(dataDir: string, runId: string) {
-  const registry = openRegistry(dataDir); // what any next start does: recover runs, sweep orphans
+async function assertConsistent(dataDir: string, runId: string): Promise<void> {
+  const registry = await openRegistry({ dataDir }); // what any next start does: recover runs, sweep orphans
   try {
-    assert.equal(registry.db.pragma('integrity_check', { simple: true }), 'ok');
-    assert.deepEqual(registry.models.list(), [], 'no version registered');
-    const run = registry.runs.get(runId);
+    assert.equal(sqliteDb(registry).pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(await registry.models.list(), [], 'no version registered');
+    const run = await registry.runs.get(runId);
     assert.equal(run.status, 'failed');
     assert.match(run.error ?? '', /ended without finishing the run \(killed or crashed\)/);
     assert.ok(
@@ -43,7 +44,7 @@ function assertConsistent(dataDir: string, runId: string) {
     const modelDir = path.join(dataDir, 'models', 'iris');
     assert.deepEqual(fs.existsSync(modelDir) ? fs.readdirSync(modelDir) : [], [], 'no model files without a row');
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
@@ -52,7 +53,7 @@ describe('SIGKILL of the runner leaves the registry consistent', () => {
     const dir = tempDataDir();
     await killAt(dir, 'kill-register', 'registry.after-move');
     assert.ok(fs.existsSync(path.join(dir, 'models', 'iris', '1', 'model.onnx')), 'the kill came after the files were in place');
-    assertConsistent(dir, 'kill-register');
+    await assertConsistent(dir, 'kill-register');
     const next = mlops(dir, ['train', '-q']);
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stdout, /registered iris version 1/);
@@ -62,7 +63,7 @@ describe('SIGKILL of the runner leaves the registry consistent', () => {
     test(`at the start of step ${step}`, async () => {
       const dir = tempDataDir();
       await killAt(dir, `kill-${step}`, `step.${step}`);
-      assertConsistent(dir, `kill-${step}`);
+      await assertConsistent(dir, `kill-${step}`);
     });
   }
 });

@@ -116,7 +116,7 @@ describe('fuzzed typed records and tensors against a mixed-type model', () => {
   const ctx = { url: '', close: async () => {} };
   before(async () => {
     const dir = tempDataDir();
-    registerTyped(dir, 'mixed', mixedClassifier());
+    await registerTyped(dir, 'mixed', mixedClassifier());
     const server = await startTestServer(dir);
     Object.assign(ctx, { url: server.url, close: () => server.close() });
   });

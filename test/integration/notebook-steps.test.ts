@@ -47,7 +47,7 @@ async function runToEnd(pipelineFile: string, params: Record<string, string> = {
   const dir = tempDataDir();
   const { run, events, output } = start(dir, pipelineFile, params, env);
   const { exitCode } = await run.done;
-  return { dir, exitCode, events, output: output.join('\n'), record: runRecord(dir, run.runId) };
+  return { dir, exitCode, events, output: output.join('\n'), record: await runRecord(dir, run.runId) };
 }
 
 function executedCells(record: RunRecord, step: string): Cell[] {
@@ -167,7 +167,7 @@ describe('notebook steps', { skip }, () => {
     const pidFile = path.join(dir, 'runs', run.runId, 'artifacts', 'kernel.pid');
     await until('the kernel to write its pid', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
     const kernel = Number(fs.readFileSync(pidFile, 'utf8'));
-    const runner = runRecord(dir, run.runId).pid!;
+    const runner = (await runRecord(dir, run.runId)).pid!;
     assert.ok(alive(kernel));
     run.cancel();
     const { exitCode, signal } = await run.done;
@@ -178,7 +178,7 @@ describe('notebook steps', { skip }, () => {
     const processes = spawnSync('ps', ['-eo', 'pid=,pgid=,stat='], { encoding: 'utf8' }).stdout.trim().split('\n');
     const left = processes.map((l) => l.trim().split(/\s+/)).filter(([, pgid, stat]) => Number(pgid) === runner && !stat.startsWith('Z'));
     assert.deepEqual(left, [], "no process left in the runner's process group");
-    const record = runRecord(dir, run.runId);
+    const record = await runRecord(dir, run.runId);
     assert.equal(record.status, 'cancelled');
     assert.equal(record.steps[0].notebook, 'sleepy.ipynb', 'the executed copy is kept on a cancel');
   });
@@ -189,7 +189,7 @@ describe('notebook steps', { skip }, () => {
     const pidFile = path.join(dir, 'runs', run.runId, 'artifacts', 'kernel.pid');
     await until('the kernel to write its pid', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
     const kernel = Number(fs.readFileSync(pidFile, 'utf8'));
-    process.kill(-runRecord(dir, run.runId).pid!, 'SIGKILL');
+    process.kill(-(await runRecord(dir, run.runId)).pid!, 'SIGKILL');
     assert.equal((await run.done).signal, 'SIGKILL');
     await until('the kernel to end', () => !alive(kernel), 5_000);
   });

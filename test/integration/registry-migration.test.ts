@@ -23,10 +23,10 @@ function copyOfV1(): string {
 }
 
 describe('a format-1 registry (made by commit 8f9c529) opened by the current code', () => {
-  test('its version reads as a typed signature: classification, labelKind index, one float32 input', () => {
-    const registry = openRegistry(copyOfV1());
+  test('its version reads as a typed signature: classification, labelKind index, one float32 input', async () => {
+    const registry = await openRegistry({ dataDir: copyOfV1() });
     try {
-      const v = registry.models.version('iris', 1);
+      const v = await registry.models.version('iris', 1);
       const s = v.signature as ClassificationSignature;
       assert.equal(s.schema, 2);
       assert.equal(s.task, 'classification');
@@ -42,14 +42,14 @@ describe('a format-1 registry (made by commit 8f9c529) opened by the current cod
       assert.ok(v.reference.features.every((f) => f.kind === 'numeric'));
       assert.ok(fs.existsSync(v.path));
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
   test('it scores through common/inference.ts, the path the server predicts with', async () => {
-    const registry = openRegistry(copyOfV1());
+    const registry = await openRegistry({ dataDir: copyOfV1() });
     try {
-      const v = registry.models.version('iris', 1);
+      const v = await registry.models.version('iris', 1);
       const batch = allocateBatch(v.signature, SAMPLE.length);
       for (const slot of featureSlots(v.signature)) {
         SAMPLE.forEach((row, i) => {
@@ -66,7 +66,7 @@ describe('a format-1 registry (made by commit 8f9c529) opened by the current cod
       assert.deepEqual(labels, ['Virginica', 'Versicolor']);
       assert.equal(prediction.probabilities?.length, 6);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 

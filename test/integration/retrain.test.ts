@@ -27,17 +27,17 @@ describe('retraining', () => {
   after(() => server.close());
 
   test('a flapping alert starts one retraining, then none during the cool-down after it', async () => {
-    const before = server.registry.runs.list(100).length;
+    const before = (await server.registry.runs.list(100)).length;
     for (let i = 0; i < 10; i++) server.retrainer.onAlert(alert('drift_psi'));
     const outcome = await waitFor('the retraining', () => server.retrainer.current()?.done);
     await outcome;
     for (let i = 0; i < 5; i++) server.retrainer.onAlert(alert('quality_accuracy'));
     await waitFor('the cool-down log line', () => lines.find((l) => /alert quality_accuracy: no retraining: .*try again in \d+ s/.test(l)));
-    const runs = server.registry.runs.list(100) as RunRecord[];
+    const runs = (await server.registry.runs.list(100)) as RunRecord[];
     assert.equal(runs.length - before, 1, 'one run');
     assert.equal(runs[0].trigger, 'alert:drift_psi');
     assert.equal(lines.filter((l) => /no retraining: a retraining is already (running|starting)/.test(l)).length, 9);
-    assert.equal(server.registry.models.resolve({ name: 'iris', selector: 'challenger' }).version, 2);
+    assert.equal((await server.registry.models.resolve({ name: 'iris', selector: 'challenger' })).version, 2);
   });
 
   test('POST /api/retrain (no cool-down for a person): trigger manual; the new version is the challenger, production stays', async () => {
@@ -51,10 +51,10 @@ describe('retraining', () => {
 
     const outcome = await server.retrainer.current()!.done;
     assert.deepEqual(outcome, { runId: started.runId, status: 'succeeded', challenger: { model: 'iris', version: 3 } });
-    const run = server.registry.runs.get(started.runId);
+    const run = await server.registry.runs.get(started.runId);
     assert.equal(run.trigger, 'manual');
     assert.match(String(run.params.data), /retrain\/iris-1-\d+\.csv$/);
-    const history = server.registry.models.history('iris').map((m) => [m.alias, m.fromVersion, m.toVersion, m.by]);
+    const history = (await server.registry.models.history('iris')).map((m) => [m.alias, m.fromVersion, m.toVersion, m.by]);
     assert.deepEqual(history, [
       ['production', null, 1, 'retrain: keep the champion'],
       ['challenger', null, 2, 'retrain of version 1'],

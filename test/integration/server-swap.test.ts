@@ -77,7 +77,7 @@ describe('hot swap', () => {
     assert.equal(res.status, 200, 'the alias moves: the registry is not the server');
     const status = await served(s);
     assert.equal(status.serving?.version, before);
-    assert.match(status.lastError ?? '', /iris version 3 is corrupt: .* has sha256 .* the registry recorded/);
+    assert.match(status.lastError ?? '', /iris version 3: .* is corrupt: .* has sha256 .* the registry recorded/);
     const r = await post(`${s.url}/predict`, SAMPLE);
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-model-version'), `iris/${before}`);

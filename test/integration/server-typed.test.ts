@@ -14,7 +14,7 @@ function servedModel(name: string, build: typeof regressionModel): { server: Tes
   const ctx = { dir: '', server: undefined as unknown as TestServer };
   before(async () => {
     ctx.dir = tempDataDir();
-    registerTyped(ctx.dir, name, build());
+    await registerTyped(ctx.dir, name, build());
     ctx.server = await startTestServer(ctx.dir);
     await waitFor('the model to be served', async () => ((await fetch(`${ctx.server.url}/readyz`)).ok ? true : undefined));
   });

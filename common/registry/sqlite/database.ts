@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { migrateReference, migrateSignature } from '../signature';
-import { openSqlite, type Migration } from '../sqlite';
+import { migrateReference, migrateSignature } from '../../signature';
+import { openSqlite, type Migration } from '../../sqlite';
 
 export type Db = Database.Database;
 
@@ -153,8 +152,12 @@ function typedSignatures(db: Db): void {
     BEGIN SELECT RAISE(ABORT, 'model versions are immutable'); END;`);
 }
 
+/** The schema version this code brings a file to. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
 export const DB_FILE = 'mlops.sqlite';
 
-export function openDatabase(dir: string): Db {
-  return openSqlite(path.join(dir, DB_FILE), MIGRATIONS);
+/** Opens (creating and migrating if needed) a registry file. */
+export function openDatabase(file: string): Db {
+  return openSqlite(file, MIGRATIONS);
 }
