@@ -54,8 +54,9 @@ async function openBackend(url: string, dataDir: string, artifacts: ArtifactStor
     return openSqliteRegistry(dataDir, artifacts, path.resolve(file));
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    // Wired at merge: openPostgresRegistry(url, { dataDir, artifacts }) from ./postgres.
-    throw errors.registryBackend(redact(url), 'the PostgreSQL backend is not available in this build');
+    // Loaded only when asked for: the SQLite default never pulls in pg.
+    const { openPostgresRegistry } = await import('./postgres');
+    return openPostgresRegistry(url, { dataDir, artifacts });
   }
   throw errors.registryBackend(redact(url), 'expected sqlite:<file> or postgres://user@host/database (or leave it unset for SQLite)');
 }
