@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'MODEL_REFUSED'
   | 'BAD_SIGNATURE'
   | 'SERVER_REFUSED'
+  | 'ARTIFACT_CORRUPT'
   | 'INTERNAL'
   | 'ONNX_FILE'
   | 'ONNX_NON_TENSOR'
@@ -198,6 +199,11 @@ export const errors = {
     ),
   modelUnreadable: (what: string, file: string, code: string | undefined) =>
     new MlopsError('MODEL_REFUSED', `cannot read ${file} of ${what}: ${code ?? 'unknown error'}`, 503),
+  artifactCorrupt: (what: string, file: string, sha256: string, recorded: string) =>
+    new MlopsError(
+      'ARTIFACT_CORRUPT',
+      `${what}: ${file} has sha256 ${sha256.slice(0, 12)}…, the registry recorded ${recorded.slice(0, 12)}…; not copied`,
+    ),
   modelCorrupt: (what: string, file: string, sha256: string, recorded: string) =>
     new MlopsError(
       'MODEL_REFUSED',
