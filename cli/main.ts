@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/contract';
 import { isMlopsError, isUsageError } from '../common/errors';
 import { alertsCommand } from './commands/alerts';
+import { dbCommand } from './commands/db';
 import { feedbackCommand } from './commands/feedback';
 import { loadtestCommand } from './commands/loadtest';
 import { logsCommand } from './commands/logs';
@@ -30,6 +31,7 @@ function program(): Command {
   alertsCommand(p);
   retrainCommand(p);
   feedbackCommand(p);
+  dbCommand(p);
   // Every subcommand inherits the same strictness and exit codes.
   for (const c of allCommands(p)) c.exitOverride().configureOutput(p.configureOutput());
   return p;

@@ -2,9 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { dataDir } from '../../common/config';
 import { errors } from '../../common/errors';
-import { openRegistryAt } from '../../common/registry';
+import { openRegistry, type OpenRegistry } from '../../common/registry';
 import { copyRegistry } from '../../common/registry/copy';
-import { artifactDir } from '../../common/registry/local-artifacts';
+import { artifactDir, LocalArtifactStore } from '../../common/registry/local-artifacts';
+import { copyPredictionLog } from '../../server/prediction-log-copy';
 
 /** A registry named on the command line: `sqlite:<data folder>` or a postgres:// URL. */
 interface RegistrySpec {
@@ -25,16 +26,24 @@ function parseSpec(option: string, value: string, artifacts: string | undefined)
   throw errors.badOption(option, 'sqlite:<data folder> or postgres://user@host:port/database', value);
 }
 
+function openSpec(spec: RegistrySpec): Promise<OpenRegistry> {
+  return openRegistry({
+    dataDir: spec.dataDir,
+    artifacts: new LocalArtifactStore(spec.artifactDir),
+    env: { ...process.env, MLOPS_DATABASE_URL: spec.databaseUrl ?? '' },
+  });
+}
+
 export function dbCommand(program: Command): void {
   const db = program
     .command('db')
     .description('the registry database: SQLite in the data folder (default) or PostgreSQL (MLOPS_DATABASE_URL)');
 
   db.command('status')
-    .description('which database and artifact folder are in use, the schema version against the expected one, and what they hold')
+    .description('which database and artifact folder are in use, its schema version, and what it holds (opening it migrates, as every command does)')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
-      const registry = await openRegistryAt({ migrate: false });
+      const registry = await openRegistry();
       try {
         const schema = await registry.schema();
         const models = await registry.models.list();
@@ -44,7 +53,7 @@ export function dbCommand(program: Command): void {
           artifacts: registry.artifacts.location,
           schema,
           models: models.length,
-          versions: models.reduce((n, m) => n + m.versions, 0),
+          versions: models.reduce((n: number, m) => n + m.versions, 0),
         };
         if (flags.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
         else {
@@ -64,7 +73,7 @@ export function dbCommand(program: Command): void {
   db.command('migrate')
     .description('bring the database schema up to date (the server and the runner also do it when they open it)')
     .action(async () => {
-      const registry = await openRegistryAt({});
+      const registry = await openRegistry();
       try {
         const { version } = await registry.schema();
         process.stdout.write(`${registry.backend} ${registry.location}: schema at version ${version}\n`);
@@ -74,25 +83,39 @@ export function dbCommand(program: Command): void {
     });
 
   db.command('copy')
-    .description('copy a registry (rows and model files, checked against their sha256) into an empty one, e.g. local SQLite into shared PostgreSQL')
+    .description(
+      'copy a registry (rows, model files checked against their sha256, and the prediction log with its feedback) into an empty one, e.g. local SQLite into shared PostgreSQL',
+    )
     .requiredOption('--from <registry>', 'sqlite:<data folder> or postgres://…')
     .requiredOption('--to <registry>', 'sqlite:<data folder> or postgres://… (must be empty)')
     .option('--from-artifacts <folder>', 'where the source keeps its model files (default: its data folder)')
     .option('--to-artifacts <folder>', 'where the target keeps its model files (default: MLOPS_ARTIFACT_DIR, else its data folder)')
     .action(async (flags: { from: string; to: string; fromArtifacts?: string; toArtifacts?: string }) => {
-      const from = await openRegistryAt(parseSpec('--from', flags.from, flags.fromArtifacts));
+      const fromSpec = parseSpec('--from', flags.from, flags.fromArtifacts);
+      const toSpec = parseSpec('--to', flags.to, flags.toArtifacts);
+      const from = await openSpec(fromSpec);
       try {
-        const to = await openRegistryAt(parseSpec('--to', flags.to, flags.toArtifacts));
+        const to = await openSpec(toSpec);
         try {
           const tty = process.stderr.isTTY;
           const report = await copyRegistry(from, to, (line) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`));
           if (tty) process.stderr.write('\n');
+          // The prediction log and its labels follow when they move from a data folder into PostgreSQL.
+          const log =
+            fromSpec.databaseUrl === undefined && toSpec.databaseUrl !== undefined
+              ? await copyPredictionLog(fromSpec.dataDir, toSpec.databaseUrl, {
+                  progress: (done, total) => process.stderr.write(tty ? `\r\x1b[Kprediction log: ${done}/${total}` : ''),
+                })
+              : null;
+          if (tty && log) process.stderr.write('\n');
           const rows = Object.entries(report.tables)
             .filter(([, n]) => n > 0)
             .map(([t, n]) => `${n} ${t}`)
             .join(', ');
           process.stdout.write(
-            `copied ${from.location} → ${to.location}: ${rows || 'no rows'}; ${report.artifacts} model files (${report.bytes} bytes)\n`,
+            `copied ${from.location} → ${to.location}: ${rows || 'no rows'}; ${report.artifacts} model files (${report.bytes} bytes)` +
+              (log ? `; prediction log: ${log.predictions} predictions, ${log.feedback} feedback labels` : '') +
+              '\n',
           );
         } finally {
           await to.close();

@@ -29,6 +29,10 @@ export async function copyRegistry(
   to: CopyableRegistry,
   progress: (line: string) => void = () => {},
 ): Promise<CopyReport> {
+  // Refused before any file moves: placing a version's file replaces what is at its key, which in a
+  // registry that is not empty belongs to a committed version. importRows checks every table again.
+  if ((await to.models.list()).length > 0) throw errors.registryNotEmpty(to.location, 'models');
+  if ((await to.runs.list(1)).length > 0) throw errors.registryNotEmpty(to.location, 'runs');
   const rows: RegistryRows = await from.exportRows();
   const versions = (rows.tables.model_versions ?? []) as unknown as VersionRow[];
   let artifacts = 0;

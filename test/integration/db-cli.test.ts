@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelSummary } from '../../common/contract';
-import { json, mlops, tempDataDir } from '../helpers/cli';
+import { json, mlops, mlopsAsync, tempDataDir } from '../helpers/cli';
+import { freePort } from '../helpers/net';
 import { createTestDatabase, needsPostgres, type TestDatabase } from '../helpers/postgres';
 import { trainIris } from '../helpers/server';
 
@@ -34,7 +35,7 @@ describe('mlops db', { skip: needsPostgres() }, () => {
     assert.deepEqual([s.models, s.versions], [1, 2]);
   });
 
-  test('copy moves rows and model files into PostgreSQL; the CLI and a server use them there', () => {
+  test('copy moves rows and model files into PostgreSQL; the CLI and a server use them there', async () => {
     const shared = tempDataDir('mlops-db-artifacts-');
     const here = tempDataDir('mlops-db-replica-');
     const r = mlops(here, ['db', 'copy', '--from', `sqlite:${local}`, '--to', db.url, '--to-artifacts', shared]);
@@ -53,10 +54,26 @@ describe('mlops db', { skip: needsPostgres() }, () => {
     assert.equal(history.code, 0, history.stderr);
     assert.equal(json<unknown[]>(history).length, 1);
 
+    // A server on another data folder serves the copied production version from PostgreSQL.
+    const port = await freePort();
+    const server = mlopsAsync(tempDataDir('mlops-db-server-'), ['serve', '--port', String(port)], env);
+    try {
+      let ready: { ready?: boolean; model?: string; version?: number } = {};
+      for (let i = 0; i < 100 && !ready.ready; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        ready = (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.json()).catch(() => ({}))) as typeof ready;
+      }
+      assert.deepEqual([ready.ready, ready.model, ready.version], [true, 'iris', 1], server.stderr());
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.done;
+    }
+
     // Into a registry that is not empty: refused, nothing changed.
     const again = mlops(here, ['db', 'copy', '--from', `sqlite:${local}`, '--to', db.url, '--to-artifacts', shared]);
     assert.notEqual(again.code, 0);
-    assert.match(again.stderr, /not empty/);
+    assert.match(again.stderr, /already holds rows \(table models\)/);
+    assert.doesNotMatch(again.stderr, /model files/, 'refused before any file is placed');
     assert.equal(json<ModelSummary[]>(mlops(here, ['models', 'list', '--json'], env))[0].versions, 2);
   });
 
