@@ -19,6 +19,7 @@ import { docs } from './plugins/docs';
 import { errorHandling } from './plugins/errors';
 import { eventRoutes } from './plugins/events';
 import { healthRoutes } from './plugins/health';
+import { DatabaseHealth } from './database-health';
 import { metricsRoute } from './plugins/metrics';
 import { modelCardRoutes } from './plugins/model-card';
 import { oipRoutes } from './plugins/oip';
@@ -96,6 +97,11 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   // The challenger follows the registry as the champion does, and is checked again against each new champion.
   bus.subscribe((e) => {
     if (e.type === 'registry' || e.type === 'serving') void challenger.refresh();
+  });
+  const database = new DatabaseHealth(registry, config.databasePingMs, (state) => {
+    metrics.databaseUp.set(state.reachable ? 1 : 0);
+    if (state.reachable) app.log.info({ database: registry.location }, 'database reachable');
+    else app.log.warn({ database: registry.location, error: state.error }, 'database unreachable: serving the loaded model, log rows queue');
   });
   const predictor = new Predictor(holder, metrics, stats, log, challenger);
   challenger.qualityOf = (model, version) => quality.quality(model, version);
@@ -187,7 +193,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   await app.register(docs, { version: SERVER_VERSION, signature: () => holder.current()?.version.signature ?? null });
   const scoped = (scope: 'predict' | 'metrics' | 'api' | 'feedback') =>
     requireAuth(scope, config.auth[scope], scope === 'api' || scope === 'feedback' ? apiToken : undefined);
-  await app.register(healthRoutes, { holder, version: SERVER_VERSION });
+  await app.register(healthRoutes, { holder, database, version: SERVER_VERSION });
   await app.register(metricsRoute, { metrics, auth: scoped('metrics') });
   await app.register(async (predictScope) => {
     const auth = scoped('predict');
@@ -237,9 +243,11 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     await challenger.stop();
     await holder.stop();
     await log?.close(); // the last hand-over, committed by the worker: nothing acknowledged is lost on a clean stop
+    await database.stop();
     await registry.close();
   });
 
+  await database.start();
   await holder.refresh();
   await challenger.refresh();
   holder.start();

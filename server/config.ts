@@ -44,6 +44,8 @@ export interface ServerConfig {
   batch: { maxRows: number; maxWaitMs: number } | null;
   /** How often the registry is checked for alias moves and new versions. */
   pollMs: number;
+  /** How often the registry's database is pinged for /readyz and mlops_database_up (MLOPS_DB_PING_MS). */
+  databasePingMs: number;
   allowInsecureBind: boolean;
   git: { branch: string; head: string };
   logLevel: string;
@@ -116,6 +118,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       ? { maxRows: number('MLOPS_BATCH_MAX_ROWS', 256, 1), maxWaitMs: number('MLOPS_BATCH_WAIT_MS', 0, 0) }
       : null,
     pollMs: number('MLOPS_POLL_MS', 1000, 50),
+    databasePingMs: number('MLOPS_DB_PING_MS', 2000, 100),
     allowInsecureBind: flags.allowInsecureBind ?? bool('MLOPS_ALLOW_INSECURE_BIND', false),
     git: { branch: git.branch ?? 'unknown', head: git.commit ?? 'unknown' },
     logLevel: env.MLOPS_LOG_LEVEL ?? 'info',

@@ -15,6 +15,8 @@ export class ServerMetrics {
   readonly inferenceDuration: client.Histogram<'model' | 'version'>;
   readonly batchRows: client.Histogram<'model'>;
   readonly swaps: client.Counter<'outcome'>;
+  /** 1 while the registry's database answers its ping (server/database-health.ts); SQLite is always 1. */
+  readonly databaseUp: client.Gauge;
   readonly unseenCategories: client.Counter<'model' | 'version' | 'feature'>;
   /** The regression prediction histogram and the version its buckets were made for. */
   private valueHistogram: { served: ServedModel; histogram: client.Histogram<'model' | 'version' | 'target'> } | null = null;
@@ -64,6 +66,11 @@ export class ServerMetrics {
       name: 'mlops_model_swaps_total',
       help: 'Hot swaps of the served version, by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.databaseUp = new client.Gauge({
+      name: 'mlops_database_up',
+      help: "Whether the registry's database answers (0 during a PostgreSQL outage: predictions go on from the loaded model)",
       registers,
     });
 
