@@ -167,19 +167,6 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** The tables in dependency order (parents first): what export and import walk. */
-export const TABLES = [
-  'models',
-  'model_versions',
-  'aliases',
-  'alias_history',
-  'runs',
-  'run_steps',
-  'run_metrics',
-  'run_artifacts',
-  'step_cache',
-] as const;
-
 /**
  * The version a database is at: 0 when it has no registry yet. Its table is named apart from the
  * prediction log's (server/prediction-log-postgres.ts), which may share the database.

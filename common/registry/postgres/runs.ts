@@ -1,14 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
-import { CANCEL_FILE, readCancelRequest, type NewRun, type NewStep } from '../runs';
+import { now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
+import { interruptedOutcome, pidAlive, type NewRun, type NewStep } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { PgDb, Queryable } from './db';
-import { toRunRecord, type RunRow, type StepRow } from './rows';
-
-const now = () => new Date().toISOString();
 
 /** Run records on PostgreSQL: the same statements as the SQLite store, in its dialect. */
 export class PgRunStore implements RunStoreApi {
@@ -119,12 +116,8 @@ export class PgRunStore implements RunStoreApi {
       await this.db.query<{ id: string; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`)
     ).filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of stale) {
-      const cancelFile = path.join(this.dataDir, 'runs', r.id, CANCEL_FILE);
-      if (fs.existsSync(cancelFile)) {
-        await this.finish(r.id, 'cancelled', `cancelled: ${readCancelRequest(cancelFile).reason} (runner process ${r.pid ?? '?'} killed)`);
-      } else {
-        await this.finish(r.id, 'failed', `runner process ${r.pid ?? '?'} ended without finishing the run (killed or crashed)`);
-      }
+      const { status, error } = interruptedOutcome(this.dataDir, r.id, r.pid);
+      await this.finish(r.id, status, error);
     }
     return stale.map((r) => r.id);
   }
@@ -146,26 +139,17 @@ export class PgRunStore implements RunStoreApi {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const [steps, artifacts, metrics] = await Promise.all([
-      this.db.query<StepRow>(`SELECT * FROM run_steps WHERE run_id = ANY($1) ORDER BY run_id, idx`, [ids]),
-      this.db.query<{ run_id: string; name: string; step: string | null }>(
+      this.db.query<StepRow & { run_id: string }>(`SELECT * FROM run_steps WHERE run_id = ANY($1) ORDER BY run_id, idx`, [ids]),
+      this.db.query<ArtifactRow & { run_id: string }>(
         `SELECT run_id, name, step FROM run_artifacts WHERE run_id = ANY($1) ORDER BY run_id, name COLLATE "C"`,
         [ids],
       ),
-      this.db.query<{ run_id: string; name: string; value: number }>(
+      this.db.query<MetricRow & { run_id: string }>(
         `SELECT run_id, name, value FROM run_metrics WHERE run_id = ANY($1) ORDER BY run_id, name COLLATE "C"`,
         [ids],
       ),
     ]);
     const of = <T extends { run_id: string }>(list: T[], id: string) => list.filter((x) => x.run_id === id);
-    return rows.map((r) => toRunRecord(r, this.dataDir, of(steps, r.id), of(artifacts, r.id), of(metrics, r.id)));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return rows.map((r) => toRecord(r, of(steps, r.id), of(metrics, r.id), of(artifacts, r.id), this.dataDir));
   }
 }

@@ -1,7 +1,7 @@
 import type { CacheSource, StepCacheEntry } from '../step-cache';
 import type { StepCacheApi } from '../store';
 import type { PgDb } from './db';
-import { toCacheSource, type EntryRow } from './rows';
+import { toCacheSource, type StepCacheRow } from '../rows';
 
 /** Sources looked at per step, newest first (as in the SQLite store). */
 const CANDIDATES = 20;
@@ -40,7 +40,7 @@ export class PgStepCacheStore implements StepCacheApi {
   }
 
   async candidates(pipelineFile: string, step: string, codeHash: string, upstreamHash: string): Promise<CacheSource[]> {
-    const rows = await this.db.query<EntryRow>(
+    const rows = await this.db.query<StepCacheRow>(
       `SELECT c.*, r.run_dir FROM step_cache c JOIN runs r ON r.id = c.run_id
        WHERE c.pipeline_file = $1 AND c.step = $2 AND c.code_hash = $3 AND c.upstream_hash = $4 AND r.status = 'succeeded'
        ORDER BY r.created_at DESC, r.id COLLATE "C" DESC LIMIT $5`,
