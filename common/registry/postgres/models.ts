@@ -289,5 +289,4 @@ export class PgModelStore implements ModelStoreApi {
     for (const r of rows) out.set(r.model, { ...(out.get(r.model) ?? {}), [r.alias]: r.version });
     return out;
   }
-
 }
