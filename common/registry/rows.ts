@@ -52,6 +52,8 @@ export interface RunRow {
   registered_model: string | null;
   registered_version: number | null;
   trigger: string;
+  /** The runner's host (runnerHost); null for runs recorded before schema 6. */
+  host: string | null;
 }
 
 export interface StepRow {
@@ -182,6 +184,7 @@ export function toRecord(r: RunRow, steps: StepRow[], metrics: MetricRow[], arti
     artifacts: artifacts.map((a) => a.name),
     registered: r.registered_model && r.registered_version ? { model: r.registered_model, version: r.registered_version } : null,
     trigger: r.trigger,
+    host: r.host,
   };
 }
 

@@ -163,6 +163,11 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE alias_history ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: the host a run's runner runs on (runnerHost), since runners on several hosts share this
+  // database: recoverInterrupted judges a pid only on its own host. Null for older runs (this host's).
+  `
+  ALTER TABLE runs ADD COLUMN host TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@ import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
 import { now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
-import { interruptedOutcome, pidAlive, type NewRun, type NewStep } from '../runs';
+import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { PgDb, Queryable } from './db';
 
@@ -19,8 +19,8 @@ export class PgRunStore implements RunStoreApi {
     const at = now();
     await this.db.tx(async (q) => {
       await q.query(
-        `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, "trigger")
-         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $8, $9)`,
+        `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, "trigger", host)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $8, $9, $10)`,
         [
           run.id,
           run.pipeline,
@@ -31,6 +31,7 @@ export class PgRunStore implements RunStoreApi {
           JSON.stringify(run.git),
           at,
           run.trigger ?? 'manual',
+          runnerHost(),
         ],
       );
       await this.insertSteps(q, run.id, steps);
@@ -108,12 +109,15 @@ export class PgRunStore implements RunStoreApi {
 
   /**
    * Runs left running by a runner that no longer exists are marked failed (cancelled when a cancel
-   * file says so). The pid is only meaningful on the runner's own host: with runners on several hosts,
-   * call it with an `isAlive` that knows them (or only where the runners run).
+   * file says so). A pid means something only on the runner's own host, and runners on several hosts
+   * share this database: only this host's runs are judged (and those recorded before hosts were, null).
    */
   async recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
     const stale = (
-      await this.db.query<{ id: string; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`)
+      await this.db.query<{ id: string; pid: number | null }>(
+        `SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND (host IS NULL OR host = $1)`,
+        [runnerHost()],
+      )
     ).filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of stale) {
       const { status, error } = interruptedOutcome(this.dataDir, r.id, r.pid);
