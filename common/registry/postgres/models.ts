@@ -2,13 +2,12 @@ import type { AliasMove, ModelSummary, ModelVersion } from '../../contract';
 import { errors } from '../../errors';
 import { failpoint } from '../../failpoint';
 import type { ModelRef } from '../../model-uri';
-import { signatureProblems } from '../../signature';
 import type { ArtifactStore } from '../artifacts';
-import type { NewVersion } from '../models';
+import { checkNewVersion, type NewVersion } from '../models';
 import { checkAlias, checkName } from '../names';
+import { insertSql, newVersionRow, now, toAliasMove, toVersion, type AliasHistoryRow, type VersionRow } from '../rows';
 import type { ModelStoreApi } from '../store';
 import { LOCK_MIGRATE, LOCK_MODEL, LOCK_SWEEP_KEY, type PgDb, type Queryable } from './db';
-import { now, toAliasMove, toVersion, type AliasHistoryRow, type VersionRow } from '../rows';
 
 /** Serializes the writers of one model (registrations, alias moves) across processes and hosts until COMMIT. */
 const lockModel = (q: Queryable, model: string) => q.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [LOCK_MODEL, model]);
@@ -31,9 +30,7 @@ export class PgModelStore implements ModelStoreApi {
    * without its file.
    */
   async register(req: NewVersion): Promise<ModelVersion> {
-    checkName('model name', req.model);
-    const problems = signatureProblems(req.signature);
-    if (problems.length > 0) throw errors.badSignature(req.model, problems);
+    checkNewVersion(req);
     const staged = await this.artifacts.stage(req.onnxFile);
     let placed: { version: number; key: string } | null = null;
     try {
@@ -47,23 +44,10 @@ export class PgModelStore implements ModelStoreApi {
         );
         placed = { version: next, key: await this.artifacts.place(staged, req.model, next) };
         failpoint('registry.after-move');
+        const row = newVersionRow(req, next, placed.key, staged.sha256, at);
         await q.query(
-          `INSERT INTO model_versions
-             (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-          [
-            req.model,
-            next,
-            placed.key,
-            staged.sha256,
-            JSON.stringify(req.signature),
-            JSON.stringify(req.metrics),
-            JSON.stringify(req.params),
-            JSON.stringify(req.lineage),
-            JSON.stringify(req.reference),
-            req.lineage.runId,
-            at,
-          ],
+          insertSql('INSERT INTO', 'model_versions', row, (n) => `$${n}`),
+          row.values,
         );
         return next;
       });

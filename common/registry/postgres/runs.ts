@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
-import { now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
+import { insertSql, newRunRow, now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
 import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { PgDb, Queryable } from './db';
@@ -18,21 +18,10 @@ export class PgRunStore implements RunStoreApi {
     checkName('run id', run.id);
     const at = now();
     await this.db.tx(async (q) => {
+      const row = newRunRow(run, this.dataDir, at, runnerHost());
       await q.query(
-        `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, "trigger", host)
-         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $8, $9, $10)`,
-        [
-          run.id,
-          run.pipeline,
-          run.pipelineFile,
-          JSON.stringify(run.params),
-          path.relative(this.dataDir, run.runDir),
-          run.pid,
-          JSON.stringify(run.git),
-          at,
-          run.trigger ?? 'manual',
-          runnerHost(),
-        ],
+        insertSql('INSERT INTO', 'runs', row, (n) => `$${n}`),
+        row.values,
       );
       await this.insertSteps(q, run.id, steps);
     });

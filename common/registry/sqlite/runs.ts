@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
-import { now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
+import { insertSql, newRunRow, now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
 import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { SqliteConnection } from './connection';
@@ -22,24 +22,8 @@ export class SqliteRunStore implements RunStoreApi {
     checkName('run id', run.id);
     const at = now();
     return this.conn.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, trigger, host)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          run.id,
-          run.pipeline,
-          run.pipelineFile,
-          JSON.stringify(run.params),
-          path.relative(this.dataDir, run.runDir),
-          run.pid,
-          JSON.stringify(run.git),
-          at,
-          at,
-          run.trigger ?? 'manual',
-          runnerHost(),
-        );
+      const row = newRunRow(run, this.dataDir, at, runnerHost());
+      this.db.prepare(insertSql('INSERT INTO', 'runs', row, () => '?')).run(...row.values);
       this.insertSteps(run.id, steps);
     });
   }
