@@ -67,3 +67,46 @@ export function createPool(Pool: typeof pg.Pool, url: string, opts: PoolOptions)
   pool.on('error', () => {});
   return pool;
 }
+
+/** Clients that already have an 'error' listener (a pool hands the same client out again). */
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * Runs `fn` in one transaction on a client of the pool (`begin` may ask for an isolation level);
+ * rolls back on any error. While checked out, a client whose server goes away between two queries
+ * (while `fn` awaits something else) emits 'error', which would kill the process without a listener:
+ * the query in progress, or the next one, rejects with it anyway. A client whose connection failed,
+ * or whose BEGIN, COMMIT or ROLLBACK failed, is destroyed rather than returned to the pool.
+ */
+export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  if (!guarded.has(client)) {
+    client.on('error', () => {});
+    guarded.add(client);
+  }
+  const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
+  let broken: Error | undefined;
+  /** BEGIN, COMMIT and ROLLBACK: a client on which one fails is in no known state. */
+  const control = (sql: string) =>
+    client.query(sql).catch((e: unknown) => {
+      broken ??= asError(e);
+      throw e;
+    });
+  try {
+    await control(begin);
+    let result: T;
+    try {
+      result = await fn(client);
+    } catch (err) {
+      await control('ROLLBACK').catch(() => {});
+      throw err;
+    }
+    await control('COMMIT');
+    return result;
+  } catch (err) {
+    if (pgUnreachable(err)) broken ??= asError(err);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { LiveQuality } from '../common/contract';
-import { createPool, pgErrorCode as codeOf, pgUnreachable } from '../common/postgres';
+import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../common/postgres';
 import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
 import { redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
 import type { LogStore, RowSink } from './prediction-log-store';
@@ -70,34 +70,8 @@ export { pgUnreachable };
 /** A pool of one connection: the writer keeps one operation in flight, in order. */
 export const onePool = (url: string, application: string): pg.Pool => createPool(pg.Pool, url, { max: 1, application });
 
-/** Clients that already have an 'error' listener (a checked-out client may emit one between queries). */
-const guarded = new WeakSet<pg.PoolClient>();
-
-/** Runs `fn` in one transaction on the pool's client; a client whose connection failed is destroyed, not reused. */
-export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  const client = await pool.connect();
-  if (!guarded.has(client)) {
-    client.on('error', () => {}); // the query in progress rejects with it
-    guarded.add(client);
-  }
-  let broken: Error | undefined;
-  try {
-    await client.query(begin);
-    try {
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
-      throw err;
-    }
-  } catch (err) {
-    if (pgUnreachable(err)) broken ??= err instanceof Error ? err : new Error(String(err));
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
+// Where the log's modules (copy) have always found it.
+export { transaction };
 
 /**
  * Creates or updates the schema inside the caller's transaction, once across replicas starting

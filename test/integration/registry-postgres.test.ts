@@ -8,12 +8,13 @@ import { describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { isMlopsError } from '../../common/errors';
 import { openRegistry } from '../../common/registry';
+import type { StagedArtifact } from '../../common/registry/artifacts';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import type { NewVersion } from '../../common/registry/models';
 import { openPostgresRegistry } from '../../common/registry/postgres';
 import { PgDb } from '../../common/registry/postgres/db';
-import { runnerHost } from '../../common/registry/runs';
 import { watchChanges } from '../../common/registry/postgres/watch';
+import { runnerHost } from '../../common/registry/runs';
 import type { Registry, RegistryCopyApi } from '../../common/registry/store';
 import { parseModelRef } from '../../common/model-uri';
 import { tabularInput } from '../../common/signature';
@@ -602,6 +603,35 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.ok(rows[0].n >= 1, 'pool connections were killed');
       await sleep(200); // their 'error' events arrive while idle
       assert.equal((await r.models.list()).length, 1);
+    });
+
+    test('a connection killed inside a transaction, between two queries, does not crash the process: the call fails clearly', async (t) => {
+      const { url, dir, sql } = await fresh(t);
+      // A registration waits in place() with its transaction open: the client is checked out, no query in flight.
+      let reached!: () => void;
+      const inPlace = new Promise<void>((res) => (reached = res));
+      let release!: () => void;
+      const until = new Promise<void>((res) => (release = res));
+      class HeldArtifacts extends LocalArtifactStore {
+        override async place(staged: StagedArtifact, model: string, version: number): Promise<string> {
+          reached();
+          await until;
+          return super.place(staged, model, version);
+        }
+      }
+      const held = await openPostgresRegistry(url, { dataDir: dir, artifacts: new HeldArtifacts(dir), pool: 2 });
+      t.after(() => held.close());
+      const registering = held.models.register(newVersion(dir));
+      await inPlace;
+      const { rows } = await sql.query(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE application_name = 'mlops' AND state = 'idle in transaction' AND datname = current_database()`,
+      );
+      assert.equal(rows[0].n, 1, "the registration's connection was killed");
+      await sleep(200); // its 'error' event arrives while the client is checked out
+      release();
+      await assert.rejects(registering, (err: unknown) => isMlopsError(err) && err.code === 'DATABASE_UNREACHABLE');
+      assert.deepEqual(await held.models.list(), [], 'nothing was registered');
     });
 
     test('ping answers, and close is idempotent', async (t) => {

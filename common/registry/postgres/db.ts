@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { errors, isMlopsError } from '../../errors';
-import { createPool, pgErrorCode, pgUnreachable } from '../../postgres';
+import { createPool, pgErrorCode, pgUnreachable, transaction } from '../../postgres';
 
 /** Anything that runs a query: the pool (one statement, autocommit) or a client inside a transaction. */
 export interface Queryable {
@@ -54,42 +54,19 @@ export class PgDb implements Queryable {
   }
 
   /**
-   * Runs `fn` in one transaction on one client; rolls back on any error. A client whose connection
-   * failed is destroyed, not returned to the pool.
+   * Runs `fn` in one transaction on one client; rolls back on any error (common/postgres.ts transaction:
+   * a client whose connection failed is destroyed, not returned to the pool).
    */
   async tx<T>(fn: (q: Queryable) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    let client: pg.PoolClient;
+    const begin = opts.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
     try {
-      client = await this.pool.connect();
+      return await transaction(
+        this.pool,
+        (client) => fn({ query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] }),
+        begin,
+      );
     } catch (err) {
       throw translatePgError(err, this.location);
-    }
-    const q: Queryable = { query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] };
-    let broken: unknown = undefined;
-    try {
-      await client.query(opts.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN').catch((e: unknown) => {
-        broken = e;
-        throw e;
-      });
-      let result: T;
-      try {
-        result = await fn(q);
-      } catch (err) {
-        await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
-        throw err;
-      }
-      try {
-        await client.query('COMMIT');
-      } catch (err) {
-        broken = err;
-        throw err;
-      }
-      return result;
-    } catch (err) {
-      throw translatePgError(err, this.location);
-    } finally {
-      // A client whose connection failed is destroyed rather than returned to the pool.
-      client.release(broken instanceof Error ? broken : undefined);
     }
   }
 
