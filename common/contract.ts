@@ -221,6 +221,8 @@ export interface RunRecord {
   registered: { model: string; version: number } | null;
   /** Why it ran: "manual" (default), "alert:<rule>" for a retraining an alert started, "schedule"… */
   trigger: string;
+  /** The host its runner ran on (MLOPS_HOST_ID, else the hostname); null for runs recorded before hosts were. */
+  host?: string | null;
 }
 
 // ---------------------------------------------------------------------------------------

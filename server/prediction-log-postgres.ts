@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { LiveQuality } from '../common/contract';
+import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../common/postgres';
 import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
 import { redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
 import type { LogStore, RowSink } from './prediction-log-store';
@@ -60,66 +61,17 @@ export const PG_MIGRATIONS: string[] = [
   `,
 ];
 
-/** Connection failures (refused, dropped, a server shutting down, a closed database, a bad password). */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
-/** 08 connection, 53300 too many connections, 57P0x shutdown/terminated, 28 auth, 3D000 no such database, 55000 ALLOW_CONNECTIONS false. */
-const UNREACHABLE_SQLSTATE = /^(08|57P0[1-3]|53300|28|3D000|55000)/;
-const UNREACHABLE_MESSAGE =
-  /Connection terminated|timeout exceeded when trying to connect|connection timeout|Client has encountered a connection error/i;
 /** SQLSTATE classes that the same rows would hit again: bad data (22), constraints (23), bad SQL (42). */
 const BUG_SQLSTATE = /^(22|23|42)/;
 
-const codeOf = (err: unknown): string => String((err as { code?: unknown } | null)?.code ?? '');
-
-export function pgUnreachable(err: unknown): boolean {
-  const code = codeOf(err);
-  const message = String((err as { message?: unknown } | null)?.message ?? '');
-  return UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATE.test(code) || UNREACHABLE_MESSAGE.test(message);
-}
+// Where the log's modules (copy, export) have always found it.
+export { pgUnreachable };
 
 /** A pool of one connection: the writer keeps one operation in flight, in order. */
-export function onePool(url: string, application: string): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 1,
-    connectionTimeoutMillis: 5000,
-    keepAlive: true,
-    application_name: application,
-  });
-  // An idle client whose server went away emits 'error' on the pool: without a listener the thread
-  // would die of an unhandled 'error' event. The pool drops the client itself; the next query reconnects.
-  pool.on('error', () => {});
-  return pool;
-}
+export const onePool = (url: string, application: string): pg.Pool => createPool(pg.Pool, url, { max: 1, application });
 
-/** Clients that already have an 'error' listener (a checked-out client may emit one between queries). */
-const guarded = new WeakSet<pg.PoolClient>();
-
-/** Runs `fn` in one transaction on the pool's client; a client whose connection failed is destroyed, not reused. */
-export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  const client = await pool.connect();
-  if (!guarded.has(client)) {
-    client.on('error', () => {}); // the query in progress rejects with it
-    guarded.add(client);
-  }
-  let broken: Error | undefined;
-  try {
-    await client.query(begin);
-    try {
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
-      throw err;
-    }
-  } catch (err) {
-    if (pgUnreachable(err)) broken ??= err instanceof Error ? err : new Error(String(err));
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
+// Where the log's modules (copy) have always found it.
+export { transaction };
 
 /**
  * Creates or updates the schema inside the caller's transaction, once across replicas starting

@@ -8,20 +8,8 @@ import { translateSqliteError } from '../common/sqlite';
 
 export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
 
-/** Whether a database URL (MLOPS_DATABASE_URL) names PostgreSQL: the log goes there instead of the data dir's file. */
-export const isPostgresUrl = (url: string | undefined | null): url is string => /^postgres(ql)?:\/\//i.test(url ?? '');
-
-/** A database URL without its password (nor query parameters, which may carry one), for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
-}
+// Shared with the registry (common/postgres.ts); re-exported for the log's modules. That module loads no pg.
+export { isPostgresUrl, redactUrl } from '../common/postgres';
 
 /** SQLITE_BUSY on this file names the prediction log, not the registry. */
 export const predictionLogError = (err: unknown, file: string): unknown => translateSqliteError(err, file, errors.predictionLogBusy);

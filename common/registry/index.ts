@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { dataDir as configuredDataDir } from '../config';
 import { errors } from '../errors';
+import { isPostgresUrl, redactUrl } from '../postgres';
 import type { ArtifactStore } from './artifacts';
 import { artifactDir, LocalArtifactStore } from './local-artifacts';
 import { openSqliteRegistry } from './sqlite';
@@ -53,15 +54,10 @@ async function openBackend(url: string, dataDir: string, artifacts: ArtifactStor
     if (file === '') throw errors.registryBackend(url, 'name the SQLite file after sqlite: (sqlite:/path/to/mlops.sqlite)');
     return openSqliteRegistry(dataDir, artifacts, path.resolve(file));
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  if (isPostgresUrl(url)) {
     // Loaded only when asked for: the SQLite default never pulls in pg.
     const { openPostgresRegistry } = await import('./postgres');
     return openPostgresRegistry(url, { dataDir, artifacts });
   }
-  throw errors.registryBackend(redact(url), 'expected sqlite:<file> or postgres://user@host/database (or leave it unset for SQLite)');
-}
-
-/** A URL as messages may show it: without its password. */
-function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  throw errors.registryBackend(redactUrl(url), 'expected sqlite:<file> or postgres://user@host/database (or leave it unset for SQLite)');
 }

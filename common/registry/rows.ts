@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { AliasMove, GitInfo, ModelVersion, RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from '../contract';
 import type { ArtifactStore } from './artifacts';
-import type { CachedValue, CacheSource } from './step-cache';
+import type { NewVersion } from './models';
+import type { NewRun } from './runs';
+import type { CachedValue, CacheSource, StepCacheEntry } from './step-cache';
 
 /**
  * The registry's rows as both backends read them (SQLite and PostgreSQL keep the same columns),
@@ -52,6 +54,8 @@ export interface RunRow {
   registered_model: string | null;
   registered_version: number | null;
   trigger: string;
+  /** The runner's host (runnerHost); null for runs recorded before schema 6. */
+  host: string | null;
 }
 
 export interface StepRow {
@@ -182,6 +186,7 @@ export function toRecord(r: RunRow, steps: StepRow[], metrics: MetricRow[], arti
     artifacts: artifacts.map((a) => a.name),
     registered: r.registered_model && r.registered_version ? { model: r.registered_model, version: r.registered_version } : null,
     trigger: r.trigger,
+    host: r.host,
   };
 }
 
@@ -201,4 +206,73 @@ export function toCacheSource(r: StepCacheRow, dataDir: string): CacheSource {
     origin: r.origin_run,
     runDir: path.resolve(dataDir, r.run_dir),
   };
+}
+
+/**
+ * The write side of the same mapping: the columns a backend inserts for a new row and their values,
+ * in one order. Each backend writes its own SQL around them (insertSql), in its own placeholders.
+ */
+export interface InsertRow {
+  columns: string[];
+  values: unknown[];
+}
+
+const insertRow = (row: Record<string, unknown>): InsertRow => ({ columns: Object.keys(row), values: Object.values(row) });
+
+/** `INSERT INTO table ("a", "b") VALUES (<p(1)>, <p(2)>)`: `p` is the dialect's placeholder ('?' or `$n`). */
+export function insertSql(verb: string, table: string, row: InsertRow, p: (n: number) => string): string {
+  return `${verb} ${table} (${row.columns.map((c) => `"${c}"`).join(', ')}) VALUES (${row.columns.map((_, i) => p(i + 1)).join(', ')})`;
+}
+
+/** A run as create() inserts it: running since `at`, on `host` (runnerHost), its folder relative to the data folder. */
+export function newRunRow(run: NewRun, dataDir: string, at: string, host: string): InsertRow {
+  return insertRow({
+    id: run.id,
+    pipeline: run.pipeline,
+    pipeline_file: run.pipelineFile,
+    params: JSON.stringify(run.params),
+    status: 'running',
+    run_dir: path.relative(dataDir, run.runDir),
+    pid: run.pid,
+    git: JSON.stringify(run.git),
+    created_at: at,
+    started_at: at,
+    trigger: run.trigger ?? 'manual',
+    host,
+  });
+}
+
+/** A version as register() inserts it, once its number is chosen and its file placed under `key`. */
+export function newVersionRow(req: NewVersion, version: number, key: string, sha256: string, at: string): InsertRow {
+  return insertRow({
+    model: req.model,
+    version,
+    path: key,
+    sha256,
+    signature: JSON.stringify(req.signature),
+    metrics: JSON.stringify(req.metrics),
+    params: JSON.stringify(req.params),
+    lineage: JSON.stringify(req.lineage),
+    reference: JSON.stringify(req.reference),
+    run_id: req.lineage.runId,
+    created_at: at,
+  });
+}
+
+/** A step cache entry as record() inserts (or replaces) it. */
+export function cacheEntryRow(e: StepCacheEntry): InsertRow {
+  return insertRow({
+    run_id: e.runId,
+    step: e.step,
+    pipeline_file: e.pipelineFile,
+    code_hash: e.codeHash,
+    upstream_hash: e.upstreamHash,
+    params: JSON.stringify(e.params),
+    files: JSON.stringify(e.files),
+    artifact_reads: JSON.stringify(e.reads),
+    artifacts: JSON.stringify(e.artifacts),
+    value: e.value,
+    outputs_hash: e.outputsHash,
+    origin_run: e.origin,
+  });
 }

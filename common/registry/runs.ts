@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { GitInfo, StepKind } from '../contract';
 
@@ -56,6 +57,16 @@ export function interruptedOutcome(dataDir: string, runId: string, pid: number |
     return { status: 'cancelled', error: `cancelled: ${readCancelRequest(cancelFile).reason} (runner process ${pid ?? '?'} killed)` };
   }
   return { status: 'failed', error: `runner process ${pid ?? '?'} ended without finishing the run (killed or crashed)` };
+}
+
+/**
+ * The host a run's runner runs on, recorded with the run: its pid means something only there, so
+ * recoverInterrupted judges only the runs of its own host (and those recorded before hosts were, null).
+ * MLOPS_HOST_ID when set (a name that outlives a container's hostname, or tells apart hosts that share
+ * one), else os.hostname().
+ */
+export function runnerHost(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MLOPS_HOST_ID?.trim() || os.hostname();
 }
 
 /** Whether a process exists (EPERM: it does, under another user). */

@@ -7,11 +7,14 @@ import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { isMlopsError } from '../../common/errors';
+import { openRegistry } from '../../common/registry';
+import type { StagedArtifact } from '../../common/registry/artifacts';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import type { NewVersion } from '../../common/registry/models';
 import { openPostgresRegistry } from '../../common/registry/postgres';
 import { PgDb } from '../../common/registry/postgres/db';
 import { watchChanges } from '../../common/registry/postgres/watch';
+import { runnerHost } from '../../common/registry/runs';
 import type { Registry, RegistryCopyApi } from '../../common/registry/store';
 import { parseModelRef } from '../../common/model-uri';
 import { tabularInput } from '../../common/signature';
@@ -317,6 +320,27 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.deepEqual(await r.stepCache.results('run-1', 'load'), { metrics: [], notebook: 'nb.ipynb' });
     });
 
+    test("a replica opening the registry judges only its host's runs: a dead pid on another host stays running", async (t) => {
+      const { url, dir, r, sql } = await fresh(t);
+      const git = { commit: null, branch: null, dirty: null };
+      const deadPid = 2 ** 22 + 1; // above pid_max: no process has it on this host
+      for (const id of ['here', 'there', 'older']) {
+        await r.runs.create({ id, pipeline: 'p', pipelineFile: '/p.ts', params: {}, runDir: r.runDir(id), pid: deadPid, git }, []);
+      }
+      assert.equal((await r.runs.get('here')).host, runnerHost(), 'a run records its host');
+      // A runner on another host shares this database; a run recorded before schema 6 has no host.
+      await sql.query(`UPDATE runs SET host = 'another-host' WHERE id = 'there'`);
+      await sql.query(`UPDATE runs SET host = NULL WHERE id = 'older'`);
+
+      const replica = await openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: url } }); // recovers, as every start does
+      t.after(() => replica.close());
+      assert.equal((await replica.runs.get('here')).status, 'failed');
+      assert.equal((await replica.runs.get('older')).status, 'failed', 'no host: judged here, as before hosts were recorded');
+      const there = await replica.runs.get('there');
+      assert.deepEqual([there.status, there.host], ['running', 'another-host'], "another host's pid is not judged here");
+      assert.deepEqual(await replica.runs.recoverInterrupted(() => false), [], 'not even by a caller that calls every pid dead');
+    });
+
     test('two processes registering the same model at once get distinct versions, each with its file', async (t) => {
       const { url, dir, r } = await fresh(t);
       const [a, b] = await Promise.all([childOutput(child(url, dir, 5)), childOutput(child(url, dir, 5))]);
@@ -387,14 +411,14 @@ if (process.env.MLOPS_PG_CHILD) {
       const dir = tempDataDir();
       const registries = await Promise.all([1, 2, 3, 4].map(() => open(db.url, dir)));
       try {
-        for (const r of registries) assert.deepEqual(await r.schema(), { version: 5, expected: 5 });
+        for (const r of registries) assert.deepEqual(await r.schema(), { version: 6, expected: 6 });
         const sql = new pg.Client({ connectionString: db.url });
         await sql.connect();
         const { rows } = await sql.query(`SELECT version FROM registry_schema_version ORDER BY version`);
         await sql.end();
         assert.deepEqual(
           rows.map((x) => x.version),
-          [1, 2, 3, 4, 5],
+          [1, 2, 3, 4, 5, 6],
         );
       } finally {
         await Promise.all(registries.map((r) => r.close()));
@@ -403,11 +427,11 @@ if (process.env.MLOPS_PG_CHILD) {
 
     test('a database at a newer schema than the code is refused with a clear error', async (t) => {
       const { url, dir, sql } = await fresh(t);
-      await sql.query(`INSERT INTO registry_schema_version (version, applied_at, applied_by) VALUES (6, 'now', 'the future')`);
+      await sql.query(`INSERT INTO registry_schema_version (version, applied_at, applied_by) VALUES (7, 'now', 'the future')`);
       await assert.rejects(open(url, dir), (err: unknown) => {
         assert.ok(isMlopsError(err));
         assert.equal(err.code, 'REGISTRY_SCHEMA');
-        assert.match(err.message, /is at schema version 6, newer than this mlops understands \(5\)/);
+        assert.match(err.message, /is at schema version 7, newer than this mlops understands \(6\)/);
         assert.doesNotMatch(err.message, /mlops_test:[^@]/, 'no password');
         return true;
       });
@@ -581,10 +605,39 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.equal((await r.models.list()).length, 1);
     });
 
+    test('a connection killed inside a transaction, between two queries, does not crash the process: the call fails clearly', async (t) => {
+      const { url, dir, sql } = await fresh(t);
+      // A registration waits in place() with its transaction open: the client is checked out, no query in flight.
+      let reached!: () => void;
+      const inPlace = new Promise<void>((res) => (reached = res));
+      let release!: () => void;
+      const until = new Promise<void>((res) => (release = res));
+      class HeldArtifacts extends LocalArtifactStore {
+        override async place(staged: StagedArtifact, model: string, version: number): Promise<string> {
+          reached();
+          await until;
+          return super.place(staged, model, version);
+        }
+      }
+      const held = await openPostgresRegistry(url, { dataDir: dir, artifacts: new HeldArtifacts(dir), pool: 2 });
+      t.after(() => held.close());
+      const registering = held.models.register(newVersion(dir));
+      await inPlace;
+      const { rows } = await sql.query(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE application_name = 'mlops' AND state = 'idle in transaction' AND datname = current_database()`,
+      );
+      assert.equal(rows[0].n, 1, "the registration's connection was killed");
+      await sleep(200); // its 'error' event arrives while the client is checked out
+      release();
+      await assert.rejects(registering, (err: unknown) => isMlopsError(err) && err.code === 'DATABASE_UNREACHABLE');
+      assert.deepEqual(await held.models.list(), [], 'nothing was registered');
+    });
+
     test('ping answers, and close is idempotent', async (t) => {
       const { r } = await fresh(t);
       await r.ping(2000);
-      assert.deepEqual(await r.schema(), { version: 5, expected: 5 });
+      assert.deepEqual(await r.schema(), { version: 6, expected: 6 });
       await r.close();
       await r.close();
       await assert.rejects(r.ping(2000));
@@ -605,7 +658,7 @@ if (process.env.MLOPS_PG_CHILD) {
       await r.runs.recordMetric('run-1', 's', 'm', 1);
       await r.runs.finish('run-1', 'succeeded', null);
       const rows = await r.exportRows();
-      assert.equal(rows.schemaVersion, 5);
+      assert.equal(rows.schemaVersion, 6);
       assert.equal(rows.tables.alias_history.length, 4);
 
       const target = await createTestDatabase('copy');

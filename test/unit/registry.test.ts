@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { NewVersion } from '../../common/registry';
 import { openRegistry, openSqliteRegistry, parseModelRef, type StagedArtifact } from '../../common/registry';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
+import { runnerHost } from '../../common/registry/runs';
 import { tabularInput } from '../../common/signature';
 import { tempDataDir } from '../helpers/cli';
 import { sqliteDb } from '../helpers/registry';
@@ -122,6 +124,35 @@ test('opening the registry repairs crash leftovers: orphan folders and runs of d
   await again.close();
 });
 
+test("reopening judges only this host's runs: a dead pid on another host is left running, one here (or of no host) fails", async () => {
+  const dir = tempDataDir();
+  const r = await openRegistry({ dataDir: dir });
+  const git = { commit: null, branch: null, dirty: null };
+  const deadPid = 2 ** 22 + 1; // above pid_max: no process has it on this host
+  for (const id of ['here', 'there', 'older']) {
+    await r.runs.create({ id, pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', id), pid: deadPid, git }, []);
+  }
+  assert.equal((await r.runs.get('here')).host, runnerHost(), 'a run records its host');
+  // Another host's runner shares the database; a run recorded before schema 6 has no host.
+  sqliteDb(r).prepare(`UPDATE runs SET host = 'another-host' WHERE id = 'there'`).run();
+  sqliteDb(r).prepare(`UPDATE runs SET host = NULL WHERE id = 'older'`).run();
+  await r.close();
+
+  const again = await openRegistry({ dataDir: dir });
+  assert.equal((await again.runs.get('here')).status, 'failed');
+  assert.equal((await again.runs.get('older')).status, 'failed', 'no host: judged here, as before hosts were recorded');
+  const there = await again.runs.get('there');
+  assert.deepEqual([there.status, there.host], ['running', 'another-host'], "another host's pid is not judged here");
+  assert.deepEqual(await again.runs.recoverInterrupted(() => false), [], 'not even by a caller that calls every pid dead');
+  await again.close();
+});
+
+test('MLOPS_HOST_ID names the host runs record, else the hostname', () => {
+  assert.equal(runnerHost({ MLOPS_HOST_ID: ' runner-a ' }), 'runner-a');
+  assert.equal(runnerHost({}), os.hostname());
+  assert.equal(runnerHost({ MLOPS_HOST_ID: '' }), os.hostname());
+});
+
 test('promoteFrom moves production to the challenger and removes the challenger alias in one step, with history', async () => {
   const dir = tempDataDir();
   const r = await openRegistry({ dataDir: dir });
@@ -198,7 +229,7 @@ test('exportRows/importRows copy every table into an empty registry, keeping num
   await copy.close();
 });
 
-test('MLOPS_DATABASE_URL chooses the backend: sqlite:<file>, postgres:// (not in this build), anything else refused', async () => {
+test('MLOPS_DATABASE_URL chooses the backend: sqlite:<file>, postgres:// (PostgreSQL), anything else refused', async () => {
   const dir = tempDataDir();
   const file = path.join(tempDataDir(), 'elsewhere.sqlite');
   const r = await openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: `sqlite:${file}` } });
@@ -206,8 +237,10 @@ test('MLOPS_DATABASE_URL chooses the backend: sqlite:<file>, postgres:// (not in
   await r.close();
   assert.ok(fs.existsSync(file));
   await assert.rejects(
-    openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: 'postgres://mlops:secret@db/mlops' } }),
-    (err: Error & { code?: string }) => err.code === 'BAD_SETTING' && /PostgreSQL/.test(err.message) && !err.message.includes('secret'),
+    // Port 1 on loopback refuses at once: the PostgreSQL backend was chosen, and its error hides the password.
+    openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: 'postgres://mlops:secret@127.0.0.1:1/mlops' } }),
+    (err: Error & { code?: string }) =>
+      err.code === 'DATABASE_UNREACHABLE' && err.message.includes('postgres://mlops@127.0.0.1:1/mlops') && !err.message.includes('secret'),
   );
   await assert.rejects(
     openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: 'mysql://db/x' } }),

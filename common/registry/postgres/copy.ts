@@ -1,7 +1,8 @@
 import { errors } from '../../errors';
 import type { RegistryRows } from '../store';
+import { REGISTRY_TABLES as TABLES } from '../rows';
 import type { PgDb, Queryable } from './db';
-import { SCHEMA_VERSION, TABLES, schemaVersion } from './migrations';
+import { SCHEMA_VERSION, schemaVersion } from './migrations';
 
 // A stable order for each table's rows: its primary key.
 const ORDER: Record<(typeof TABLES)[number], string> = {

@@ -3,14 +3,15 @@ import { errors } from '../../errors';
 import type { ArtifactStore } from '../artifacts';
 import type { Registry, RegistryCopyApi } from '../store';
 import { exportRows, importRows } from './copy';
-import { PgDb, redactUrl } from './db';
+import { redactUrl } from '../../postgres';
+import { PgDb } from './db';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations';
 import { PgModelStore } from './models';
 import { PgRunStore } from './runs';
 import { PgStepCacheStore } from './step-cache';
 import { watchChanges } from './watch';
 
-export { redactUrl } from './db';
+export { redactUrl } from '../../postgres';
 export { SCHEMA_VERSION } from './migrations';
 
 export interface PostgresRegistryOptions {

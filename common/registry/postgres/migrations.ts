@@ -163,22 +163,14 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE alias_history ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: the host a run's runner runs on (runnerHost), since runners on several hosts share this
+  // database: recoverInterrupted judges a pid only on its own host. Null for older runs (this host's).
+  `
+  ALTER TABLE runs ADD COLUMN host TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-/** The tables in dependency order (parents first): what export and import walk. */
-export const TABLES = [
-  'models',
-  'model_versions',
-  'aliases',
-  'alias_history',
-  'runs',
-  'run_steps',
-  'run_metrics',
-  'run_artifacts',
-  'step_cache',
-] as const;
 
 /**
  * The version a database is at: 0 when it has no registry yet. Its table is named apart from the

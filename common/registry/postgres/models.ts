@@ -2,15 +2,12 @@ import type { AliasMove, ModelSummary, ModelVersion } from '../../contract';
 import { errors } from '../../errors';
 import { failpoint } from '../../failpoint';
 import type { ModelRef } from '../../model-uri';
-import { signatureProblems } from '../../signature';
 import type { ArtifactStore } from '../artifacts';
-import type { NewVersion } from '../models';
+import { checkNewVersion, type NewVersion } from '../models';
 import { checkAlias, checkName } from '../names';
+import { insertSql, newVersionRow, now, toAliasMove, toVersion, type AliasHistoryRow, type VersionRow } from '../rows';
 import type { ModelStoreApi } from '../store';
 import { LOCK_MIGRATE, LOCK_MODEL, LOCK_SWEEP_KEY, type PgDb, type Queryable } from './db';
-import { toMove, toVersion, type HistoryRow, type VersionRow } from './rows';
-
-const now = () => new Date().toISOString();
 
 /** Serializes the writers of one model (registrations, alias moves) across processes and hosts until COMMIT. */
 const lockModel = (q: Queryable, model: string) => q.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [LOCK_MODEL, model]);
@@ -33,9 +30,7 @@ export class PgModelStore implements ModelStoreApi {
    * without its file.
    */
   async register(req: NewVersion): Promise<ModelVersion> {
-    checkName('model name', req.model);
-    const problems = signatureProblems(req.signature);
-    if (problems.length > 0) throw errors.badSignature(req.model, problems);
+    checkNewVersion(req);
     const staged = await this.artifacts.stage(req.onnxFile);
     let placed: { version: number; key: string } | null = null;
     try {
@@ -49,23 +44,10 @@ export class PgModelStore implements ModelStoreApi {
         );
         placed = { version: next, key: await this.artifacts.place(staged, req.model, next) };
         failpoint('registry.after-move');
+        const row = newVersionRow(req, next, placed.key, staged.sha256, at);
         await q.query(
-          `INSERT INTO model_versions
-             (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-          [
-            req.model,
-            next,
-            placed.key,
-            staged.sha256,
-            JSON.stringify(req.signature),
-            JSON.stringify(req.metrics),
-            JSON.stringify(req.params),
-            JSON.stringify(req.lineage),
-            JSON.stringify(req.reference),
-            req.lineage.runId,
-            at,
-          ],
+          insertSql('INSERT INTO', 'model_versions', row, (n) => `$${n}`),
+          row.values,
         );
         return next;
       });
@@ -165,14 +147,14 @@ export class PgModelStore implements ModelStoreApi {
     const rows = await q.query<VersionRow>(`SELECT * FROM model_versions WHERE model = $1 ORDER BY version DESC`, [model]);
     if (rows.length === 0) throw errors.notFound(`model '${model}'`);
     const aliases = await this.aliases(q, model);
-    return rows.map((r) => toVersion(r, aliases, rows[0].version, this.localPath));
+    return rows.map((r) => toVersion(r, aliases, rows[0].version, this.artifacts));
   }
 
   async version(model: string, version: number, q: Queryable = this.db): Promise<ModelVersion> {
     checkName('model name', model);
     const [row] = await q.query<VersionRow>(`SELECT * FROM model_versions WHERE model = $1 AND version = $2`, [model, version]);
     if (!row) throw errors.notFound(`model '${model}' version ${version}`);
-    return toVersion(row, await this.aliases(q, model), await this.latest(q, model), this.localPath);
+    return toVersion(row, await this.aliases(q, model), await this.latest(q, model), this.artifacts);
   }
 
   async resolve(ref: ModelRef, defaultAlias = 'production'): Promise<ModelVersion> {
@@ -233,29 +215,29 @@ export class PgModelStore implements ModelStoreApi {
        ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
       [model, alias, version, at],
     );
-    const [row] = await q.query<HistoryRow>(
+    const [row] = await q.query<AliasHistoryRow>(
       `INSERT INTO alias_history (model, alias, from_version, to_version, at, "by") VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
       [model, alias, from, version, at, by],
     );
-    return toMove(row);
+    return toAliasMove(row);
   }
 
   private async unset(q: Queryable, model: string, alias: string, by: string): Promise<AliasMove | null> {
     const version = (await this.aliases(q, model))[alias];
     if (version === undefined) return null;
     await q.query(`DELETE FROM aliases WHERE model = $1 AND alias = $2`, [model, alias]);
-    const [row] = await q.query<HistoryRow>(
+    const [row] = await q.query<AliasHistoryRow>(
       `INSERT INTO alias_history (model, alias, from_version, to_version, at, "by", removed)
        VALUES ($1, $2, $3, $3, $4, $5, 1) RETURNING *`,
       [model, alias, version, now(), by],
     );
-    return toMove(row);
+    return toAliasMove(row);
   }
 
   async history(model: string): Promise<AliasMove[]> {
     checkName('model name', model);
-    const rows = await this.db.query<HistoryRow>(`SELECT * FROM alias_history WHERE model = $1 ORDER BY id`, [model]);
-    return rows.map(toMove);
+    const rows = await this.db.query<AliasHistoryRow>(`SELECT * FROM alias_history WHERE model = $1 ORDER BY id`, [model]);
+    return rows.map(toAliasMove);
   }
 
   /** Every model with its versions, in one REPEATABLE READ snapshot: a registration or a move is wholly in or out. */
@@ -291,6 +273,4 @@ export class PgModelStore implements ModelStoreApi {
     for (const r of rows) out.set(r.model, { ...(out.get(r.model) ?? {}), [r.alias]: r.version });
     return out;
   }
-
-  private readonly localPath = (key: string) => this.artifacts.localPath(key);
 }

@@ -1,14 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
-import { CANCEL_FILE, readCancelRequest, type NewRun, type NewStep } from '../runs';
+import { insertSql, newRunRow, now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
+import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { PgDb, Queryable } from './db';
-import { toRunRecord, type RunRow, type StepRow } from './rows';
-
-const now = () => new Date().toISOString();
 
 /** Run records on PostgreSQL: the same statements as the SQLite store, in its dialect. */
 export class PgRunStore implements RunStoreApi {
@@ -21,20 +18,10 @@ export class PgRunStore implements RunStoreApi {
     checkName('run id', run.id);
     const at = now();
     await this.db.tx(async (q) => {
+      const row = newRunRow(run, this.dataDir, at, runnerHost());
       await q.query(
-        `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, "trigger")
-         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $8, $9)`,
-        [
-          run.id,
-          run.pipeline,
-          run.pipelineFile,
-          JSON.stringify(run.params),
-          path.relative(this.dataDir, run.runDir),
-          run.pid,
-          JSON.stringify(run.git),
-          at,
-          run.trigger ?? 'manual',
-        ],
+        insertSql('INSERT INTO', 'runs', row, (n) => `$${n}`),
+        row.values,
       );
       await this.insertSteps(q, run.id, steps);
     });
@@ -111,20 +98,19 @@ export class PgRunStore implements RunStoreApi {
 
   /**
    * Runs left running by a runner that no longer exists are marked failed (cancelled when a cancel
-   * file says so). The pid is only meaningful on the runner's own host: with runners on several hosts,
-   * call it with an `isAlive` that knows them (or only where the runners run).
+   * file says so). A pid means something only on the runner's own host, and runners on several hosts
+   * share this database: only this host's runs are judged (and those recorded before hosts were, null).
    */
   async recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
     const stale = (
-      await this.db.query<{ id: string; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`)
+      await this.db.query<{ id: string; pid: number | null }>(
+        `SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND (host IS NULL OR host = $1)`,
+        [runnerHost()],
+      )
     ).filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of stale) {
-      const cancelFile = path.join(this.dataDir, 'runs', r.id, CANCEL_FILE);
-      if (fs.existsSync(cancelFile)) {
-        await this.finish(r.id, 'cancelled', `cancelled: ${readCancelRequest(cancelFile).reason} (runner process ${r.pid ?? '?'} killed)`);
-      } else {
-        await this.finish(r.id, 'failed', `runner process ${r.pid ?? '?'} ended without finishing the run (killed or crashed)`);
-      }
+      const { status, error } = interruptedOutcome(this.dataDir, r.id, r.pid);
+      await this.finish(r.id, status, error);
     }
     return stale.map((r) => r.id);
   }
@@ -146,26 +132,17 @@ export class PgRunStore implements RunStoreApi {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const [steps, artifacts, metrics] = await Promise.all([
-      this.db.query<StepRow>(`SELECT * FROM run_steps WHERE run_id = ANY($1) ORDER BY run_id, idx`, [ids]),
-      this.db.query<{ run_id: string; name: string; step: string | null }>(
+      this.db.query<StepRow & { run_id: string }>(`SELECT * FROM run_steps WHERE run_id = ANY($1) ORDER BY run_id, idx`, [ids]),
+      this.db.query<ArtifactRow & { run_id: string }>(
         `SELECT run_id, name, step FROM run_artifacts WHERE run_id = ANY($1) ORDER BY run_id, name COLLATE "C"`,
         [ids],
       ),
-      this.db.query<{ run_id: string; name: string; value: number }>(
+      this.db.query<MetricRow & { run_id: string }>(
         `SELECT run_id, name, value FROM run_metrics WHERE run_id = ANY($1) ORDER BY run_id, name COLLATE "C"`,
         [ids],
       ),
     ]);
     const of = <T extends { run_id: string }>(list: T[], id: string) => list.filter((x) => x.run_id === id);
-    return rows.map((r) => toRunRecord(r, this.dataDir, of(steps, r.id), of(artifacts, r.id), of(metrics, r.id)));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return rows.map((r) => toRecord(r, of(steps, r.id), of(metrics, r.id), of(artifacts, r.id), this.dataDir));
   }
 }

@@ -127,6 +127,11 @@ const MIGRATIONS: Migration[] = [
   `
   ALTER TABLE alias_history ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: the host a run's runner runs on (runnerHost): recoverInterrupted judges a pid only on its own
+  // host. Null for older runs, which count as this host's (what they were judged as before).
+  `
+  ALTER TABLE runs ADD COLUMN host TEXT;
+  `,
 ];
 
 /**

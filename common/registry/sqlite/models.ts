@@ -5,7 +5,7 @@ import type { ModelRef } from '../../model-uri';
 import type { ArtifactStore } from '../artifacts';
 import { checkNewVersion, type NewVersion } from '../models';
 import { checkAlias, checkName } from '../names';
-import { now, toAliasMove, toVersion, type AliasHistoryRow, type VersionRow } from '../rows';
+import { insertSql, newVersionRow, now, toAliasMove, toVersion, type AliasHistoryRow, type VersionRow } from '../rows';
 import type { ModelStoreApi } from '../store';
 import type { SqliteConnection } from './connection';
 
@@ -43,25 +43,8 @@ export class SqliteModelStore implements ModelStoreApi {
         const key = await this.artifacts.place(staged, req.model, next);
         try {
           failpoint('registry.after-move');
-          this.db
-            .prepare(
-              `INSERT INTO model_versions
-                 (model, version, path, sha256, signature, metrics, params, lineage, reference, run_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              req.model,
-              next,
-              key,
-              staged.sha256,
-              JSON.stringify(req.signature),
-              JSON.stringify(req.metrics),
-              JSON.stringify(req.params),
-              JSON.stringify(req.lineage),
-              JSON.stringify(req.reference),
-              req.lineage.runId,
-              at,
-            );
+          const row = newVersionRow(req, next, key, staged.sha256, at);
+          this.db.prepare(insertSql('INSERT INTO', 'model_versions', row, () => '?')).run(...row.values);
         } catch (err) {
           await this.artifacts.discard(key);
           throw err;

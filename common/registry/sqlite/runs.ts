@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
-import { now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
-import { interruptedOutcome, pidAlive, type NewRun, type NewStep } from '../runs';
+import { insertSql, newRunRow, now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
+import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { SqliteConnection } from './connection';
 
@@ -22,23 +22,8 @@ export class SqliteRunStore implements RunStoreApi {
     checkName('run id', run.id);
     const at = now();
     return this.conn.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO runs (id, pipeline, pipeline_file, params, status, run_dir, pid, git, created_at, started_at, trigger)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          run.id,
-          run.pipeline,
-          run.pipelineFile,
-          JSON.stringify(run.params),
-          path.relative(this.dataDir, run.runDir),
-          run.pid,
-          JSON.stringify(run.git),
-          at,
-          at,
-          run.trigger ?? 'manual',
-        );
+      const row = newRunRow(run, this.dataDir, at, runnerHost());
+      this.db.prepare(insertSql('INSERT INTO', 'runs', row, () => '?')).run(...row.values);
       this.insertSteps(run.id, steps);
     });
   }
@@ -129,11 +114,14 @@ export class SqliteRunStore implements RunStoreApi {
   /**
    * Runs left "running" by a runner that no longer exists (killed, crashed, machine restarted)
    * are marked failed (or cancelled). Called whenever the registry is opened, so no run stays "running" for ever.
+   * Only this host's runs are judged (and those recorded before hosts were): a pid says nothing of another host.
    */
   recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
     return this.conn.run(() => {
       const stale = (
-        this.db.prepare(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued')`).all() as { id: string; pid: number | null }[]
+        this.db
+          .prepare(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND (host IS NULL OR host = ?)`)
+          .all(runnerHost()) as { id: string; pid: number | null }[]
       ).filter((r) => r.pid === null || !isAlive(r.pid));
       for (const r of stale) {
         const { status, error } = interruptedOutcome(this.dataDir, r.id, r.pid);

@@ -1,4 +1,4 @@
-import { toCacheSource, type StepCacheRow } from '../rows';
+import { cacheEntryRow, insertSql, toCacheSource, type StepCacheRow } from '../rows';
 import { CACHE_CANDIDATES, type CacheSource, type StepCacheEntry } from '../step-cache';
 import type { StepCacheApi } from '../store';
 import type { SqliteConnection } from './connection';
@@ -12,25 +12,8 @@ export class SqliteStepCacheStore implements StepCacheApi {
 
   record(e: StepCacheEntry): Promise<void> {
     return this.conn.run(() => {
-      this.conn.db
-        .prepare(
-          `INSERT OR REPLACE INTO step_cache (run_id, step, pipeline_file, code_hash, upstream_hash, params, files, artifact_reads,
-             artifacts, value, outputs_hash, origin_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          e.runId,
-          e.step,
-          e.pipelineFile,
-          e.codeHash,
-          e.upstreamHash,
-          JSON.stringify(e.params),
-          JSON.stringify(e.files),
-          JSON.stringify(e.reads),
-          JSON.stringify(e.artifacts),
-          e.value,
-          e.outputsHash,
-          e.origin,
-        );
+      const row = cacheEntryRow(e);
+      this.conn.db.prepare(insertSql('INSERT OR REPLACE INTO', 'step_cache', row, () => '?')).run(...row.values);
     });
   }
 
