@@ -101,7 +101,8 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   const database = new DatabaseHealth(registry, config.databasePingMs, (state) => {
     metrics.databaseUp.set(state.reachable ? 1 : 0);
     if (state.reachable) app.log.info({ database: registry.location }, 'database reachable');
-    else app.log.warn({ database: registry.location, error: state.error }, 'database unreachable: serving the loaded model, log rows queue');
+    else
+      app.log.warn({ database: registry.location, error: state.error }, 'database unreachable: serving the loaded model, log rows queue');
   });
   const predictor = new Predictor(holder, metrics, stats, log, challenger);
   challenger.qualityOf = (model, version) => quality.quality(model, version);

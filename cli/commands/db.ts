@@ -26,6 +26,8 @@ function parseSpec(option: string, value: string, artifacts: string | undefined)
   throw errors.badOption(option, 'sqlite:<data folder> or postgres://user@host:port/database', value);
 }
 
+const behind = (schema: { version: number; expected: number }) => (schema.version < schema.expected ? ': run mlops db migrate' : '');
+
 function openSpec(spec: RegistrySpec): Promise<OpenRegistry> {
   return openRegistry({
     dataDir: spec.dataDir,
@@ -40,7 +42,9 @@ export function dbCommand(program: Command): void {
     .description('the registry database: SQLite in the data folder (default) or PostgreSQL (MLOPS_DATABASE_URL)');
 
   db.command('status')
-    .description('which database and artifact folder are in use, its schema version, and what it holds (opening it migrates, as every command does)')
+    .description(
+      'which database and artifact folder are in use, its schema version, and what it holds (opening it migrates, as every command does)',
+    )
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
       const registry = await openRegistry();
@@ -59,7 +63,7 @@ export function dbCommand(program: Command): void {
         else {
           process.stdout.write(
             `registry   ${status.backend}  ${status.location}\n` +
-              `schema     ${schema.version} (this code expects ${schema.expected})${schema.version < schema.expected ? ': run mlops db migrate' : ''}\n` +
+              `schema     ${schema.version} (this code expects ${schema.expected})${behind(schema)}\n` +
               `artifacts  ${status.artifacts}\n` +
               `models     ${status.models} (${status.versions} versions)\n`,
           );
@@ -84,7 +88,8 @@ export function dbCommand(program: Command): void {
 
   db.command('copy')
     .description(
-      'copy a registry (rows, model files checked against their sha256, and the prediction log with its feedback) into an empty one, e.g. local SQLite into shared PostgreSQL',
+      'copy a registry (rows, model files checked against their sha256, and the prediction log with its feedback) ' +
+        'into an empty one, e.g. local SQLite into shared PostgreSQL',
     )
     .requiredOption('--from <registry>', 'sqlite:<data folder> or postgres://…')
     .requiredOption('--to <registry>', 'sqlite:<data folder> or postgres://… (must be empty)')

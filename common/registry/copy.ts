@@ -56,7 +56,11 @@ export async function copyRegistry(
       bytes += staged.bytes;
     }
   }
-  progress(`rows: ${Object.entries(rows.tables).map(([t, r]) => `${t} ${r.length}`).join(', ')}`);
+  progress(
+    `rows: ${Object.entries(rows.tables)
+      .map(([t, r]) => `${t} ${r.length}`)
+      .join(', ')}`,
+  );
   await to.importRows(rows);
   return { tables: Object.fromEntries(Object.entries(rows.tables).map(([t, r]) => [t, r.length])), artifacts, bytes };
 }

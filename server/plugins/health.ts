@@ -18,7 +18,9 @@ export async function healthRoutes(
   app.get('/readyz', readiness, async (_req, reply) => {
     const database = opts.database.current();
     if (ready()) return { ready: true, model: opts.holder.current()!.info.model, version: opts.holder.current()!.info.version, database };
-    const error = opts.database.reachedOnce() ? (opts.holder.error() ?? 'loading') : `database unreachable: ${database.error ?? 'no answer yet'}`;
+    const error = opts.database.reachedOnce()
+      ? (opts.holder.error() ?? 'loading')
+      : `database unreachable: ${database.error ?? 'no answer yet'}`;
     return reply.status(503).send({ ready: false, error, database });
   });
   app.get('/v2/health/live', readiness, async () => ({ live: true }));

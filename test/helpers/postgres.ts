@@ -42,15 +42,22 @@ function clusters(): Cluster[] {
 
 /** Skip reason when no PostgreSQL can be had (fails instead under MLOPS_TEST_STRICT=1), else false. */
 export function needsPostgres(): false | string {
-  return needs(Boolean(process.env.MLOPS_TEST_POSTGRES_URL) || clusters().length > 0, 'PostgreSQL (Debian postgresql, or MLOPS_TEST_POSTGRES_URL)');
+  return needs(
+    Boolean(process.env.MLOPS_TEST_POSTGRES_URL) || clusters().length > 0,
+    'PostgreSQL (Debian postgresql, or MLOPS_TEST_POSTGRES_URL)',
+  );
 }
 
 /** Runs SQL as the cluster's superuser over its Unix socket (peer authentication as `postgres`). */
 export function psqlAsPostgres(cluster: { port: number }, sql: string, db = 'postgres'): string {
-  return execFileSync('runuser', ['-u', 'postgres', '--', 'psql', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-p', String(cluster.port), '-d', db, '-c', sql], {
-    encoding: 'utf8',
-    cwd: '/',
-  });
+  return execFileSync(
+    'runuser',
+    ['-u', 'postgres', '--', 'psql', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-p', String(cluster.port), '-d', db, '-c', sql],
+    {
+      encoding: 'utf8',
+      cwd: '/',
+    },
+  );
 }
 
 /** Starts the local cluster if it is down; returns it. */

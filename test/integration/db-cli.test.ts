@@ -28,7 +28,9 @@ describe('mlops db', { skip: needsPostgres() }, () => {
   test('status on the default SQLite registry names the file and the schema', () => {
     const r = mlops(local, ['db', 'status', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const s = json<{ backend: string; location: string; schema: { version: number; expected: number }; models: number; versions: number }>(r);
+    const s = json<{ backend: string; location: string; schema: { version: number; expected: number }; models: number; versions: number }>(
+      r,
+    );
     assert.equal(s.backend, 'sqlite');
     assert.ok(s.location.startsWith(local), s.location);
     assert.equal(s.schema.version, s.schema.expected);
@@ -44,12 +46,17 @@ describe('mlops db', { skip: needsPostgres() }, () => {
     assert.ok(!r.stdout.includes(new URL(db.url).password), 'the password is never printed');
     const env = { MLOPS_DATABASE_URL: db.url, MLOPS_ARTIFACT_DIR: shared };
     for (const v of [1, 2]) assert.ok(fs.existsSync(path.join(shared, 'models', 'iris', String(v), 'model.onnx')));
-    const status = json<{ backend: string; versions: number; schema: { version: number; expected: number } }>(mlops(here, ['db', 'status', '--json'], env));
+    const status = json<{ backend: string; versions: number; schema: { version: number; expected: number } }>(
+      mlops(here, ['db', 'status', '--json'], env),
+    );
     assert.equal(status.backend, 'postgres');
     assert.equal(status.versions, 2);
     assert.equal(status.schema.version, status.schema.expected);
     const models = json<ModelSummary[]>(mlops(here, ['models', 'list', '--json'], env));
-    assert.deepEqual(models.map((m) => [m.name, m.versions, m.aliases]), [['iris', 2, { production: 1 }]]);
+    assert.deepEqual(
+      models.map((m) => [m.name, m.versions, m.aliases]),
+      [['iris', 2, { production: 1 }]],
+    );
     const history = mlops(here, ['models', 'history', 'iris', '--json'], env);
     assert.equal(history.code, 0, history.stderr);
     assert.equal(json<unknown[]>(history).length, 1);
@@ -61,7 +68,9 @@ describe('mlops db', { skip: needsPostgres() }, () => {
       let ready: { ready?: boolean; model?: string; version?: number } = {};
       for (let i = 0; i < 100 && !ready.ready; i++) {
         await new Promise((r) => setTimeout(r, 200));
-        ready = (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.json()).catch(() => ({}))) as typeof ready;
+        ready = (await fetch(`http://127.0.0.1:${port}/readyz`)
+          .then((r) => r.json())
+          .catch(() => ({}))) as typeof ready;
       }
       assert.deepEqual([ready.ready, ready.model, ready.version], [true, 'iris', 1], server.stderr());
     } finally {

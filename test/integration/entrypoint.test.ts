@@ -186,7 +186,7 @@ describe(
 
     /** Starts the entry point in MODE=web and waits for code-server; stop() sends SIGTERM and checks a clean end. */
     async function startWeb(extra: NodeJS.ProcessEnv) {
-      const [port, promPort, absent] = [await freePort(), await freePort(), await freePort()];
+      const [port, promPort] = [await freePort(), await freePort()];
       const mark = `MLOPS_WEB_TEST_RUN=${port}`;
       const env = {
         ...process.env,
