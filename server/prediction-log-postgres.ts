@@ -13,7 +13,7 @@ import type { LiveQuality } from '../common/contract';
 import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../common/postgres';
 import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
 import { redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
-import type { LogStore, RowSink } from './prediction-log-store';
+import type { LogRow, LogStore, RowSink } from './prediction-log-store';
 
 /** Two-key advisory locks under a namespace of their own ('plog'): the registry's migration lock is another. */
 const LOCK_NAMESPACE = 0x706c6f67;
@@ -111,17 +111,7 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 /** One line of COPY_ROWS's text (RowSink.row's arguments after `replica`, which is already copyText'ed: it repeats on every row). */
 export function copyRow(
   replica: string,
-  at: number,
-  requestId: string,
-  model: string,
-  version: number,
-  rowIndex: number,
-  inputs: string,
-  label: string | null,
-  probabilities: string | null,
-  latencyMs: number,
-  values: string | null,
-  shadow: number,
+  ...[at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow]: LogRow
 ): string {
   return (
     `${at}\t${replica}\t${copyText(requestId)}\t${copyText(model)}\t${version}\t${rowIndex}\t${copyText(inputs)}\t` +
@@ -182,8 +172,8 @@ export class PostgresLogStore implements LogStore {
     const replica = copyText(this.replica);
     fill({
       fields: (names) => fields.push(...names),
-      row: (at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow) => {
-        text += copyRow(replica, at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow);
+      row: (...row) => {
+        text += copyRow(replica, ...row);
         if (text.length >= COPY_CHUNK) {
           chunks.push(text);
           text = '';
