@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { PredictionLogEntry } from '../../common/contract';
 import { PREDICTIONS_DB_FILE } from '../../server/prediction-log';
@@ -30,4 +31,16 @@ export function readLog(dataDir: string, opts: { since?: number; limit?: number 
   } finally {
     db.close();
   }
+}
+
+/** A stream that keeps what is written to it (an export's output), and its text. */
+export function collect(): { out: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { out, text: () => chunks.join('') };
 }

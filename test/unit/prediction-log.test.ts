@@ -11,7 +11,7 @@ import { parse } from 'csv-parse/sync';
 import type { PredictionLogEntry } from '../../common/contract';
 import { PREDICTIONS_DB_FILE, PredictionLog, type PredictionBatch } from '../../server/prediction-log';
 import { exportPredictionLog } from '../../server/prediction-log-export';
-import { readLog } from '../helpers/prediction-log';
+import { collect, readLog } from '../helpers/prediction-log';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODULE = path.join(ROOT, 'server', 'prediction-log.ts');
@@ -65,17 +65,6 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 5));
   }
   return cond();
-}
-
-function collect(): { out: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  });
-  return { out, text: () => chunks.join('') };
 }
 
 test('record + flush + read back exact values, one row per input row', async () => {
