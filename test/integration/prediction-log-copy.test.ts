@@ -16,11 +16,10 @@ import { PostgresLogStore } from '../../server/prediction-log-postgres';
 import { MIGRATIONS } from '../../server/prediction-log-protocol';
 import { SqliteLogStore } from '../../server/prediction-log-store';
 import { needsPostgres } from '../helpers/postgres';
-import { collect } from '../helpers/prediction-log';
+import { collect, request as logRequest, T0 } from '../helpers/prediction-log';
 import { pgLogFixtures, sql } from '../helpers/prediction-log-postgres';
 
 const skip = needsPostgres();
-const T0 = Date.UTC(2025, 0, 1);
 const WINDOW = 500;
 
 const { tempDir, database } = pgLogFixtures('plogcopy');
@@ -34,23 +33,9 @@ async function dumpPg(url: string): Promise<unknown[]> {
   ];
 }
 
-/** A classification request of n rows over features a, b, c. */
+/** The shared request with labels A, B, A, … (the copy test's labelled rows join on them). */
 function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
-  const rows: number[] = [];
-  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
-  return {
-    at: T0 + i * 1000,
-    requestId: `req-${i}`,
-    model: 'iris',
-    version: 3,
-    features: ['a', 'b', 'c'],
-    rows,
-    labels: Array.from({ length: n }, (_, r) => (r % 2 ? 'B' : 'A')),
-    probabilities: Array.from({ length: n * 2 }, (_, k) => (k % 2 ? 0.75 : 0.25)),
-    nClasses: 2,
-    latencyMs: 1.5 + i,
-    ...extra,
-  };
+  return logRequest(i, n, { labels: Array.from({ length: n }, (_, r) => (r % 2 ? 'B' : 'A')), ...extra });
 }
 
 /** Typed inputs (a string with COPY's special characters, a boolean, an integer, a float32) and regression values. */

@@ -11,11 +11,10 @@ import { PredictionLog, type FeedbackBatch, type FeedbackKeys, type PredictionBa
 import { exportLabelled, exportPredictionLog, labelledModels } from '../../server/prediction-log-export';
 import { mlops } from '../helpers/cli';
 import { needsPostgres, type TestDatabase } from '../helpers/postgres';
-import { collect, readLog } from '../helpers/prediction-log';
+import { collect, readLog, request, T0 } from '../helpers/prediction-log';
 import { pgLogFixtures, sql } from '../helpers/prediction-log-postgres';
 
 const skip = needsPostgres();
-const T0 = Date.UTC(2025, 0, 1);
 
 const { tempDir, database } = pgLogFixtures('plog');
 
@@ -39,25 +38,6 @@ async function readPg(url: string): Promise<(PredictionLogEntry & { replica: str
     replica: r.replica as string,
     pgShadow: r.shadow as number,
   }));
-}
-
-/** A request of n rows over features a, b, c whose values encode (request i, row r). */
-function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
-  const rows: number[] = [];
-  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
-  return {
-    at: T0 + i * 1000,
-    requestId: `req-${i}`,
-    model: 'iris',
-    version: 3,
-    features: ['a', 'b', 'c'],
-    rows,
-    labels: Array.from({ length: n }, (_, r) => `label-${i}-${r}`),
-    probabilities: Array.from({ length: n * 2 }, (_, k) => (k % 2 ? 0.75 : 0.25)),
-    nClasses: 2,
-    latencyMs: 1.5 + i,
-    ...extra,
-  };
 }
 
 /** Typed inputs (a formula-like string, a boolean, an integer, a float32) and regression values. */
