@@ -12,7 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { LiveQuality } from '../common/contract';
 import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../common/postgres';
 import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
-import { redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
+import { emptyLookup, redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
 import type { LogRow, LogStore, RowSink } from './prediction-log-store';
 
 /** Two-key advisory locks under a namespace of their own ('plog'): the registry's migration lock is another. */
@@ -208,14 +208,7 @@ export class PostgresLogStore implements LogStore {
 
   async lookup(keys: FeedbackKeys): Promise<FeedbackLookup> {
     const n = keys.rows.length;
-    const out: FeedbackLookup = {
-      model: new Int32Array(n),
-      version: new Int32Array(n),
-      at: new Float64Array(n),
-      classification: new Uint8Array(n),
-      requestRows: new Int32Array(n),
-      models: [],
-    };
+    const out = emptyLookup(n);
     type Row = { model: string | null; version: number; at: number; label: string | null; request_rows: number };
     const { rows } = await this.query<Row>(LOOKUP, [keys.requestIds, Array.from(keys.rows)]);
     const modelIds = new Map<string, number>();
