@@ -24,6 +24,7 @@ import {
   transaction,
 } from './prediction-log-postgres';
 import { PREDICTIONS_DB_FILE, predictionLogError, redactUrl } from './prediction-log-protocol';
+import type { LogRow } from './prediction-log-store';
 
 export interface CopyLogOptions {
   /** The `replica` column of the copied rows; default `copied:<hostname>`. */
@@ -48,20 +49,8 @@ const V_FEEDBACK = 3;
 
 const COPY_FEEDBACK = 'COPY feedback (at, request_id, row_index, actual_label, actual_value, prediction_at) FROM STDIN';
 
-type PredictionRow = [
-  id: number,
-  at: number,
-  requestId: string,
-  model: string,
-  version: number,
-  rowIndex: number,
-  inputs: string,
-  label: string | null,
-  probabilities: string | null,
-  latencyMs: number,
-  values: string | null,
-  shadow: number,
-];
+/** A predictions row of the SQLite file: its id, then the columns the writer fills. */
+type PredictionRow = [id: number, ...row: LogRow];
 type FeedbackRow = [
   id: number,
   at: number,
@@ -200,7 +189,7 @@ async function copyInto(
     Readable.from(
       (function* () {
         for (const page of source.predictions()) {
-          yield page.map((r) => copyRow(replica, Math.trunc(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])).join('');
+          yield page.map(([, at, ...rest]) => copyRow(replica, Math.trunc(at), ...rest)).join('');
           predictions += page.length;
           report(page.length);
         }

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { LiveQuality } from '../common/contract';
 import { liveQuality, type LabelledPrediction } from './live-quality-math';
-import type { FeedbackBatch, FeedbackConflict, FeedbackKeys, FeedbackLookup } from './prediction-log-protocol';
+import { emptyLookup, type FeedbackBatch, type FeedbackConflict, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
 
 /** Indexes of the entries stored, the count of those already stored alike, and the conflicting ones. */
 export interface Stored {
@@ -136,14 +136,7 @@ export class FeedbackStore {
   /** The prediction each key labels (the answer sent, else a shadow one), or how many rows its request has. */
   lookup(keys: FeedbackKeys): FeedbackLookup {
     const n = keys.rows.length;
-    const out: FeedbackLookup = {
-      model: new Int32Array(n),
-      version: new Int32Array(n),
-      at: new Float64Array(n),
-      classification: new Uint8Array(n),
-      requestRows: new Int32Array(n),
-      models: [],
-    };
+    const out = emptyLookup(n);
     const modelIds = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const match = this.matches.get(keys.requestIds[i], keys.rows[i]) as MatchRow | undefined;

@@ -12,8 +12,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { LiveQuality } from '../common/contract';
 import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../common/postgres';
 import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
-import { redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
-import type { LogStore, RowSink } from './prediction-log-store';
+import { emptyLookup, redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
+import type { LogRow, LogStore, RowSink } from './prediction-log-store';
 
 /** Two-key advisory locks under a namespace of their own ('plog'): the registry's migration lock is another. */
 const LOCK_NAMESPACE = 0x706c6f67;
@@ -111,17 +111,7 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 /** One line of COPY_ROWS's text (RowSink.row's arguments after `replica`, which is already copyText'ed: it repeats on every row). */
 export function copyRow(
   replica: string,
-  at: number,
-  requestId: string,
-  model: string,
-  version: number,
-  rowIndex: number,
-  inputs: string,
-  label: string | null,
-  probabilities: string | null,
-  latencyMs: number,
-  values: string | null,
-  shadow: number,
+  ...[at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow]: LogRow
 ): string {
   return (
     `${at}\t${replica}\t${copyText(requestId)}\t${copyText(model)}\t${version}\t${rowIndex}\t${copyText(inputs)}\t` +
@@ -182,8 +172,8 @@ export class PostgresLogStore implements LogStore {
     const replica = copyText(this.replica);
     fill({
       fields: (names) => fields.push(...names),
-      row: (at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow) => {
-        text += copyRow(replica, at, requestId, model, version, rowIndex, inputs, label, probabilities, latencyMs, values, shadow);
+      row: (...row) => {
+        text += copyRow(replica, ...row);
         if (text.length >= COPY_CHUNK) {
           chunks.push(text);
           text = '';
@@ -218,14 +208,7 @@ export class PostgresLogStore implements LogStore {
 
   async lookup(keys: FeedbackKeys): Promise<FeedbackLookup> {
     const n = keys.rows.length;
-    const out: FeedbackLookup = {
-      model: new Int32Array(n),
-      version: new Int32Array(n),
-      at: new Float64Array(n),
-      classification: new Uint8Array(n),
-      requestRows: new Int32Array(n),
-      models: [],
-    };
+    const out = emptyLookup(n);
     type Row = { model: string | null; version: number; at: number; label: string | null; request_rows: number };
     const { rows } = await this.query<Row>(LOOKUP, [keys.requestIds, Array.from(keys.rows)]);
     const modelIds = new Map<string, number>();

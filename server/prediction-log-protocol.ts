@@ -185,6 +185,18 @@ export interface FeedbackLookup {
   models: string[];
 }
 
+/** A lookup answer for n keys, zero-filled, that a store fills in (SQLite and PostgreSQL alike). */
+export function emptyLookup(n: number): FeedbackLookup {
+  return {
+    model: new Int32Array(n),
+    version: new Int32Array(n),
+    at: new Float64Array(n),
+    classification: new Uint8Array(n),
+    requestRows: new Int32Array(n),
+    models: [],
+  };
+}
+
 /** Labels to store, columnar (index i of each array is one entry). */
 export interface FeedbackBatch extends FeedbackKeys {
   /** Each entry's index in the posted list (named in a conflict). */

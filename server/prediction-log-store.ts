@@ -12,23 +12,30 @@ import { MIGRATIONS, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup 
 
 type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * One prediction-log row as the writer builds it (JSON text included): the predictions table's columns
+ * after its id, in order. Written once here; RowSink.row, the COPY text (copyRow) and the SQLite-to-
+ * PostgreSQL copy (prediction-log-copy.ts) all take this list.
+ */
+export type LogRow = [
+  at: number,
+  requestId: string,
+  model: string,
+  version: number,
+  rowIndex: number,
+  inputs: string,
+  label: string | null,
+  probabilities: string | null,
+  latencyMs: number,
+  values: string | null,
+  shadow: number,
+];
+
 /** Receives the rows of one transaction from the writer, which builds them (their JSON text included). */
 export interface RowSink {
   /** A feature list's names, before the first row that uses it (the CSV export's columns, in order of first appearance). */
   fields(names: string[]): void;
-  row(
-    at: number,
-    requestId: string,
-    model: string,
-    version: number,
-    rowIndex: number,
-    inputs: string,
-    label: string | null,
-    probabilities: string | null,
-    latencyMs: number,
-    values: string | null,
-    shadow: number,
-  ): void;
+  row(...row: LogRow): void;
 }
 
 export interface LogStore {

@@ -1,7 +1,30 @@
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { PredictionLogEntry } from '../../common/contract';
-import { PREDICTIONS_DB_FILE } from '../../server/prediction-log';
+import { PREDICTIONS_DB_FILE, type PredictionBatch } from '../../server/prediction-log';
+
+/** The time of the prediction-log tests' first request (epoch ms). */
+export const T0 = Date.UTC(2025, 0, 1);
+
+/** A classification request of n rows over features a, b, c whose values and labels encode (request i, row r). */
+export function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
+  const rows: number[] = [];
+  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
+  return {
+    at: T0 + i * 1000,
+    requestId: `req-${i}`,
+    model: 'iris',
+    version: 3,
+    features: ['a', 'b', 'c'],
+    rows,
+    labels: Array.from({ length: n }, (_, r) => `label-${i}-${r}`),
+    probabilities: Array.from({ length: n * 2 }, (_, k) => (k % 2 ? 0.75 : 0.25)),
+    nClasses: 2,
+    latencyMs: 1.5 + i,
+    ...extra,
+  };
+}
 
 type RawRow = [number, string, string, number, string, string | null, string | null, number, string | null];
 
@@ -30,4 +53,16 @@ export function readLog(dataDir: string, opts: { since?: number; limit?: number 
   } finally {
     db.close();
   }
+}
+
+/** A stream that keeps what is written to it (an export's output), and its text. */
+export function collect(): { out: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { out, text: () => chunks.join('') };
 }

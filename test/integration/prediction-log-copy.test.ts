@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { LiveQuality } from '../../common/contract';
 import { PredictionLog, PREDICTIONS_DB_FILE, type FeedbackBatch, type PredictionBatch } from '../../server/prediction-log';
 import { copyPredictionLog } from '../../server/prediction-log-copy';
@@ -17,40 +15,14 @@ import { exportLabelled, exportPredictionLog, labelledModels } from '../../serve
 import { PostgresLogStore } from '../../server/prediction-log-postgres';
 import { MIGRATIONS } from '../../server/prediction-log-protocol';
 import { SqliteLogStore } from '../../server/prediction-log-store';
-import { createTestDatabase, needsPostgres, type TestDatabase } from '../helpers/postgres';
+import { needsPostgres } from '../helpers/postgres';
+import { collect, request as logRequest, T0 } from '../helpers/prediction-log';
+import { pgLogFixtures, sql } from '../helpers/prediction-log-postgres';
 
 const skip = needsPostgres();
-const T0 = Date.UTC(2025, 0, 1);
 const WINDOW = 500;
 
-const dirs: string[] = [];
-const databases: TestDatabase[] = [];
-after(async () => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  for (const db of databases) await db.drop();
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plog-copy-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function database(): Promise<TestDatabase> {
-  const db = await createTestDatabase('plogcopy');
-  databases.push(db);
-  return db;
-}
-
-async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const { tempDir, database } = pgLogFixtures('plogcopy');
 
 /** Everything the PostgreSQL log holds, for "changed nothing" comparisons. */
 async function dumpPg(url: string): Promise<unknown[]> {
@@ -61,23 +33,9 @@ async function dumpPg(url: string): Promise<unknown[]> {
   ];
 }
 
-/** A classification request of n rows over features a, b, c. */
+/** The shared request with labels A, B, A, … (the copy test's labelled rows join on them). */
 function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
-  const rows: number[] = [];
-  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
-  return {
-    at: T0 + i * 1000,
-    requestId: `req-${i}`,
-    model: 'iris',
-    version: 3,
-    features: ['a', 'b', 'c'],
-    rows,
-    labels: Array.from({ length: n }, (_, r) => (r % 2 ? 'B' : 'A')),
-    probabilities: Array.from({ length: n * 2 }, (_, k) => (k % 2 ? 0.75 : 0.25)),
-    nClasses: 2,
-    latencyMs: 1.5 + i,
-    ...extra,
-  };
+  return logRequest(i, n, { labels: Array.from({ length: n }, (_, r) => (r % 2 ? 'B' : 'A')), ...extra });
 }
 
 /** Typed inputs (a string with COPY's special characters, a boolean, an integer, a float32) and regression values. */
@@ -111,17 +69,6 @@ function feedback(predictionAt: number, ...entries: [string, number, string | nu
     values: Float64Array.from(entries.map((e) => (typeof e[2] === 'number' ? e[2] : 0))),
     predictionAt: Float64Array.from(entries.map(() => predictionAt)),
   };
-}
-
-function collect(): { out: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  });
-  return { out, text: () => chunks.join('') };
 }
 
 /** The SQLite log of `dir` and the PostgreSQL one export the same bytes, labelled rows and models. */

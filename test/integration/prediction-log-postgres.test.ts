@@ -4,50 +4,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { after, test } from 'node:test';
-import pg from 'pg';
+import { test } from 'node:test';
 import type { LiveQuality, PredictionLogEntry } from '../../common/contract';
 import { PredictionLog, type FeedbackBatch, type FeedbackKeys, type PredictionBatch } from '../../server/prediction-log';
 import { exportLabelled, exportPredictionLog, labelledModels } from '../../server/prediction-log-export';
 import { mlops } from '../helpers/cli';
-import { createTestDatabase, needsPostgres, type TestDatabase } from '../helpers/postgres';
-import { readLog } from '../helpers/prediction-log';
+import { needsPostgres, type TestDatabase } from '../helpers/postgres';
+import { collect, readLog, request, T0 } from '../helpers/prediction-log';
+import { pgLogFixtures, sql } from '../helpers/prediction-log-postgres';
 
 const skip = needsPostgres();
-const T0 = Date.UTC(2025, 0, 1);
 
-const dirs: string[] = [];
-const databases: TestDatabase[] = [];
-after(async () => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  for (const db of databases) await db.drop();
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plog-pg-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function database(): Promise<TestDatabase> {
-  const db = await createTestDatabase('plog');
-  databases.push(db);
-  return db;
-}
-
-/** Runs SQL on `url` with a connection of the test's own. */
-async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const { tempDir, database } = pgLogFixtures('plog');
 
 /** The PostgreSQL log read back with SQL of the test's own, in the form of readLog (the SQLite one). */
 async function readPg(url: string): Promise<(PredictionLogEntry & { replica: string; pgShadow: number })[]> {
@@ -71,25 +40,6 @@ async function readPg(url: string): Promise<(PredictionLogEntry & { replica: str
   }));
 }
 
-/** A request of n rows over features a, b, c whose values encode (request i, row r). */
-function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
-  const rows: number[] = [];
-  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
-  return {
-    at: T0 + i * 1000,
-    requestId: `req-${i}`,
-    model: 'iris',
-    version: 3,
-    features: ['a', 'b', 'c'],
-    rows,
-    labels: Array.from({ length: n }, (_, r) => `label-${i}-${r}`),
-    probabilities: Array.from({ length: n * 2 }, (_, k) => (k % 2 ? 0.75 : 0.25)),
-    nClasses: 2,
-    latencyMs: 1.5 + i,
-    ...extra,
-  };
-}
-
 /** Typed inputs (a formula-like string, a boolean, an integer, a float32) and regression values. */
 function typedRequest(i: number): PredictionBatch {
   return {
@@ -109,17 +59,6 @@ function typedRequest(i: number): PredictionBatch {
     nTargets: 1,
     latencyMs: 1,
   };
-}
-
-function collect(): { out: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  });
-  return { out, text: () => chunks.join('') };
 }
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {

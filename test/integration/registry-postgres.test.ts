@@ -10,40 +10,17 @@ import { isMlopsError } from '../../common/errors';
 import { openRegistry } from '../../common/registry';
 import type { StagedArtifact } from '../../common/registry/artifacts';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
-import type { NewVersion } from '../../common/registry/models';
 import { openPostgresRegistry } from '../../common/registry/postgres';
 import { PgDb } from '../../common/registry/postgres/db';
 import { watchChanges } from '../../common/registry/postgres/watch';
 import { runnerHost } from '../../common/registry/runs';
 import type { Registry, RegistryCopyApi } from '../../common/registry/store';
 import { parseModelRef } from '../../common/model-uri';
-import { tabularInput } from '../../common/signature';
 import { tempDataDir } from '../helpers/cli';
 import { createTestDatabase, needsPostgres } from '../helpers/postgres';
+import { newVersion } from '../helpers/registry';
 
 type PgRegistry = Registry & RegistryCopyApi;
-
-function newVersion(dir: string, model = 'iris'): NewVersion {
-  const file = path.join(dir, `upload-${crypto.randomUUID()}.onnx`);
-  fs.writeFileSync(file, `not really onnx ${crypto.randomUUID()}`);
-  return {
-    model,
-    onnxFile: file,
-    signature: {
-      ...tabularInput('input', 'float32', [{ name: 'x', min: 0, max: 1 }]),
-      task: 'classification',
-      target: 'y',
-      labelOutput: 'label',
-      labelKind: 'index',
-      probabilitiesOutput: 'probabilities',
-      classLabels: ['a', 'b'],
-    },
-    metrics: { accuracy: 0.95 },
-    params: { seed: 1 },
-    lineage: { runId: null, pipeline: null, git: { commit: null, branch: null, dirty: null }, dataFiles: [] },
-    reference: { rows: 0, features: [], classShares: [0.5, 0.5] },
-  };
-}
 
 const open = (url: string, dataDir: string) => openPostgresRegistry(url, { dataDir, artifacts: new LocalArtifactStore(dataDir), pool: 4 });
 

@@ -11,11 +11,10 @@ import { parse } from 'csv-parse/sync';
 import type { PredictionLogEntry } from '../../common/contract';
 import { PREDICTIONS_DB_FILE, PredictionLog, type PredictionBatch } from '../../server/prediction-log';
 import { exportPredictionLog } from '../../server/prediction-log-export';
-import { readLog } from '../helpers/prediction-log';
+import { collect, readLog, request, T0 } from '../helpers/prediction-log';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODULE = path.join(ROOT, 'server', 'prediction-log.ts');
-const T0 = Date.UTC(2025, 0, 1);
 
 const dirs: string[] = [];
 after(() => {
@@ -37,27 +36,6 @@ function dbRows(dir: string): number {
   }
 }
 
-/** A request of n rows over features a, b, c whose values encode (request i, row r). */
-function request(i: number, n = 2, extra: Partial<PredictionBatch> = {}): PredictionBatch {
-  const rows: number[] = [];
-  for (let r = 0; r < n; r++) rows.push(i + r / 10, -i, r + 0.5);
-  const probabilities: number[] = [];
-  for (let r = 0; r < n; r++) probabilities.push(0.25, 0.75);
-  return {
-    at: T0 + i * 1000,
-    requestId: `req-${i}`,
-    model: 'iris',
-    version: 3,
-    features: ['a', 'b', 'c'],
-    rows,
-    labels: Array.from({ length: n }, (_, r) => `label-${i}-${r}`),
-    probabilities,
-    nClasses: 2,
-    latencyMs: 1.5 + i,
-    ...extra,
-  };
-}
-
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -65,17 +43,6 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 5));
   }
   return cond();
-}
-
-function collect(): { out: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  });
-  return { out, text: () => chunks.join('') };
 }
 
 test('record + flush + read back exact values, one row per input row', async () => {

@@ -3,35 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { NewVersion } from '../../common/registry';
 import { openRegistry, openSqliteRegistry, parseModelRef, type StagedArtifact } from '../../common/registry';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import { runnerHost } from '../../common/registry/runs';
-import { tabularInput } from '../../common/signature';
 import { tempDataDir } from '../helpers/cli';
-import { sqliteDb } from '../helpers/registry';
-
-function version(dir: string, model = 'iris'): NewVersion {
-  const file = path.join(dir, `upload-${Math.random()}.onnx`);
-  fs.writeFileSync(file, `not really onnx ${Math.random()}`);
-  return {
-    model,
-    onnxFile: file,
-    signature: {
-      ...tabularInput('input', 'float32', [{ name: 'x', min: 0, max: 1 }]),
-      task: 'classification',
-      target: 'y',
-      labelOutput: 'label',
-      labelKind: 'index',
-      probabilitiesOutput: 'probabilities',
-      classLabels: ['a', 'b'],
-    },
-    metrics: { accuracy: 0.95 },
-    params: { seed: 1 },
-    lineage: { runId: null, pipeline: null, git: { commit: null, branch: null, dirty: null }, dataFiles: [] },
-    reference: { rows: 0, features: [], classShares: [0.5, 0.5] },
-  };
-}
+import { newVersion as version, sqliteDb } from '../helpers/registry';
 
 test('versions are numbered, immutable, and their files and sha256 match', async () => {
   const dir = tempDataDir();
