@@ -282,13 +282,17 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
         .waitFor({ timeout: 20_000 });
       await palette('MLOps: Show Version Metrics');
       await quickPickChoose('penguins'); // the model
-      await quickPickEnter(); // its only version
+      await quickPickEnter('penguins: version'); // its only version (named: an Enter before it appears lands on the model pick)
       const frame = await metricsWebview();
+      let heading: string | null = null;
       await waitFor(
         'the regression version in the webview',
-        async () => (/penguins version 1.*: regression/.test((await frame.textContent('#version h2')) ?? '') ? true : undefined),
+        async () => (/penguins version 1.*: regression/.test((heading = await frame.textContent('#version h2')) ?? '') ? true : undefined),
         20_000,
-      );
+      ).catch(async (err: unknown) => {
+        await shot('05-regression-webview-failed');
+        throw new Error(`${(err as Error).message}; its heading: ${JSON.stringify(heading)}`);
+      });
       const plot = 'img[data-name="predicted_vs_actual.svg"]';
       const size = await waitFor(
         'the predicted vs actual picture to load',

@@ -23,9 +23,12 @@ export function launchChromium(): Promise<Browser> {
 /** Runs a command from the command palette (F1), by its title. */
 export async function palette(page: Page, command: string): Promise<void> {
   await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type(command);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  // fill, not keystrokes: keys typed while the widget is still taking focus can be lost (seen in CI: the
+  // list stayed unfiltered, 703 commands, the one wanted hidden); the '>' is the palette's command mode.
+  await input.fill(`>${command}`);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row.focused[aria-label*="${command}"]`, { timeout: 10_000 });
   await page.keyboard.press('Enter');
 }
 
