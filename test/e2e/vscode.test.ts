@@ -428,16 +428,25 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
         });
       const runs = (await (await api('/api/runs')).json()) as RunRecord[];
       const runId = runs.find((r) => r.pipeline === name)!.id;
-      await tree.getByText(new RegExp(`^${name} · `)).click(); // expands it
-      // Other runs have a train step too: this run's is told apart by its accessible label.
-      // The tree redraws as the run's last events arrive, which may swallow a click on the twistie: until its files show.
-      const twistie = tree.locator(`.monaco-list-row[aria-label^="train, step of run ${runId}"] .monaco-tl-twistie`);
-      for (let i = 0; i < 3 && !(await tree.getByText('train.ipynb').isVisible()); i++) {
-        await twistie.click();
-        await tree
-          .getByText('train.ipynb')
-          .waitFor({ timeout: 5000 })
+      // Other runs have a train step too: this run's is told apart by its accessible label. The tree redraws
+      // as the run's last events arrive, which may swallow a click (on the run or on its step): each round
+      // clicks whichever of the two is not yet open, until the step's files show.
+      const runRow = tree.getByText(new RegExp(`^${name} · `));
+      const stepRow = tree.locator(`.monaco-list-row[aria-label^="train, step of run ${runId}"]`);
+      const notebookRow = tree.getByText('train.ipynb');
+      for (let i = 0; i < 8 && !(await notebookRow.isVisible()); i++) {
+        if (await stepRow.isVisible())
+          await stepRow
+            .locator('.monaco-tl-twistie')
+            .click({ timeout: 3000 })
+            .catch(() => undefined);
+        else await runRow.click({ timeout: 3000 }).catch(() => undefined);
+        await notebookRow
+          .or(stepRow)
+          .first()
+          .waitFor({ timeout: 3000 })
           .catch(() => undefined);
+        await page.waitForTimeout(500);
       }
       await tree
         .getByText('train.ipynb')

@@ -20,16 +20,31 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Runs a command from the command palette (F1), by its title. */
-export async function palette(page: Page, command: string): Promise<void> {
-  await page.keyboard.press('F1');
+/**
+ * Runs a command from the command palette (F1), by its title. The palette can be taken away while it
+ * opens (seen in CI: a notification or a webview taking focus left the input inert, then hidden): each
+ * attempt that does not reach the command's row closes whatever is open and starts again.
+ */
+export async function palette(page: Page, command: string, attempts = 3): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  // fill, not keystrokes: keys typed while the widget is still taking focus can be lost (seen in CI: the
-  // list stayed unfiltered, 703 commands, the one wanted hidden); the '>' is the palette's command mode.
-  await input.fill(`>${command}`);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row.focused[aria-label*="${command}"]`, { timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  const row = page.locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${command}"]`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      // fill, not keystrokes: keys typed while the widget is still taking focus can be lost (seen in CI: the
+      // list stayed unfiltered, 703 commands, the one wanted hidden); the '>' is the palette's command mode.
+      await input.fill(`>${command}`, { timeout: 5_000 });
+      await row.waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (err) {
+      if (attempt >= attempts)
+        throw new Error(`the command palette did not run "${command}" in ${attempts} attempts: ${(err as Error).message}`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
 }
 
 /** Accepts the quick pick's default item. */
