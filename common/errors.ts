@@ -160,6 +160,7 @@ export const errors = {
       `refusing to listen on ${host} with no auth for ${open.join(', ')}: ` +
         'set credentials (PREDICT_*, METRICS_*, MLOPS_API_* USERNAME/PASSWORD or TOKEN), or pass --allow-insecure-bind',
     ),
+  runIdInUse: (runId: string) => new MlopsError('USAGE', `run id '${runId}' is held by another runner (its lease is live)`),
   notRunningHere: (runId: string) => new MlopsError('NOT_FOUND', `run '${runId}' is not running here`, 404),
   badVersion: (got: string) => new MlopsError('BAD_INPUT', `version must be a positive whole number, got '${got}'`, 400),
   // The server could not be reached or refused: a failure (exit 1), not a mistake in the command line.
@@ -258,6 +259,8 @@ export const errors = {
     new MlopsError('ALERTS_CONFIG', `${file}: ${where ? `${where}: ` : ''}${problem}`),
   retrainBusy: (runId: string | null) =>
     new MlopsError('RETRAIN', runId ? `a retraining is already running (run ${runId})` : 'a retraining is already starting', 409),
+  retrainBusyElsewhere: (model: string, holder: string) =>
+    new MlopsError('RETRAIN', `a retraining of ${model} is already running on another server (${holder})`, 409),
   retrainCoolingDown: (seconds: number) =>
     new MlopsError('RETRAIN', `the last retraining ended less than MLOPS_RETRAIN_COOLDOWN_SEC ago: try again in ${seconds} s`, 429),
   retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),

@@ -116,18 +116,22 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     genReqId: (req) => requestId(req.headers['x-request-id']),
     forceCloseConnections: 'idle',
   });
+  // A runner killed mid-run could not record its end: the registry does (cancelled when its cancel file
+  // is there, else failed), as every open of the registry does for the CLI. After each of this server's
+  // runners exits, and every config.runRecoveryMs for runners it did not start: CLI runs, and runners on other
+  // hosts, whose lease lapses when they die (a killed training pod).
+  const recoverRuns = () =>
+    registry.runs
+      .recoverInterrupted()
+      .then((ids) => {
+        if (ids.length > 0) app.log.warn({ runs: ids }, 'runs whose runner is gone marked as ended');
+      })
+      .catch((err: unknown) => app.log.warn({ err }, 'could not mark interrupted runs'));
   const runs = new RunManager(
     bus,
     config.dataDir,
     config.defaultPipeline,
-    () => {
-      // A runner killed mid-run could not record its end: the registry does (cancelled when its
-      // cancel file is there, else failed), as every open of the registry does for the CLI.
-      void registry.runs
-        .recoverInterrupted()
-        .catch((err: unknown) => app.log.warn({ err }, 'could not mark interrupted runs'))
-        .then(() => holder.refresh());
-    },
+    () => void recoverRuns().then(() => holder.refresh()), // the runner may have registered a version
     (line) => app.log.info({ runner: line }),
   );
   // The server's own alias moves (retraining, auto-promote) do not move its connection's data_version,
@@ -237,8 +241,11 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     autoPromote?.();
   }, 1000);
   ticker.unref();
+  const recoverTicker = setInterval(() => void recoverRuns(), config.runRecoveryMs);
+  recoverTicker.unref();
   app.addHook('onClose', async () => {
     clearInterval(ticker);
+    clearInterval(recoverTicker);
     alerts.close();
     await runs.stopAll();
     await challenger.stop();

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { runLeaseMs } from '../common/registry/leases';
 import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
 import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
@@ -46,6 +47,11 @@ export interface ServerConfig {
   pollMs: number;
   /** How often the registry's database is pinged for /readyz and mlops_database_up (MLOPS_DB_PING_MS). */
   databasePingMs: number;
+  /**
+   * How often runs whose runner is gone are looked for (app.ts recoverRuns): half a run's lease
+   * (MLOPS_RUN_LEASE_SEC), at most 15 s, so that a run on another host is ended within 1.5 leases of its runner's death.
+   */
+  runRecoveryMs: number;
   allowInsecureBind: boolean;
   git: { branch: string; head: string };
   logLevel: string;
@@ -119,6 +125,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       : null,
     pollMs: number('MLOPS_POLL_MS', 1000, 50),
     databasePingMs: number('MLOPS_DB_PING_MS', 2000, 100),
+    runRecoveryMs: Math.min(15_000, runLeaseMs(env) / 2),
     allowInsecureBind: flags.allowInsecureBind ?? bool('MLOPS_ALLOW_INSECURE_BIND', false),
     git: { branch: git.branch ?? 'unknown', head: git.commit ?? 'unknown' },
     logLevel: env.MLOPS_LOG_LEVEL ?? 'info',

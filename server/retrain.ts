@@ -1,9 +1,10 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AlertState, ModelVersion, RetrainRequest, RetrainResponse } from '../common/contract';
 import { errors, isMlopsError } from '../common/errors';
-import type { Registry } from '../common/registry';
+import { HeldLease, leaseHolder, type Registry } from '../common/registry';
 import type { ServedModel } from './model-holder';
 import { writeRetrainData, type TrainingRecord } from './retrain-data';
 import type { RunManager } from './run-manager';
@@ -33,17 +34,23 @@ export interface RetrainOutcome {
   challenger: { model: string; version: number } | null;
 }
 
+/** How long a retraining's lease lasts unrenewed: a server that dies mid-retraining frees it this long after. */
+const RETRAIN_LEASE_MS = 30_000;
+
 /**
  * Retraining of the served model: its pipeline (from its lineage) runs again on its data with the
  * labelled predictions appended, or on them alone; a version that passes the gate is registered and
- * becomes the challenger, never the champion. One at a time; after one ends, alerts wait for the
- * cool-down before they may start another, so that a flapping alert cannot start a storm.
+ * becomes the challenger, never the champion. One at a time per model, across every replica that
+ * shares the registry: a retraining holds the lease `retrain:<model>` while it runs, and leaves
+ * `retrain-cooldown:<model>` behind for the cool-down, which alerts (on any replica) must wait out
+ * so that a flapping alert, or the same alert on N replicas, cannot start a storm.
  */
 export class Retrainer {
   private running: { runId: string; done: Promise<RetrainOutcome> } | null = null;
   /** Set from the first check to the run's start, so that two requests at once cannot both pass the checks. */
   private starting = false;
-  private lastEnd = Number.NEGATIVE_INFINITY;
+  /** This server among those sharing the registry (several may share a process, as in the tests). */
+  private readonly holder = `${leaseHolder()}/${crypto.randomUUID().slice(0, 8)}`;
 
   constructor(private readonly o: RetrainOptions) {}
 
@@ -54,19 +61,32 @@ export class Retrainer {
 
   /** Starts a retraining; `automatic` ones (alerts) also respect the cool-down. */
   async start(req: RetrainRequest, automatic = false): Promise<RetrainResponse> {
+    const served = this.o.served();
+    if (!served) throw errors.nothingServed(null);
+    const model = served.version.model;
+    if (automatic) {
+      const cooling = await this.liveLease(`retrain-cooldown:${model}`);
+      if (cooling) throw errors.retrainCoolingDown(Math.ceil(cooling.remainingMs / 1000));
+    }
+    // From here to the lease, nothing is awaited before `starting` is set: two calls cannot both pass.
     if (this.starting) throw errors.retrainBusy(null);
     const active = this.running && this.o.runs.finished(this.running.runId) ? this.running.runId : null;
     if (active) throw errors.retrainBusy(active);
-    const wait = Math.ceil(this.lastEnd + this.o.cooldownSec * 1000 - Date.now()) / 1000;
-    if (automatic && wait > 0) throw errors.retrainCoolingDown(Math.ceil(wait));
-    const served = this.o.served();
-    if (!served) throw errors.nothingServed(null);
     this.starting = true;
     try {
-      return await this.launch(served.version, req.data ?? 'append', req.trigger ?? 'manual');
+      const lease = await HeldLease.take(this.o.registry.leases, `retrain:${model}`, this.holder, RETRAIN_LEASE_MS);
+      if (!lease) throw errors.retrainBusyElsewhere(model, (await this.liveLease(`retrain:${model}`))?.holder ?? 'another server');
+      return await this.launch(served.version, req.data ?? 'append', req.trigger ?? 'manual', lease).catch(async (err: unknown) => {
+        await lease.release().catch(() => undefined);
+        throw err;
+      });
     } finally {
       this.starting = false;
     }
+  }
+
+  private async liveLease(name: string): Promise<{ holder: string; remainingMs: number } | undefined> {
+    return (await this.o.registry.leases.live(name)).find((l) => l.name === name);
   }
 
   /** An alert started firing (MLOPS_RETRAIN_ON_ALERT): retrain unless one runs or the cool-down holds; a log line either way. */
@@ -77,7 +97,7 @@ export class Retrainer {
     );
   }
 
-  private async launch(version: ModelVersion, mode: 'append' | 'replace', trigger: string): Promise<RetrainResponse> {
+  private async launch(version: ModelVersion, mode: 'append' | 'replace', trigger: string, lease: HeldLease): Promise<RetrainResponse> {
     const what = `${version.model} version ${version.version}`;
     const runId = version.lineage.runId;
     if (!runId) throw errors.retrainNoPipeline(what, 'it was imported, not trained by a pipeline here');
@@ -94,7 +114,12 @@ export class Retrainer {
     for (const [k, v] of Object.entries(version.params)) if (['string', 'number', 'boolean'].includes(typeof v)) params[k] = v as string;
     params.data = data;
     const started = this.o.runs.start({ pipeline: run.pipelineFile, params, trigger });
-    const done = this.o.runs.finished(started)!.then(() => this.finish(started, version));
+    const done = this.o.runs.finished(started)!.then(async () => {
+      // The cool-down starts when the run ends, for alerts on every replica.
+      await this.o.registry.leases.acquire(`retrain-cooldown:${version.model}`, this.holder, this.o.cooldownSec * 1000).catch(() => false);
+      await lease.release().catch(() => undefined);
+      return this.finish(started, version);
+    });
     this.running = { runId: started, done };
     this.o.log.info(`retraining ${what} (run ${started}, ${trigger}): ${rows} rows, ${labelled.length} labelled, data ${mode}`);
     return { runId: started, model: version.model, fromVersion: version.version, data: mode, rows, labelledRows: labelled.length };
@@ -113,7 +138,6 @@ export class Retrainer {
   }
 
   private async finish(runId: string, from: ModelVersion): Promise<RetrainOutcome> {
-    this.lastEnd = Date.now();
     const record = await this.o.registry.runs.get(runId);
     const registered = record.registered;
     if (record.status !== 'succeeded' || !registered) {

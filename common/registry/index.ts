@@ -12,7 +12,8 @@ export { parseModelRef, type ModelRef } from '../model-uri';
 export type { NewVersion } from './models';
 export type { NewRun, NewStep } from './runs';
 export type { CacheSource, CachedValue, StepCacheEntry } from './step-cache';
-export type { Registry, ModelStoreApi, RunStoreApi, StepCacheApi, RegistryCopyApi, RegistryRows } from './store';
+export type { Registry, ModelStoreApi, RunStoreApi, StepCacheApi, LeaseApi, RegistryCopyApi, RegistryRows } from './store';
+export { HeldLease, leaseHolder, runLeaseMs, runLeaseName } from './leases';
 export type { ArtifactStore, StagedArtifact } from './artifacts';
 export { openSqliteRegistry, type SqliteRegistry } from './sqlite';
 

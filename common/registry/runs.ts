@@ -60,13 +60,31 @@ export function interruptedOutcome(dataDir: string, runId: string, pid: number |
 }
 
 /**
- * The host a run's runner runs on, recorded with the run: its pid means something only there, so
- * recoverInterrupted judges only the runs of its own host (and those recorded before hosts were, null).
+ * The host a run's runner runs on, recorded with the run: its pid means something only there.
  * MLOPS_HOST_ID when set (a name that outlives a container's hostname, or tells apart hosts that share
  * one), else os.hostname().
  */
 export function runnerHost(env: NodeJS.ProcessEnv = process.env): string {
   return env.MLOPS_HOST_ID?.trim() || os.hostname();
+}
+
+/** A run left "running" or "queued", as recoverInterrupted reads it. */
+export interface UnfinishedRun {
+  id: string;
+  pid: number | null;
+  host: string | null;
+  /** Whether its runner's lease (leases.ts runLeaseName) is live. */
+  leased: boolean;
+}
+
+/**
+ * Whether an unfinished run's runner is gone. On this host (and for runs recorded before hosts were,
+ * null) its pid says so at once; a pid means nothing elsewhere, so a run of another host is gone once
+ * the lease its runner renews has expired (a killed pod, a lost machine).
+ */
+export function abandoned(run: UnfinishedRun, isAlive: (pid: number) => boolean, host = runnerHost()): boolean {
+  if (run.host === null || run.host === host) return run.pid === null || !isAlive(run.pid);
+  return !run.leased;
 }
 
 /** Whether a process exists (EPERM: it does, under another user). */

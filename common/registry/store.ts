@@ -24,6 +24,8 @@ export interface Registry {
   readonly models: ModelStoreApi;
   /** What finished steps depended on and produced, for reuse by later runs (pipeline/runner/step-cache.ts). */
   readonly stepCache: StepCacheApi;
+  /** Names held by one holder until they expire (common/registry/leases.ts). */
+  readonly leases: LeaseApi;
   /** Where model files live (MLOPS_ARTIFACT_DIR, default <dataDir>/models). */
   readonly artifacts: ArtifactStore;
   /** Folder of one run: logs, artifacts, events. */
@@ -80,6 +82,23 @@ export interface RunStoreApi {
   recoverInterrupted(isAlive?: (pid: number) => boolean): Promise<string[]>;
   list(limit?: number): Promise<RunRecord[]>;
   get(id: string): Promise<RunRecord>;
+}
+
+/**
+ * Leases: a name held by one holder for a time, in the registry's database so that every process and
+ * host that shares it agrees. Expiry is judged by the database's clock (PostgreSQL) or the one host's
+ * (SQLite), never by comparing two hosts' clocks.
+ */
+export interface LeaseApi {
+  /**
+   * Takes `name` for `ttlMs` when it is free (never taken, expired) or already `holder`'s (a renewal,
+   * which moves its expiry to `ttlMs` from now). False when another holder's lease is live.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives `name` up, if `holder` holds it. */
+  release(name: string, holder: string): Promise<void>;
+  /** The live leases whose names start with `prefix`, with what is left of them. */
+  live(prefix: string): Promise<{ name: string; holder: string; remainingMs: number }[]>;
 }
 
 export interface StepCacheApi {

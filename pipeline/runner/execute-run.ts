@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EXIT, type GitInfo, type ModelVersion, type RunStatus } from '../../common/contract';
 import { errors, isMlopsError, isUsageError } from '../../common/errors';
 import { failpoint } from '../../common/failpoint';
-import { openRegistry, type Registry } from '../../common/registry';
+import { HeldLease, leaseHolder, openRegistry, runLeaseMs, runLeaseName, type Registry } from '../../common/registry';
 import type { CardEvidence, PipelineCard } from '../../common/model-card';
 import { checkPipelineCard, writeCardOf } from '../card/write';
 import { resolveParams, type ParamSpecs, type ParamValues } from '../sdk/params';
@@ -90,6 +90,18 @@ class RunExecution {
   }
 
   async execute(): Promise<number> {
+    // The lease tells hosts that cannot see this runner's pid that it is alive (runs.ts abandoned): taken
+    // before the run is recorded, so that no one ever sees the run without it, and renewed until it ends.
+    const lease = await HeldLease.take(this.registry.leases, runLeaseName(this.opts.runId), leaseHolder(), runLeaseMs());
+    if (!lease) throw errors.runIdInUse(this.opts.runId);
+    try {
+      return await this.recordedRun();
+    } finally {
+      await lease.release().catch(() => undefined); // one not released expires on its own
+    }
+  }
+
+  private async recordedRun(): Promise<number> {
     const { runId, pipelineFile } = this.opts;
     fs.mkdirSync(path.join(this.runDir, 'logs'), { recursive: true });
     this.events.attachFile(path.join(this.runDir, 'events.jsonl'));

@@ -5,15 +5,16 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { openRegistry } from '../../common/registry';
 import { ROOT, mlops, tempDataDir } from '../helpers/cli';
+import { startTestServer, trainIris, waitFor } from '../helpers/server';
 import { sqliteDb } from '../helpers/registry';
 
 const RUNNER = path.join(ROOT, 'dist', 'runner.js');
 const IRIS = path.join(ROOT, 'pipeline', 'examples', 'iris', 'pipeline.ts');
 
 /** Starts the real runner frozen at a failpoint, waits until it is there, then SIGKILLs it. */
-async function killAt(dataDir: string, runId: string, point: string): Promise<void> {
+async function killAt(dataDir: string, runId: string, point: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const child = spawn(process.execPath, [RUNNER, '--run-id', runId, '--pipeline', IRIS], {
-    env: { ...process.env, MLOPS_DATA_DIR: dataDir, MLOPS_FAILPOINT: point },
+    env: { ...process.env, MLOPS_DATA_DIR: dataDir, MLOPS_FAILPOINT: point, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
@@ -66,4 +67,36 @@ describe('SIGKILL of the runner leaves the registry consistent', () => {
       await assertConsistent(dir, `kill-${step}`);
     });
   }
+});
+
+describe('a runner killed on another host (a training pod)', () => {
+  test('its run stays running while its lease is live, and a server ends it once the lease has lapsed, without a restart', async () => {
+    const dir = tempDataDir();
+    trainIris(dir);
+    const lease = { MLOPS_RUN_LEASE_SEC: '4' };
+    const server = await startTestServer(dir, lease); // looks for runs whose runner is gone every 2 s
+    try {
+      await killAt(dir, 'pod-run', 'step.train', { ...lease, MLOPS_HOST_ID: 'training-pod-1' });
+      // Its pid means nothing on this host: only its lease (renewed every 1.3 s, 4 s long) speaks for it.
+      const run = await server.registry.runs.get('pod-run');
+      assert.deepEqual([run.status, run.host], ['running', 'training-pod-1']);
+      const ended = await waitFor(
+        'the run ended by the server',
+        async () => {
+          const r = await server.registry.runs.get('pod-run');
+          return r.status === 'running' ? undefined : r;
+        },
+        15_000,
+      );
+      assert.equal(ended.status, 'failed');
+      assert.match(ended.error ?? '', /ended without finishing the run \(killed or crashed\)/);
+      assert.ok(
+        ended.steps.every((s) => s.status !== 'running' && s.status !== 'pending'),
+        JSON.stringify(ended.steps),
+      );
+      assert.deepEqual(await server.registry.leases.live('run:'), [], 'no live lease left');
+    } finally {
+      await server.close();
+    }
+  });
 });

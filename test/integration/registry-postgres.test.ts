@@ -10,15 +10,14 @@ import { isMlopsError } from '../../common/errors';
 import { openRegistry } from '../../common/registry';
 import type { StagedArtifact } from '../../common/registry/artifacts';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
-import { openPostgresRegistry } from '../../common/registry/postgres';
+import { SCHEMA_VERSION, openPostgresRegistry } from '../../common/registry/postgres';
 import { PgDb } from '../../common/registry/postgres/db';
 import { watchChanges } from '../../common/registry/postgres/watch';
-import { runnerHost } from '../../common/registry/runs';
 import type { Registry, RegistryCopyApi } from '../../common/registry/store';
 import { parseModelRef } from '../../common/model-uri';
 import { tempDataDir } from '../helpers/cli';
 import { createTestDatabase, needsPostgres } from '../helpers/postgres';
-import { newVersion } from '../helpers/registry';
+import { checkLeases, checkRunJudgement, newVersion } from '../helpers/registry';
 
 type PgRegistry = Registry & RegistryCopyApi;
 
@@ -297,25 +296,24 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.deepEqual(await r.stepCache.results('run-1', 'load'), { metrics: [], notebook: 'nb.ipynb' });
     });
 
-    test("a replica opening the registry judges only its host's runs: a dead pid on another host stays running", async (t) => {
+    test("a replica judges its host's runs by pid, another host's by the runner's lease (live: running; lapsed: failed)", async (t) => {
       const { url, dir, r, sql } = await fresh(t);
-      const git = { commit: null, branch: null, dirty: null };
-      const deadPid = 2 ** 22 + 1; // above pid_max: no process has it on this host
-      for (const id of ['here', 'there', 'older']) {
-        await r.runs.create({ id, pipeline: 'p', pipelineFile: '/p.ts', params: {}, runDir: r.runDir(id), pid: deadPid, git }, []);
-      }
-      assert.equal((await r.runs.get('here')).host, runnerHost(), 'a run records its host');
-      // A runner on another host shares this database; a run recorded before schema 6 has no host.
-      await sql.query(`UPDATE runs SET host = 'another-host' WHERE id = 'there'`);
-      await sql.query(`UPDATE runs SET host = NULL WHERE id = 'older'`);
+      await checkRunJudgement(
+        r,
+        () => openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: url } }),
+        (statement) => sql.query(statement),
+      );
+    });
 
-      const replica = await openRegistry({ dataDir: dir, env: { MLOPS_DATABASE_URL: url } }); // recovers, as every start does
-      t.after(() => replica.close());
-      assert.equal((await replica.runs.get('here')).status, 'failed');
-      assert.equal((await replica.runs.get('older')).status, 'failed', 'no host: judged here, as before hosts were recorded');
-      const there = await replica.runs.get('there');
-      assert.deepEqual([there.status, there.host], ['running', 'another-host'], "another host's pid is not judged here");
-      assert.deepEqual(await replica.runs.recoverInterrupted(() => false), [], 'not even by a caller that calls every pid dead');
+    test('leases: the same semantics as SQLite; of twenty takers at once on separate connections, one wins', async (t) => {
+      const { url, dir, r } = await fresh(t);
+      await checkLeases(r);
+      const others = await Promise.all([1, 2, 3, 4].map(() => open(url, dir)));
+      t.after(() => Promise.all(others.map((o) => o.close())));
+      const won = await Promise.all(Array.from({ length: 20 }, (_, i) => others[i % 4].leases.acquire('race', `taker-${i}`, 60_000)));
+      assert.equal(won.filter(Boolean).length, 1, JSON.stringify(won));
+      const [{ holder }] = await r.leases.live('race');
+      assert.equal(won[Number(holder.slice('taker-'.length))], true, "the live lease is the winner's");
     });
 
     test('two processes registering the same model at once get distinct versions, each with its file', async (t) => {
@@ -388,14 +386,15 @@ if (process.env.MLOPS_PG_CHILD) {
       const dir = tempDataDir();
       const registries = await Promise.all([1, 2, 3, 4].map(() => open(db.url, dir)));
       try {
-        for (const r of registries) assert.deepEqual(await r.schema(), { version: 6, expected: 6 });
+        for (const r of registries) assert.deepEqual(await r.schema(), { version: SCHEMA_VERSION, expected: SCHEMA_VERSION });
         const sql = new pg.Client({ connectionString: db.url });
         await sql.connect();
         const { rows } = await sql.query(`SELECT version FROM registry_schema_version ORDER BY version`);
         await sql.end();
         assert.deepEqual(
           rows.map((x) => x.version),
-          [1, 2, 3, 4, 5, 6],
+          Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+          'each version once',
         );
       } finally {
         await Promise.all(registries.map((r) => r.close()));
@@ -404,11 +403,16 @@ if (process.env.MLOPS_PG_CHILD) {
 
     test('a database at a newer schema than the code is refused with a clear error', async (t) => {
       const { url, dir, sql } = await fresh(t);
-      await sql.query(`INSERT INTO registry_schema_version (version, applied_at, applied_by) VALUES (7, 'now', 'the future')`);
+      await sql.query(`INSERT INTO registry_schema_version (version, applied_at, applied_by) VALUES ($1, 'now', 'the future')`, [
+        SCHEMA_VERSION + 1,
+      ]);
       await assert.rejects(open(url, dir), (err: unknown) => {
         assert.ok(isMlopsError(err));
         assert.equal(err.code, 'REGISTRY_SCHEMA');
-        assert.match(err.message, /is at schema version 7, newer than this mlops understands \(6\)/);
+        assert.ok(
+          err.message.includes(`is at schema version ${SCHEMA_VERSION + 1}, newer than this mlops understands (${SCHEMA_VERSION})`),
+          err.message,
+        );
         assert.doesNotMatch(err.message, /mlops_test:[^@]/, 'no password');
         return true;
       });
@@ -614,7 +618,7 @@ if (process.env.MLOPS_PG_CHILD) {
     test('ping answers, and close is idempotent', async (t) => {
       const { r } = await fresh(t);
       await r.ping(2000);
-      assert.deepEqual(await r.schema(), { version: 6, expected: 6 });
+      assert.deepEqual(await r.schema(), { version: SCHEMA_VERSION, expected: SCHEMA_VERSION });
       await r.close();
       await r.close();
       await assert.rejects(r.ping(2000));
@@ -635,7 +639,7 @@ if (process.env.MLOPS_PG_CHILD) {
       await r.runs.recordMetric('run-1', 's', 'm', 1);
       await r.runs.finish('run-1', 'succeeded', null);
       const rows = await r.exportRows();
-      assert.equal(rows.schemaVersion, 6);
+      assert.equal(rows.schemaVersion, SCHEMA_VERSION);
       assert.equal(rows.tables.alias_history.length, 4);
 
       const target = await createTestDatabase('copy');

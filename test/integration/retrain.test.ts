@@ -86,3 +86,41 @@ describe('retraining', () => {
     assert.match(down.stderr, /^mlops: cannot reach http:\/\/127\.0\.0\.1:9\/api\/retrain: /);
   });
 });
+
+describe('retraining on replicas that share a registry', () => {
+  let dir = '';
+  const replicas: TestServer[] = [];
+  const { lines, stream: logStream } = logLines();
+
+  before(async () => {
+    dir = tempDataDir();
+    trainIris(dir);
+    for (let i = 0; i < 2; i++) {
+      const env = { MLOPS_RETRAIN_ON_ALERT: 'true', MLOPS_RETRAIN_COOLDOWN_SEC: '3600' };
+      replicas.push(await startTestServer(dir, env, { level: 'info', stream: logStream }));
+    }
+  });
+  after(() => Promise.all(replicas.map((r) => r.close())));
+
+  test('the same alert on both starts one retraining; the cool-down after it holds on the other replica too', async () => {
+    const [a, b] = replicas;
+    const before = (await a.registry.runs.list(100)).length;
+    for (let i = 0; i < 3; i++) for (const r of replicas) r.retrainer.onAlert(alert('drift_psi'));
+    const winner = await waitFor('a retraining on one replica', () => replicas.find((r) => r.retrainer.current()));
+    const loser = winner === a ? b : a;
+    // A person asking the other replica is told where the retraining runs.
+    const busy = await post(`${loser.url}/api/retrain`, {}, loser.apiHeaders);
+    assert.equal(busy.status, 409, JSON.stringify(busy.body));
+    assert.match((busy.body as { error: string }).error, /a retraining of iris is already running on another server \(.+\)/);
+    await winner.retrainer.current()!.done;
+    assert.equal(loser.retrainer.current(), null, 'the other replica never started one');
+    assert.equal((await a.registry.runs.list(100)).length - before, 1, 'one run');
+    assert.ok(lines.some((l) => /alert drift_psi: no retraining: a retraining of iris is already running on another server/.test(l)));
+
+    loser.retrainer.onAlert(alert('quality_accuracy'));
+    await waitFor('the cool-down on the other replica', () =>
+      lines.find((l) => /alert quality_accuracy: no retraining: .*try again in \d+ s/.test(l)),
+    );
+    assert.equal((await a.registry.runs.list(100)).length - before, 1, 'still one run');
+  });
+});

@@ -7,7 +7,7 @@ import { openRegistry, openSqliteRegistry, parseModelRef, type StagedArtifact } 
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import { runnerHost } from '../../common/registry/runs';
 import { tempDataDir } from '../helpers/cli';
-import { newVersion as version, sqliteDb } from '../helpers/registry';
+import { checkLeases, checkRunJudgement, newVersion as version, sqliteDb } from '../helpers/registry';
 
 test('versions are numbered, immutable, and their files and sha256 match', async () => {
   const dir = tempDataDir();
@@ -100,27 +100,15 @@ test('opening the registry repairs crash leftovers: orphan folders and runs of d
   await again.close();
 });
 
-test("reopening judges only this host's runs: a dead pid on another host is left running, one here (or of no host) fails", async () => {
+test("reopening judges this host's runs by pid, another host's by its runner's lease (live: running; lapsed: failed)", async () => {
   const dir = tempDataDir();
   const r = await openRegistry({ dataDir: dir });
-  const git = { commit: null, branch: null, dirty: null };
-  const deadPid = 2 ** 22 + 1; // above pid_max: no process has it on this host
-  for (const id of ['here', 'there', 'older']) {
-    await r.runs.create({ id, pipeline: 'p', pipelineFile: 'p.ts', params: {}, runDir: path.join(dir, 'runs', id), pid: deadPid, git }, []);
-  }
-  assert.equal((await r.runs.get('here')).host, runnerHost(), 'a run records its host');
-  // Another host's runner shares the database; a run recorded before schema 6 has no host.
-  sqliteDb(r).prepare(`UPDATE runs SET host = 'another-host' WHERE id = 'there'`).run();
-  sqliteDb(r).prepare(`UPDATE runs SET host = NULL WHERE id = 'older'`).run();
+  await checkRunJudgement(
+    r,
+    () => openRegistry({ dataDir: dir }),
+    async (statement) => sqliteDb(r).prepare(statement).run(),
+  );
   await r.close();
-
-  const again = await openRegistry({ dataDir: dir });
-  assert.equal((await again.runs.get('here')).status, 'failed');
-  assert.equal((await again.runs.get('older')).status, 'failed', 'no host: judged here, as before hosts were recorded');
-  const there = await again.runs.get('there');
-  assert.deepEqual([there.status, there.host], ['running', 'another-host'], "another host's pid is not judged here");
-  assert.deepEqual(await again.runs.recoverInterrupted(() => false), [], 'not even by a caller that calls every pid dead');
-  await again.close();
 });
 
 test('MLOPS_HOST_ID names the host runs record, else the hostname', () => {
@@ -275,5 +263,11 @@ test('registrations at once on one registry get distinct numbers, alias moves am
   assert.deepEqual([a.version, b.version, c.version].sort(), [2, 3, 4], 'distinct numbers (in the order their files were staged)');
   assert.equal(move.toVersion, 1);
   assert.equal((await r.models.history('iris')).length, 1);
+  await r.close();
+});
+
+test('leases: taken when free, refused while another holds one, renewed by their holder, free once released or expired', async () => {
+  const r = await openRegistry({ dataDir: tempDataDir() });
+  await checkLeases(r);
   await r.close();
 });

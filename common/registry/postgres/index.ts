@@ -6,6 +6,7 @@ import { exportRows, importRows } from './copy';
 import { redactUrl } from '../../postgres';
 import { PgDb } from './db';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations';
+import { PgLeaseStore } from './leases';
 import { PgModelStore } from './models';
 import { PgRunStore } from './runs';
 import { PgStepCacheStore } from './step-cache';
@@ -48,6 +49,7 @@ export async function openPostgresRegistry(url: string, opts: PostgresRegistryOp
     models: new PgModelStore(db, opts.artifacts),
     runs: new PgRunStore(db, opts.dataDir),
     stepCache: new PgStepCacheStore(db, opts.dataDir),
+    leases: new PgLeaseStore(db),
     runDir: (runId) => path.join(opts.dataDir, 'runs', runId),
     watch(onChange, pollMs) {
       const stop = watchChanges(db, onChange, pollMs);

@@ -168,6 +168,15 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE runs ADD COLUMN host TEXT;
   `,
+  // 7: leases (common/registry/leases.ts), timed by the database's clock (milliseconds since the
+  // epoch), never the hosts': theirs may disagree. No change notification: renewals are not news.
+  `
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

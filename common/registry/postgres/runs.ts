@@ -3,7 +3,8 @@ import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
 import { insertSql, newRunRow, now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
-import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
+import { abandoned, interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep, type UnfinishedRun } from '../runs';
+import { NOW_MS } from './leases';
 import type { RunStoreApi } from '../store';
 import type { PgDb, Queryable } from './db';
 
@@ -98,19 +99,20 @@ export class PgRunStore implements RunStoreApi {
 
   /**
    * Runs left running by a runner that no longer exists are marked failed (cancelled when a cancel
-   * file says so). A pid means something only on the runner's own host, and runners on several hosts
-   * share this database: only this host's runs are judged (and those recorded before hosts were, null).
+   * file says so): judged by pid on this host, by the runner's lease for runs of other hosts that share
+   * this database (runs.ts abandoned).
    */
   async recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
-    const stale = (
-      await this.db.query<{ id: string; pid: number | null }>(
-        `SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND (host IS NULL OR host = $1)`,
-        [runnerHost()],
-      )
-    ).filter((r) => r.pid === null || !isAlive(r.pid));
+    const unfinished = await this.db.query<UnfinishedRun>(
+      `SELECT id, pid, host,
+         EXISTS (SELECT 1 FROM leases WHERE name = 'run:' || runs.id AND expires_at > ${NOW_MS}) AS leased
+       FROM runs WHERE status IN ('running', 'queued')`,
+    );
+    const stale = unfinished.filter((r) => abandoned(r, isAlive));
     for (const r of stale) {
       const { status, error } = interruptedOutcome(this.dataDir, r.id, r.pid);
       await this.finish(r.id, status, error);
+      await this.db.query(`DELETE FROM leases WHERE name = 'run:' || $1`, [r.id]); // a lapsed lease, now of no use
     }
     return stale.map((r) => r.id);
   }

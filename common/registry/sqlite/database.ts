@@ -132,6 +132,15 @@ const MIGRATIONS: Migration[] = [
   `
   ALTER TABLE runs ADD COLUMN host TEXT;
   `,
+  // 7: leases (common/registry/leases.ts): a name held by one holder until it expires, so that work
+  // that must happen once (a runner alive on another host, one retraining per alert) is claimed.
+  `
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /**

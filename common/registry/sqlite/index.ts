@@ -4,6 +4,7 @@ import type { Registry, RegistryCopyApi } from '../store';
 import { SqliteConnection } from './connection';
 import { SqliteCopy } from './copy';
 import { DB_FILE, openDatabase, SCHEMA_VERSION, type Db } from './database';
+import { SqliteLeaseStore } from './leases';
 import { SqliteModelStore } from './models';
 import { SqliteRunStore } from './runs';
 import { SqliteStepCacheStore } from './step-cache';
@@ -36,6 +37,7 @@ export function openSqliteRegistry(dataDir: string, artifacts: ArtifactStore, fi
     runs: new SqliteRunStore(conn, dataDir),
     models: new SqliteModelStore(conn, artifacts),
     stepCache: new SqliteStepCacheStore(conn, dataDir),
+    leases: new SqliteLeaseStore(conn),
     runDir: (runId) => path.join(dataDir, 'runs', runId),
     watch: (onChange, pollMs) => watchDataVersion(conn, onChange, pollMs),
     ping: () => conn.run(() => void db.prepare('SELECT 1').get()),

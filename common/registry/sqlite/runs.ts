@@ -3,7 +3,7 @@ import type { RunRecord, RunStatus, StepStatus } from '../../contract';
 import { errors } from '../../errors';
 import { checkName } from '../names';
 import { insertSql, newRunRow, now, toRecord, type ArtifactRow, type MetricRow, type RunRow, type StepRow } from '../rows';
-import { interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep } from '../runs';
+import { abandoned, interruptedOutcome, pidAlive, runnerHost, type NewRun, type NewStep, type UnfinishedRun } from '../runs';
 import type { RunStoreApi } from '../store';
 import type { SqliteConnection } from './connection';
 
@@ -112,20 +112,25 @@ export class SqliteRunStore implements RunStoreApi {
   }
 
   /**
-   * Runs left "running" by a runner that no longer exists (killed, crashed, machine restarted)
-   * are marked failed (or cancelled). Called whenever the registry is opened, so no run stays "running" for ever.
-   * Only this host's runs are judged (and those recorded before hosts were): a pid says nothing of another host.
+   * Runs left "running" by a runner that no longer exists (killed, crashed, machine restarted) are
+   * marked failed (or cancelled): judged by pid on this host, by the runner's lease elsewhere (runs.ts
+   * abandoned). Called whenever the registry is opened, and every little while by a server.
    */
   recoverInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
     return this.conn.run(() => {
-      const stale = (
+      const unfinished = (
         this.db
-          .prepare(`SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND (host IS NULL OR host = ?)`)
-          .all(runnerHost()) as { id: string; pid: number | null }[]
-      ).filter((r) => r.pid === null || !isAlive(r.pid));
+          .prepare(
+            `SELECT id, pid, host, EXISTS (SELECT 1 FROM leases WHERE name = 'run:' || runs.id AND expires_at > ?) AS leased
+             FROM runs WHERE status IN ('running', 'queued')`,
+          )
+          .all(Date.now()) as (Omit<UnfinishedRun, 'leased'> & { leased: number })[]
+      ).map((r) => ({ ...r, leased: r.leased === 1 }));
+      const stale = unfinished.filter((r) => abandoned(r, isAlive));
       for (const r of stale) {
         const { status, error } = interruptedOutcome(this.dataDir, r.id, r.pid);
         this.finishSync(r.id, status, error);
+        this.db.prepare(`DELETE FROM leases WHERE name = 'run:' || ?`).run(r.id); // a lapsed lease, now of no use
       }
       return stale.map((r) => r.id);
     });
