@@ -28,9 +28,9 @@ const builds = [
     entryPoints: {
       cli: 'cli/main.ts',
       runner: 'pipeline/runner/main.ts',
-      // The prediction log's writer thread, started by server/prediction-log.ts (in cli.js and
+      // The prediction log's writer thread, started by server/prediction-log/index.ts (in cli.js and
       // server.js) from next to the bundle that holds it.
-      'prediction-log-worker': 'server/prediction-log-worker.ts',
+      'prediction-log-worker': 'server/prediction-log/worker.ts',
     },
     outdir: 'dist',
     packages: 'external',

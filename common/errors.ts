@@ -254,7 +254,7 @@ export const errors = {
   /** Python, nbclient or the kernel is missing: what to install. */
   notebookSetup: (step: string, what: string, install: string) =>
     new MlopsError('NOTEBOOK_SETUP', `step '${step}': ${what}; install ${install}`),
-  // Alert rules (server/alerts) and retraining (server/retrain.ts)
+  // Alert rules (server/alerts) and retraining (server/loop/retrain.ts)
   alertsConfig: (file: string, where: string, problem: string) =>
     new MlopsError('ALERTS_CONFIG', `${file}: ${where ? `${where}: ` : ''}${problem}`),
   retrainBusy: (runId: string | null) =>
@@ -266,7 +266,7 @@ export const errors = {
   retrainNoPipeline: (what: string, reason: string) => new MlopsError('RETRAIN', `cannot retrain ${what}: ${reason}`, 409),
   retrainEnded: (runId: string, status: string, error: string | null) =>
     new MlopsError('RETRAIN', `retraining run ${runId} ended ${status}${error ? `: ${error}` : ''}; no challenger`),
-  // The challenger (server/challenger.ts, mlops models promote --from)
+  // The challenger (server/loop/challenger.ts, mlops models promote --from)
   noChallenger: (model: string, alias: string) =>
     new MlopsError(
       'NO_CHALLENGER',

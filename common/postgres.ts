@@ -1,5 +1,5 @@
 // What every PostgreSQL user of the project shares (the registry in common/registry/postgres/, the
-// prediction log in server/prediction-log-postgres.ts, `mlops db`): which URLs name PostgreSQL, how a
+// prediction log in server/prediction-log/postgres.ts, `mlops db`): which URLs name PostgreSQL, how a
 // URL is shown in messages, which errors mean "the database is not there", and how a pool is made.
 // Only a type is imported from pg: this module is loaded by code that must not pull pg in (the SQLite
 // default of openRegistry, the prediction log's main thread, the extension's bundle), so the pool

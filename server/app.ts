@@ -5,13 +5,13 @@ import { openRegistry, type Registry } from '../common/registry';
 import { ensureApiToken } from '../common/api-token';
 import { everyScopeProtected, type ServerConfig } from './config';
 import { EventBus } from './event-bus';
-import { ServerMetrics } from './server-metrics';
-import { LiveQualityTracker } from './live-quality';
-import { ModelHolder, type ServingOptions } from './model-holder';
+import { ServerMetrics } from './monitoring/server-metrics';
+import { LiveQualityTracker } from './monitoring/live-quality';
+import { ModelHolder, type ServingOptions } from './serving/model-holder';
 import { PredictionLog } from './prediction-log';
-import { Predictor } from './predictor';
+import { Predictor } from './serving/predictor';
 import { RunManager } from './run-manager';
-import { ServingStatsCollector } from './serving-stats';
+import { ServingStatsCollector } from './monitoring/serving-stats';
 import { apiRoutes } from './plugins/api';
 import { challengerRoutes } from './plugins/challenger';
 import { requireAuth } from './plugins/auth';
@@ -19,7 +19,7 @@ import { docs } from './plugins/docs';
 import { errorHandling } from './plugins/errors';
 import { eventRoutes } from './plugins/events';
 import { healthRoutes } from './plugins/health';
-import { DatabaseHealth } from './database-health';
+import { DatabaseHealth } from './monitoring/database-health';
 import { metricsRoute } from './plugins/metrics';
 import { modelCardRoutes } from './plugins/model-card';
 import { oipRoutes } from './plugins/oip';
@@ -28,11 +28,11 @@ import { feedbackRoutes } from './plugins/feedback';
 import { hostPolicy, requestGuard } from './plugins/request-guard';
 import { requestId } from './request-id';
 import { Alerts } from './alerts/service';
-import { Retrainer } from './retrain';
-import { autoPromoter } from './auto-promote';
-import { readLabelled } from './retrain-data';
+import { Retrainer } from './loop/retrain';
+import { autoPromoter } from './loop/auto-promote';
+import { readLabelled } from './loop/retrain-data';
 import { retrainRoutes } from './plugins/retrain';
-import { Challenger } from './challenger';
+import { Challenger } from './loop/challenger';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -45,7 +45,7 @@ export interface Server {
   log: PredictionLog | null;
   alerts: Alerts;
   retrainer: Retrainer;
-  /** Live quality per version from ground-truth feedback (server/live-quality.ts). */
+  /** Live quality per version from ground-truth feedback (server/monitoring/live-quality.ts). */
   quality: LiveQualityTracker;
 }
 

@@ -5,8 +5,8 @@ import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
 import { alertsFilePath } from './alerts/config-file';
-import { parseAutoPromote, type AutoPromoteRule } from './auto-promote';
-import { loadChallengerSettings, type ChallengerSettings } from './challenger-config';
+import { parseAutoPromote, type AutoPromoteRule } from './loop/auto-promote';
+import { loadChallengerSettings, type ChallengerSettings } from './loop/challenger-config';
 
 /** A protected scope accepts HTTP basic credentials and/or a bearer token; neither set = open. */
 export interface ScopeAuth {
@@ -59,7 +59,7 @@ export interface ServerConfig {
   defaultPipeline: string;
   /** The alert rules' file (MLOPS_ALERTS_FILE, default ./mlops-alerts.json): server/alerts. */
   alertsFile: string;
-  /** Retraining (server/retrain.ts): started by alerts when onAlert, at most once per cool-down. */
+  /** Retraining (server/loop/retrain.ts): started by alerts when onAlert, at most once per cool-down. */
   retrain: { onAlert: boolean; cooldownSec: number; autoPromote: AutoPromoteRule | null };
   challenger: ChallengerSettings;
 }

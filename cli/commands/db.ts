@@ -5,7 +5,7 @@ import { errors } from '../../common/errors';
 import { openRegistry, type OpenRegistry } from '../../common/registry';
 import { copyRegistry } from '../../common/registry/copy';
 import { artifactDir, LocalArtifactStore } from '../../common/registry/local-artifacts';
-import { copyPredictionLog } from '../../server/prediction-log-copy';
+import { copyPredictionLog } from '../../server/prediction-log/copy';
 
 /** A registry named on the command line: `sqlite:<data folder>` or a postgres:// URL. */
 interface RegistrySpec {

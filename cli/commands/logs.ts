@@ -4,7 +4,7 @@ import { dataDir } from '../../common/config';
 import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { openRegistry } from '../../common/registry';
-import { exportLabelled, exportPredictionLog, labelledModels, type LabelledColumns } from '../../server/prediction-log-export';
+import { exportLabelled, exportPredictionLog, labelledModels, type LabelledColumns } from '../../server/prediction-log/export';
 
 export function logsCommand(program: Command): void {
   const logs = program

@@ -43,7 +43,7 @@ export class ApiClient {
   registry = () => this.get<RegistrySnapshot>('/api/registry');
   version = (name: string, version: number) => this.get<ModelVersion>(`/api/models/${encodeURIComponent(name)}/versions/${version}`);
   model = (name: string) => this.get<ModelDetail>(`/api/models/${encodeURIComponent(name)}`);
-  /** Example records built by the server from the model's signature (server/sample.ts). */
+  /** Example records built by the server from the model's signature (server/serving/sample.ts). */
   sample = (name: string) => this.get<Record<string, unknown>[]>(`/api/models/${encodeURIComponent(name)}/sample`);
   /** The version's model card as Markdown, its live section rendered now (docs/model-cards.md). */
   modelCard = async (name: string, version: number) =>
@@ -51,7 +51,7 @@ export class ApiClient {
   /** Evaluating the model on its CSV takes the server a while for large files: a longer wait than other calls. */
   importModel = (req: ImportModelRequest) => this.send<ModelVersion>('POST', '/api/models/import', req, 300_000);
   startRun = (req: StartRunRequest) => this.send<StartRunResponse>('POST', '/api/runs', req);
-  /** The served model's pipeline again with the labelled predictions (server/retrain.ts). */
+  /** The served model's pipeline again with the labelled predictions (server/loop/retrain.ts). */
   retrain = (req: RetrainRequest) => this.send<RetrainResponse>('POST', '/api/retrain', req);
   cancelRun = (id: string) => this.send<{ cancelled: string }>('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   promote = (model: string, alias: string, version: number) =>

@@ -1,5 +1,5 @@
 import type { AlertState, DriftSnapshot, LiveQuality } from '../../common/contract';
-import { ServingStatsCollector } from '../serving-stats';
+import { ServingStatsCollector } from '../monitoring/serving-stats';
 import { breaches, firesBelow, type AlertRule, type AlertsConfig } from './rules';
 
 /** What the rules read: the served version's drift window and live quality (null: nothing served, or no feedback). */

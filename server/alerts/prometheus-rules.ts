@@ -10,7 +10,7 @@ export interface PrometheusRule {
   annotations: Record<string, string>;
 }
 
-/** The live-quality gauges of each version with labels (server/live-quality.ts): mlops_live_accuracy, …_macro_f1, …_mae, …_rmse. */
+/** The live-quality gauges of each version with labels (server/monitoring/live-quality.ts): mlops_live_accuracy, _macro_f1, _mae, _rmse. */
 const QUALITY_GAUGE_PREFIX = 'mlops_live_';
 const LABELLED_GAUGE = 'mlops_live_labelled_rows';
 

@@ -14,12 +14,12 @@ import { errors } from '../../common/errors';
 import { parseModelRef } from '../../common/model-uri';
 import { checkName, type Registry } from '../../common/registry';
 import { importModel } from '../../pipeline/import/import-model';
-import type { Challenger } from '../challenger';
-import type { ModelHolder } from '../model-holder';
+import type { Challenger } from '../loop/challenger';
+import type { ModelHolder } from '../serving/model-holder';
 import type { PredictionLog } from '../prediction-log';
-import type { LiveQualityTracker } from '../live-quality';
+import type { LiveQualityTracker } from '../monitoring/live-quality';
 import type { RunManager } from '../run-manager';
-import { sampleRecords } from '../sample';
+import { sampleRecords } from '../serving/sample';
 
 export interface ApiOptions {
   registry: Registry;

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AliasMove, ChallengerInfo } from '../../common/contract';
 import { errors } from '../../common/errors';
 import { checkName, type Registry } from '../../common/registry';
-import type { Challenger } from '../challenger';
-import type { ModelHolder } from '../model-holder';
+import type { Challenger } from '../loop/challenger';
+import type { ModelHolder } from '../serving/model-holder';
 
 const byBody = { type: 'object', additionalProperties: false, properties: { by: { type: 'string', maxLength: 100 } } } as const;
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { FeatureSpec, ModelSignature } from '../../common/contract';
 import { jsonTypeOf } from '../../common/signature';
-import { sampleRecords } from '../sample';
+import { sampleRecords } from '../serving/sample';
 
 /**
  * /docs (Swagger UI) and /docs/json (OpenAPI 3) generated from the route schemas; the /predict

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FeedbackEntry, FeedbackResponse, ModelSignature } from '../../common/contract';
 import { errors, type FeedbackProblem } from '../../common/errors';
 import type { Registry } from '../../common/registry';
-import type { LiveQualityTracker } from '../live-quality';
+import type { LiveQualityTracker } from '../monitoring/live-quality';
 import type { FeedbackBatch, FeedbackLookup, PredictionLog } from '../prediction-log';
 
 export interface FeedbackOptions {

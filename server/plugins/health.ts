@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { DatabaseHealth } from '../database-health';
-import type { ModelHolder } from '../model-holder';
+import type { DatabaseHealth } from '../monitoring/database-health';
+import type { ModelHolder } from '../serving/model-holder';
 
 /**
  * Liveness and readiness, plus the Open Inference Protocol's health and server metadata. Ready: a

@@ -1,5 +1,5 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { ServerMetrics } from '../server-metrics';
+import type { ServerMetrics } from '../monitoring/server-metrics';
 
 /** GET /metrics in Prometheus text format. */
 export async function metricsRoute(

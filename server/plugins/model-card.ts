@@ -8,7 +8,7 @@ import { errors } from '../../common/errors';
 import { cardPath, renderCard } from '../../common/model-card';
 import { withLiveSection } from '../../common/model-card-live';
 import { checkName, type Registry } from '../../common/registry';
-import type { ModelHolder } from '../model-holder';
+import type { ModelHolder } from '../serving/model-holder';
 
 export interface ModelCardOptions {
   registry: Registry;

@@ -3,11 +3,11 @@ import { MODEL_VERSION_HEADER, type ModelSignature, type ModelVersion } from '..
 import { errors } from '../../common/errors';
 import type { Registry } from '../../common/registry';
 import { outputNames } from '../../common/signature';
-import { CHALLENGER_SIDE_HEADER } from '../challenger';
-import type { Predictor } from '../predictor';
-import type { ServedModel } from '../model-holder';
-import { oipMetadata, oipOutputs } from '../oip-tensors';
-import { badInput, batchFromOipInputs } from '../validate';
+import { CHALLENGER_SIDE_HEADER } from '../loop/challenger';
+import type { Predictor } from '../serving/predictor';
+import type { ServedModel } from '../serving/model-holder';
+import { oipMetadata, oipOutputs } from '../serving/oip-tensors';
+import { badInput, batchFromOipInputs } from '../serving/validate';
 
 interface Params {
   name: string;

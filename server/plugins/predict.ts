@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { MODEL_VERSION_HEADER } from '../../common/contract';
-import { CHALLENGER_SIDE_HEADER } from '../challenger';
-import { float32Json } from '../float32-json';
-import { labelValue } from '../model-holder';
-import type { Predictor } from '../predictor';
-import { batchFromRecords } from '../validate';
+import { CHALLENGER_SIDE_HEADER } from '../loop/challenger';
+import { float32Json } from '../serving/float32-json';
+import { labelValue } from '../serving/model-holder';
+import type { Predictor } from '../serving/predictor';
+import { batchFromRecords } from '../serving/validate';
 
 /**
  * POST /predict: the original template's API — a list of records in, a list of {target: label} out

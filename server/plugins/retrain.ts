@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { RetrainRequest } from '../../common/contract';
-import type { Retrainer } from '../retrain';
+import type { Retrainer } from '../loop/retrain';
 
-/** POST /api/retrain: the served model's pipeline again, on its data and the labelled predictions (server/retrain.ts). */
+/** POST /api/retrain: the served model's pipeline again, on its data and the labelled predictions (server/loop/retrain.ts). */
 export async function retrainRoutes(app: FastifyInstance, o: { retrainer: Retrainer }): Promise<void> {
   app.post(
     '/api/retrain',

@@ -16,7 +16,7 @@ import { readLog } from './prediction-log';
 import { SAMPLE } from './server';
 
 export const HAPROXY = '/usr/sbin/haproxy';
-/** The PostgreSQL prediction log's table (server/prediction-log-postgres.ts), named as in SQLite. */
+/** The PostgreSQL prediction log's table (server/prediction-log/postgres.ts), named as in SQLite. */
 export const PG_PREDICTION_LOG_TABLE = 'predictions';
 
 /** Where the registry and the prediction log live. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { LiveQuality, PredictionLogEntry } from '../../common/contract';
 import { PredictionLog, type FeedbackBatch, type FeedbackKeys, type PredictionBatch } from '../../server/prediction-log';
-import { exportLabelled, exportPredictionLog, labelledModels } from '../../server/prediction-log-export';
+import { exportLabelled, exportPredictionLog, labelledModels } from '../../server/prediction-log/export';
 import { mlops } from '../helpers/cli';
 import { needsPostgres, type TestDatabase } from '../helpers/postgres';
 import { collect, readLog, request, T0 } from '../helpers/prediction-log';
@@ -362,7 +362,7 @@ test('a process that ends without close() still writes its queue to PostgreSQL (
   const db = await database();
   const dir = tempDir();
   const script = path.join(dir, 'exit.ts');
-  const module = path.resolve(__dirname, '..', '..', 'server', 'prediction-log.ts');
+  const module = path.resolve(__dirname, '..', '..', 'server', 'prediction-log', 'index.ts');
   fs.writeFileSync(
     script,
     `import { PredictionLog } from ${JSON.stringify(module)};

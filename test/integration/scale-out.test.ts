@@ -26,7 +26,7 @@ import {
   type RunningLoad,
 } from '../helpers/topology';
 
-/** /readyz's database field, `{ backend, reachable, since, error }` (server/database-health.ts). */
+/** /readyz's database field, `{ backend, reachable, since, error }` (server/monitoring/database-health.ts). */
 const databaseReachable = (body: Record<string, unknown>) => (body.database as { reachable?: unknown } | undefined)?.reachable;
 /** The issue's bound on an alias move reaching every replica. */
 const PROPAGATION_MS = 2000;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { sampleRecords } from '../../server/sample';
+import { sampleRecords } from '../../server/serving/sample';
 import { SAMPLE, post, trainedServer } from '../helpers/server';
 
 const metricValue = async (url: string, name: string, labels: Record<string, string> = {}): Promise<number> => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { openRegistry } from '../../common/registry';
-import { sampleRecords } from '../../server/sample';
+import { sampleRecords } from '../../server/serving/sample';
 import { tempDataDir } from '../helpers/cli';
 import { post, startTestServer, waitFor, type TestServer } from '../helpers/server';
 import { intLabelClassifier, registerTyped } from '../helpers/typed-models';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LiveQuality } from '../../common/contract';
 import { isMlopsError } from '../../common/errors';
-import { autoPromoteReason, parseAutoPromote } from '../../server/auto-promote';
+import { autoPromoteReason, parseAutoPromote } from '../../server/loop/auto-promote';
 
 const q = (version: number, labelled: number, accuracy: number): LiveQuality => ({
   model: 'iris',

@@ -4,7 +4,7 @@ import type { ModelSignature } from '../../common/contract';
 import type { Prediction } from '../../common/inference';
 import { tabularInput } from '../../common/signature';
 import type { InputBatch } from '../../common/tensor-layout';
-import { Batcher } from '../../server/batcher';
+import { Batcher } from '../../server/serving/batcher';
 
 /** 2 float features in one input, 2 classes. */
 const SIGNATURE: ModelSignature = {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ChallengerInfo, LiveQuality, ModelSignature, ServingInfo } from '../../common/contract';
 import { challengerRows } from '../../media/metrics/challenger-view';
-import { agreeing, canaryProblem, hashShare } from '../../server/challenger';
-import { loadChallengerSettings } from '../../server/challenger-config';
+import { agreeing, canaryProblem, hashShare } from '../../server/loop/challenger';
+import { loadChallengerSettings } from '../../server/loop/challenger-config';
 
 test('hashShare: the same id always lands on the same side; ids spread evenly over [0, 1)', () => {
   assert.equal(hashShare('abc'), hashShare('abc'));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { ClassificationSignature, DriftSnapshot, NumericDistribution, TrainingReference } from '../../common/contract';
 import { tabularInput } from '../../common/signature';
 import { trainingReference } from '../../pipeline/ml/reference';
-import { DriftMonitor as TypedMonitor, jensenShannon, psi, PSI_EPSILON } from '../../server/drift';
+import { DriftMonitor as TypedMonitor, jensenShannon, psi, PSI_EPSILON } from '../../server/monitoring/drift';
 
 type NumericDrift = { name: string; psi: number; ks: number; mean: number };
 type Snapshot = Omit<DriftSnapshot, 'features' | 'classes'> & {

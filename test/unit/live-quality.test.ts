@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import client from 'prom-client';
-import { classificationQuality, delayQuantiles, liveQuality, regressionQuality } from '../../server/live-quality-math';
-import { LiveQualityTracker } from '../../server/live-quality';
+import { classificationQuality, delayQuantiles, liveQuality, regressionQuality } from '../../server/monitoring/live-quality-math';
+import { LiveQualityTracker } from '../../server/monitoring/live-quality';
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 

@@ -10,11 +10,11 @@ import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import type { PredictionLogEntry } from '../../common/contract';
 import { PREDICTIONS_DB_FILE, PredictionLog, type PredictionBatch } from '../../server/prediction-log';
-import { exportPredictionLog } from '../../server/prediction-log-export';
+import { exportPredictionLog } from '../../server/prediction-log/export';
 import { collect, readLog, request, T0 } from '../helpers/prediction-log';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const MODULE = path.join(ROOT, 'server', 'prediction-log.ts');
+const MODULE = path.join(ROOT, 'server', 'prediction-log', 'index.ts');
 
 const dirs: string[] = [];
 after(() => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ClassificationSignature } from '../../common/contract';
 import { isMlopsError } from '../../common/errors';
 import { tabularInput } from '../../common/signature';
-import { trainingColumns, writeRetrainData } from '../../server/retrain-data';
+import { trainingColumns, writeRetrainData } from '../../server/loop/retrain-data';
 
 const signature: ClassificationSignature = {
   ...tabularInput('input', 'float32', [{ name: 'a' }, { name: 'b' }]),

@@ -183,7 +183,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * The version a database is at: 0 when it has no registry yet. Its table is named apart from the
- * prediction log's (server/prediction-log-postgres.ts), which may share the database.
+ * prediction log's (server/prediction-log/postgres.ts), which may share the database.
  */
 export async function schemaVersion(q: Queryable): Promise<number> {
   const [{ exists }] = await q.query<{ exists: boolean }>(`SELECT to_regclass('registry_schema_version') IS NOT NULL AS exists`);

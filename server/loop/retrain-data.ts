@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import type { ModelSignature, ModelVersion } from '../common/contract';
-import { errors } from '../common/errors';
-import { exportLabelled } from './prediction-log-export';
+import type { ModelSignature, ModelVersion } from '../../common/contract';
+import { errors } from '../../common/errors';
+import { exportLabelled } from '../prediction-log/export';
 
 /** A labelled prediction as a training row: the feature columns and the target column(s), by name. */
 export type TrainingRecord = Record<string, string | number | boolean | null>;

@@ -1,7 +1,7 @@
-import type { FeatureSpec, ModelSignature, TensorType } from '../common/contract';
-import { errors } from '../common/errors';
-import { jsonTypeOf, oipDatatype } from '../common/signature';
-import { allocateBatch, missingValue, setValue, type InputBatch, type InputBuffer } from '../common/tensor-layout';
+import type { FeatureSpec, ModelSignature, TensorType } from '../../common/contract';
+import { errors } from '../../common/errors';
+import { jsonTypeOf, oipDatatype } from '../../common/signature';
+import { allocateBatch, missingValue, setValue, type InputBatch, type InputBuffer } from '../../common/tensor-layout';
 
 // Hand-written rather than JSON-schema validation: the messages must name the row and the field,
 // the schema follows whichever version is served (hot swaps), and one pass that also fills the

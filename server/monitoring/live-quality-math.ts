@@ -1,7 +1,7 @@
 // The arithmetic of live quality: a version's labelled predictions (its rolling window) in, the
 // LiveQuality figures out. Pure functions, shared by the prediction log's writer thread (which reads
 // the window from SQLite) and the unit tests; no I/O, no imports beyond the contract's types.
-import type { LiveQuality } from '../common/contract';
+import type { LiveQuality } from '../../common/contract';
 
 /** One labelled prediction: what the version predicted, what really happened, and how long the label took. */
 export interface LabelledPrediction {

@@ -1,10 +1,10 @@
 // The prediction log's writer thread (dist/prediction-log-worker.js; from sources under tsx in
 // tests). It owns the only writing connection to the log (predictions.sqlite, or PostgreSQL through
-// prediction-log-store.ts): it rebuilds the rows from the main thread's columnar hand-overs, builds
+// store.ts): it rebuilds the rows from the main thread's columnar hand-overs, builds
 // their JSON text, inserts them (one transaction per hand-over, or for all hand-overs waiting after a
-// failure), retries with a backoff while the database is out of reach and applies retention. See prediction-log.ts.
+// failure), retries with a backoff while the database is out of reach and applies retention. See index.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { errors } from '../common/errors';
+import { errors } from '../../common/errors';
 import {
   F_PROBS_F32,
   F_ROWS_F32,
@@ -20,10 +20,10 @@ import {
   M_VERSION,
   META,
   predictionLogError,
-} from './prediction-log-protocol';
-import type { FromWorker, ReturnedBuffers, ToWorker, WireError, WorkerConfig, WriteMessage } from './prediction-log-protocol';
-import { PostgresLogStore } from './prediction-log-postgres';
-import { SqliteLogStore, type LogStore, type RowSink } from './prediction-log-store';
+} from './protocol';
+import type { FromWorker, ReturnedBuffers, ToWorker, WireError, WorkerConfig, WriteMessage } from './protocol';
+import { PostgresLogStore } from './postgres';
+import { SqliteLogStore, type LogStore, type RowSink } from './store';
 
 /** Rows per DELETE statement of the retention. */
 const RETENTION_BATCH = 5_000;

@@ -1,13 +1,13 @@
-import type { ChallengerInfo, ChallengerMode, LiveQuality, ModelSignature, ModelVersion } from '../common/contract';
-import { errors } from '../common/errors';
-import type { Prediction } from '../common/inference';
-import type { Registry } from '../common/registry';
-import type { InputBatch } from '../common/tensor-layout';
+import type { ChallengerInfo, ChallengerMode, LiveQuality, ModelSignature, ModelVersion } from '../../common/contract';
+import { errors } from '../../common/errors';
+import type { Prediction } from '../../common/inference';
+import type { Registry } from '../../common/registry';
+import type { InputBatch } from '../../common/tensor-layout';
 import type { ChallengerSettings } from './challenger-config';
 import { ChallengerMetrics } from './challenger-metrics';
-import type { EventBus } from './event-bus';
-import { ModelHolder, type ServedModel, type ServingOptions } from './model-holder';
-import type { ServerMetrics } from './server-metrics';
+import type { EventBus } from '../event-bus';
+import { ModelHolder, type ServedModel, type ServingOptions } from '../serving/model-holder';
+import type { ServerMetrics } from '../monitoring/server-metrics';
 
 /** A request may pick the side that answers it (both modes): `champion` or `challenger`. */
 export const CHALLENGER_SIDE_HEADER = 'x-mlops-side';
@@ -17,7 +17,7 @@ const MAX_SHADOW_INFLIGHT = 32;
 const VALUE_TOLERANCE = 0.01;
 const LATENCY_SAMPLES = 2048;
 
-/** Live quality per version (server/live-quality.ts, from ground-truth feedback); null when unknown. */
+/** Live quality per version (server/monitoring/live-quality.ts, from ground-truth feedback); null when unknown. */
 export type QualityOf = (model: string, version: number) => LiveQuality | null;
 
 /**

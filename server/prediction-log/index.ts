@@ -1,11 +1,11 @@
 // The prediction log's writer-thread client: every input row the server answers, with its
 // prediction, kept in its own SQLite file (<data dir>/predictions.sqlite) so that it can be wiped
 // alone and never contends with registry writes. This module and its writer thread
-// (prediction-log-worker.ts) are the only code that writes SQL for it; prediction-log-export.ts
+// (worker.ts) are the only code that writes SQL for it; export.ts
 // reads it (mlops logs export) without a writer thread, a timer or an exit hook.
 //
 // The main thread does no string building and no writes. record() copies a request's numbers into
-// the hand-over buffer (prediction-log-buffer.ts: typed arrays, strings interned); every flushIntervalMs a
+// the hand-over buffer (buffer.ts: typed arrays, strings interned); every flushIntervalMs a
 // timer hands the columns over to a worker thread in one postMessage whose typed arrays are
 // transferred, not copied (~0.3 µs per request on the main thread). The worker owns its own
 // connection: it rebuilds the rows, builds their JSON, inserts them in one transaction per hand-over,
@@ -14,7 +14,7 @@
 // committed (queued + in flight), beyond it rows are dropped and counted, a request never waits.
 //
 // PostgreSQL: with databaseUrl (MLOPS_DATABASE_URL=postgres://…) the worker writes to PostgreSQL
-// instead (prediction-log-postgres.ts), each row naming this replica; the queue, its bound, the
+// instead (postgres.ts), each row naming this replica; the queue, its bound, the
 // drop counting and close() are the same. While the database is out of reach the rows stay queued
 // (counted against maxQueue) and the worker retries with a backoff; stats().database tells.
 //
@@ -28,10 +28,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LiveQuality, PredictionLogStats } from '../common/contract';
-import { errors, MlopsError, type ErrorCode } from '../common/errors';
-import { HandOverBuffer, MAX_SPARE_BYTES, type PredictionBatch } from './prediction-log-buffer';
-import { openSqlite } from '../common/sqlite';
+import type { LiveQuality, PredictionLogStats } from '../../common/contract';
+import { errors, MlopsError, type ErrorCode } from '../../common/errors';
+import { HandOverBuffer, MAX_SPARE_BYTES, type PredictionBatch } from './buffer';
+import { openSqlite } from '../../common/sqlite';
 import {
   isPostgresUrl,
   MIGRATIONS,
@@ -46,7 +46,7 @@ import {
   type ToWorker,
   type WireError,
   type WorkerConfig,
-} from './prediction-log-protocol';
+} from './protocol';
 
 export { PREDICTIONS_DB_FILE, type PredictionBatch, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup };
 
@@ -112,7 +112,7 @@ const RESTART_DELAY_MS = 1000;
  */
 function workerEntry(): { file: string; execArgv?: string[] } {
   if (__filename.endsWith('.ts')) {
-    return { file: path.join(__dirname, 'prediction-log-worker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
+    return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
   }
   return { file: path.join(__dirname, 'prediction-log-worker.js') };
 }

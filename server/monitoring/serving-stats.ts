@@ -1,4 +1,4 @@
-import type { ServingStats } from '../common/contract';
+import type { ServingStats } from '../../common/contract';
 
 const MAX_SAMPLES = 4096;
 

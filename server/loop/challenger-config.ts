@@ -1,6 +1,6 @@
-import type { ChallengerMode } from '../common/contract';
-import { errors } from '../common/errors';
-import { checkAlias } from '../common/registry/names';
+import type { ChallengerMode } from '../../common/contract';
+import { errors } from '../../common/errors';
+import { checkAlias } from '../../common/registry/names';
 
 /** The challenger's settings (README "Challenger: shadow and canary", docs/challenger.md). */
 export interface ChallengerSettings {

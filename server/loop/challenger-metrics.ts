@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { Figures } from './challenger';
-import type { ServedModel } from './model-holder';
+import type { ServedModel } from '../serving/model-holder';
 
 /** The challenger's series on /metrics, labelled with its model and version (a new challenger starts new series). */
 export class ChallengerMetrics {

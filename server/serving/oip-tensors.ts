@@ -1,9 +1,9 @@
 // The Open Inference Protocol side of a signature: the metadata's tensors with their real datatypes,
 // and infer's outputs serialised straight to JSON text from fragments made once per served version
 // (a label's JSON, the output headers): no object per row, no JSON.stringify of a big array.
-import type { ModelSignature } from '../common/contract';
-import type { Prediction } from '../common/inference';
-import { oipDatatype, outputNames } from '../common/signature';
+import type { ModelSignature } from '../../common/contract';
+import type { Prediction } from '../../common/inference';
+import { oipDatatype, outputNames } from '../../common/signature';
 import { float32Json } from './float32-json';
 import type { ServedModel } from './model-holder';
 

@@ -1,14 +1,14 @@
 import type { Counter, Histogram } from 'prom-client';
-import type { ModelSignature } from '../common/contract';
-import { errors } from '../common/errors';
-import type { Prediction } from '../common/inference';
-import type { InputBatch } from '../common/tensor-layout';
-import type { Challenger } from './challenger';
-import type { ServerMetrics } from './server-metrics';
+import type { ModelSignature } from '../../common/contract';
+import { errors } from '../../common/errors';
+import type { Prediction } from '../../common/inference';
+import type { InputBatch } from '../../common/tensor-layout';
+import type { Challenger } from '../loop/challenger';
+import type { ServerMetrics } from '../monitoring/server-metrics';
 import type { ModelHolder, ServedModel } from './model-holder';
-import type { PredictionLog } from './prediction-log';
-import { logLayoutOf, logRows } from './prediction-log-rows';
-import type { ServingStatsCollector } from './serving-stats';
+import type { PredictionLog } from '../prediction-log';
+import { logLayoutOf, logRows } from '../prediction-log/rows';
+import type { ServingStatsCollector } from '../monitoring/serving-stats';
 
 export interface Predicted {
   served: ServedModel;

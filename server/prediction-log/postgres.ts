@@ -9,11 +9,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { LiveQuality } from '../common/contract';
-import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../common/postgres';
-import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './prediction-log-feedback';
-import { emptyLookup, redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
-import type { LogRow, LogStore, RowSink } from './prediction-log-store';
+import type { LiveQuality } from '../../common/contract';
+import { createPool, pgErrorCode as codeOf, pgUnreachable, transaction } from '../../common/postgres';
+import { classifyFeedback, feedbackKey, windowQuality, type Stored, type WindowRow } from './feedback';
+import { emptyLookup, redactUrl, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './protocol';
+import type { LogRow, LogStore, RowSink } from './store';
 
 /** Two-key advisory locks under a namespace of their own ('plog'): the registry's migration lock is another. */
 const LOCK_NAMESPACE = 0x706c6f67;

@@ -1,6 +1,6 @@
-import type { ModelSignature } from '../common/contract';
-import type { Prediction } from '../common/inference';
-import { allocateBatch, copyRows, type InputBatch } from '../common/tensor-layout';
+import type { ModelSignature } from '../../common/contract';
+import type { Prediction } from '../../common/inference';
+import { allocateBatch, copyRows, type InputBatch } from '../../common/tensor-layout';
 
 export interface BatchOptions {
   /** Most rows in one session.run; a bigger request runs alone. */

@@ -3,7 +3,7 @@
 // retention dropped labels), and the Prometheus series made of them. Reading is a map lookup: the
 // challenger, the alerts and /api/monitoring call quality(model, version) as often as they like.
 import client from 'prom-client';
-import type { LiveQuality } from '../common/contract';
+import type { LiveQuality } from '../../common/contract';
 
 export type QualityListener = (quality: LiveQuality) => void;
 

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { ChallengerInfo, LiveQuality } from '../common/contract';
-import { errors } from '../common/errors';
-import type { Registry } from '../common/registry';
-import type { ServedModel } from './model-holder';
+import type { ChallengerInfo, LiveQuality } from '../../common/contract';
+import { errors } from '../../common/errors';
+import type { Registry } from '../../common/registry';
+import type { ServedModel } from '../serving/model-holder';
 
 /** MLOPS_AUTO_PROMOTE: the challenger's live figure at least as good as the champion's, both over `minLabelled` labels. */
 export interface AutoPromoteRule {

@@ -12,19 +12,10 @@ import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { errors } from '../common/errors';
-import {
-  COPY_ROWS,
-  copyRow,
-  copyText,
-  insertFields,
-  migrateLogSchema,
-  onePool,
-  pgUnreachable,
-  transaction,
-} from './prediction-log-postgres';
-import { PREDICTIONS_DB_FILE, predictionLogError, redactUrl } from './prediction-log-protocol';
-import type { LogRow } from './prediction-log-store';
+import { errors } from '../../common/errors';
+import { COPY_ROWS, copyRow, copyText, insertFields, migrateLogSchema, onePool, pgUnreachable, transaction } from './postgres';
+import { PREDICTIONS_DB_FILE, predictionLogError, redactUrl } from './protocol';
+import type { LogRow } from './store';
 
 export interface CopyLogOptions {
   /** The `replica` column of the copied rows; default `copied:<hostname>`. */

@@ -1,8 +1,15 @@
 // Hand-written: PSI/KS/JS are a few lines each and no maintained JS library computes them against stored deciles/histograms.
-import type { DriftSnapshot, FeatureDrift, ModelSignature, NumericDistribution, TargetDrift, TrainingReference } from '../common/contract';
-import type { Prediction } from '../common/inference';
-import type { InputBatch, InputBuffer } from '../common/tensor-layout';
-import { binShares } from '../pipeline/ml/reference';
+import type {
+  DriftSnapshot,
+  FeatureDrift,
+  ModelSignature,
+  NumericDistribution,
+  TargetDrift,
+  TrainingReference,
+} from '../../common/contract';
+import type { Prediction } from '../../common/inference';
+import type { InputBatch, InputBuffer } from '../../common/tensor-layout';
+import { binShares } from '../../pipeline/ml/reference';
 
 /** Stands in for an empty share so that PSI stays finite. */
 export const PSI_EPSILON = 1e-4;

@@ -1,5 +1,5 @@
 // The prediction log's hand-over buffer: what record() fills on the main thread between two
-// hand-overs to the writer thread, in the columnar form of prediction-log-protocol.ts. Numbers are
+// hand-overs to the writer thread, in the columnar form of protocol.ts. Numbers are
 // copied into typed arrays (transferred, not cloned, by postMessage); strings are interned so that a
 // hand-over clones each distinct label, feature list and model name once, not once per row.
 // The layout constants in the order of the record they describe (add() fills the slots in that order).
@@ -20,7 +20,7 @@ import {
   type FeatureSet,
   type ReturnedBuffers,
   type WriteMessage,
-} from './prediction-log-protocol';
+} from './protocol';
 
 export interface PredictionBatch {
   at: number;

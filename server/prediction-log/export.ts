@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
-import { errors } from '../common/errors';
-import { PostgresLogReader, pgUnreachable, type LabelledRow, type RawRow } from './prediction-log-postgres';
-import { isPostgresUrl, PREDICTIONS_DB_FILE, predictionLogError, redactUrl } from './prediction-log-protocol';
+import { errors } from '../../common/errors';
+import { PostgresLogReader, pgUnreachable, type LabelledRow, type RawRow } from './postgres';
+import { isPostgresUrl, PREDICTIONS_DB_FILE, predictionLogError, redactUrl } from './protocol';
 
 export type ExportFormat = 'csv' | 'jsonl';
 

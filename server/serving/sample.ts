@@ -1,4 +1,4 @@
-import type { FeatureSpec, ModelSignature } from '../common/contract';
+import type { FeatureSpec, ModelSignature } from '../../common/contract';
 
 type SampleValue = number | string | boolean;
 

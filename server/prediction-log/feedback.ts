@@ -3,9 +3,9 @@
 // that live quality is computed over. Every query here runs on the writer thread, never on the
 // server's event loop; each one is an index lookup per key, or a window of at most qualityWindow rows.
 import type Database from 'better-sqlite3';
-import type { LiveQuality } from '../common/contract';
-import { liveQuality, type LabelledPrediction } from './live-quality-math';
-import { emptyLookup, type FeedbackBatch, type FeedbackConflict, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
+import type { LiveQuality } from '../../common/contract';
+import { liveQuality, type LabelledPrediction } from '../monitoring/live-quality-math';
+import { emptyLookup, type FeedbackBatch, type FeedbackConflict, type FeedbackKeys, type FeedbackLookup } from './protocol';
 
 /** Indexes of the entries stored, the count of those already stored alike, and the conflicting ones. */
 export interface Stored {

@@ -1,4 +1,4 @@
-import type { Registry } from '../common/registry/store';
+import type { Registry } from '../../common/registry/store';
 
 /** What /readyz and the metrics say of the database. */
 export interface DatabaseState {

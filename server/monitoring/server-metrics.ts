@@ -1,6 +1,6 @@
 import client from 'prom-client';
-import type { ServedModel } from './model-holder';
-import type { PredictionLogStats } from '../common/contract';
+import type { ServedModel } from '../serving/model-holder';
+import type { PredictionLogStats } from '../../common/contract';
 
 /**
  * Everything /metrics reports, on a registry of its own. Names follow Prometheus conventions, checked
@@ -15,7 +15,7 @@ export class ServerMetrics {
   readonly inferenceDuration: client.Histogram<'model' | 'version'>;
   readonly batchRows: client.Histogram<'model'>;
   readonly swaps: client.Counter<'outcome'>;
-  /** 1 while the registry's database answers its ping (server/database-health.ts); SQLite is always 1. */
+  /** 1 while the registry's database answers its ping (server/monitoring/database-health.ts); SQLite is always 1. */
   readonly databaseUp: client.Gauge;
   readonly unseenCategories: client.Counter<'model' | 'version' | 'feature'>;
   /** The regression prediction histogram and the version its buckets were made for. */

@@ -2,12 +2,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AlertState, ModelVersion, RetrainRequest, RetrainResponse } from '../common/contract';
-import { errors, isMlopsError } from '../common/errors';
-import { HeldLease, leaseHolder, type Registry } from '../common/registry';
-import type { ServedModel } from './model-holder';
+import type { AlertState, ModelVersion, RetrainRequest, RetrainResponse } from '../../common/contract';
+import { errors, isMlopsError } from '../../common/errors';
+import { HeldLease, leaseHolder, type Registry } from '../../common/registry';
+import type { ServedModel } from '../serving/model-holder';
 import { writeRetrainData, type TrainingRecord } from './retrain-data';
-import type { RunManager } from './run-manager';
+import type { RunManager } from '../run-manager';
 
 export interface RetrainOptions {
   registry: Registry;

@@ -1,15 +1,15 @@
-// What the prediction log's main thread (prediction-log.ts), its writer thread
-// (prediction-log-worker.ts) and its reader (prediction-log-export.ts) share: the schema, the
+// What the prediction log's main thread (index.ts), its writer thread
+// (worker.ts) and its reader (export.ts) share: the schema, the
 // messages between the threads and the name of a busy database. Nothing more, so that no side
 // bundles another's code.
-import type { LiveQuality } from '../common/contract';
-import { errors } from '../common/errors';
-import { translateSqliteError } from '../common/sqlite';
+import type { LiveQuality } from '../../common/contract';
+import { errors } from '../../common/errors';
+import { translateSqliteError } from '../../common/sqlite';
 
 export const PREDICTIONS_DB_FILE = 'predictions.sqlite';
 
 // Shared with the registry (common/postgres.ts); re-exported for the log's modules. That module loads no pg.
-export { isPostgresUrl, redactUrl } from '../common/postgres';
+export { isPostgresUrl, redactUrl } from '../../common/postgres';
 
 /** SQLITE_BUSY on this file names the prediction log, not the registry. */
 export const predictionLogError = (err: unknown, file: string): unknown => translateSqliteError(err, file, errors.predictionLogBusy);
@@ -102,7 +102,7 @@ export const M_SHADOW = 9;
 export const F_ROWS_F32 = 1;
 export const F_PROBS_F32 = 2;
 
-/** A request's feature names and how each is written: one LogKind character per feature (prediction-log-rows.ts). */
+/** A request's feature names and how each is written: one LogKind character per feature (rows.ts). */
 export interface FeatureSet {
   names: string[];
   kinds: string;

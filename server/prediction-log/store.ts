@@ -1,21 +1,21 @@
-// Where the prediction log's writer thread (prediction-log-worker.ts) keeps its rows and labels: the
+// Where the prediction log's writer thread (worker.ts) keeps its rows and labels: the
 // SQLite file of the data dir (SqliteLogStore, below) or PostgreSQL (PostgresLogStore,
-// prediction-log-postgres.ts, when MLOPS_DATABASE_URL is postgres://…). The writer builds the rows
+// postgres.ts, when MLOPS_DATABASE_URL is postgres://…). The writer builds the rows
 // and owns the queue, the retry and the retention policy; a store only speaks SQL. SQLite answers
 // synchronously, PostgreSQL with promises: the writer awaits either, one operation at a time.
 import type Database from 'better-sqlite3';
-import type { LiveQuality } from '../common/contract';
-import { errors } from '../common/errors';
-import { openSqlite } from '../common/sqlite';
-import { FeedbackStore, type Stored } from './prediction-log-feedback';
-import { MIGRATIONS, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './prediction-log-protocol';
+import type { LiveQuality } from '../../common/contract';
+import { errors } from '../../common/errors';
+import { openSqlite } from '../../common/sqlite';
+import { FeedbackStore, type Stored } from './feedback';
+import { MIGRATIONS, type FeedbackBatch, type FeedbackKeys, type FeedbackLookup } from './protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
 /**
  * One prediction-log row as the writer builds it (JSON text included): the predictions table's columns
  * after its id, in order. Written once here; RowSink.row, the COPY text (copyRow) and the SQLite-to-
- * PostgreSQL copy (prediction-log-copy.ts) all take this list.
+ * PostgreSQL copy (copy.ts) all take this list.
  */
 export type LogRow = [
   at: number,

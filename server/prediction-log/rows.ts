@@ -1,8 +1,8 @@
 // What the prediction log gets of a request's inputs: every feature as a number in one row-major
 // array (booleans 0/1, strings beside it), with one character per feature telling the writer thread
 // how to write it back as JSON. Made once per signature; one array per request, none per row.
-import type { ModelSignature, TensorType } from '../common/contract';
-import { featureSlots, type InputBatch } from '../common/tensor-layout';
+import type { ModelSignature, TensorType } from '../../common/contract';
+import { featureSlots, type InputBatch } from '../../common/tensor-layout';
 
 /** 'f' float32 (written as the shortest float32 decimal), 'd' other numbers, 'b' boolean, 's' string. */
 export type LogKind = 'f' | 'd' | 'b' | 's';
