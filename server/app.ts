@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { schemaValidation } from './plugins/schema-validation';
 import { openRegistry, type Registry } from '../common/registry';
+import { LocalArtifactStore } from '../common/registry/local-artifacts';
 import { ensureApiToken } from '../common/api-token';
 import { everyScopeProtected, type ServerConfig } from './config';
 import { EventBus } from './event-bus';
@@ -54,7 +55,11 @@ export interface Server {
  * tests all build it here. Each concern is a plugin in plugins/; services are created once here.
  */
 export async function buildServer(config: ServerConfig, logger: boolean | object = { level: config.logLevel }): Promise<Server> {
-  const registry = await openRegistry({ dataDir: config.dataDir });
+  const registry = await openRegistry({
+    dataDir: config.dataDir,
+    artifacts: new LocalArtifactStore(config.artifactDir),
+    env: { MLOPS_DATABASE_URL: config.databaseUrl },
+  });
   // /api always needs a credential: the configured ones, or this data dir's token (created on first start).
   const apiToken = ensureApiToken(config.dataDir);
   const bus = new EventBus();
@@ -69,7 +74,7 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
     ? PredictionLog.open({
         dataDir: config.dataDir,
         // postgres://…: the log goes to the same PostgreSQL as the registry (else the data dir's SQLite file).
-        databaseUrl: process.env.MLOPS_DATABASE_URL,
+        databaseUrl: config.databaseUrl,
         ...config.predictionLog,
         onQuality: (q, replace) => quality.update(q, replace),
       })
@@ -98,12 +103,17 @@ export async function buildServer(config: ServerConfig, logger: boolean | object
   bus.subscribe((e) => {
     if (e.type === 'registry' || e.type === 'serving') void challenger.refresh();
   });
-  const database = new DatabaseHealth(registry, config.databasePingMs, (state) => {
-    metrics.databaseUp.set(state.reachable ? 1 : 0);
-    if (state.reachable) app.log.info({ database: registry.location }, 'database reachable');
-    else
-      app.log.warn({ database: registry.location, error: state.error }, 'database unreachable: serving the loaded model, log rows queue');
-  });
+  const database = new DatabaseHealth(
+    registry,
+    config.databasePingMs,
+    (state) => {
+      metrics.databaseUp.set(state.reachable ? 1 : 0);
+      if (state.reachable) app.log.info({ database: registry.location }, 'database reachable');
+      else
+        app.log.warn({ database: registry.location, error: state.error }, 'database unreachable: serving the loaded model, log rows queue');
+    },
+    config.readyDatabase,
+  );
   const predictor = new Predictor(holder, metrics, stats, log, challenger);
   challenger.qualityOf = (model, version) => quality.quality(model, version);
   challenger.recordShadow = (c, batch, p, id, ms) => predictor.record(c, batch, p, id, ms, true);

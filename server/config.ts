@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import { runLeaseMs } from '../common/registry/leases';
+import { artifactDir } from '../common/registry/local-artifacts';
 import { dataDir as defaultDataDir, defaultPipeline } from '../common/config';
 import { errors } from '../common/errors';
 import { gitInfo } from '../common/git';
 import { parseModelRef } from '../common/model-uri';
 import { alertsFilePath } from './alerts/config-file';
+import type { DatabaseReadiness } from './monitoring/database-health';
 import { parseAutoPromote, type AutoPromoteRule } from './loop/auto-promote';
 import { loadChallengerSettings, type ChallengerSettings } from './loop/challenger-config';
 
@@ -27,6 +29,10 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** MLOPS_DATABASE_URL: '' (SQLite in the data folder), sqlite:<file> or postgres://… — the registry's and the prediction log's database. */
+  databaseUrl: string;
+  /** Where model files live (MLOPS_ARTIFACT_DIR, else the data folder). */
+  artifactDir: string;
   /** Model to serve; null: the only model in the registry (waits for one to appear). */
   model: string | null;
   /** Alias to follow, or a version to pin; null: `production`, else `latest`. */
@@ -47,6 +53,8 @@ export interface ServerConfig {
   pollMs: number;
   /** How often the registry's database is pinged for /readyz and mlops_database_up (MLOPS_DB_PING_MS). */
   databasePingMs: number;
+  /** Whether a replica whose database is unreachable stays ready (MLOPS_READY_DATABASE; database-health.ts). */
+  readyDatabase: DatabaseReadiness;
   /**
    * How often runs whose runner is gone are looked for (app.ts recoverRuns): half a run's lease
    * (MLOPS_RUN_LEASE_SEC), at most 15 s, so that a run on another host is ended within 1.5 leases of its runner's death.
@@ -99,6 +107,8 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     host: flags.host ?? env.MLOPS_HOST ?? '127.0.0.1',
     port: flags.port ?? number('MLOPS_PORT', 8000),
     dataDir: defaultDataDir(env),
+    databaseUrl: env.MLOPS_DATABASE_URL?.trim() ?? '',
+    artifactDir: artifactDir(defaultDataDir(env), env),
     model: flags.model ?? fromEnv?.name ?? null,
     selector: version ?? flags.alias ?? env.MLOPS_MODEL_ALIAS ?? (flags.model === undefined ? fromEnv?.selector : null) ?? null,
     auth: {
@@ -125,6 +135,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       : null,
     pollMs: number('MLOPS_POLL_MS', 1000, 50),
     databasePingMs: number('MLOPS_DB_PING_MS', 2000, 100),
+    readyDatabase: readyDatabase(env.MLOPS_READY_DATABASE),
     runRecoveryMs: Math.min(15_000, runLeaseMs(env) / 2),
     allowInsecureBind: flags.allowInsecureBind ?? bool('MLOPS_ALLOW_INSECURE_BIND', false),
     git: { branch: git.branch ?? 'unknown', head: git.commit ?? 'unknown' },
@@ -139,6 +150,12 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     },
     challenger: loadChallengerSettings(env),
   };
+}
+
+function readyDatabase(raw: string | undefined): DatabaseReadiness {
+  const value = raw?.trim() || 'once';
+  if (value !== 'once' && value !== 'always') throw errors.badOption('MLOPS_READY_DATABASE', 'once or always', value);
+  return value;
 }
 
 /** A comma-separated setting as a list, blanks dropped. */

@@ -11,12 +11,16 @@ export interface DatabaseState {
 }
 
 /**
- * Pings the registry's database every `intervalMs` (with a timeout of half of it) and remembers
- * whether it answers. A replica is not ready until the database has answered once; afterwards an
- * outage is reported (/readyz body, mlops_database_up 0) but does not make the replica unready:
- * predictions are answered from the loaded model and log rows queue, and failing readiness on
- * every replica at once would turn a database blip into a full outage behind the balancer.
+ * When the database is needed for readiness (MLOPS_READY_DATABASE): `once` (the default), a replica is
+ * not ready until the database has answered once, and afterwards an outage is reported (/readyz body,
+ * mlops_database_up 0) but does not make it unready: predictions are answered from the loaded model and
+ * log rows queue, and failing readiness on every replica at once would turn a database blip into a full
+ * outage behind the balancer. `always`: unready whenever this replica cannot reach the database, for
+ * setups where one replica losing it (a partition) is likelier than the database going away for all.
  */
+export type DatabaseReadiness = 'once' | 'always';
+
+/** Pings the registry's database every `intervalMs` (with a timeout of half of it) and remembers whether it answers. */
 export class DatabaseHealth {
   private state: DatabaseState;
   private everReached = false;
@@ -27,6 +31,7 @@ export class DatabaseHealth {
     private readonly registry: Pick<Registry, 'backend' | 'ping'>,
     private readonly intervalMs: number,
     private readonly onChange: (state: DatabaseState) => void = () => {},
+    private readonly readiness: DatabaseReadiness = 'once',
   ) {
     this.state = { backend: registry.backend, reachable: false, since: null, error: null };
   }
@@ -48,9 +53,9 @@ export class DatabaseHealth {
     return { ...this.state };
   }
 
-  /** Ready as far as the database goes: it has answered at least once since the start. */
-  reachedOnce(): boolean {
-    return this.everReached;
+  /** Ready as far as the database goes: it has answered since the start (`once`), or answers now (`always`). */
+  ready(): boolean {
+    return this.readiness === 'always' ? this.state.reachable : this.everReached;
   }
 
   check(): Promise<void> {

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { needs } from './cli';
@@ -138,6 +139,71 @@ export async function createTestDatabase(label = 'mlops'): Promise<TestDatabase>
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/** A TCP proxy in front of PostgreSQL (pgProxy): a network between one client and the database that a test can break. */
+export interface PgProxy {
+  /** The database's URL through the proxy. */
+  url: string;
+  /**
+   * Stops forwarding for every connection whose startup message contains `text` (the application_name
+   * is sent in clear there) without closing it, as a partition does (no FIN). Returns how many.
+   */
+  freeze(text: string): number;
+  /** Drops every connection and refuses new ones (their sockets are closed at once) until restore(). */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function pgProxy(target: URL): Promise<PgProxy> {
+  const conns: { startup: string; frozen: boolean }[] = [];
+  const sockets = new Set<net.Socket>();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) return void client.destroy();
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    const conn = { startup: '', frozen: false };
+    conns.push(conn);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      sockets.add(from);
+      from.on('data', (d: Buffer) => {
+        if (from === client && conn.startup === '') conn.startup = d.toString('latin1');
+        if (!conn.frozen) to.write(d);
+      });
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target.toString());
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    freeze(text) {
+      const hit = conns.filter((c) => !c.frozen && c.startup.includes(text));
+      for (const c of hit) c.frozen = true;
+      return hit.length;
+    },
+    cut() {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      cut = false;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }

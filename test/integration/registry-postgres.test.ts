@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
@@ -16,7 +15,7 @@ import { watchChanges } from '../../common/registry/postgres/watch';
 import type { Registry, RegistryCopyApi } from '../../common/registry/store';
 import { parseModelRef } from '../../common/model-uri';
 import { tempDataDir } from '../helpers/cli';
-import { createTestDatabase, needsPostgres } from '../helpers/postgres';
+import { createTestDatabase, needsPostgres, pgProxy } from '../helpers/postgres';
 import { checkLeases, checkRunJudgement, newVersion } from '../helpers/registry';
 
 type PgRegistry = Registry & RegistryCopyApi;
@@ -508,52 +507,10 @@ if (process.env.MLOPS_PG_CHILD) {
       assert.notEqual(await listenerPid(sql), pid, 'the listener is back');
     });
 
-    /**
-     * A TCP proxy in front of PostgreSQL that can make chosen connections go silent without closing
-     * them, as a network partition does: `freeze(text)` stops forwarding for every connection whose
-     * startup message contains `text` (the application_name is sent in clear there).
-     */
-    async function silencingProxy(t: TestContext, target: URL): Promise<{ url: string; freeze(text: string): number }> {
-      const conns: { startup: string; frozen: boolean }[] = [];
-      const sockets = new Set<net.Socket>();
-      const server = net.createServer((client) => {
-        const upstream = net.connect(Number(target.port || 5432), target.hostname);
-        const conn = { startup: '', frozen: false };
-        conns.push(conn);
-        for (const [from, to] of [
-          [client, upstream],
-          [upstream, client],
-        ]) {
-          sockets.add(from);
-          from.on('data', (d: Buffer) => {
-            if (from === client && conn.startup === '') conn.startup = d.toString('latin1');
-            if (!conn.frozen) to.write(d);
-          });
-          from.on('error', () => to.destroy());
-          from.on('close', () => to.destroy());
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      t.after(async () => {
-        for (const s of sockets) s.destroy();
-        await new Promise((resolve) => server.close(resolve));
-      });
-      const url = new URL(target.toString());
-      url.hostname = '127.0.0.1';
-      url.port = String((server.address() as net.AddressInfo).port);
-      return {
-        url: url.toString(),
-        freeze(text) {
-          const hit = conns.filter((c) => !c.frozen && c.startup.includes(text));
-          for (const c of hit) c.frozen = true;
-          return hit.length;
-        },
-      };
-    }
-
     test('watch(): a listening connection that goes silent (a partition: no FIN) is replaced', async (t) => {
       const { url, sql } = await fresh(t);
-      const proxy = await silencingProxy(t, new URL(url));
+      const proxy = await pgProxy(new URL(url));
+      t.after(() => proxy.close());
       const db = new PgDb(proxy.url, 'test', 2);
       t.after(() => db.end());
       const counter = { calls: 0 };

@@ -16,7 +16,7 @@ let server: TestServer;
 const previous = process.env.MLOPS_ARTIFACT_DIR;
 
 before(() => {
-  // The server and the registry helpers read it from the environment, as `mlops serve` does.
+  // The registry helpers read it from the environment; the server from its config (given below), as `mlops serve` does.
   process.env.MLOPS_ARTIFACT_DIR = artifactDir;
 });
 after(async () => {
@@ -30,7 +30,7 @@ test('a model registered under MLOPS_ARTIFACT_DIR is stored and served from ther
   assert.equal(v1.path, path.join(artifactDir, 'models', 'digits', '1', 'model.onnx'));
   assert.ok(fs.existsSync(v1.path));
   assert.ok(!fs.existsSync(path.join(dataDir, 'models', 'digits')), 'nothing under the data folder');
-  server = await startTestServer(dataDir);
+  server = await startTestServer(dataDir, { MLOPS_ARTIFACT_DIR: artifactDir });
   await waitFor('version 1 to be served', () => (server.holder.current()?.info.version === 1 ? true : undefined));
   const r = await post(`${server.url}/predict`, sampleRecords(v1.signature, 2));
   assert.equal(r.status, 200, JSON.stringify(r.body));
