@@ -269,7 +269,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     async () => {
       await palette('MLOps: Train');
       await quickPickChoose('penguins'); // the pipeline (pipeline/examples/penguins)
-      await quickPickEnter(); // params: the defaults
+      await quickPickEnter('Train — params'); // the defaults (named: an Enter before it appears lands on the pipeline pick)
       await view('Pipeline Runs')
         .getByText('penguins v1')
         .waitFor({ timeout: 120_000 })
