@@ -107,7 +107,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   const palette = (command: string) => runCommand(page, command);
   const quickPickEnter = (title?: string) => acceptQuickPick(page, title);
-  const quickPickChoose = (text: string) => chooseQuickPick(page, text);
+  const quickPickChoose = (text: string, title: string) => chooseQuickPick(page, text, title);
   const view = (name: string) => paneOf(page, name);
   /** The metrics webview's frame (its rate chart is there), once it has loaded. */
   const metricsWebview = () =>
@@ -268,7 +268,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     { skip: !fs.existsSync(PENGUINS) && `no regression example at ${PENGUINS}` },
     async () => {
       await palette('MLOps: Train');
-      await quickPickChoose('penguins'); // the pipeline (pipeline/examples/penguins)
+      await quickPickChoose('penguins', 'Train — pipeline'); // pipeline/examples/penguins
       await quickPickEnter('Train — params'); // the defaults (named: an Enter before it appears lands on the pipeline pick)
       await view('Pipeline Runs')
         .getByText('penguins v1')
@@ -281,7 +281,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
         .getByText(/regression · RMSE [\d.]+ · R² 0\.\d+/)
         .waitFor({ timeout: 20_000 });
       await palette('MLOps: Show Version Metrics');
-      await quickPickChoose('penguins'); // the model
+      await quickPickChoose('penguins', 'Model');
       await quickPickEnter('penguins: version'); // its only version (named: an Enter before it appears lands on the model pick)
       const frame = await metricsWebview();
       let heading: string | null = null;
@@ -328,7 +328,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
     const run = runs.find((r) => r.pipeline === 'iris' && r.status === 'succeeded');
     assert.ok(run, 'the iris run of the Train test');
     await palette('MLOps: Show Run Graph');
-    await quickPickChoose(run.id);
+    await quickPickChoose(run.id, 'Show Run Graph');
     const frame = await waitFor(
       'the run graph webview',
       async (): Promise<Frame | undefined> => {
@@ -395,7 +395,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
       const name = `e2e-nb-${process.pid}`;
       scaffolded.push(path.join(ROOT, 'pipelines', name));
       await palette('MLOps: New Pipeline');
-      await quickPickChoose('A notebook step');
+      await quickPickChoose('A notebook step', 'kind of steps');
       // The file dialog (VS Code's own in a browser): a path box.
       const input = page.locator('.quick-input-widget input');
       await page.locator('.quick-input-widget').getByText('MLOps: New Pipeline — data').waitFor();
@@ -410,7 +410,7 @@ describe('VS Code end to end', { skip, timeout: 420_000 }, () => {
         await page.keyboard.press('Enter');
         await asked.waitFor({ timeout: 5000 }).catch(() => undefined);
       }
-      await quickPickChoose('variety').catch(async (err: unknown) => {
+      await quickPickChoose('variety', 'the column to predict').catch(async (err: unknown) => {
         await shot('08-new-pipeline-target-failed');
         throw err;
       });

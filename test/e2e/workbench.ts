@@ -57,14 +57,24 @@ export async function quickPickEnter(page: Page, title?: string): Promise<void> 
 }
 
 /**
- * Types `text` into the open quick pick and accepts the item it filters to. The unfiltered list may
- * hold that item already: what is waited for is the focused (first) row matching once the filter applied.
+ * Types `text` into the quick pick titled `title` and accepts the item it filters to. The title is
+ * waited for first: typed into the palette still closing, the text would search files instead (and
+ * Enter open one). The unfiltered list may hold the item already: what is waited for is the focused
+ * (first) row matching once the filter applied; a fill the widget dropped while redrawing is typed again.
  */
-export async function quickPickChoose(page: Page, text: string): Promise<void> {
+export async function quickPickChoose(page: Page, text: string, title: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title').filter({ hasText: title }).waitFor({ timeout: 15_000 });
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(text);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row.focused[aria-label*="${text}"]`, { timeout: 10_000 });
+  const row = page.locator(`.quick-input-list .monaco-list-row.focused[aria-label*="${text}"]`);
+  for (let attempt = 1; ; attempt++) {
+    await input.fill(text, { timeout: 5_000 }).catch(() => undefined);
+    try {
+      await row.waitFor({ timeout: 4_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw new Error(`the quick pick "${title}" shows no row for "${text}": ${(err as Error).message}`);
+    }
+  }
   await page.keyboard.press('Enter');
 }
 
