@@ -26,8 +26,9 @@ export function runLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * A lease this process holds and renews (every third of its time to live) until released. A renewal
- * the database refuses (it lapsed and another holder took it) calls `onLost` once; one that fails
- * (the database is away) is tried again at the next tick, and the lease may lapse meanwhile.
+ * the database refuses (it lapsed and another holder took it) ends the renewals: the lease is lost,
+ * and whoever judges by it treats this holder as gone. One that fails (the database is away) is tried
+ * again at the next tick, and the lease may lapse meanwhile.
  */
 export class HeldLease {
   private timer: NodeJS.Timeout | null = null;
@@ -36,20 +37,13 @@ export class HeldLease {
     private readonly leases: LeaseApi,
     readonly name: string,
     readonly holder: string,
-    private ttlMs: number,
-    private readonly onLost: () => void,
+    private readonly ttlMs: number,
   ) {}
 
   /** Takes `name` and starts renewing it; null when another holder's lease is live. */
-  static async take(
-    leases: LeaseApi,
-    name: string,
-    holder: string,
-    ttlMs: number,
-    onLost: () => void = () => {},
-  ): Promise<HeldLease | null> {
+  static async take(leases: LeaseApi, name: string, holder: string, ttlMs: number): Promise<HeldLease | null> {
     if (!(await leases.acquire(name, holder, ttlMs))) return null;
-    const held = new HeldLease(leases, name, holder, ttlMs, onLost);
+    const held = new HeldLease(leases, name, holder, ttlMs);
     held.schedule();
     return held;
   }
@@ -60,30 +54,16 @@ export class HeldLease {
   }
 
   private async renew(): Promise<void> {
-    if (!this.timer) return;
     const kept = await this.leases.acquire(this.name, this.holder, this.ttlMs).catch(() => true);
-    if (!this.timer) return; // stopped while renewing
+    if (this.timer === null) return; // released while renewing
     if (kept) this.schedule();
-    else {
-      this.timer = null;
-      this.onLost();
-    }
-  }
-
-  /** Stops renewing and leaves the lease to expire `ttlMs` from now (a cool-down others must wait out). */
-  async keepFor(ttlMs: number): Promise<void> {
-    this.stop();
-    await this.leases.acquire(this.name, this.holder, ttlMs);
+    else this.timer = null;
   }
 
   /** Stops renewing and gives the lease up. */
   async release(): Promise<void> {
-    this.stop();
-    await this.leases.release(this.name, this.holder);
-  }
-
-  private stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.leases.release(this.name, this.holder);
   }
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { openRegistry, openSqliteRegistry, parseModelRef, type StagedArtifact } from '../../common/registry';
+import { HeldLease, openRegistry, openSqliteRegistry, parseModelRef, type StagedArtifact } from '../../common/registry';
 import { LocalArtifactStore } from '../../common/registry/local-artifacts';
 import { runnerHost } from '../../common/registry/runs';
 import { tempDataDir } from '../helpers/cli';
@@ -269,5 +269,20 @@ test('registrations at once on one registry get distinct numbers, alias moves am
 test('leases: taken when free, refused while another holds one, renewed by their holder, free once released or expired', async () => {
   const r = await openRegistry({ dataDir: tempDataDir() });
   await checkLeases(r);
+  await r.close();
+});
+
+test('a held lease outlives its time to live by its renewals, and is free once released', async () => {
+  const r = await openRegistry({ dataDir: tempDataDir() });
+  const held = await HeldLease.take(r.leases, 'job:held', 'me', 2000);
+  assert.ok(held, 'taken');
+  assert.equal(await HeldLease.take(r.leases, 'job:held', 'other', 2000), null, 'held: refused to another');
+  await new Promise((resolve) => setTimeout(resolve, 4500)); // over two lifetimes: live only if renewed
+  assert.deepEqual(
+    (await r.leases.live('job:held')).map((l) => l.holder),
+    ['me'],
+  );
+  await held.release();
+  assert.deepEqual(await r.leases.live('job:held'), []);
   await r.close();
 });
